@@ -1,0 +1,415 @@
+"""WeightedSmoothingClassifier: a skorch classifier trained with weighted smoothing."""
+
+import inspect
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback
+from skorch.dataset import Dataset
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _smoothing as ws
+from .nets import MLP
+
+__all__ = ["WeightedSmoothingClassifier", "VulnerabilityWeightRefresh"]
+
+#: Below this noise weight the classifier trains plain negative log-likelihood.
+SIGMA_TOL = 1e-12
+
+#: Records per forward pass in the full refresh.
+_REFRESH_CHUNK = 4096
+
+#: Fitted attributes derived from individual training records. They are left out
+#: of pickles so that a saved model carries no per-member data.
+MEMBER_ATTRIBUTES = ("vulnerability_weights_", "vulnerability_scores_",
+                     "ws_weights_", "ws_running_scores_")
+
+
+class IndexedDataset(Dataset):
+    """skorch ``Dataset`` that also yields each record's position: ``((X, i), y)``."""
+
+    def __getitem__(self, i):
+        Xi, yi = super().__getitem__(i)
+        return (Xi, i), yi
+
+
+class VulnerabilityWeightRefresh(Callback):
+    """Refresh the per-record weights at the start of every noisy epoch.
+
+    The reference computes the weights at the end of an epoch for use in the
+    next one; doing it at the start of the epoch that uses them is the same
+    schedule and also covers ``warmup_epochs=0``.
+    """
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        net.ws_running_scores_ = None
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        epoch = len(net.history) - 1
+        if net.noise_active(epoch):
+            net.refresh_vulnerability_weights(dataset_train)
+        if net.refresh == "running" and net.sigma > SIGMA_TOL:
+            n = len(dataset_train)
+            if net.ws_running_scores_ is None or len(net.ws_running_scores_) != n:
+                net.ws_running_scores_ = torch.zeros(n, device=net.device)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        weights = getattr(net, "ws_weights_", None)
+        if weights is not None:
+            net.vulnerability_weights_ = weights.detach().cpu().numpy()
+
+
+class WeightedSmoothingClassifier(NeuralNetClassifier):
+    """Neural network classifier trained with weighted smoothing (WS).
+
+    During training, Gaussian noise is added to the softmax output before the
+    negative log-likelihood, scaled per record by ``|1 - w_i| * margin_i *
+    sigma``, where ``w_i`` is the record's vulnerability weight (how much less
+    confidently the model fits it than the rest of its class) refreshed every
+    epoch. Confidently fitted records, the ones membership inference reads,
+    get the most noise. Prediction is clean. The defaults reproduce the
+    reference training loop of Tan et al. (ACSAC 2023); see the user guide.
+
+    It is a skorch :class:`~skorch.NeuralNetClassifier`: ``module``,
+    ``module__*``, ``optimizer``, ``lr``, ``max_epochs``, ``batch_size``,
+    ``callbacks``, ``device`` and every other skorch parameter work as usual.
+    The module must return logits.
+
+    Parameters
+    ----------
+    module : torch module class or instance, default=None
+        ``None`` builds :class:`wsmooth.nets.MLP` (tanh, 1024-512-256-128) sized
+        from the data. A module class whose constructor takes ``n_features`` /
+        ``n_classes`` gets them from the data unless given as ``module__*``.
+    sigma : float, default=0.1
+        Noise weight (standard deviation of the Gaussian), >= 0. ``0`` trains
+        the plain model.
+    weighting : {"zscore", "minmax", "uniform"}, default="zscore"
+        ``"zscore"``: scores standardised within each class (reference).
+        ``"minmax"``: rescaled into [0, 1] within each class, so noise falls
+        monotonically from the most confident record to the most isolated.
+        ``"uniform"``: ``w = 0``, plain smoothing noise (ablation).
+    vulnerability : {"mentr", "cross_entropy"}, default="mentr"
+        Vulnerability score: modified entropy (reference) or cross-entropy.
+    warmup_epochs : int, default=4
+        Clean epochs before the noise starts (reference: 4).
+    refresh : {"full", "running"}, default="full"
+        ``"full"``: before every noisy epoch, one batched eval-mode forward pass
+        over the training set (reference). ``"running"``: reuse the logits the
+        previous epoch's training steps already computed; no extra pass, but the
+        scores come from a model that moved during that epoch and from
+        train-mode outputs (dropout, batch norm), so they lag by up to one epoch.
+    clip_grad_norm : float or None, default=10.0
+        Gradient-norm clipping (reference: 10). ``None`` disables it.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, dropout and the noise. The same
+        integer gives the same model, bit for bit on the CPU.
+    criterion, optimizer, lr, max_epochs, batch_size, train_split, verbose
+        skorch parameters, with defaults ``CrossEntropyLoss``, ``Adam``, ``1e-3``,
+        ``30``, ``128``, ``None`` (every record passed to ``fit`` is trained on:
+        members are members) and ``0``.
+    **kwargs
+        Any other skorch parameter (``iterator_train__shuffle`` defaults to True).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in ``fit``.
+    n_features_in_ : int
+    module_ : torch.nn.Module
+        The trained network.
+    vulnerability_weights_ : ndarray of shape (n_samples,)
+        Per-record weights of the last refresh (absent when no noisy epoch ran).
+        Not pickled.
+    history_ : skorch History
+
+    Examples
+    --------
+    >>> from wsmooth import WeightedSmoothingClassifier
+    >>> from wsmooth.datasets import make_purchase_like
+    >>> X, y = make_purchase_like(n_samples=600, n_classes=5, random_state=0)
+    >>> clf = WeightedSmoothingClassifier(sigma=0.1, max_epochs=6,
+    ...                                   module__hidden_layer_sizes=(64,),
+    ...                                   random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 5)
+    """
+
+    _parameter_constraints = {
+        "sigma": [Interval(Real, 0, None, closed="left")],
+        "weighting": [StrOptions(set(ws.WEIGHTINGS))],
+        "vulnerability": [StrOptions(set(ws.SCORES))],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "refresh": [StrOptions({"full", "running"})],
+        "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "random_state": ["random_state"],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+    }
+
+    def __init__(self, module=None, *args, criterion=torch.nn.CrossEntropyLoss,
+                 optimizer=torch.optim.Adam, lr=1e-3, max_epochs=30, batch_size=128,
+                 train_split=None, verbose=0, sigma=0.1, weighting="zscore",
+                 vulnerability="mentr", warmup_epochs=4, refresh="full", clip_grad_norm=10.0,
+                 random_state=None, **kwargs):
+        kwargs.setdefault("iterator_train__shuffle", True)
+        super().__init__(module, *args, criterion=criterion, optimizer=optimizer,
+                         lr=lr, max_epochs=max_epochs, batch_size=batch_size,
+                         train_split=train_split, verbose=verbose, **kwargs)
+        self.sigma = sigma
+        self.weighting = weighting
+        self.vulnerability = vulnerability
+        self.warmup_epochs = warmup_epochs
+        self.refresh = refresh
+        self.clip_grad_norm = clip_grad_norm
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ set-up
+    @property
+    def _default_callbacks(self):
+        return super()._default_callbacks + [
+            ("ws_refresh", VulnerabilityWeightRefresh()),
+        ]
+
+    def initialize_module(self):
+        kwargs = self.get_params_for("module")
+        module = MLP if self.module is None else self.module
+        if isinstance(module, type) and hasattr(self, "n_features_in_"):
+            accepted = inspect.signature(module).parameters
+            if "n_features" in accepted:
+                kwargs.setdefault("n_features", self.n_features_in_)
+            if "n_classes" in accepted:
+                kwargs.setdefault("n_classes", len(self.classes_))
+        self.module_ = self.initialized_instance(module, kwargs)
+        return self
+
+    @property
+    def classes_(self):
+        """Class labels known to the classifier."""
+        try:
+            return self.label_encoder_.classes_
+        except AttributeError:
+            raise AttributeError(
+                f"{type(self).__name__} has no attribute 'classes_' before fit"
+            ) from None
+
+    def _check_hyperparameters(self):
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            {name: getattr(self, name) for name in self._parameter_constraints},
+            caller_name=type(self).__name__,
+        )
+
+    def _validate_training_data(self, X, y, reset):
+        X, y = validate_data(self, X, y, reset=reset, dtype=(np.float32, np.float64),
+                             allow_nd=True, y_numeric=False)
+        check_classification_targets(y)
+        if reset:
+            encoder = LabelEncoder()
+            if self.classes is not None:
+                encoder.fit(np.asarray(self.classes))
+                unknown = np.setdiff1d(np.unique(y), encoder.classes_)
+                if unknown.size:
+                    raise ValueError(f"y holds labels not in `classes`: {unknown[:10]}")
+            else:
+                encoder.fit(y)
+            if len(encoder.classes_) < 2:
+                raise ValueError(
+                    "The classifier needs samples of at least 2 classes in the data, "
+                    f"but the data contain only one class: {encoder.classes_[0]!r}"
+                )
+            self.label_encoder_ = encoder
+        else:
+            unknown = np.setdiff1d(np.unique(y), self.classes_)
+            if unknown.size:
+                raise ValueError(f"y holds labels unseen in fit: {unknown[:10]}")
+        return X.astype(np.float32, copy=False), self.label_encoder_.transform(y)
+
+    def _seed(self, offset=0):
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        return (int(seed) + offset) % (2**63 - 1)
+
+    @contextmanager
+    def _seeded_rng(self, seed):
+        """Run with torch's global generators seeded, restoring them afterwards."""
+        device = torch.device(self.device) if self.device else torch.device("cpu")
+        devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            yield
+
+    # --------------------------------------------------------------- training
+    def fit(self, X, y, **fit_params):
+        """Initialise and train the network on every record of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric features (cast to float32 for torch; the input is not
+            modified).
+        y : array-like of shape (n_samples,)
+            Class labels, any hashable type.
+        **fit_params
+            Passed to the module's ``forward``.
+
+        Returns
+        -------
+        self
+        """
+        self._check_hyperparameters()
+        X, y = self._validate_training_data(X, y, reset=True)
+        with self._seeded_rng(self._seed()):
+            if not self.warm_start or not self.initialized_:
+                self.initialize()
+            super().partial_fit(X, y, **fit_params)
+        return self
+
+    def partial_fit(self, X, y, classes=None, **fit_params):
+        """Train for ``max_epochs`` more epochs without re-initialising.
+
+        Parameters
+        ----------
+        X, y, **fit_params
+            As in :meth:`fit`.
+        classes : ignored
+            Present for scikit-learn compatibility.
+
+        Returns
+        -------
+        self
+        """
+        self._check_hyperparameters()
+        first = not (self.initialized_ and hasattr(self, "label_encoder_"))
+        X, y = self._validate_training_data(X, y, reset=first)
+        offset = 0 if first else len(self.history)
+        with self._seeded_rng(self._seed(offset)):
+            if first:
+                self.initialize()
+            super().partial_fit(X, y, **fit_params)
+        return self
+
+    def get_dataset(self, X, y=None):
+        # Training batches carry each record's position so the step can look
+        # up its weight; prediction batches are plain.
+        if y is not None and not isinstance(X, torch.utils.data.Dataset):
+            return IndexedDataset(X, y)
+        return super().get_dataset(X, y)
+
+    def noise_active(self, epoch):
+        """Whether epoch ``epoch`` (0-based, counted over the whole history) is noisy."""
+        return self.sigma > SIGMA_TOL and epoch >= self.warmup_epochs
+
+    def refresh_vulnerability_weights(self, dataset):
+        """Recompute the per-record weights from the current model.
+
+        Parameters
+        ----------
+        dataset : IndexedDataset
+            The training set.
+        """
+        y = torch.as_tensor(np.asarray(dataset.y), dtype=torch.long, device=self.device)
+        running = getattr(self, "ws_running_scores_", None)
+        if self.refresh == "running" and running is not None and len(running) == len(y):
+            scores = running.clone()
+        else:
+            scores = self._score_dataset(dataset.X, y)
+        self.vulnerability_scores_ = scores.cpu().numpy()
+        self.ws_weights_ = ws.vulnerability_weights(
+            scores, y, len(self.classes_), self.weighting)
+
+    def _score_dataset(self, X, y):
+        """One eval-mode pass over the training set, in large batches."""
+        X = torch.as_tensor(X)
+        was_training = self.module_.training
+        self.module_.eval()
+        try:
+            with torch.no_grad():
+                scores = [
+                    ws.vulnerability_scores(
+                        self.module_(X[i:i + _REFRESH_CHUNK].to(self.device)),
+                        y[i:i + _REFRESH_CHUNK], self.vulnerability)
+                    for i in range(0, len(y), _REFRESH_CHUNK)
+                ]
+        finally:
+            self.module_.train(was_training)
+        return torch.cat(scores)
+
+    def train_step_single(self, batch, **fit_params):
+        """One gradient step: the noisy loss drives the update, the clean logits
+        are returned so that skorch's epoch scores stay true."""
+        self._set_training(True)
+        (Xi, index), yi = batch
+        yi = yi.to(self.device)
+        logits = self.infer(Xi, **fit_params)
+        epoch = len(self.history) - 1
+        if self.noise_active(epoch):
+            weights = self.ws_weights_[index.to(self.device)]
+            loss = ws.noisy_nll_loss(logits, yi, weights, self.sigma)
+        else:
+            loss = self.get_loss(logits, yi, X=Xi, training=True)
+        if self.refresh == "running" and self.sigma > SIGMA_TOL:
+            self._record_running_scores(logits, yi, index)
+        loss.backward()
+        if self.clip_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self.module_.parameters(), self.clip_grad_norm)
+        return {"loss": loss, "y_pred": logits}
+
+    def _record_running_scores(self, logits, yi, index):
+        self.ws_running_scores_[index.to(logits.device)] = ws.vulnerability_scores(
+            logits.detach(), yi, self.vulnerability)
+
+    # -------------------------------------------------------------- prediction
+    def _validate_query(self, X):
+        check_is_fitted(self, "label_encoder_")
+        X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64),
+                          allow_nd=True)
+        return X.astype(np.float32, copy=False)
+
+    def predict_proba(self, X):
+        """Clean class probabilities (softmax of the logits, no noise).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return super().predict_proba(self._validate_query(X))
+
+    def predict(self, X):
+        """Most probable class label of each record.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    # ------------------------------------------------------------ persistence
+    def __getstate__(self):
+        state = super().__getstate__()
+        for name in MEMBER_ATTRIBUTES:
+            state.pop(name, None)
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        tags.non_deterministic = self.random_state is None
+        return tags
