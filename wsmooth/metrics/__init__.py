@@ -1,0 +1,25 @@
+"""Membership-leakage figures (AUC, TPR at low FPR, advantage) and ROC plots."""
+
+from ._display import MembershipRocDisplay
+from ._figures import (
+    MembershipReport,
+    balanced_accuracy_at_threshold,
+    best_balanced_accuracy,
+    membership_advantage,
+    membership_auc,
+    membership_report,
+    membership_roc_curve,
+    tpr_at_fpr,
+)
+
+__all__ = [
+    "MembershipReport",
+    "MembershipRocDisplay",
+    "balanced_accuracy_at_threshold",
+    "best_balanced_accuracy",
+    "membership_advantage",
+    "membership_auc",
+    "membership_report",
+    "membership_roc_curve",
+    "tpr_at_fpr",
+]

@@ -1,0 +1,457 @@
+"""Membership-leakage figures computed from an attack's membership scores.
+
+Every function takes the scores the attack gave to the true members and to the
+true non-members of the target's training set; a higher score means "more likely
+a member". Members are the positive class throughout. The ROC maths is
+scikit-learn's (:func:`sklearn.metrics.roc_curve`,
+:func:`sklearn.metrics.roc_auc_score`); this module only frames it for membership
+inference and adds the figures of the field (Carlini et al. 2022, "Membership
+Inference Attacks From First Principles").
+"""
+
+import math
+import numbers
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.metrics import balanced_accuracy_score, roc_auc_score, roc_curve
+
+__all__ = [
+    "MembershipReport",
+    "balanced_accuracy_at_threshold",
+    "best_balanced_accuracy",
+    "membership_advantage",
+    "membership_auc",
+    "membership_report",
+    "membership_roc_curve",
+    "tpr_at_fpr",
+]
+
+
+# --------------------------------------------------------------------------- #
+# Validation
+# --------------------------------------------------------------------------- #
+def _check_scores(scores, name):
+    """Return `scores` as a finite, non-empty, 1-D float64 array."""
+    try:
+        arr = np.asarray(scores, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be an array of real numbers: {exc}") from exc
+    if arr.ndim != 1:
+        raise ValueError(
+            f"{name} must be 1-D (one score per record), got an array of shape "
+            f"{arr.shape}."
+        )
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: at least one score is needed.")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise ValueError(
+            f"{name} contains {int(bad.sum())} NaN or infinite score(s) "
+            f"(first at index {int(np.flatnonzero(bad)[0])}); scores must be finite."
+        )
+    return arr
+
+
+def _check_pair(member_scores, nonmember_scores):
+    return (
+        _check_scores(member_scores, "member_scores"),
+        _check_scores(nonmember_scores, "nonmember_scores"),
+    )
+
+
+def _check_fpr_levels(fpr, n_nonmembers, stacklevel):
+    """Validate FPR levels in (0, 1]; warn for levels below 1 / n_nonmembers."""
+    try:
+        levels = np.asarray(fpr, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"fpr levels must be real numbers: {exc}") from exc
+    if not np.all((levels > 0) & (levels <= 1)):  # also rejects NaN
+        raise ValueError(f"fpr levels must lie in (0, 1], got {levels.tolist()}.")
+    below = levels[levels < 1.0 / n_nonmembers]
+    if below.size:
+        warnings.warn(
+            f"FPR level(s) {sorted(set(below.tolist()))} below 1/n_nonmembers = "
+            f"1/{n_nonmembers}: the TPR there is 0 or decided by a single record. "
+            f"Evaluate on at least {math.ceil(1 / below.min())} non-members.",
+            UserWarning,
+            stacklevel=stacklevel + 1,
+        )
+    return levels
+
+
+def _check_threshold(threshold):
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
+        raise ValueError(f"threshold must be a real number, got {threshold!r}.")
+    if math.isnan(threshold):
+        raise ValueError("threshold must not be NaN.")
+    return float(threshold)
+
+
+# --------------------------------------------------------------------------- #
+# Internal computations on validated arrays
+# --------------------------------------------------------------------------- #
+def _labels_scores(members, nonmembers):
+    y_true = np.r_[
+        np.ones(members.size, dtype=int), np.zeros(nonmembers.size, dtype=int)
+    ]
+    return y_true, np.r_[members, nonmembers]
+
+
+def _roc(members, nonmembers):
+    y_true, y_score = _labels_scores(members, nonmembers)
+    return roc_curve(y_true, y_score, pos_label=1, drop_intermediate=False)
+
+
+def _tpr_at(fpr_curve, tpr_curve, levels):
+    # ROC points are sorted by FPR and TPR is non-decreasing along them, so the
+    # largest TPR with FPR <= level is the last point at or before the level.
+    idx = np.searchsorted(fpr_curve, levels, side="right") - 1
+    return tpr_curve[idx]
+
+
+# --------------------------------------------------------------------------- #
+# Public figures
+# --------------------------------------------------------------------------- #
+def membership_roc_curve(member_scores, nonmember_scores):
+    """ROC curve of a membership inference attack (members are positive).
+
+    Parameters
+    ----------
+    member_scores : array-like of shape (n_members,)
+        Attack scores of the true members; higher means "member".
+    nonmember_scores : array-like of shape (n_nonmembers,)
+        Attack scores of the true non-members.
+
+    Returns
+    -------
+    fpr : ndarray
+        False positive rates, increasing, from 0 to 1.
+    tpr : ndarray
+        True positive rates, non-decreasing, from 0 to 1.
+    thresholds : ndarray
+        Decreasing thresholds; ``thresholds[0]`` is ``inf`` (nothing flagged).
+        Point ``i`` flags records with ``score >= thresholds[i]``.
+
+    Notes
+    -----
+    Computed by :func:`sklearn.metrics.roc_curve` with
+    ``drop_intermediate=False``, so every low-FPR point is kept.
+    """
+    members, nonmembers = _check_pair(member_scores, nonmember_scores)
+    return _roc(members, nonmembers)
+
+
+def membership_auc(member_scores, nonmember_scores):
+    """Area under the membership ROC curve.
+
+    The probability that a random member scores above a random non-member,
+    ties counting one half. Chance is 0.5.
+
+    Parameters
+    ----------
+    member_scores, nonmember_scores : array-like of shape (n,)
+        Attack scores of members and non-members.
+
+    Returns
+    -------
+    float
+    """
+    members, nonmembers = _check_pair(member_scores, nonmember_scores)
+    return float(roc_auc_score(*_labels_scores(members, nonmembers)))
+
+
+def tpr_at_fpr(member_scores, nonmember_scores, fpr):
+    """True positive rate of the attack at a low false positive rate.
+
+    The largest TPR among ROC points whose FPR is at most the level (the
+    convention of Carlini et al. 2022). An attack at chance has TPR about equal
+    to the level.
+
+    Parameters
+    ----------
+    member_scores, nonmember_scores : array-like of shape (n,)
+        Attack scores of members and non-members.
+    fpr : float or array-like of float
+        FPR level(s), each in (0, 1].
+
+    Returns
+    -------
+    float or ndarray
+        A float for a scalar `fpr`, else an array of `fpr`'s shape.
+
+    Warns
+    -----
+    UserWarning
+        If a level is below ``1 / n_nonmembers``. With ``n`` non-members the
+        smallest meaningful level is ``1 / n``: below it no non-member may be
+        flagged, so the figure is 0 or decided by a single record.
+    """
+    members, nonmembers = _check_pair(member_scores, nonmember_scores)
+    levels = _check_fpr_levels(fpr, nonmembers.size, stacklevel=2)
+    fpr_curve, tpr_curve, _ = _roc(members, nonmembers)
+    out = _tpr_at(fpr_curve, tpr_curve, levels)
+    return float(out) if out.ndim == 0 else out
+
+
+def membership_advantage(member_scores, nonmember_scores):
+    """Membership advantage: the largest ``TPR - FPR`` over all thresholds.
+
+    Yeom et al. (2018)'s advantage of the best threshold attack on these
+    scores; 0 at chance, 1 for a perfect attack.
+
+    Parameters
+    ----------
+    member_scores, nonmember_scores : array-like of shape (n,)
+        Attack scores of members and non-members.
+
+    Returns
+    -------
+    float
+    """
+    members, nonmembers = _check_pair(member_scores, nonmember_scores)
+    fpr_curve, tpr_curve, _ = _roc(members, nonmembers)
+    return float(np.max(tpr_curve - fpr_curve))
+
+
+def best_balanced_accuracy(member_scores, nonmember_scores):
+    """Best balanced accuracy of a threshold on the scores.
+
+    Balanced accuracy at a threshold is ``(TPR + TNR) / 2 = (1 + TPR - FPR) / 2``,
+    so its best value over thresholds is ``(1 + advantage) / 2``. It is an
+    optimistic (oracle-threshold) figure; use
+    :func:`balanced_accuracy_at_threshold` for a threshold the attack chose.
+
+    Parameters
+    ----------
+    member_scores, nonmember_scores : array-like of shape (n,)
+        Attack scores of members and non-members.
+
+    Returns
+    -------
+    float
+    """
+    return (1.0 + membership_advantage(member_scores, nonmember_scores)) / 2.0
+
+
+def balanced_accuracy_at_threshold(member_scores, nonmember_scores, threshold):
+    """Balanced accuracy of predicting "member" when ``score >= threshold``.
+
+    Parameters
+    ----------
+    member_scores, nonmember_scores : array-like of shape (n,)
+        Attack scores of members and non-members.
+    threshold : float
+        Decision threshold, e.g. one the attack calibrated on shadow models.
+
+    Returns
+    -------
+    float
+        Computed by :func:`sklearn.metrics.balanced_accuracy_score`.
+    """
+    members, nonmembers = _check_pair(member_scores, nonmember_scores)
+    threshold = _check_threshold(threshold)
+    y_true, y_score = _labels_scores(members, nonmembers)
+    return float(balanced_accuracy_score(y_true, (y_score >= threshold).astype(int)))
+
+
+# --------------------------------------------------------------------------- #
+# Report
+# --------------------------------------------------------------------------- #
+def _level_key(level):
+    return f"tpr@{level * 100:g}%fpr"
+
+
+def _readonly(values):
+    arr = np.array(values, dtype=np.float64)
+    arr.flags.writeable = False
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class MembershipReport:
+    """All membership-leakage figures of one attack on one target.
+
+    Build it with :func:`membership_report`.
+
+    Attributes
+    ----------
+    auc : float
+        ROC AUC (0.5 at chance).
+    balanced_accuracy : float
+        At the attack's calibrated `threshold` when one was given, else the best
+        over thresholds.
+    best_balanced_accuracy : float
+        ``(1 + advantage) / 2``.
+    advantage : float
+        Largest ``TPR - FPR`` over thresholds.
+    tpr_at_fpr : dict of {float: float}
+        TPR at each requested FPR level.
+    fpr, tpr, thresholds : ndarray
+        The ROC curve (read-only), as :func:`membership_roc_curve` returns it.
+    threshold : float or None
+        The attack's calibrated threshold, if any.
+    n_members, n_nonmembers : int
+        Number of scored members and non-members.
+    name : str or None
+        Label of the attack (and target), used in summaries and plots.
+    """
+
+    auc: float
+    balanced_accuracy: float
+    best_balanced_accuracy: float
+    advantage: float
+    tpr_at_fpr: dict
+    fpr: np.ndarray = field(repr=False)
+    tpr: np.ndarray = field(repr=False)
+    thresholds: np.ndarray = field(repr=False)
+    threshold: float | None = None
+    n_members: int = 0
+    n_nonmembers: int = 0
+    name: str | None = None
+
+    def __post_init__(self):
+        for attr in ("fpr", "tpr", "thresholds"):
+            object.__setattr__(self, attr, _readonly(getattr(self, attr)))
+
+    def to_dict(self):
+        """Scalar figures as a JSON-friendly dict.
+
+        Returns
+        -------
+        dict
+            Keys ``name``, ``auc``, ``balanced_accuracy``,
+            ``best_balanced_accuracy``, ``advantage``, ``threshold``,
+            ``n_members``, ``n_nonmembers`` and one ``"tpr@<x>%fpr"`` per level
+            (e.g. ``"tpr@0.1%fpr"``). The ROC arrays are left out.
+        """
+        out = {
+            "name": self.name,
+            "auc": float(self.auc),
+            "balanced_accuracy": float(self.balanced_accuracy),
+            "best_balanced_accuracy": float(self.best_balanced_accuracy),
+            "advantage": float(self.advantage),
+        }
+        out.update(
+            {_level_key(level): float(v) for level, v in self.tpr_at_fpr.items()}
+        )
+        out.update(
+            threshold=None if self.threshold is None else float(self.threshold),
+            n_members=int(self.n_members),
+            n_nonmembers=int(self.n_nonmembers),
+        )
+        return out
+
+    def summary(self):
+        """One readable line with every scalar figure.
+
+        Returns
+        -------
+        str
+        """
+        at = "best" if self.threshold is None else f"threshold {self.threshold:.4g}"
+        parts = [
+            f"AUC {self.auc:.3f}",
+            f"balanced acc {self.balanced_accuracy:.3f} ({at})",
+            f"advantage {self.advantage:.3f}",
+        ]
+        parts += [
+            f"TPR@{level * 100:g}%FPR {v:.3g}"
+            for level, v in sorted(self.tpr_at_fpr.items())
+        ]
+        parts.append(f"{self.n_members} members / {self.n_nonmembers} non-members")
+        line = " | ".join(parts)
+        return line if self.name is None else f"{self.name}: {line}"
+
+    def __str__(self):
+        return self.summary()
+
+    def plot(self, ax=None, **kwargs):
+        """Plot the ROC curve; see :meth:`MembershipRocDisplay.plot`.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure if None.
+        **kwargs
+            Passed to :meth:`MembershipRocDisplay.plot` (``name``,
+            ``log_scale``, ``chance_line``, and matplotlib line keywords).
+
+        Returns
+        -------
+        MembershipRocDisplay
+        """
+        from ._display import MembershipRocDisplay
+
+        display = MembershipRocDisplay(
+            fpr=self.fpr,
+            tpr=self.tpr,
+            roc_auc=self.auc,
+            name=self.name,
+            tpr_at_fpr=dict(self.tpr_at_fpr),
+        )
+        return display.plot(ax=ax, **kwargs)
+
+
+def membership_report(
+    member_scores,
+    nonmember_scores,
+    *,
+    threshold=None,
+    fpr_levels=(0.001, 0.01),
+    name=None,
+):
+    """Compute every membership-leakage figure of the protocol at once.
+
+    Parameters
+    ----------
+    member_scores, nonmember_scores : array-like of shape (n,)
+        Attack scores of members and non-members; higher means "member".
+    threshold : float, default=None
+        The attack's calibrated decision threshold. If given,
+        ``balanced_accuracy`` is measured there; else it is the best over
+        thresholds.
+    fpr_levels : sequence of float, default=(0.001, 0.01)
+        FPR levels in (0, 1] for the TPR figures. A `UserWarning` is emitted
+        for levels below ``1 / n_nonmembers`` (see :func:`tpr_at_fpr`).
+    name : str, default=None
+        Label for summaries and plots.
+
+    Returns
+    -------
+    MembershipReport
+    """
+    members, nonmembers = _check_pair(member_scores, nonmember_scores)
+    if np.ndim(fpr_levels) > 1:
+        raise ValueError(
+            f"fpr_levels must be a flat sequence, got shape {np.shape(fpr_levels)}."
+        )
+    levels = np.atleast_1d(_check_fpr_levels(fpr_levels, nonmembers.size, stacklevel=2))
+    if threshold is not None:
+        threshold = _check_threshold(threshold)
+
+    fpr_curve, tpr_curve, thresholds = _roc(members, nonmembers)
+    advantage = float(np.max(tpr_curve - fpr_curve))
+    best_ba = (1.0 + advantage) / 2.0
+    if threshold is None:
+        balanced_accuracy = best_ba
+    else:
+        balanced_accuracy = balanced_accuracy_at_threshold(
+            members, nonmembers, threshold
+        )
+    tprs = _tpr_at(fpr_curve, tpr_curve, levels)
+    return MembershipReport(
+        auc=float(roc_auc_score(*_labels_scores(members, nonmembers))),
+        balanced_accuracy=balanced_accuracy,
+        best_balanced_accuracy=best_ba,
+        advantage=advantage,
+        tpr_at_fpr=dict(zip(levels.tolist(), tprs.tolist(), strict=True)),
+        fpr=fpr_curve,
+        tpr=tpr_curve,
+        thresholds=thresholds,
+        threshold=threshold,
+        n_members=int(members.size),
+        n_nonmembers=int(nonmembers.size),
+        name=name,
+    )
