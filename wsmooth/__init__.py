@@ -5,8 +5,9 @@ The public surface: :class:`WeightedSmoothingClassifier` (the defence),
 ``wsmooth.metrics``, ``wsmooth.datasets`` and ``wsmooth.nets``.
 """
 
+from .attacks import MembershipInferenceAttack
 from .classifier import WeightedSmoothingClassifier
 
 __version__ = "0.1.0"
 
-__all__ = ["WeightedSmoothingClassifier", "__version__"]
+__all__ = ["MembershipInferenceAttack", "WeightedSmoothingClassifier", "__version__"]

@@ -1,0 +1,97 @@
+import numpy as np
+import pytest
+import torch
+from sklearn.linear_model import LogisticRegression
+from skorch import NeuralNetClassifier
+
+from wsmooth.attacks import MembershipInferenceAttack
+from wsmooth.attacks._learned import attack_features, default_attack_classifier
+from wsmooth.nets import MLP
+
+pytestmark = pytest.mark.filterwarnings("ignore:FPR level.*below 1/n_nonmembers")
+
+
+def test_features():
+    proba = np.array([[0.2, 0.5, 0.3], [0.1, 0.1, 0.8]])
+    f = attack_features(proba, np.array([0, 2]))
+    assert np.allclose(f[0], [0.5, 0.3, 0.2, 0.2, 1, 0, 0])
+    assert np.allclose(f[1], [0.8, 0.1, 0.1, 0.8, 0, 0, 1])
+    assert attack_features(np.stack([proba, proba]), np.array([0, 2])).shape == (
+        2,
+        2,
+        7,
+    )
+
+
+def test_learned_with_sklearn_classifier(forest, splits):
+    (Xm, ym), (Xn, yn), (Xp, yp) = splits
+    clf = LogisticRegression(max_iter=500)
+    mia = MembershipInferenceAttack(
+        forest, method="learned", attack_classifier=clf, random_state=0
+    ).fit(Xp, yp)
+    assert mia.method_.classifier_ is not clf and not hasattr(clf, "coef_")
+    report = mia.evaluate(Xm, ym, Xn, yn)
+    assert report.auc > 0.65
+    s = mia.decision_function(Xm, ym)
+    assert np.all((s >= -0.5) & (s <= 0.5))
+
+
+def test_learned_default_skorch_classifier(forest, splits):
+    (Xm, ym), (Xn, yn), (Xp, yp) = splits
+    assert isinstance(default_attack_classifier(9), NeuralNetClassifier)
+    assert default_attack_classifier(9).train_split is None
+    mia = MembershipInferenceAttack(
+        forest,
+        method="learned",
+        n_shadow=2,
+        method_params={"attack_classifier": None},
+        random_state=0,
+    ).fit(Xp, yp)
+    assert isinstance(mia.method_.classifier_, NeuralNetClassifier)
+    first = mia.decision_function(Xm, ym)
+    assert mia.evaluate(Xm, ym, Xn, yn).auc > 0.65
+    # seeded: a second fit gives the same scores
+    again = MembershipInferenceAttack(
+        forest, method="learned", n_shadow=2, random_state=0
+    ).fit(Xp, yp)
+    assert np.allclose(first, again.decision_function(Xm, ym))
+
+
+@pytest.fixture(scope="module")
+def skorch_target(splits):
+    """A small skorch MLP trained to (near) 100% train accuracy."""
+    (Xm, ym), _, _ = splits
+    torch.manual_seed(0)
+    net = NeuralNetClassifier(
+        MLP,
+        module__n_features=Xm.shape[1],
+        module__n_classes=4,
+        module__hidden_layer_sizes=(64,),
+        module__activation="relu",
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-2,
+        max_epochs=60,
+        batch_size=64,
+        train_split=None,
+        iterator_train__shuffle=True,
+        verbose=0,
+    )
+    return net.fit(Xm.astype(np.float32), ym)
+
+
+def test_skorch_target_shadow_clones_and_leakage(skorch_target, splits):
+    (Xm, ym), (Xn, yn), (Xp, yp) = splits
+    f32 = np.float32
+    mia = MembershipInferenceAttack(
+        skorch_target,
+        method="learned",
+        n_shadow=2,
+        attack_classifier=LogisticRegression(),
+        random_state=0,
+    ).fit(Xp.astype(f32), yp)
+    models = mia.shadow_models_.models
+    assert all(isinstance(m, NeuralNetClassifier) for m in models)
+    assert all(m is not skorch_target for m in models)
+    report = mia.evaluate(Xm.astype(f32), ym, Xn.astype(f32), yn)
+    assert report.auc > 0.6

@@ -1,0 +1,457 @@
+"""MembershipInferenceAttack: one estimator in front of every attack algorithm."""
+
+import os
+import warnings
+from numbers import Integral
+
+import joblib
+import numpy as np
+from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
+
+from . import _learned, _threshold  # noqa: F401  (register the built-in methods)
+from ._methods import METHOD_NAMES, AttackData, get_method
+from ._shadow import _class_index, align_proba, derive_entropy, fit_shadow_models
+
+__all__ = ["MembershipInferenceAttack"]
+
+#: Each class of the population must have at least this many records, so that
+#: every shadow model (trained on half of each class) sees at least 2 of them
+#: and leaves at least 2 out for calibration.
+MIN_RECORDS_PER_CLASS = 4
+
+
+def _row_codes(*arrays):
+    """Integer code per row, equal codes for byte-identical rows (vectorised)."""
+    n = [a.shape[0] for a in arrays]
+    rows = [np.asarray(a).reshape(a.shape[0], -1) for a in arrays]
+    dtype = np.result_type(*rows)
+    rows = np.concatenate([r.astype(dtype, copy=False) for r in rows])
+    if np.issubdtype(dtype, np.floating):
+        rows = rows + dtype.type(0)  # -0.0 -> 0.0
+    rows = np.ascontiguousarray(rows)
+    void = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1])))
+    _, codes = np.unique(void.ravel(), return_inverse=True)
+    return np.split(codes.ravel(), np.cumsum(n)[:-1])
+
+
+def _record_codes(Xs, ys, n_classes):
+    """Codes for (row, label) records: equal codes for identical records."""
+    codes = _row_codes(*Xs)
+    return [c.astype(np.int64) * n_classes + y for c, y in zip(codes, ys, strict=True)]
+
+
+class _NoShadowProba:
+    """``shadow_predict_proba`` for methods without shadow models (picklable)."""
+
+    def __init__(self, n_classes):
+        self.n_classes = n_classes
+
+    def __call__(self, X):
+        return np.zeros((0, len(X), self.n_classes))
+
+
+class _PopulationIndex:
+    """``population_index(X, y)``: index of each (row, label) record in the
+    population, -1 where absent (picklable, vectorised)."""
+
+    def __init__(self, X, y, n_classes):
+        self.X, self.y, self.n_classes = X, y, n_classes
+
+    def __call__(self, X, y):
+        cq, cp = _record_codes([np.asarray(X), self.X], [y, self.y], self.n_classes)
+        order = np.argsort(cp, kind="stable")
+        pos = np.clip(np.searchsorted(cp, cq, sorter=order), 0, len(cp) - 1)
+        return np.where(cp[order[pos]] == cq, order[pos], -1)
+
+
+class MembershipInferenceAttack(BaseEstimator):
+    """Membership inference attack against a fitted classifier.
+
+    The attacker holds a *population* of labelled records drawn from the same
+    distribution as the target's training set but disjoint from it. ``fit``
+    trains shadow models on halves of the population (when the method needs
+    them) and calibrates the attack; ``decision_function`` then scores queried
+    records, higher meaning "more likely a member of the target's training
+    set". Every query method takes the records *and their true class labels*.
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+        The target. It must be fitted and expose ``predict_proba`` and
+        ``classes_``; the attack never refits it.
+    method : str, default="mentr"
+        The attack algorithm:
+
+        - ``"correctness"``: member if correctly classified (no shadow models);
+        - ``"loss"``: global threshold on the cross-entropy loss;
+        - ``"confidence"``, ``"entropy"``, ``"mentr"``: class-dependent
+          thresholds on the true-class probability, the prediction entropy and
+          the modified entropy (Song & Mittal, USENIX Security 2021);
+        - ``"learned"``: an attack classifier on the shadow models' prediction
+          vectors (Shokri et al. 2017).
+
+        Further methods are added with
+        :func:`wsmooth.attacks.register_method`.
+    n_shadow : int, default=4
+        Number of shadow models. They come in complementary pairs, each half
+        of the population stratified by class, so every population record is
+        a member of exactly ``n_shadow // 2`` of them.
+    shadow_estimator : estimator, default=None
+        Template for the shadow models; default: ``clone(estimator)``, the
+        target's unfitted configuration. Each shadow gets its own seed.
+    attack_classifier : classifier, default=None
+        For ``method="learned"``: the attack classifier (cloned); default a
+        small skorch MLP.
+    method_params : dict, default=None
+        Extra keyword arguments for the method (e.g. ``{"signal": "loss",
+        "class_dependent": True}`` for the threshold methods).
+    cache_dir : str, path-like or joblib.Memory, default=None
+        Directory where finished shadow models are stored and reused (see
+        :func:`wsmooth.attacks.fit_shadow_models`).
+    random_state : int, RandomState instance or None, default=None
+        Controls the population splits, the shadow models' seeds and the
+        attack classifier's seed.
+    n_jobs : int, default=None
+        Shadow models trained (and queried) in parallel through joblib; an
+        active ``joblib.parallel_backend`` (e.g. Dask) is honoured.
+    verbose : int, default=0
+        Show a progress bar for shadow training when > 0.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The target's classes.
+    method_ : AttackMethod
+        The fitted algorithm.
+    shadow_models_ : ShadowModels or None
+        Fitted shadow models with their keep masks (None for methods without).
+    n_features_in_ : int
+        Features seen in fit.
+
+    Notes
+    -----
+    Scores are centred on the calibrated threshold: ``predict`` is
+    ``decision_function(X, y) >= 0``. For the threshold methods the score is
+    ``s - t_c``, where ``s`` is the signal oriented so that higher means member
+    (loss, entropy and modified entropy are negated) and ``t_c`` the threshold
+    of the record's class, which keeps scores comparable across classes.
+
+    Examples
+    --------
+    >>> mia = MembershipInferenceAttack(target, method="mentr", random_state=0)
+    >>> mia.fit(X_population, y_population)  # doctest: +SKIP
+    >>> report = mia.evaluate(X_in, y_in, X_out, y_out)  # doctest: +SKIP
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["predict_proba"])],
+        "method": [StrOptions(METHOD_NAMES)],
+        "n_shadow": [Interval(Integral, 1, None, closed="left")],
+        "shadow_estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "attack_classifier": [HasMethods(["fit", "predict_proba"]), None],
+        "method_params": [dict, None],
+        "cache_dir": [str, os.PathLike, joblib.Memory, None],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        *,
+        method="mentr",
+        n_shadow=4,
+        shadow_estimator=None,
+        attack_classifier=None,
+        method_params=None,
+        cache_dir=None,
+        random_state=None,
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.estimator = estimator
+        self.method = method
+        self.n_shadow = n_shadow
+        self.shadow_estimator = shadow_estimator
+        self.attack_classifier = attack_classifier
+        self.method_params = method_params
+        self.cache_dir = cache_dir
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ #
+    # Validation helpers
+    # ------------------------------------------------------------------ #
+    def _check_target(self):
+        target = self.estimator
+        if hasattr(target, "fit"):
+            try:
+                check_is_fitted(target)
+            except NotFittedError as exc:
+                raise NotFittedError(
+                    f"The target estimator {type(target).__name__} is not fitted: "
+                    "MembershipInferenceAttack attacks an already fitted model. "
+                    "Call its fit first."
+                ) from exc
+        if not hasattr(target, "classes_"):
+            raise TypeError(
+                f"The target estimator {type(target).__name__} has no classes_: "
+                "a fitted classifier is required."
+            )
+        return target
+
+    def _encode(self, y, classes, what="y"):
+        y = np.asarray(y)
+        if y.ndim != 1:
+            y = y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y
+        if y.ndim != 1:
+            raise ValueError(f"{what} must be 1-D class labels, got shape {y.shape}")
+        try:
+            idx = _class_index(y, classes)
+        except TypeError as exc:
+            raise ValueError(
+                f"{what} labels cannot be compared with the target's classes "
+                f"{list(classes)}: {exc}"
+            ) from exc
+        if np.any(idx < 0):
+            bad = np.unique(y[idx < 0])
+            raise ValueError(
+                f"{what} contains labels outside the target's classes_: "
+                f"{bad[:10].tolist()}{' ...' if bad.size > 10 else ''} "
+                f"(target classes: {list(classes)[:20]})"
+            )
+        return idx.astype(np.intp)
+
+    def _cache_location(self):
+        if isinstance(self.cache_dir, joblib.Memory):
+            return self.cache_dir.location
+        return self.cache_dir
+
+    def _target_proba(self, X):
+        proba = np.asarray(self.estimator.predict_proba(X), dtype=np.float64)
+        return align_proba(proba, self.classes_, self.classes_)
+
+    def _validate_query(self, X, y):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, allow_nd=True)
+        check_consistent_length(X, y)
+        return X, self._encode(y, self.classes_)
+
+    # ------------------------------------------------------------------ #
+    # Estimator API
+    # ------------------------------------------------------------------ #
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Train the shadow models (if the method needs them) and calibrate.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_population, ...)
+            The attacker's population, disjoint from the target's training set.
+        y : array-like of shape (n_population,)
+            Its true labels, all among the target's ``classes_``.
+
+        Returns
+        -------
+        self
+        """
+        target = self._check_target()
+        X, y = validate_data(self, X, y, allow_nd=True)
+        n_in = getattr(target, "n_features_in_", None)
+        if n_in is not None and X.ndim == 2 and X.shape[1] != n_in:
+            raise ValueError(
+                f"X has {X.shape[1]} features but the target was fitted on {n_in}"
+            )
+        self.classes_ = np.asarray(target.classes_)
+        y_idx = self._encode(y, self.classes_)
+        method_cls = get_method(self.method)
+        method = method_cls.from_attack(self)
+        entropy = derive_entropy(self.random_state)
+        n_classes = len(self.classes_)
+
+        self.shadow_models_ = None
+        keep = np.zeros((0, X.shape[0]), dtype=bool)
+        shadow_proba = np.zeros((0, X.shape[0], n_classes))
+        if method_cls.requires_shadow_models:
+            self._check_population(y_idx)
+            template = (
+                clone(self.estimator)
+                if self.shadow_estimator is None
+                else clone(self.shadow_estimator)
+            )
+            self.shadow_models_ = fit_shadow_models(
+                template,
+                X,
+                y,
+                n_shadow=self.n_shadow,
+                classes=self.classes_,
+                random_state=entropy if self.random_state is not None else None,
+                n_jobs=self.n_jobs,
+                verbose=self.verbose,
+                cache_dir=self._cache_location(),
+            )
+            keep = self.shadow_models_.keep_masks
+            shadow_proba = self.shadow_models_.predict_proba(X)
+        shadows = self.shadow_models_
+        data = AttackData(
+            target=target,
+            classes=self.classes_,
+            X=X,
+            y=y_idx,
+            target_proba=self._target_proba(X),
+            shadow_models=[] if shadows is None else shadows.models,
+            keep_masks=keep,
+            shadow_proba=shadow_proba,
+            shadow_predict_proba=(
+                _NoShadowProba(n_classes) if shadows is None else shadows.predict_proba
+            ),
+            population_index=_PopulationIndex(X, y_idx, n_classes),
+            random_state=entropy,
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
+        )
+        self.method_ = method.fit(data)
+        return self
+
+    def _check_population(self, y_idx):
+        counts = np.bincount(y_idx, minlength=len(self.classes_))
+        present = counts > 0
+        small = present & (counts < MIN_RECORDS_PER_CLASS)
+        if present.sum() < 2 or small.any():
+            detail = (
+                f"classes {self.classes_[small][:10].tolist()} have only "
+                f"{counts[small][:10].tolist()} records"
+                if small.any()
+                else "it holds a single class"
+            )
+            raise ValueError(
+                f"The population is too small for n_shadow={self.n_shadow} shadow "
+                f"models: each trains on half of every class and is calibrated on "
+                f"the other half, so every class present needs at least "
+                f"{MIN_RECORDS_PER_CLASS} records and at least 2 classes are "
+                f"needed; {detail}."
+            )
+
+    def decision_function(self, X, y):
+        """Membership score of each record: higher = more likely a member.
+
+        Scores are centred on the calibrated threshold (``>= 0``: member).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_records, ...)
+        y : array-like of shape (n_records,)
+            True labels of the records, among the target's ``classes_``.
+
+        Returns
+        -------
+        ndarray of shape (n_records,)
+        """
+        X, y_idx = self._validate_query(X, y)
+        proba = self._target_proba(X)
+        scores = np.asarray(self.method_.decision_function(proba, y_idx, X))
+        return scores.astype(np.float64, copy=False)
+
+    def predict(self, X, y):
+        """1 for predicted members, 0 for non-members (``decision_function >= 0``)."""
+        return (self.decision_function(X, y) >= 0).astype(int)
+
+    def score(self, X, y, membership, sample_weight=None):
+        """Balanced accuracy of :meth:`predict` on a labelled membership query.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_records, ...)
+        y : array-like of shape (n_records,)
+            True class labels of the records.
+        membership : array-like of shape (n_records,)
+            1 (or True) for records of the target's training set, else 0.
+        sample_weight : array-like of shape (n_records,), default=None
+
+        Returns
+        -------
+        float
+        """
+        membership = np.asarray(membership).astype(int)
+        check_consistent_length(X, y, membership)
+        return float(
+            balanced_accuracy_score(
+                membership, self.predict(X, y), sample_weight=sample_weight
+            )
+        )
+
+    def evaluate(
+        self,
+        X_members,
+        y_members,
+        X_nonmembers,
+        y_nonmembers,
+        *,
+        fpr_levels=(0.001, 0.01),
+        name=None,
+    ):
+        """Leakage figures on known members and non-members of the target.
+
+        Parameters
+        ----------
+        X_members, y_members : array-like
+            Records of the target's training set and their labels.
+        X_nonmembers, y_nonmembers : array-like
+            Records the target never saw (not from the population either).
+        fpr_levels : sequence of float, default=(0.001, 0.01)
+            FPR levels for ``tpr_at_fpr``.
+        name : str, default=None
+            Label of the report; default the method name.
+
+        Returns
+        -------
+        wsmooth.metrics.MembershipReport
+            ``auc``, ``balanced_accuracy`` (at the calibrated threshold),
+            ``advantage``, ``tpr_at_fpr``, the ROC arrays and ``plot()``.
+
+        Raises
+        ------
+        ValueError
+            On mismatched lengths, or if a (row, label) record appears among
+            both members and non-members.
+        """
+        from ..metrics import membership_report
+
+        check_is_fitted(self)
+        check_consistent_length(X_members, y_members)
+        check_consistent_length(X_nonmembers, y_nonmembers)
+        Xm, ym = self._validate_query(X_members, y_members)
+        Xn, yn = self._validate_query(X_nonmembers, y_nonmembers)
+        cm, cn = _record_codes([Xm, Xn], [ym, yn], len(self.classes_))
+        shared = np.intersect1d(cm, cn)
+        if shared.size:
+            n_shared = int(np.isin(cm, shared).sum())
+            raise ValueError(
+                f"{n_shared} member record(s) also appear among the non-members "
+                "(identical rows with identical labels); membership of such "
+                "records is undefined. Remove the duplicates."
+            )
+        member_scores = self.decision_function(Xm, self.classes_[ym])
+        nonmember_scores = self.decision_function(Xn, self.classes_[yn])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            report = membership_report(
+                member_scores,
+                nonmember_scores,
+                threshold=0.0,
+                fpr_levels=fpr_levels,
+                name=self.method if name is None else name,
+            )
+        for w in caught:  # point the user at their own call
+            warnings.warn(w.message, w.category, stacklevel=2)
+        return report

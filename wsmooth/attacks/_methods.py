@@ -1,0 +1,149 @@
+"""The interface between :class:`MembershipInferenceAttack` and its algorithms.
+
+An attack algorithm is a small class derived from :class:`AttackMethod`,
+registered under a name with :func:`register_method`; the estimator looks the
+name up in the registry and drives the instance through two calls:
+
+* ``fit(data)`` once, with an :class:`AttackData` holding everything the
+  attacker has: the fitted target, its classes, the population, the shadow
+  models with their keep masks and their probabilities on the population;
+* ``decision_function(proba, y, X)`` per query, with the target's
+  probabilities on the queried records, their class indices and the records.
+
+A method's scores are *centred on its calibrated threshold*: ``score >= 0``
+means "member". The estimator's ``predict`` is exactly that test, and
+``evaluate`` reports balanced accuracy at threshold 0.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["AttackData", "AttackMethod", "register_method", "get_method", "METHODS"]
+
+# name -> AttackMethod subclass. ``METHOD_NAMES`` is the same set of names, kept
+# as a live set object so that the estimator's parameter constraint
+# (``StrOptions(METHOD_NAMES)``) accepts methods registered after import.
+METHODS = {}
+METHOD_NAMES = set()
+
+
+@dataclass
+class AttackData:
+    """What an attack method may use to calibrate itself.
+
+    Attributes
+    ----------
+    target : estimator
+        The fitted target model (has ``predict_proba`` and ``classes_``).
+    classes : ndarray of shape (n_classes,)
+        The target's ``classes_``. All class indices below refer to it.
+    X : ndarray of shape (n_population, ...)
+        The attacker's population records.
+    y : ndarray of int of shape (n_population,)
+        Index in ``classes`` of each population record's label.
+    target_proba : ndarray of shape (n_population, n_classes)
+        The target's probabilities on the population (records the target has
+        not seen, by the protocol).
+    shadow_models : list of estimator
+        Fitted shadow models (empty for methods with ``requires_shadow_models``
+        False).
+    keep_masks : ndarray of bool of shape (n_shadow, n_population)
+        ``keep_masks[s, i]`` is True if shadow ``s`` was trained on record ``i``.
+    shadow_proba : ndarray of shape (n_shadow, n_population, n_classes)
+        Each shadow model's probabilities on the population, columns aligned
+        to ``classes``; computed once.
+    shadow_predict_proba : callable
+        ``shadow_predict_proba(X) -> ndarray (n_shadow, n_records, n_classes)``
+        for arbitrary records (e.g. LiRA online queries).
+    population_index : callable
+        ``population_index(X, y) -> ndarray of int``: for each record, the index
+        of an identical (row, label) record in the population, or -1.
+    random_state : int
+        Seed derived from the estimator's ``random_state``, for methods that
+        need randomness of their own.
+    n_jobs, verbose
+        The estimator's settings.
+    """
+
+    target: Any
+    classes: np.ndarray
+    X: np.ndarray
+    y: np.ndarray
+    target_proba: np.ndarray
+    shadow_models: list
+    keep_masks: np.ndarray
+    shadow_proba: np.ndarray
+    shadow_predict_proba: Callable
+    population_index: Callable
+    random_state: int
+    n_jobs: Any = None
+    verbose: int = 0
+
+    @property
+    def n_classes(self):
+        return len(self.classes)
+
+
+class AttackMethod:
+    """Base class of attack algorithms.
+
+    Subclasses set :attr:`requires_shadow_models`, implement :meth:`fit` and
+    :meth:`decision_function`, and may override :meth:`from_attack` to read
+    estimator parameters (the default passes ``attack.method_params`` as
+    keyword arguments to the constructor).
+    """
+
+    #: Whether the estimator must train shadow models before :meth:`fit`.
+    requires_shadow_models = True
+
+    @classmethod
+    def from_attack(cls, attack):
+        """Build the method from a :class:`MembershipInferenceAttack`'s params."""
+        return cls(**(attack.method_params or {}))
+
+    def fit(self, data):
+        """Calibrate on an :class:`AttackData`; return self."""
+        return self
+
+    def decision_function(self, proba, y, X):
+        """Membership scores, ``>= 0`` for predicted members.
+
+        Parameters
+        ----------
+        proba : ndarray of shape (n_records, n_classes)
+            The target's probabilities on the queried records.
+        y : ndarray of int of shape (n_records,)
+            Index in the target's ``classes_`` of each record's label.
+        X : ndarray
+            The queried records (for methods that query shadow models).
+        """
+        raise NotImplementedError
+
+
+def register_method(name):
+    """Class decorator: register an :class:`AttackMethod` under ``name``.
+
+    ``MembershipInferenceAttack(method=name)`` then uses it; the estimator's code
+    does not change.
+    """
+
+    def decorator(cls):
+        if not (isinstance(cls, type) and issubclass(cls, AttackMethod)):
+            raise TypeError(f"{cls!r} is not an AttackMethod subclass")
+        METHODS[name] = cls
+        METHOD_NAMES.add(name)
+        return cls
+
+    return decorator
+
+
+def get_method(name):
+    """The :class:`AttackMethod` subclass registered under ``name``."""
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise ValueError(
+            f"Unknown attack method {name!r}; registered: {sorted(METHODS)}"
+        ) from None
