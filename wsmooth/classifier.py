@@ -399,7 +399,8 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         -------
         ndarray of shape (n_samples,)
         """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
 
     # ------------------------------------------------------------ persistence
     def __getstate__(self):

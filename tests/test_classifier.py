@@ -1,0 +1,261 @@
+"""WeightedSmoothingClassifier as a skorch net and as a scikit-learn classifier."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from skorch import NeuralNetClassifier
+from skorch.callbacks import GradientNormClipping
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from wsmooth import WeightedSmoothingClassifier
+from wsmooth.classifier import MEMBER_ATTRIBUTES
+from wsmooth.datasets import make_purchase_like
+from wsmooth.nets import MLP
+
+SMALL = dict(module__hidden_layer_sizes=(32,), max_epochs=6, batch_size=64,
+             warmup_epochs=2)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_purchase_like(n_samples=400, n_features=40, n_classes=4,
+                              random_state=0)
+    return X, y
+
+
+def _fit(data, **params):
+    X, y = data
+    return WeightedSmoothingClassifier(**{**SMALL, "random_state": 0, **params}).fit(X, y)
+
+
+def test_sigma_zero_is_plain_skorch_training(data):
+    X, y = data
+    clf = WeightedSmoothingClassifier(sigma=0.0, random_state=3, **SMALL).fit(X, y)
+    plain = NeuralNetClassifier(
+        MLP, module__n_features=X.shape[1], module__n_classes=4,
+        module__hidden_layer_sizes=(32,), criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam, lr=1e-3, max_epochs=6, batch_size=64,
+        train_split=None, iterator_train__shuffle=True, verbose=0,
+        callbacks=[GradientNormClipping(10.0)],
+    )
+    torch.manual_seed(clf._seed())
+    plain.fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), plain.predict_proba(X))
+    assert not hasattr(clf, "vulnerability_weights_")
+
+
+def test_noise_changes_training(data):
+    X, _ = data
+    clean, noisy = _fit(data, sigma=0.0), _fit(data, sigma=0.5)
+    assert not np.allclose(clean.predict_proba(X), noisy.predict_proba(X))
+
+
+@pytest.mark.parametrize("refresh", ["full", "running"])
+def test_same_seed_same_model_bit_for_bit(data, refresh):
+    X, _ = data
+    a = _fit(data, sigma=0.3, refresh=refresh)
+    b = _fit(data, sigma=0.3, refresh=refresh)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    c = _fit(data, sigma=0.3, refresh=refresh, random_state=1)
+    assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
+
+
+def test_fit_leaves_global_torch_rng_alone(data):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    _fit(data)
+    assert torch.equal(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize("weighting", ["zscore", "minmax", "uniform"])
+@pytest.mark.parametrize("vulnerability", ["mentr", "cross_entropy"])
+def test_weights_of_last_refresh_are_exposed(data, weighting, vulnerability):
+    X, y = data
+    clf = _fit(data, weighting=weighting, vulnerability=vulnerability)
+    w = clf.vulnerability_weights_
+    assert w.shape == (len(X),) and np.isfinite(w).all()
+    if weighting == "zscore":
+        for c in range(4):
+            assert abs(w[y == c].mean()) < 1e-4
+            assert abs(w[y == c].std() - 1) < 1e-3
+    elif weighting == "minmax":
+        assert w.min() >= 0 and w.max() <= 1 + 1e-6
+    else:
+        assert not w.any()
+
+
+def test_weights_come_from_an_eval_pass_over_the_training_set(data):
+    X, y = data
+    # one refresh, at the start of the last epoch: its scores are those of the
+    # model after the first five (clean, hence identical) epochs
+    ws_net = _fit(data, max_epochs=6, warmup_epochs=5)
+    before = _fit(data, max_epochs=5, warmup_epochs=5)
+    p = before.predict_proba(X).astype(np.float64)
+    py = p[np.arange(len(y)), y]
+    log1m = np.log(np.maximum(1 - p, 1e-30))
+    mentr = (-(1 - py) * np.log(np.maximum(py, 1e-30))
+             - (p * log1m).sum(1) + py * log1m[np.arange(len(y)), y])
+    np.testing.assert_allclose(ws_net.vulnerability_scores_, mentr, rtol=1e-3, atol=1e-4)
+    expected = np.empty_like(mentr)
+    for c in range(4):
+        m = ws_net.vulnerability_scores_[y == c]
+        expected[y == c] = (m - m.mean()) / m.std()
+    np.testing.assert_allclose(ws_net.vulnerability_weights_, expected, atol=1e-3)
+    # confidently fitted records sit below their class mean
+    assert np.corrcoef(py, ws_net.vulnerability_weights_)[0, 1] < 0
+
+
+def test_no_weights_during_warmup(data):
+    clf = _fit(data, warmup_epochs=6)
+    assert not hasattr(clf, "vulnerability_weights_")
+
+
+def test_running_refresh_uses_no_extra_pass(data, monkeypatch):
+    calls = []
+    original = WeightedSmoothingClassifier._score_dataset
+
+    def counting(self, X, y):
+        calls.append(len(y))
+        return original(self, X, y)
+
+    monkeypatch.setattr(WeightedSmoothingClassifier, "_score_dataset", counting)
+    _fit(data, refresh="running")
+    assert calls == []
+    _fit(data, refresh="full")
+    assert calls == [len(data[0])] * (SMALL["max_epochs"] - SMALL["warmup_epochs"])
+
+
+def test_labels_features_and_dtypes_are_kept(data):
+    X, y = data
+    names = np.array(["cat", "dog", "emu", "yak"])[y]
+    clf = _fit((X.astype(np.float64), names))
+    assert list(clf.classes_) == ["cat", "dog", "emu", "yak"]
+    assert set(clf.predict(X)) <= set(clf.classes_)
+    assert clf.predict_proba(X).shape == (len(X), 4)
+    odd = np.array([3, 10, 42, 7])[y]
+    assert list(_fit((X.astype(np.int64), odd)).classes_) == [3, 7, 10, 42]
+    assert X.dtype == np.float32 and names.dtype.kind == "U"
+
+
+def test_default_constructor_fits(data):
+    X, y = data
+    clf = WeightedSmoothingClassifier(max_epochs=2, random_state=0).fit(X, y)
+    assert clf.module_.layers[0].in_features == X.shape[1]
+    assert clf.module_.layers[-1].out_features == 4
+
+
+def test_all_records_are_trained_on(data):
+    clf = _fit(data)
+    assert clf.train_split is None
+    assert "valid_loss" not in clf.history[-1]
+
+
+def test_custom_module_class_and_instance(data):
+    X, y = data
+    clf = _fit(data, module=MLP, module__hidden_layer_sizes=(8,))
+    assert clf.module_.layers[0].out_features == 8
+    inst = torch.nn.Sequential(torch.nn.Linear(X.shape[1], 4))
+    clf = WeightedSmoothingClassifier(module=inst, max_epochs=5, warmup_epochs=1,
+                                      random_state=0).fit(X, y)
+    assert clf.predict_proba(X).shape == (len(X), 4)
+
+
+def test_pickle_and_joblib_round_trips(tmp_path, data):
+    X, _ = data
+    clf = _fit(data)
+    expected = clf.predict_proba(X)
+    loaded = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    joblib.dump(clf, tmp_path / "m.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "m.joblib").predict_proba(X),
+                                  expected)
+    for name in MEMBER_ATTRIBUTES:
+        assert not hasattr(loaded, name)
+    assert hasattr(clf, "vulnerability_weights_")
+
+
+def test_clone_keeps_parameters_and_drops_state(data):
+    clf = _fit(data, sigma=0.7, weighting="minmax")
+    twin = clone(clf)
+    assert twin.get_params()["sigma"] == 0.7
+    assert twin.get_params()["weighting"] == "minmax"
+    assert not hasattr(twin, "module_")
+
+
+def test_pipeline(data):
+    X, y = data
+    pipe = make_pipeline(StandardScaler(), WeightedSmoothingClassifier(random_state=0,
+                                                                       **SMALL))
+    assert pipe.fit(X, y).score(X, y) > 0.5
+
+
+def test_grid_search_over_sigma_and_module_parameter(data):
+    X, y = data
+    search = GridSearchCV(
+        WeightedSmoothingClassifier(random_state=0, **SMALL),
+        {"sigma": [0.0, 0.5], "module__hidden_layer_sizes": [(8,), (32,)]},
+        cv=2, n_jobs=2,
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert search.best_estimator_.predict(X).shape == (len(X),)
+
+
+def test_partial_fit_continues_training(data):
+    X, y = data
+    clf = _fit(data)
+    clf.partial_fit(X, y)
+    assert len(clf.history) == 2 * SMALL["max_epochs"]
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"sigma": -0.1}, "sigma"),
+        ({"weighting": "bogus"}, "weighting"),
+        ({"vulnerability": "bogus"}, "vulnerability"),
+        ({"refresh": "sometimes"}, "refresh"),
+        ({"warmup_epochs": -1}, "warmup_epochs"),
+        ({"clip_grad_norm": 0}, "clip_grad_norm"),
+    ],
+)
+def test_bad_parameters_are_named(data, params, match):
+    with pytest.raises(ValueError, match=match):
+        _fit(data, **params)
+
+
+@pytest.mark.parametrize(
+    "mutate, error, match",
+    [
+        (lambda X, y: (np.where(np.arange(X.size).reshape(X.shape) == 5, np.nan, X), y),
+         ValueError, "NaN"),
+        (lambda X, y: (np.where(np.arange(X.size).reshape(X.shape) == 5, np.inf, X), y),
+         ValueError, "infinity"),
+        (lambda X, y: (X[:, 0], y), ValueError, "2D array"),
+        (lambda X, y: (X, y[:-1]), ValueError, "inconsistent numbers of samples"),
+        (lambda X, y: (X, np.zeros_like(y)), ValueError, "one class"),
+        (lambda X, y: (X[:0], y[:0]), ValueError, "0 sample"),
+        (lambda X, y: (X, y + 0.5), ValueError, "Unknown label type"),
+    ],
+)
+def test_bad_input_is_named(data, mutate, error, match):
+    X, y = mutate(*data)
+    with pytest.raises(error, match=match):
+        WeightedSmoothingClassifier(**SMALL).fit(X, y)
+
+
+def test_predict_before_fit_and_wrong_width(data):
+    X, y = data
+    with pytest.raises(NotFittedError):
+        WeightedSmoothingClassifier().predict(X)
+    clf = _fit(data)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :5])

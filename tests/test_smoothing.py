@@ -1,0 +1,178 @@
+"""The WS math against an independent numpy transcription of the design note."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from wsmooth import _smoothing as ws
+
+
+def _np_mentr(p, y):
+    n, k = p.shape
+    out = np.empty(n)
+    for i in range(n):
+        py = p[i, y[i]]
+        s = -(1 - py) * np.log(max(py, 1e-30))
+        for c in range(k):
+            if c != y[i]:
+                s -= p[i, c] * np.log(max(1 - p[i, c], 1e-30))
+        out[i] = s
+    return out
+
+
+def _np_softmax(z):
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _np_zscore(m, y):
+    w = np.empty_like(m)
+    for c in np.unique(y):
+        sel = y == c
+        w[sel] = (m[sel] - m[sel].mean()) / (m[sel].std() + math.exp(-20))
+    return w
+
+
+def _np_loss(z, y, w, sigma, e):
+    p = _np_softmax(z)
+    top = np.sort(p, axis=1)[:, ::-1]
+    g = top[:, 0] - top[:, 1]
+    pt = p + sigma * e * (g * (1 - w))[:, None]
+    q = np.abs(pt) / np.abs(pt).sum(axis=1, keepdims=True)
+    q = np.clip(q, math.exp(-36), 1)
+    return np.mean(-np.log(q[np.arange(len(y)), y]))
+
+
+@pytest.fixture
+def toy():
+    rng = np.random.default_rng(0)
+    z = rng.normal(scale=3, size=(9, 4))
+    y = np.array([0, 1, 2, 3, 0, 1, 2, 0, 1])
+    return z, y
+
+
+def test_modified_entropy_matches_formula(toy):
+    z, y = toy
+    p = _np_softmax(z)
+    got = ws.modified_entropy(torch.tensor(p), torch.tensor(y))
+    np.testing.assert_allclose(got.numpy(), _np_mentr(p, y), rtol=1e-10)
+
+
+def test_vulnerability_scores_clip_logits_at_cap(toy):
+    z, y = toy
+    z = z.copy()
+    z[0, y[0]] = 500.0
+    got = ws.vulnerability_scores(torch.tensor(z), torch.tensor(y))
+    expected = _np_mentr(_np_softmax(np.minimum(z, 20.0)), y)
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_cross_entropy_score(toy):
+    z, y = toy
+    p = _np_softmax(z)
+    got = ws.cross_entropy_score(torch.tensor(p), torch.tensor(y))
+    np.testing.assert_allclose(got.numpy(), -np.log(p[np.arange(9), y]), rtol=1e-10)
+
+
+def test_zscore_per_class_is_population_standardisation(toy):
+    _, y = toy
+    m = np.random.default_rng(1).random(len(y))
+    got = ws.zscore_per_class(torch.tensor(m), torch.tensor(y), 4)
+    np.testing.assert_allclose(got.numpy(), _np_zscore(m, y), rtol=1e-10, atol=1e-12)
+
+
+def test_minmax_per_class_spans_unit_interval(toy):
+    _, y = toy
+    m = np.random.default_rng(2).random(len(y))
+    got = ws.minmax_per_class(torch.tensor(m), torch.tensor(y), 5).numpy()
+    for c in range(4):
+        sel = y == c
+        if sel.sum() > 1:
+            np.testing.assert_allclose([got[sel].min(), got[sel].max()], [0, 1], atol=1e-8)
+        np.testing.assert_allclose(
+            got[sel], (m[sel] - m[sel].min()) / (np.ptp(m[sel]) + math.exp(-20)))
+
+
+def test_uniform_weighting_is_zero(toy):
+    _, y = toy
+    m = torch.rand(len(y), dtype=torch.float64)
+    assert torch.equal(ws.vulnerability_weights(m, torch.tensor(y), 4, "uniform"),
+                       torch.zeros_like(m))
+
+
+def test_unknown_variants_are_rejected():
+    with pytest.raises(ValueError, match="weighting"):
+        ws.vulnerability_weights(torch.zeros(2), torch.zeros(2, dtype=torch.long), 2,
+                                 "bogus")
+    with pytest.raises(ValueError, match="score"):
+        ws.vulnerability_scores(torch.zeros(2, 2), torch.zeros(2, dtype=torch.long),
+                                "bogus")
+
+
+def test_margin_has_no_gradient():
+    p = torch.softmax(torch.randn(5, 3, requires_grad=True), dim=1)
+    g = ws.prediction_margin(p)
+    assert not g.requires_grad
+    assert torch.all(g >= 0)
+
+
+@pytest.mark.parametrize("sigma", [0.0, 0.1, 2.0])
+def test_noisy_loss_equals_design_note(toy, sigma):
+    z, y = toy
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=len(y))
+    e = rng.normal(size=z.shape)
+    got = ws.noisy_nll_loss(torch.tensor(z), torch.tensor(y), torch.tensor(w), sigma,
+                            noise=torch.tensor(e))
+    assert got.item() == pytest.approx(_np_loss(z, y, w, sigma, e), rel=1e-10)
+
+
+def test_noisy_loss_backpropagates_through_probabilities(toy):
+    z, y = toy
+    logits = torch.tensor(z, requires_grad=True)
+    loss = ws.noisy_nll_loss(logits, torch.tensor(y), torch.zeros(len(y)), 0.5,
+                             generator=torch.Generator().manual_seed(0))
+    loss.backward()
+    assert torch.isfinite(logits.grad).all() and logits.grad.abs().sum() > 0
+
+
+def test_noise_scale_vanishes_at_unit_weight(toy):
+    z, y = toy
+    w = torch.ones(len(y), dtype=torch.float64)
+    noisy = ws.noisy_nll_loss(torch.tensor(z), torch.tensor(y), w, 5.0,
+                              noise=torch.randn(z.shape, dtype=torch.float64))
+    clean = ws.noisy_nll_loss(torch.tensor(z), torch.tensor(y), w, 0.0)
+    assert noisy.item() == pytest.approx(clean.item(), rel=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    logits=arrays(np.float32, st.tuples(st.integers(1, 6), st.integers(2, 7)),
+                  elements=st.floats(-1e4, 1e4, width=32)),
+    sigma=st.floats(0, 1e3),
+    weight=st.floats(-50, 50),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_projection_is_finite_and_on_simplex(logits, sigma, weight, seed):
+    z = torch.tensor(logits)
+    p = torch.softmax(z, dim=1)
+    gen = torch.Generator().manual_seed(seed)
+    noise = sigma * torch.randn(p.shape, generator=gen)
+    w = torch.full((p.shape[0],), weight)
+    q = ws.project_to_simplex(ws.perturb_probabilities(p, noise, ws.prediction_margin(p), w))
+    assert torch.isfinite(q).all()
+    assert (q >= ws.PROB_FLOOR).all() and (q <= 1).all()
+    assert torch.allclose(q.sum(dim=1), torch.ones(q.shape[0]), atol=1e-5)
+    y = torch.zeros(p.shape[0], dtype=torch.long)
+    assert torch.isfinite(ws.noisy_nll_loss(z, y, w, sigma, generator=gen))
+
+
+def test_projection_of_zero_row_is_uniform():
+    q = ws.project_to_simplex(torch.zeros(1, 4))
+    assert torch.allclose(q, torch.full((1, 4), 0.25))
