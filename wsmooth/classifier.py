@@ -33,7 +33,8 @@ _REFRESH_CHUNK = 4096
 #: Fitted attributes derived from individual training records. They are left out
 #: of pickles so that a saved model carries no per-member data.
 MEMBER_ATTRIBUTES = ("vulnerability_weights_", "vulnerability_scores_",
-                     "ws_weights_", "ws_running_scores_")
+                     "ws_weights_", "ws_running_scores_", "member_proba_",
+                     "member_labels_")
 
 
 class IndexedDataset(Dataset):
@@ -68,6 +69,8 @@ class VulnerabilityWeightRefresh(Callback):
         weights = getattr(net, "ws_weights_", None)
         if weights is not None:
             net.vulnerability_weights_ = weights.detach().cpu().numpy()
+        if X is not None and y is not None:
+            net._record_members(X, y)
 
 
 class WeightedSmoothingClassifier(NeuralNetClassifier):
@@ -132,6 +135,11 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
     vulnerability_weights_ : ndarray of shape (n_samples,)
         Per-record weights of the last refresh (absent when no noisy epoch ran).
         Not pickled.
+    member_proba_ : ndarray of shape (n_samples, n_classes)
+        Clean predicted probabilities of the final model on its training records,
+        and ``member_labels_`` their class indices: what
+        :func:`wsmooth.metrics.make_membership_scorer` rates leakage from inside
+        ``GridSearchCV``. Not pickled: a saved model carries no per-member data.
     history_ : skorch History
 
     Examples
@@ -328,21 +336,26 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
             scores, y, len(self.classes_), self.weighting)
 
     def _score_dataset(self, X, y):
-        """One eval-mode pass over the training set, in large batches."""
+        """Vulnerability scores from one eval-mode pass over the training set."""
+        return ws.vulnerability_scores(self._eval_logits(X), y, self.vulnerability)
+
+    def _eval_logits(self, X):
+        """Logits of the module in eval mode, in large batches, without gradient."""
         X = torch.as_tensor(X)
         was_training = self.module_.training
         self.module_.eval()
         try:
             with torch.no_grad():
-                scores = [
-                    ws.vulnerability_scores(
-                        self.module_(X[i:i + _REFRESH_CHUNK].to(self.device)),
-                        y[i:i + _REFRESH_CHUNK], self.vulnerability)
-                    for i in range(0, len(y), _REFRESH_CHUNK)
-                ]
+                return torch.cat([self.module_(X[i:i + _REFRESH_CHUNK].to(self.device))
+                                  for i in range(0, len(X), _REFRESH_CHUNK)])
         finally:
             self.module_.train(was_training)
-        return torch.cat(scores)
+
+    def _record_members(self, X, y):
+        """Keep the final model's outputs on its training records (see Attributes)."""
+        logits = self._eval_logits(X)
+        self.member_proba_ = torch.softmax(logits.float(), dim=1).cpu().numpy()
+        self.member_labels_ = np.asarray(y, dtype=np.int64)
 
     def train_step_single(self, batch, **fit_params):
         """One gradient step: the noisy loss drives the update, the clean logits

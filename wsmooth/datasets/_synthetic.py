@@ -8,7 +8,7 @@ __all__ = ["make_purchase_like"]
 
 def make_purchase_like(n_samples=20_000, *, n_features=600, n_classes=100,
                        n_subclusters=8, cluster_concentration=0.3, density=0.2,
-                       subcluster_spread=0.15, flip_prob=0.06, dtype=np.float32,
+                       subcluster_spread=0.5, flip_prob=0.3, dtype=np.float32,
                        return_cluster_ids=False, random_state=None):
     """Generate binary records shaped like Purchase100, with uneven sub-clusters.
 
@@ -33,9 +33,9 @@ def make_purchase_like(n_samples=20_000, *, n_features=600, n_classes=100,
         values give more uneven sizes.
     density : float, default=0.2
         Fraction of ones in a class prototype.
-    subcluster_spread : float, default=0.15
+    subcluster_spread : float, default=0.5
         Fraction of prototype bits redrawn for each sub-cluster centre.
-    flip_prob : float, default=0.06
+    flip_prob : float, default=0.3
         Per-bit flip probability of a record around its centre.
     dtype : numpy dtype, default=np.float32
         Type of ``X`` (values are 0 and 1).

@@ -11,6 +11,7 @@ from ._figures import (
     membership_roc_curve,
     tpr_at_fpr,
 )
+from ._scorer import make_membership_scorer, most_accurate_under_leakage
 
 __all__ = [
     "MembershipReport",
@@ -21,5 +22,7 @@ __all__ = [
     "membership_auc",
     "membership_report",
     "membership_roc_curve",
+    "make_membership_scorer",
+    "most_accurate_under_leakage",
     "tpr_at_fpr",
 ]
