@@ -5,9 +5,27 @@ The public surface: :class:`WeightedSmoothingClassifier` (the defence),
 ``wsmooth.metrics``, ``wsmooth.datasets`` and ``wsmooth.nets``.
 """
 
-from .attacks import MembershipInferenceAttack
-from .classifier import WeightedSmoothingClassifier
+import importlib
 
 __version__ = "0.1.0"
 
+# Imported on first use, so that `wsmooth --help` or `import wsmooth.datasets`
+# does not pay for importing torch and skorch.
+_LAZY = {
+    "MembershipInferenceAttack": ".attacks",
+    "WeightedSmoothingClassifier": ".classifier",
+}
+
 __all__ = ["MembershipInferenceAttack", "WeightedSmoothingClassifier", "__version__"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,77 @@
+"""Fit-time overhead of weighted smoothing over plain skorch training.
+
+Trains the same tanh MLP on the same Purchase-like records, for the same epochs
+and batch size, three ways: plain skorch ``NeuralNetClassifier`` (cross-entropy,
+no gradient clipping), WS with the reference refresh (an eval-mode pass over the
+training set before every noisy epoch), and WS with the running refresh (scores
+reused from the training pass). Every epoch is noisy (``warmup_epochs=0``), the
+worst case. Prints the median wall time of each and the ratios to plain skorch.
+
+    python benchmarks/ws_overhead.py --n-samples 10000 --epochs 5 --repeats 3
+"""
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+from skorch import NeuralNetClassifier
+
+from wsmooth import WeightedSmoothingClassifier
+from wsmooth.datasets import make_purchase_like
+from wsmooth.nets import MLP
+
+
+def _time_fit(make, X, y, repeats):
+    times = []
+    for _ in range(repeats):
+        est = make()
+        start = time.perf_counter()
+        est.fit(X, y)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-samples", type=int, default=10_000)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--hidden", default="1024,512,256,128")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sigma", type=float, default=1.0)
+    args = parser.parse_args(argv)
+
+    hidden = tuple(int(h) for h in args.hidden.split(","))
+    X, y = make_purchase_like(args.n_samples, random_state=0)
+    n_classes = len(np.unique(y))
+    common = dict(optimizer=torch.optim.Adam, lr=1e-3, max_epochs=args.epochs,
+                  batch_size=args.batch_size, train_split=None, verbose=0,
+                  iterator_train__shuffle=True)
+
+    def plain():
+        torch.manual_seed(0)
+        return NeuralNetClassifier(
+            MLP, module__n_features=X.shape[1], module__n_classes=n_classes,
+            module__hidden_layer_sizes=hidden, criterion=torch.nn.CrossEntropyLoss,
+            **common)
+
+    def ws(refresh):
+        return lambda: WeightedSmoothingClassifier(
+            module__hidden_layer_sizes=hidden, sigma=args.sigma, warmup_epochs=0,
+            refresh=refresh, random_state=0, **common)
+
+    print(f"{args.n_samples} records x 600 features, {n_classes} classes, MLP {hidden}, "
+          f"{args.epochs} epochs (all noisy), batch {args.batch_size}, "
+          f"{torch.get_num_threads()} torch threads, median of {args.repeats}")
+    base, base_all = _time_fit(plain, X, y, args.repeats)
+    print(f"plain skorch      {base:7.2f} s   runs {[round(t, 2) for t in base_all]}")
+    for refresh in ("full", "running"):
+        t, all_t = _time_fit(ws(refresh), X, y, args.repeats)
+        print(f"WS refresh={refresh:<7} {t:7.2f} s   ratio {t / base:5.3f}   "
+              f"runs {[round(v, 2) for v in all_t]}")
+
+
+if __name__ == "__main__":
+    main()
