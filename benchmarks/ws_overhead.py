@@ -46,31 +46,50 @@ def main(argv=None):
     hidden = tuple(int(h) for h in args.hidden.split(","))
     X, y = make_purchase_like(args.n_samples, random_state=0)
     n_classes = len(np.unique(y))
-    common = dict(optimizer=torch.optim.Adam, lr=1e-3, max_epochs=args.epochs,
-                  batch_size=args.batch_size, train_split=None, verbose=0,
-                  iterator_train__shuffle=True)
+    common = dict(
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=args.epochs,
+        batch_size=args.batch_size,
+        train_split=None,
+        verbose=0,
+        iterator_train__shuffle=True,
+    )
 
     def plain():
         torch.manual_seed(0)
         return NeuralNetClassifier(
-            MLP, module__n_features=X.shape[1], module__n_classes=n_classes,
-            module__hidden_layer_sizes=hidden, criterion=torch.nn.CrossEntropyLoss,
-            **common)
+            MLP,
+            module__n_features=X.shape[1],
+            module__n_classes=n_classes,
+            module__hidden_layer_sizes=hidden,
+            criterion=torch.nn.CrossEntropyLoss,
+            **common,
+        )
 
     def ws(refresh):
         return lambda: WeightedSmoothingClassifier(
-            module__hidden_layer_sizes=hidden, sigma=args.sigma, warmup_epochs=0,
-            refresh=refresh, random_state=0, **common)
+            module__hidden_layer_sizes=hidden,
+            sigma=args.sigma,
+            warmup_epochs=0,
+            refresh=refresh,
+            random_state=0,
+            **common,
+        )
 
-    print(f"{args.n_samples} records x 600 features, {n_classes} classes, MLP {hidden}, "
-          f"{args.epochs} epochs (all noisy), batch {args.batch_size}, "
-          f"{torch.get_num_threads()} torch threads, median of {args.repeats}")
+    print(
+        f"{args.n_samples} records x 600 features, {n_classes} classes, MLP {hidden}, "
+        f"{args.epochs} epochs (all noisy), batch {args.batch_size}, "
+        f"{torch.get_num_threads()} torch threads, median of {args.repeats}"
+    )
     base, base_all = _time_fit(plain, X, y, args.repeats)
     print(f"plain skorch      {base:7.2f} s   runs {[round(t, 2) for t in base_all]}")
     for refresh in ("full", "running"):
         t, all_t = _time_fit(ws(refresh), X, y, args.repeats)
-        print(f"WS refresh={refresh:<7} {t:7.2f} s   ratio {t / base:5.3f}   "
-              f"runs {[round(v, 2) for v in all_t]}")
+        print(
+            f"WS refresh={refresh:<7} {t:7.2f} s   ratio {t / base:5.3f}   "
+            f"runs {[round(v, 2) for v in all_t]}"
+        )
 
 
 if __name__ == "__main__":

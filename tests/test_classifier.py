@@ -6,43 +6,53 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from skorch import NeuralNetClassifier
-from skorch.callbacks import GradientNormClipping
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from skorch import NeuralNetClassifier
+from skorch.callbacks import GradientNormClipping
 
 from wsmooth import WeightedSmoothingClassifier
 from wsmooth.classifier import MEMBER_ATTRIBUTES
 from wsmooth.datasets import make_purchase_like
 from wsmooth.nets import MLP
 
-SMALL = dict(module__hidden_layer_sizes=(32,), max_epochs=6, batch_size=64,
-             warmup_epochs=2)
+SMALL = dict(
+    module__hidden_layer_sizes=(32,), max_epochs=6, batch_size=64, warmup_epochs=2
+)
 
 
 @pytest.fixture(scope="module")
 def data():
-    X, y = make_purchase_like(n_samples=400, n_features=40, n_classes=4,
-                              random_state=0)
+    X, y = make_purchase_like(n_samples=400, n_features=40, n_classes=4, random_state=0)
     return X, y
 
 
 def _fit(data, **params):
     X, y = data
-    return WeightedSmoothingClassifier(**{**SMALL, "random_state": 0, **params}).fit(X, y)
+    return WeightedSmoothingClassifier(**{**SMALL, "random_state": 0, **params}).fit(
+        X, y
+    )
 
 
 def test_sigma_zero_is_plain_skorch_training(data):
     X, y = data
     clf = WeightedSmoothingClassifier(sigma=0.0, random_state=3, **SMALL).fit(X, y)
     plain = NeuralNetClassifier(
-        MLP, module__n_features=X.shape[1], module__n_classes=4,
-        module__hidden_layer_sizes=(32,), criterion=torch.nn.CrossEntropyLoss,
-        optimizer=torch.optim.Adam, lr=1e-3, max_epochs=6, batch_size=64,
-        train_split=None, iterator_train__shuffle=True, verbose=0,
+        MLP,
+        module__n_features=X.shape[1],
+        module__n_classes=4,
+        module__hidden_layer_sizes=(32,),
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=6,
+        batch_size=64,
+        train_split=None,
+        iterator_train__shuffle=True,
+        verbose=0,
         callbacks=[GradientNormClipping(10.0)],
     )
     torch.manual_seed(clf._seed())
@@ -101,9 +111,14 @@ def test_weights_come_from_an_eval_pass_over_the_training_set(data):
     p = before.predict_proba(X).astype(np.float64)
     py = p[np.arange(len(y)), y]
     log1m = np.log(np.maximum(1 - p, 1e-30))
-    mentr = (-(1 - py) * np.log(np.maximum(py, 1e-30))
-             - (p * log1m).sum(1) + py * log1m[np.arange(len(y)), y])
-    np.testing.assert_allclose(ws_net.vulnerability_scores_, mentr, rtol=1e-3, atol=1e-4)
+    mentr = (
+        -(1 - py) * np.log(np.maximum(py, 1e-30))
+        - (p * log1m).sum(1)
+        + py * log1m[np.arange(len(y)), y]
+    )
+    np.testing.assert_allclose(
+        ws_net.vulnerability_scores_, mentr, rtol=1e-3, atol=1e-4
+    )
     expected = np.empty_like(mentr)
     for c in range(4):
         m = ws_net.vulnerability_scores_[y == c]
@@ -163,8 +178,9 @@ def test_custom_module_class_and_instance(data):
     clf = _fit(data, module=MLP, module__hidden_layer_sizes=(8,))
     assert clf.module_.layers[0].out_features == 8
     inst = torch.nn.Sequential(torch.nn.Linear(X.shape[1], 4))
-    clf = WeightedSmoothingClassifier(module=inst, max_epochs=5, warmup_epochs=1,
-                                      random_state=0).fit(X, y)
+    clf = WeightedSmoothingClassifier(
+        module=inst, max_epochs=5, warmup_epochs=1, random_state=0
+    ).fit(X, y)
     assert clf.predict_proba(X).shape == (len(X), 4)
 
 
@@ -175,8 +191,9 @@ def test_pickle_and_joblib_round_trips(tmp_path, data):
     loaded = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)
     joblib.dump(clf, tmp_path / "m.joblib")
-    np.testing.assert_array_equal(joblib.load(tmp_path / "m.joblib").predict_proba(X),
-                                  expected)
+    np.testing.assert_array_equal(
+        joblib.load(tmp_path / "m.joblib").predict_proba(X), expected
+    )
     for name in MEMBER_ATTRIBUTES:
         assert not hasattr(loaded, name)
     assert hasattr(clf, "vulnerability_weights_")
@@ -192,8 +209,9 @@ def test_clone_keeps_parameters_and_drops_state(data):
 
 def test_pipeline(data):
     X, y = data
-    pipe = make_pipeline(StandardScaler(), WeightedSmoothingClassifier(random_state=0,
-                                                                       **SMALL))
+    pipe = make_pipeline(
+        StandardScaler(), WeightedSmoothingClassifier(random_state=0, **SMALL)
+    )
     assert pipe.fit(X, y).score(X, y) > 0.5
 
 
@@ -202,7 +220,8 @@ def test_grid_search_over_sigma_and_module_parameter(data):
     search = GridSearchCV(
         WeightedSmoothingClassifier(random_state=0, **SMALL),
         {"sigma": [0.0, 0.5], "module__hidden_layer_sizes": [(8,), (32,)]},
-        cv=2, n_jobs=2,
+        cv=2,
+        n_jobs=2,
     ).fit(X, y)
     assert len(search.cv_results_["params"]) == 4
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
@@ -235,10 +254,22 @@ def test_bad_parameters_are_named(data, params, match):
 @pytest.mark.parametrize(
     "mutate, error, match",
     [
-        (lambda X, y: (np.where(np.arange(X.size).reshape(X.shape) == 5, np.nan, X), y),
-         ValueError, "NaN"),
-        (lambda X, y: (np.where(np.arange(X.size).reshape(X.shape) == 5, np.inf, X), y),
-         ValueError, "infinity"),
+        (
+            lambda X, y: (
+                np.where(np.arange(X.size).reshape(X.shape) == 5, np.nan, X),
+                y,
+            ),
+            ValueError,
+            "NaN",
+        ),
+        (
+            lambda X, y: (
+                np.where(np.arange(X.size).reshape(X.shape) == 5, np.inf, X),
+                y,
+            ),
+            ValueError,
+            "infinity",
+        ),
         (lambda X, y: (X[:, 0], y), ValueError, "2D array"),
         (lambda X, y: (X, y[:-1]), ValueError, "inconsistent numbers of samples"),
         (lambda X, y: (X, np.zeros_like(y)), ValueError, "one class"),
@@ -259,3 +290,15 @@ def test_predict_before_fit_and_wrong_width(data):
     clf = _fit(data)
     with pytest.raises(ValueError, match="features"):
         clf.predict(X[:, :5])
+
+
+def test_user_validation_split_is_honoured(data):
+    from skorch.dataset import ValidSplit
+
+    X, y = data
+    clf = _fit(data, train_split=ValidSplit(4, stratified=True))
+    assert "valid_loss" in clf.history[-1] and "valid_acc" in clf.history[-1]
+    n_train = len(X) - len(X) // 4
+    assert clf.vulnerability_weights_.shape == (n_train,)
+    assert clf.member_proba_.shape == (n_train, 4)
+    assert dict(clf.callbacks_)["ws_refresh"].dataset_train_ is None

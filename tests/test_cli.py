@@ -8,8 +8,19 @@ import pytest
 
 from wsmooth.cli import main
 
-TINY = ["--n-samples", "400", "--n-classes", "4", "--epochs", "6",
-        "--warmup-epochs", "2", "--hidden", "32", "--quiet"]
+TINY = [
+    "--n-samples",
+    "400",
+    "--n-classes",
+    "4",
+    "--epochs",
+    "6",
+    "--warmup-epochs",
+    "2",
+    "--hidden",
+    "32",
+    "--quiet",
+]
 
 
 def test_default_run_prints_accuracy_and_leakage_per_model(capsys):
@@ -29,8 +40,9 @@ def test_json_output(capsys):
         assert 0.5 <= r["leakage_balanced_accuracy"] <= 1
 
 
-@pytest.mark.parametrize("argv", [["--sigma", "-1"], ["--epochs", "0"],
-                                  ["--n-samples", "10"]])
+@pytest.mark.parametrize(
+    "argv", [["--sigma", "-1"], ["--epochs", "0"], ["--n-samples", "10"]]
+)
 def test_bad_arguments_exit_with_a_message(argv, capsys):
     with pytest.raises(SystemExit) as info:
         main(TINY + argv)
@@ -39,6 +51,10 @@ def test_bad_arguments_exit_with_a_message(argv, capsys):
 
 
 def test_module_entry_point_help():
-    out = subprocess.run([sys.executable, "-m", "wsmooth", "--help"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "wsmooth", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "weighted smoothing" in out and "--sigma" in out

@@ -6,8 +6,13 @@ from wsmooth import WeightedSmoothingClassifier
 
 # Small and quick, but trained long enough to pass the accuracy checks.
 _CLASSIFIER = WeightedSmoothingClassifier(
-    module__hidden_layer_sizes=(32,), max_epochs=10, lr=2e-2, batch_size=32,
-    warmup_epochs=2, sigma=0.1, random_state=0,
+    module__hidden_layer_sizes=(32,),
+    max_epochs=10,
+    lr=2e-2,
+    batch_size=32,
+    warmup_epochs=2,
+    sigma=0.1,
+    random_state=0,
 )
 
 _SKORCH_INIT = (

@@ -94,25 +94,31 @@ def test_minmax_per_class_spans_unit_interval(toy):
     for c in range(4):
         sel = y == c
         if sel.sum() > 1:
-            np.testing.assert_allclose([got[sel].min(), got[sel].max()], [0, 1], atol=1e-8)
+            np.testing.assert_allclose(
+                [got[sel].min(), got[sel].max()], [0, 1], atol=1e-8
+            )
         np.testing.assert_allclose(
-            got[sel], (m[sel] - m[sel].min()) / (np.ptp(m[sel]) + math.exp(-20)))
+            got[sel], (m[sel] - m[sel].min()) / (np.ptp(m[sel]) + math.exp(-20))
+        )
 
 
 def test_uniform_weighting_is_zero(toy):
     _, y = toy
     m = torch.rand(len(y), dtype=torch.float64)
-    assert torch.equal(ws.vulnerability_weights(m, torch.tensor(y), 4, "uniform"),
-                       torch.zeros_like(m))
+    assert torch.equal(
+        ws.vulnerability_weights(m, torch.tensor(y), 4, "uniform"), torch.zeros_like(m)
+    )
 
 
 def test_unknown_variants_are_rejected():
     with pytest.raises(ValueError, match="weighting"):
-        ws.vulnerability_weights(torch.zeros(2), torch.zeros(2, dtype=torch.long), 2,
-                                 "bogus")
+        ws.vulnerability_weights(
+            torch.zeros(2), torch.zeros(2, dtype=torch.long), 2, "bogus"
+        )
     with pytest.raises(ValueError, match="score"):
-        ws.vulnerability_scores(torch.zeros(2, 2), torch.zeros(2, dtype=torch.long),
-                                "bogus")
+        ws.vulnerability_scores(
+            torch.zeros(2, 2), torch.zeros(2, dtype=torch.long), "bogus"
+        )
 
 
 def test_margin_has_no_gradient():
@@ -128,16 +134,22 @@ def test_noisy_loss_equals_design_note(toy, sigma):
     rng = np.random.default_rng(3)
     w = rng.normal(size=len(y))
     e = rng.normal(size=z.shape)
-    got = ws.noisy_nll_loss(torch.tensor(z), torch.tensor(y), torch.tensor(w), sigma,
-                            noise=torch.tensor(e))
+    got = ws.noisy_nll_loss(
+        torch.tensor(z), torch.tensor(y), torch.tensor(w), sigma, noise=torch.tensor(e)
+    )
     assert got.item() == pytest.approx(_np_loss(z, y, w, sigma, e), rel=1e-10)
 
 
 def test_noisy_loss_backpropagates_through_probabilities(toy):
     z, y = toy
     logits = torch.tensor(z, requires_grad=True)
-    loss = ws.noisy_nll_loss(logits, torch.tensor(y), torch.zeros(len(y)), 0.5,
-                             generator=torch.Generator().manual_seed(0))
+    loss = ws.noisy_nll_loss(
+        logits,
+        torch.tensor(y),
+        torch.zeros(len(y)),
+        0.5,
+        generator=torch.Generator().manual_seed(0),
+    )
     loss.backward()
     assert torch.isfinite(logits.grad).all() and logits.grad.abs().sum() > 0
 
@@ -145,16 +157,24 @@ def test_noisy_loss_backpropagates_through_probabilities(toy):
 def test_noise_scale_vanishes_at_unit_weight(toy):
     z, y = toy
     w = torch.ones(len(y), dtype=torch.float64)
-    noisy = ws.noisy_nll_loss(torch.tensor(z), torch.tensor(y), w, 5.0,
-                              noise=torch.randn(z.shape, dtype=torch.float64))
+    noisy = ws.noisy_nll_loss(
+        torch.tensor(z),
+        torch.tensor(y),
+        w,
+        5.0,
+        noise=torch.randn(z.shape, dtype=torch.float64),
+    )
     clean = ws.noisy_nll_loss(torch.tensor(z), torch.tensor(y), w, 0.0)
     assert noisy.item() == pytest.approx(clean.item(), rel=1e-12)
 
 
 @settings(max_examples=100, deadline=None)
 @given(
-    logits=arrays(np.float32, st.tuples(st.integers(1, 6), st.integers(2, 7)),
-                  elements=st.floats(-1e4, 1e4, width=32)),
+    logits=arrays(
+        np.float32,
+        st.tuples(st.integers(1, 6), st.integers(2, 7)),
+        elements=st.floats(-1e4, 1e4, width=32),
+    ),
     sigma=st.floats(0, 1e3),
     weight=st.floats(-50, 50),
     seed=st.integers(0, 2**31 - 1),
@@ -165,7 +185,9 @@ def test_projection_is_finite_and_on_simplex(logits, sigma, weight, seed):
     gen = torch.Generator().manual_seed(seed)
     noise = sigma * torch.randn(p.shape, generator=gen)
     w = torch.full((p.shape[0],), weight)
-    q = ws.project_to_simplex(ws.perturb_probabilities(p, noise, ws.prediction_margin(p), w))
+    q = ws.project_to_simplex(
+        ws.perturb_probabilities(p, noise, ws.prediction_margin(p), w)
+    )
     assert torch.isfinite(q).all()
     assert (q >= ws.PROB_FLOOR).all() and (q <= 1).all()
     assert torch.allclose(q.sum(dim=1), torch.ones(q.shape[0]), atol=1e-5)

@@ -163,8 +163,9 @@ def minmax_per_class(scores, labels, n_classes, eps=STD_EPS):
     -------
     Tensor of shape (n,)
     """
-    fill = torch.full((n_classes,), float("inf"), dtype=scores.dtype,
-                      device=scores.device)
+    fill = torch.full(
+        (n_classes,), float("inf"), dtype=scores.dtype, device=scores.device
+    )
     low = fill.scatter_reduce(0, labels, scores, reduce="amin")
     high = (-fill).scatter_reduce(0, labels, scores, reduce="amax")
     return (scores - low[labels]) / (high[labels] - low[labels] + eps)
@@ -277,9 +278,11 @@ def noisy_nll_loss(logits, labels, weights, sigma, noise=None, generator=None):
     """
     probs = torch.softmax(logits, dim=1)
     if noise is None:
-        noise = torch.randn(probs.shape, dtype=probs.dtype, device=probs.device,
-                            generator=generator)
-    perturbed = perturb_probabilities(probs, sigma * noise, prediction_margin(probs),
-                                      weights.to(probs.dtype))
+        noise = torch.randn(
+            probs.shape, dtype=probs.dtype, device=probs.device, generator=generator
+        )
+    perturbed = perturb_probabilities(
+        probs, sigma * noise, prediction_margin(probs), weights.to(probs.dtype)
+    )
     projected = project_to_simplex(perturbed)
     return -torch.log(_true_class(projected, labels)).mean()

@@ -6,9 +6,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback
-from skorch.dataset import Dataset
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
@@ -18,6 +15,10 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback, EpochScoring
+from torch.utils.data import Dataset as TorchDataset
+from torch.utils.data import Subset
 
 from . import _smoothing as ws
 from .nets import MLP
@@ -32,16 +33,42 @@ _REFRESH_CHUNK = 4096
 
 #: Fitted attributes derived from individual training records. They are left out
 #: of pickles so that a saved model carries no per-member data.
-MEMBER_ATTRIBUTES = ("vulnerability_weights_", "vulnerability_scores_",
-                     "ws_weights_", "ws_running_scores_", "member_proba_",
-                     "member_labels_")
+MEMBER_ATTRIBUTES = (
+    "vulnerability_weights_",
+    "vulnerability_scores_",
+    "ws_weights_",
+    "ws_running_scores_",
+    "member_proba_",
+    "member_labels_",
+)
 
 
-class IndexedDataset(Dataset):
-    """skorch ``Dataset`` that also yields each record's position: ``((X, i), y)``."""
+def _encoded_accuracy(net, X, y):
+    """Accuracy on a skorch validation set, whose labels are class indices."""
+    return float(np.mean(net.predict_proba(X).argmax(axis=1) == np.asarray(y)))
+
+
+class IndexedTrainingSet(TorchDataset):
+    """The training part of a split, yielding each record's position too.
+
+    Items are ``((X_i, i), y_i)`` with ``i`` the record's position in the
+    training set, so that a training step can look up per-record weights.
+    ``X`` and ``y`` hold the training records' arrays.
+    """
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+        if isinstance(dataset, Subset):
+            indices = np.asarray(dataset.indices)
+            self.X, self.y = dataset.dataset.X[indices], dataset.dataset.y[indices]
+        else:
+            self.X, self.y = dataset.X, dataset.y
+
+    def __len__(self):
+        return len(self.dataset)
 
     def __getitem__(self, i):
-        Xi, yi = super().__getitem__(i)
+        Xi, yi = self.dataset[i]
         return (Xi, i), yi
 
 
@@ -55,8 +82,10 @@ class VulnerabilityWeightRefresh(Callback):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         net.ws_running_scores_ = None
+        self.dataset_train_ = None
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        self.dataset_train_ = dataset_train
         epoch = len(net.history) - 1
         if net.noise_active(epoch):
             net.refresh_vulnerability_weights(dataset_train)
@@ -69,8 +98,10 @@ class VulnerabilityWeightRefresh(Callback):
         weights = getattr(net, "ws_weights_", None)
         if weights is not None:
             net.vulnerability_weights_ = weights.detach().cpu().numpy()
-        if X is not None and y is not None:
-            net._record_members(X, y)
+        if self.dataset_train_ is not None:
+            net._record_members(self.dataset_train_.X, self.dataset_train_.y)
+        # the training records must not stay referenced by the fitted model
+        self.dataset_train_ = None
 
 
 class WeightedSmoothingClassifier(NeuralNetClassifier):
@@ -165,15 +196,39 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
     }
 
-    def __init__(self, module=None, *args, criterion=torch.nn.CrossEntropyLoss,
-                 optimizer=torch.optim.Adam, lr=1e-3, max_epochs=30, batch_size=128,
-                 train_split=None, verbose=0, sigma=0.1, weighting="zscore",
-                 vulnerability="mentr", warmup_epochs=4, refresh="full", clip_grad_norm=10.0,
-                 random_state=None, **kwargs):
+    def __init__(
+        self,
+        module=None,
+        *args,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=30,
+        batch_size=128,
+        train_split=None,
+        verbose=0,
+        sigma=0.1,
+        weighting="zscore",
+        vulnerability="mentr",
+        warmup_epochs=4,
+        refresh="full",
+        clip_grad_norm=10.0,
+        random_state=None,
+        **kwargs,
+    ):
         kwargs.setdefault("iterator_train__shuffle", True)
-        super().__init__(module, *args, criterion=criterion, optimizer=optimizer,
-                         lr=lr, max_epochs=max_epochs, batch_size=batch_size,
-                         train_split=train_split, verbose=verbose, **kwargs)
+        super().__init__(
+            module,
+            *args,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            verbose=verbose,
+            **kwargs,
+        )
         self.sigma = sigma
         self.weighting = weighting
         self.vulnerability = vulnerability
@@ -185,9 +240,20 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
     # ------------------------------------------------------------------ set-up
     @property
     def _default_callbacks(self):
-        return super()._default_callbacks + [
-            ("ws_refresh", VulnerabilityWeightRefresh()),
+        callbacks = [
+            # skorch's own valid_acc compares predict() (original labels) with
+            # the encoded labels it reads from the validation set
+            (
+                name,
+                EpochScoring(
+                    _encoded_accuracy, name="valid_acc", lower_is_better=False
+                ),
+            )
+            if name == "valid_acc"
+            else (name, cb)
+            for name, cb in super()._default_callbacks
         ]
+        return callbacks + [("ws_refresh", VulnerabilityWeightRefresh())]
 
     def initialize_module(self):
         kwargs = self.get_params_for("module")
@@ -219,8 +285,15 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         )
 
     def _validate_training_data(self, X, y, reset):
-        X, y = validate_data(self, X, y, reset=reset, dtype=(np.float32, np.float64),
-                             allow_nd=True, y_numeric=False)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            dtype=(np.float32, np.float64),
+            allow_nd=True,
+            y_numeric=False,
+        )
         check_classification_targets(y)
         if reset:
             encoder = LabelEncoder()
@@ -306,12 +379,11 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
             super().partial_fit(X, y, **fit_params)
         return self
 
-    def get_dataset(self, X, y=None):
+    def get_split_datasets(self, X, y=None, **fit_params):
         # Training batches carry each record's position so the step can look
-        # up its weight; prediction batches are plain.
-        if y is not None and not isinstance(X, torch.utils.data.Dataset):
-            return IndexedDataset(X, y)
-        return super().get_dataset(X, y)
+        # up its weight; validation and prediction batches are plain.
+        dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
+        return IndexedTrainingSet(dataset_train), dataset_valid
 
     def noise_active(self, epoch):
         """Whether epoch ``epoch`` (0-based, counted over the whole history) is noisy."""
@@ -322,7 +394,7 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        dataset : IndexedDataset
+        dataset : IndexedTrainingSet
             The training set.
         """
         y = torch.as_tensor(np.asarray(dataset.y), dtype=torch.long, device=self.device)
@@ -333,7 +405,8 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
             scores = self._score_dataset(dataset.X, y)
         self.vulnerability_scores_ = scores.cpu().numpy()
         self.ws_weights_ = ws.vulnerability_weights(
-            scores, y, len(self.classes_), self.weighting)
+            scores, y, len(self.classes_), self.weighting
+        )
 
     def _score_dataset(self, X, y):
         """Vulnerability scores from one eval-mode pass over the training set."""
@@ -346,8 +419,12 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         self.module_.eval()
         try:
             with torch.no_grad():
-                return torch.cat([self.module_(X[i:i + _REFRESH_CHUNK].to(self.device))
-                                  for i in range(0, len(X), _REFRESH_CHUNK)])
+                return torch.cat(
+                    [
+                        self.module_(X[i : i + _REFRESH_CHUNK].to(self.device))
+                        for i in range(0, len(X), _REFRESH_CHUNK)
+                    ]
+                )
         finally:
             self.module_.train(was_training)
 
@@ -374,18 +451,24 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
             self._record_running_scores(logits, yi, index)
         loss.backward()
         if self.clip_grad_norm is not None:
-            torch.nn.utils.clip_grad_norm_(self.module_.parameters(), self.clip_grad_norm)
+            torch.nn.utils.clip_grad_norm_(
+                self.module_.parameters(), self.clip_grad_norm
+            )
         return {"loss": loss, "y_pred": logits}
 
     def _record_running_scores(self, logits, yi, index):
         self.ws_running_scores_[index.to(logits.device)] = ws.vulnerability_scores(
-            logits.detach(), yi, self.vulnerability)
+            logits.detach(), yi, self.vulnerability
+        )
 
     # -------------------------------------------------------------- prediction
     def _validate_query(self, X):
         check_is_fitted(self, "label_encoder_")
-        X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64),
-                          allow_nd=True)
+        if isinstance(X, TorchDataset):  # skorch's own scoring during fit
+            return X
+        X = validate_data(
+            self, X, reset=False, dtype=(np.float32, np.float64), allow_nd=True
+        )
         return X.astype(np.float32, copy=False)
 
     def predict_proba(self, X):

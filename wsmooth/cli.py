@@ -33,31 +33,73 @@ examples:
 def build_parser():
     """Argument parser of the ``wsmooth`` command."""
     parser = argparse.ArgumentParser(
-        prog="wsmooth", description=_DESCRIPTION, epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n-samples", type=int, default=10_000, metavar="N",
-                        help="records generated, half members, half non-members "
-                             "(default: %(default)s)")
-    parser.add_argument("--n-classes", type=int, default=100, metavar="K",
-                        help="classes of the generated data (default: %(default)s)")
-    parser.add_argument("--epochs", type=int, default=20,
-                        help="training epochs per model (default: %(default)s)")
-    parser.add_argument("--sigma", type=float, nargs="+", default=[1.0], metavar="S",
-                        help="WS noise weight(s) to compare with the undefended "
-                             "model (default: 1.0)")
-    parser.add_argument("--warmup-epochs", type=int, default=4,
-                        help="clean epochs before the noise starts (default: 4)")
-    parser.add_argument("--hidden", default="1024,512,256,128",
-                        help="hidden layer sizes of the tanh MLP (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=128,
-                        help="mini-batch size (default: %(default)s)")
-    parser.add_argument("--lr", type=float, default=1e-3,
-                        help="Adam learning rate (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="seed of the data, the split and the training "
-                             "(default: %(default)s)")
-    parser.add_argument("--json", action="store_true",
-                        help="print the figures as JSON instead of a table")
+        prog="wsmooth",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--n-samples",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="records generated, half members, half non-members (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--n-classes",
+        type=int,
+        default=100,
+        metavar="K",
+        help="classes of the generated data (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=20,
+        help="training epochs per model (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--sigma",
+        type=float,
+        nargs="+",
+        default=[1.0],
+        metavar="S",
+        help="WS noise weight(s) to compare with the undefended model (default: 1.0)",
+    )
+    parser.add_argument(
+        "--warmup-epochs",
+        type=int,
+        default=4,
+        help="clean epochs before the noise starts (default: 4)",
+    )
+    parser.add_argument(
+        "--hidden",
+        default="1024,512,256,128",
+        help="hidden layer sizes of the tanh MLP (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=128,
+        help="mini-batch size (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--lr",
+        type=float,
+        default=1e-3,
+        help="Adam learning rate (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the data, the split and the training (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the figures as JSON instead of a table",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
@@ -72,8 +114,10 @@ def _loss_leakage(clf, X_members, y_members, X_nonmembers, y_nonmembers):
 
     members = neg_loss(X_members, y_members)
     nonmembers = neg_loss(X_nonmembers, y_nonmembers)
-    return (membership_auc(members, nonmembers),
-            best_balanced_accuracy(members, nonmembers))
+    return (
+        membership_auc(members, nonmembers),
+        best_balanced_accuracy(members, nonmembers),
+    )
 
 
 def _progress_callback(label, epochs):
@@ -82,8 +126,9 @@ def _progress_callback(label, epochs):
 
     class EpochProgress(Callback):
         def on_train_begin(self, net, **kwargs):
-            self.bar_ = tqdm(total=epochs, desc=label, unit="epoch", leave=False,
-                             file=sys.stderr)
+            self.bar_ = tqdm(
+                total=epochs, desc=label, unit="epoch", leave=False, file=sys.stderr
+            )
 
         def on_epoch_end(self, net, **kwargs):
             self.bar_.set_postfix(loss=f"{net.history[-1, 'train_loss']:.3f}")
@@ -103,44 +148,65 @@ def run(args):
     from .datasets import make_purchase_like
 
     hidden = tuple(int(h) for h in args.hidden.split(",") if h.strip())
-    X, y = make_purchase_like(args.n_samples, n_classes=args.n_classes,
-                              random_state=args.seed)
-    X_in, X_out, y_in, y_out = train_test_split(X, y, test_size=0.5,
-                                                random_state=args.seed)
+    X, y = make_purchase_like(
+        args.n_samples, n_classes=args.n_classes, random_state=args.seed
+    )
+    X_in, X_out, y_in, y_out = train_test_split(
+        X, y, test_size=0.5, random_state=args.seed
+    )
     rows = []
     for sigma in [0.0] + [s for s in args.sigma if s != 0.0]:
         label = "undefended" if sigma == 0 else f"WS sigma={sigma:g}"
-        callbacks = [] if args.quiet else [("progress",
-                                            _progress_callback(label, args.epochs))]
+        callbacks = (
+            [] if args.quiet else [("progress", _progress_callback(label, args.epochs))]
+        )
         clf = WeightedSmoothingClassifier(
-            sigma=sigma, max_epochs=args.epochs, warmup_epochs=args.warmup_epochs,
-            module__hidden_layer_sizes=hidden, batch_size=args.batch_size, lr=args.lr,
-            callbacks=callbacks, random_state=args.seed)
+            sigma=sigma,
+            max_epochs=args.epochs,
+            warmup_epochs=args.warmup_epochs,
+            module__hidden_layer_sizes=hidden,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            callbacks=callbacks,
+            random_state=args.seed,
+        )
         start = time.perf_counter()
         clf.fit(X_in, y_in)
         seconds = time.perf_counter() - start
         auc, bal_acc = _loss_leakage(clf, X_in, y_in, X_out, y_out)
-        rows.append({"model": label, "sigma": sigma,
-                     "train_accuracy": clf.score(X_in, y_in),
-                     "test_accuracy": clf.score(X_out, y_out),
-                     "leakage_auc": auc, "leakage_balanced_accuracy": bal_acc,
-                     "fit_seconds": seconds})
+        rows.append(
+            {
+                "model": label,
+                "sigma": sigma,
+                "train_accuracy": clf.score(X_in, y_in),
+                "test_accuracy": clf.score(X_out, y_out),
+                "leakage_auc": auc,
+                "leakage_balanced_accuracy": bal_acc,
+                "fit_seconds": seconds,
+            }
+        )
     return rows
 
 
 def _print_table(rows, args):
-    print(f"Purchase-like data: {args.n_samples} records, {args.n_classes} classes, "
-          f"{args.n_samples // 2} members / {args.n_samples - args.n_samples // 2} "
-          f"held-out; {args.epochs} epochs, seed {args.seed}")
+    print(
+        f"Purchase-like data: {args.n_samples} records, {args.n_classes} classes, "
+        f"{args.n_samples // 2} members / {args.n_samples - args.n_samples // 2} "
+        f"held-out; {args.epochs} epochs, seed {args.seed}"
+    )
     print("leakage = loss-threshold attack, members vs held-out records")
-    header = (f"{'model':<18}{'train acc':>10}{'test acc':>10}"
-              f"{'leak AUC':>10}{'leak bal.acc':>14}{'fit s':>8}")
+    header = (
+        f"{'model':<18}{'train acc':>10}{'test acc':>10}"
+        f"{'leak AUC':>10}{'leak bal.acc':>14}{'fit s':>8}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['model']:<18}{r['train_accuracy']:>10.3f}{r['test_accuracy']:>10.3f}"
-              f"{r['leakage_auc']:>10.3f}{r['leakage_balanced_accuracy']:>14.3f}"
-              f"{r['fit_seconds']:>8.0f}")
+        print(
+            f"{r['model']:<18}{r['train_accuracy']:>10.3f}{r['test_accuracy']:>10.3f}"
+            f"{r['leakage_auc']:>10.3f}{r['leakage_balanced_accuracy']:>14.3f}"
+            f"{r['fit_seconds']:>8.0f}"
+        )
 
 
 def main(argv=None):
@@ -148,8 +214,10 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.n_samples < 4 * args.n_classes:
-        parser.error(f"--n-samples must be at least 4 x --n-classes "
-                     f"({4 * args.n_classes}), got {args.n_samples}")
+        parser.error(
+            f"--n-samples must be at least 4 x --n-classes "
+            f"({4 * args.n_classes}), got {args.n_samples}"
+        )
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")
     if any(s < 0 for s in args.sigma):

@@ -23,8 +23,14 @@ class MLP(nn.Module):
         Dropout after every hidden activation.
     """
 
-    def __init__(self, n_features, n_classes, hidden_layer_sizes=(1024, 512, 256, 128),
-                 activation="tanh", dropout=0.0):
+    def __init__(
+        self,
+        n_features,
+        n_classes,
+        hidden_layer_sizes=(1024, 512, 256, 128),
+        activation="tanh",
+        dropout=0.0,
+    ):
         super().__init__()
         if activation not in _ACTIVATIONS:
             raise ValueError(
@@ -66,15 +72,18 @@ class DigitsCNN(nn.Module):
 
     def __init__(self, n_features=64, n_classes=10, channels=32):
         super().__init__()
-        side = int(round(n_features ** 0.5))
+        side = int(round(n_features**0.5))
         if side * side != n_features:
             raise ValueError(f"n_features must be a square number, got {n_features}")
         self.side = side
         self.features = nn.Sequential(
-            nn.Conv2d(1, channels, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(1, channels, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(channels, channels, 3, padding=1),
+            nn.ReLU(),
             nn.MaxPool2d(2),
-            nn.Conv2d(channels, 2 * channels, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(channels, 2 * channels, 3, padding=1),
+            nn.ReLU(),
             nn.AdaptiveAvgPool2d(2),
         )
         self.head = nn.Linear(2 * channels * 4, n_classes)

@@ -19,8 +19,9 @@ def test_shape_values_and_determinism():
 
 
 def test_subclusters_have_very_different_sizes():
-    _, y, cid = make_purchase_like(n_samples=20_000, return_cluster_ids=True,
-                                   random_state=0)
+    _, y, cid = make_purchase_like(
+        n_samples=20_000, return_cluster_ids=True, random_state=0
+    )
     assert np.array_equal(cid // 8, y)
     sizes = np.bincount(cid, minlength=800)
     # a few dense sub-clusters, many tiny or single-record ones
@@ -29,8 +30,9 @@ def test_subclusters_have_very_different_sizes():
 
 
 def test_records_are_closer_within_their_subcluster():
-    X, _, cid = make_purchase_like(n_samples=2000, n_classes=5, return_cluster_ids=True,
-                                   random_state=0)
+    X, _, cid = make_purchase_like(
+        n_samples=2000, n_classes=5, return_cluster_ids=True, random_state=0
+    )
     big = np.bincount(cid).argmax()
     inside = X[cid == big]
     outside = X[cid != big]
@@ -39,12 +41,15 @@ def test_records_are_closer_within_their_subcluster():
     assert d_in < d_out
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"n_samples": 0}, "n_samples"),
-    ({"n_classes": 1}, "n_classes"),
-    ({"flip_prob": 1.5}, "flip_prob"),
-    ({"cluster_concentration": 0}, "cluster_concentration"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_samples": 0}, "n_samples"),
+        ({"n_classes": 1}, "n_classes"),
+        ({"flip_prob": 1.5}, "flip_prob"),
+        ({"cluster_concentration": 0}, "cluster_concentration"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_purchase_like(**{"n_samples": 10, **kwargs})

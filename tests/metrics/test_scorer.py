@@ -18,14 +18,19 @@ from wsmooth.metrics import (
     tpr_at_fpr,
 )
 
-SMALL = dict(module__hidden_layer_sizes=(64,), max_epochs=12, batch_size=32,
-             lr=3e-3, warmup_epochs=2, random_state=0)
+SMALL = dict(
+    module__hidden_layer_sizes=(64,),
+    max_epochs=12,
+    batch_size=32,
+    lr=3e-3,
+    warmup_epochs=2,
+    random_state=0,
+)
 
 
 @pytest.fixture(scope="module")
 def split():
-    X, y = make_purchase_like(n_samples=600, n_features=60, n_classes=6,
-                              random_state=1)
+    X, y = make_purchase_like(n_samples=600, n_features=60, n_classes=6, random_state=1)
     return X[:300], y[:300], X[300:], y[300:]
 
 
@@ -45,17 +50,21 @@ def test_scorer_equals_attack_on_members_vs_held_out(split, overfit):
     nonmembers = _neg_loss(overfit.predict_proba(X_out), y_out)
     scorer = make_membership_scorer("loss")
     assert scorer(overfit, X_out, y_out) == pytest.approx(
-        membership_auc(members, nonmembers), abs=1e-6)
+        membership_auc(members, nonmembers), abs=1e-6
+    )
     tpr = make_membership_scorer("loss", metric="tpr_at_fpr", fpr=0.05)
     assert tpr(overfit, X_out, y_out) == pytest.approx(
-        tpr_at_fpr(members, nonmembers, 0.05), abs=1e-6)
+        tpr_at_fpr(members, nonmembers, 0.05), abs=1e-6
+    )
     assert scorer(overfit, X_out, y_out) > 0.6
 
 
 def test_scorer_sees_no_leakage_on_members_themselves(split, overfit):
     X, y, _, _ = split
     # scoring the training records against themselves: identical distributions
-    assert make_membership_scorer("mentr")(overfit, X, y) == pytest.approx(0.5, abs=1e-3)
+    assert make_membership_scorer("mentr")(overfit, X, y) == pytest.approx(
+        0.5, abs=1e-3
+    )
 
 
 def test_scorer_works_through_a_pipeline_and_with_string_labels(split):
@@ -64,7 +73,8 @@ def test_scorer_works_through_a_pipeline_and_with_string_labels(split):
     pipe = make_pipeline(StandardScaler(), WeightedSmoothingClassifier(**SMALL))
     pipe.fit(X, names[y])
     value = make_membership_scorer("confidence", metric="advantage")(
-        pipe, X_out, names[y_out])
+        pipe, X_out, names[y_out]
+    )
     assert 0 <= value <= 1
 
 
@@ -72,9 +82,12 @@ def test_grid_search_reports_leakage_and_refits_under_a_bound(split):
     X, y, X_out, y_out = split
     X_all, y_all = np.r_[X, X_out], np.r_[y, y_out]
     search = GridSearchCV(
-        WeightedSmoothingClassifier(**SMALL), {"sigma": [0.0, 5.0]},
+        WeightedSmoothingClassifier(**SMALL),
+        {"sigma": [0.0, 5.0]},
         scoring={"accuracy": "accuracy", "leakage": make_membership_scorer("loss")},
-        refit=most_accurate_under_leakage(1.0), cv=2, n_jobs=2,
+        refit=most_accurate_under_leakage(1.0),
+        cv=2,
+        n_jobs=2,
     ).fit(X_all, y_all)
     leak = search.cv_results_["mean_test_leakage"]
     assert np.all((leak > 0.4) & (leak <= 1))

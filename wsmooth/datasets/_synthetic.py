@@ -6,10 +6,20 @@ from sklearn.utils import check_random_state
 __all__ = ["make_purchase_like"]
 
 
-def make_purchase_like(n_samples=20_000, *, n_features=600, n_classes=100,
-                       n_subclusters=8, cluster_concentration=0.3, density=0.2,
-                       subcluster_spread=0.5, flip_prob=0.3, dtype=np.float32,
-                       return_cluster_ids=False, random_state=None):
+def make_purchase_like(
+    n_samples=20_000,
+    *,
+    n_features=600,
+    n_classes=100,
+    n_subclusters=8,
+    cluster_concentration=0.3,
+    density=0.2,
+    subcluster_spread=0.5,
+    flip_prob=0.3,
+    dtype=np.float32,
+    return_cluster_ids=False,
+    random_state=None,
+):
     """Generate binary records shaped like Purchase100, with uneven sub-clusters.
 
     Every class has a random binary prototype. Each class is a mixture of
@@ -58,14 +68,20 @@ def make_purchase_like(n_samples=20_000, *, n_features=600, n_classes=100,
     >>> X.shape, y.max() < 100
     ((500, 600), True)
     """
-    for name, value in (("n_samples", n_samples), ("n_features", n_features),
-                        ("n_subclusters", n_subclusters)):
+    for name, value in (
+        ("n_samples", n_samples),
+        ("n_features", n_features),
+        ("n_subclusters", n_subclusters),
+    ):
         if int(value) != value or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if int(n_classes) != n_classes or n_classes < 2:
         raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
-    for name, value in (("density", density), ("subcluster_spread", subcluster_spread),
-                        ("flip_prob", flip_prob)):
+    for name, value in (
+        ("density", density),
+        ("subcluster_spread", subcluster_spread),
+        ("flip_prob", flip_prob),
+    ):
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
     if cluster_concentration <= 0:
@@ -75,15 +91,18 @@ def make_purchase_like(n_samples=20_000, *, n_features=600, n_classes=100,
     rng = check_random_state(random_state)
 
     prototypes = rng.random_sample((n_classes, n_features)) < density
-    redraw = rng.random_sample((n_classes, n_subclusters, n_features)) < subcluster_spread
+    redraw = (
+        rng.random_sample((n_classes, n_subclusters, n_features)) < subcluster_spread
+    )
     fresh = rng.random_sample((n_classes, n_subclusters, n_features)) < density
     centres = np.where(redraw, fresh, prototypes[:, None, :])
     centres = centres.reshape(n_classes * n_subclusters, n_features)
 
     # Classes are roughly balanced; sub-clusters within a class are not.
     class_weights = rng.dirichlet(np.full(n_classes, 20.0))
-    sub_weights = rng.dirichlet(np.full(n_subclusters, cluster_concentration),
-                                size=n_classes)
+    sub_weights = rng.dirichlet(
+        np.full(n_subclusters, cluster_concentration), size=n_classes
+    )
     joint = (class_weights[:, None] * sub_weights).ravel()
     cluster_ids = rng.choice(joint.size, size=n_samples, p=joint / joint.sum())
     y = (cluster_ids // n_subclusters).astype(np.int64)

@@ -28,8 +28,10 @@ class _MembershipScorer:
 
     def __repr__(self):
         extra = f", fpr={self.fpr}" if self.metric == "tpr_at_fpr" else ""
-        return (f"make_membership_scorer(signal={self.signal!r}, "
-                f"metric={self.metric!r}{extra})")
+        return (
+            f"make_membership_scorer(signal={self.signal!r}, "
+            f"metric={self.metric!r}{extra})"
+        )
 
     def __call__(self, estimator, X, y, sample_weight=None):
         model = estimator[-1] if isinstance(estimator, Pipeline) else estimator
@@ -135,6 +137,7 @@ def most_accurate_under_leakage(bound, *, leakage="leakage", accuracy="accuracy"
         Index of the setting with the highest mean accuracy among those whose
         mean leakage is at most ``bound``. Raises ``ValueError`` if none is.
     """
+
     def refit(cv_results):
         leak = np.asarray(cv_results[f"mean_test_{leakage}"], dtype=float)
         acc = np.asarray(cv_results[f"mean_test_{accuracy}"], dtype=float)
