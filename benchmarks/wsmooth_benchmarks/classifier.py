@@ -1,0 +1,86 @@
+"""WeightedSmoothingClassifier: fit and predict cost, accuracy and leakage.
+
+One class per estimator family, after scikit-learn's ``asv_benchmarks``:
+``setup_cache`` fits one model per parameter setting once and returns them with
+the figures measured on them; ``setup`` picks the setting's model; ``time_*``
+and ``peakmem_*`` measure, ``track_*`` return the recorded figures.
+"""
+
+from sklearn.base import clone
+
+from ._common import WS_SIGMA, loss_leakage_auc, make_classifier, make_splits
+
+
+class WeightedSmoothingClassifierSuite:
+    """Undefended (``sigma=0``) against weighted smoothing, both refresh modes."""
+
+    param_names = ["sigma", "refresh"]
+    params = [[0.0, WS_SIGMA], ["full", "running"]]
+
+    # Fits take seconds: one fit per sample, a few samples at most.
+    processes = 1
+    number = 1
+    repeat = (1, 3, 120.0)
+    warmup_time = 0.0
+    timeout = 600.0
+
+    def setup_cache(self):
+        members, nonmembers = make_splits()
+        models, figures = {}, {}
+        for sigma in self.params[0]:
+            for refresh in self.params[1]:
+                if not _meaningful(sigma, refresh):
+                    continue
+                clf = make_classifier(sigma, refresh=refresh).fit(*members)
+                # Everything read from the members is measured here: the
+                # classifier drops its member-derived attributes
+                # (member_proba_, vulnerability_weights_, ...) when pickled,
+                # and asv pickles what setup_cache returns.
+                figures[sigma, refresh] = {
+                    "train_accuracy": clf.score(*members),
+                    "test_accuracy": clf.score(*nonmembers),
+                    "leakage_auc": loss_leakage_auc(clf, *members, *nonmembers),
+                }
+                models[sigma, refresh] = clf
+        return {"members": members, "nonmembers": nonmembers, "models": models,
+                "figures": figures}
+
+    setup_cache.timeout = 1800.0
+
+    def setup(self, cache, sigma, refresh):
+        if not _meaningful(sigma, refresh):
+            raise NotImplementedError("sigma=0 trains no weights: no refresh mode")
+        self.X, self.y = cache["members"]
+        self.X_test, self.y_test = cache["nonmembers"]
+        self.model = cache["models"][sigma, refresh]
+        self.figures = cache["figures"][sigma, refresh]
+
+    def time_fit(self, cache, sigma, refresh):
+        clone(self.model).fit(self.X, self.y)
+
+    def peakmem_fit(self, cache, sigma, refresh):
+        clone(self.model).fit(self.X, self.y)
+
+    def time_predict_proba(self, cache, sigma, refresh):
+        self.model.predict_proba(self.X_test)
+
+    def track_train_accuracy(self, cache, sigma, refresh):
+        return self.figures["train_accuracy"]
+
+    track_train_accuracy.unit = "accuracy"
+
+    def track_test_accuracy(self, cache, sigma, refresh):
+        return self.figures["test_accuracy"]
+
+    track_test_accuracy.unit = "accuracy"
+
+    def track_leakage_auc(self, cache, sigma, refresh):
+        """Loss-threshold attack AUC, members vs held-out records (0.5 = none)."""
+        return self.figures["leakage_auc"]
+
+    track_leakage_auc.unit = "AUC"
+
+
+def _meaningful(sigma, refresh):
+    # With sigma=0 no weights are refreshed, so both modes are the same model.
+    return sigma > 0 or refresh == "full"
