@@ -92,7 +92,7 @@ def cross_entropy_score(probs, labels, floor=LOG_FLOOR):
 
 
 def vulnerability_scores(logits, labels, score="mentr", logit_cap=LOGIT_CAP):
-    """Per-record vulnerability score from a model's logits (step 1 of the note).
+    """Per-record vulnerability score from a model's logits (step 1 of the algorithm).
 
     Logits are clipped from above at ``logit_cap``, turned into probabilities
     with a softmax, then scored. Computed without gradient.
@@ -212,7 +212,7 @@ def prediction_margin(probs):
 
 
 def perturb_probabilities(probs, noise, margin, weights):
-    """Add record-scaled noise: ``p + e * g * (1 - w)`` (step 2.4).
+    """Add record-scaled noise: ``p + e * g * (1 - w)`` (step 2.4 of the algorithm).
 
     Parameters
     ----------
@@ -254,7 +254,7 @@ def project_to_simplex(values, floor=PROB_FLOOR):
 
 
 def noisy_nll_loss(logits, labels, weights, sigma, noise=None, generator=None):
-    """The weighted-smoothing training loss for one batch (section 2).
+    """The weighted-smoothing training loss for one batch (section 2 of the algorithm).
 
     Parameters
     ----------

@@ -208,3 +208,76 @@ def test_progress_bar(population, capsys):
         DecisionTreeClassifier(), X, y, n_shadow=2, random_state=0, verbose=1
     )
     assert "shadow models" in capsys.readouterr().err
+
+
+class InterruptibleTree(ClassifierMixin, BaseEstimator):
+    """A decision tree counting its fits in class-level state; it raises once
+    ``fail_after`` fits have succeeded. The trigger is not a parameter, so the
+    cache fingerprint is the same with and without it."""
+
+    n_fits = 0
+    fail_after = None
+
+    def __init__(self, max_features=0.5, random_state=None):
+        self.max_features = max_features
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        cls = type(self)
+        if cls.fail_after is not None and cls.n_fits >= cls.fail_after:
+            raise KeyboardInterrupt(f"interrupted after {cls.n_fits} models")
+        self.tree_ = DecisionTreeClassifier(
+            max_features=self.max_features, random_state=self.random_state
+        ).fit(X, y)
+        self.classes_ = self.tree_.classes_
+        cls.n_fits += 1
+        return self
+
+    def predict_proba(self, X):
+        return self.tree_.predict_proba(X)
+
+
+@pytest.fixture
+def interruptible():
+    yield InterruptibleTree
+    InterruptibleTree.n_fits, InterruptibleTree.fail_after = 0, None
+
+
+def test_interrupted_run_resumes_with_the_same_scores(
+    interruptible, forest, splits, tmp_path
+):
+    from wsmooth.attacks import MembershipInferenceAttack
+
+    (Xm, ym), (Xn, yn), (Xp, yp) = splits
+    X_pool, y_pool = np.vstack([Xm, Xn, Xp]), np.r_[ym, yn, yp]
+
+    def attack(cache):
+        return MembershipInferenceAttack(
+            forest,
+            method="lira",
+            n_shadow=6,
+            shadow_estimator=interruptible(),
+            cache_dir=cache,
+            random_state=0,
+        )
+
+    interruptible.fail_after = 2
+    with pytest.raises(KeyboardInterrupt):
+        attack(tmp_path / "a").fit(X_pool, y_pool)
+    stored = sorted(p.name for p in (tmp_path / "a").glob("shadow_*.joblib"))
+    assert stored == ["shadow_0000.joblib", "shadow_0001.joblib"]
+
+    interruptible.fail_after, interruptible.n_fits = None, 0
+    resumed = attack(tmp_path / "a").fit(X_pool, y_pool)
+    assert interruptible.n_fits == 4 and resumed.shadow_models_.n_trained == 4
+
+    interruptible.n_fits = 0
+    fresh = attack(tmp_path / "b").fit(X_pool, y_pool)
+    assert interruptible.n_fits == 6
+    X, y = np.vstack([Xm, Xn]), np.r_[ym, yn]
+    assert np.array_equal(
+        resumed.decision_function(X, y), fresh.decision_function(X, y)
+    )
+    # a second attack on the same target reuses every model
+    again = attack(tmp_path / "a").set_params(method="rmia").fit(X_pool, y_pool)
+    assert again.shadow_models_.n_trained == 0 and interruptible.n_fits == 6

@@ -7,6 +7,7 @@ training engine (:func:`fit_shadow_models`, :func:`make_keep_masks`,
 later (LiRA, RMIA) and for users' own.
 """
 
+from . import _lira, _rmia  # noqa: F401  (register "lira" and "rmia")
 from ._base import MembershipInferenceAttack
 from ._methods import AttackData, AttackMethod, register_method
 from ._shadow import (

@@ -96,7 +96,11 @@ class MembershipInferenceAttack(BaseEstimator):
           thresholds on the true-class probability, the prediction entropy and
           the modified entropy (Song & Mittal, USENIX Security 2021);
         - ``"learned"``: an attack classifier on the shadow models' prediction
-          vectors (Shokri et al. 2017).
+          vectors (Shokri et al. 2017);
+        - ``"lira"``: the likelihood-ratio attack (Carlini et al. 2022), online
+          or offline (``method_params={"online": False}``);
+        - ``"rmia"``: the relative membership inference attack (Zarifzadeh et
+          al. 2024), online or offline.
 
         Further methods are added with
         :func:`wsmooth.attacks.register_method`.
@@ -146,7 +150,7 @@ class MembershipInferenceAttack(BaseEstimator):
 
     Examples
     --------
-    >>> mia = MembershipInferenceAttack(target, method="mentr", random_state=0)
+    >>> mia = MembershipInferenceAttack(target, method="mentr", random_state=0)  # doctest: +SKIP
     >>> mia.fit(X_population, y_population)  # doctest: +SKIP
     >>> report = mia.evaluate(X_in, y_in, X_out, y_out)  # doctest: +SKIP
     """
@@ -257,7 +261,10 @@ class MembershipInferenceAttack(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_population, ...)
-            The attacker's population, disjoint from the target's training set.
+            The attacker's population, disjoint from the target's training set
+            by the protocol. LiRA and RMIA online need shadow models trained
+            with the queried records: there it is a pool that contains them
+            (Carlini et al.'s setup; see ``wsmooth.attacks._lira``).
         y : array-like of shape (n_population,)
             Its true labels, all among the target's ``classes_``.
 

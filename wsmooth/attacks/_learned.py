@@ -72,6 +72,8 @@ class LearnedAttack(AttackMethod):
         skorch net, trained with a seed derived from the attack's
         ``random_state``). Any scikit-learn classifier is accepted.
 
+    Notes
+    -----
     The score is ``P(member) - 0.5`` from the attack classifier: the shadow
     training data is balanced (each record is in exactly half the shadow
     models), so 0.5 is the calibrated threshold.

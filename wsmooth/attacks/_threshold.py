@@ -180,6 +180,8 @@ class ThresholdAttack(AttackMethod):
     class_dependent : bool
         One threshold per class (Song & Mittal) or one global threshold.
 
+    Notes
+    -----
     The score is ``sign * signal - threshold[class]``: positive for members, and
     comparable across classes because every class is centred on its own
     threshold. Registered as ``"loss"`` (global) and ``"confidence"``,

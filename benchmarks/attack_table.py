@@ -1,0 +1,153 @@
+"""Leakage table: every attack against WS targets at several sigmas.
+
+Carlini et al.'s setup (IEEE S&P 2022), on the embedded Purchase-like data:
+
+* a pool of ``--n-samples`` records and a disjoint test set (``--n-test``);
+* the target (a :class:`~wsmooth.WeightedSmoothingClassifier` at ``sigma``)
+  trains on a random half of the pool;
+* ``--n-shadow`` shadow models, clones of the target's configuration (same
+  sigma, each with its own seed), train on random halves of the *same pool*,
+  so every pool record is IN half of them (``fit(X_pool, y_pool)``);
+* the query is the pool itself: the target's members against its
+  non-members.
+
+The shadows are trained once per sigma and stored in ``--cache-dir``; every
+attack reuses them (LiRA online uses IN and OUT models, the offline variants
+and the threshold attacks the same models through the keep masks).
+
+Printed per sigma: test accuracy, then AUC, TPR at 0.1% and at 1% FPR for the
+global loss threshold, mentr, LiRA offline/online (per-record and fixed
+variance, "fixv") and RMIA offline/online.
+
+Example (6.5 minutes on this 2-core machine, shared with other work)::
+
+    OMP_NUM_THREADS=1 python benchmarks/attack_table.py --n-samples 4000 \\
+        --n-shadow 8 --epochs 20 --sigmas 0 0.1 0.5 --n-jobs 2
+"""
+
+import argparse
+import os
+import tempfile
+import time
+import warnings
+
+import numpy as np
+
+ATTACKS = [
+    ("loss", "loss", None),
+    ("mentr", "mentr", None),
+    ("lira offline", "lira", {"online": False}),
+    ("lira off fixv", "lira", {"online": False, "fixed_variance": True}),
+    ("lira online", "lira", {"online": True}),
+    ("lira on fixv", "lira", {"online": True, "fixed_variance": True}),
+    ("rmia offline", "rmia", {"online": False}),
+    ("rmia online", "rmia", {"online": True}),
+]
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n-samples", type=int, default=4000, help="pool size")
+    parser.add_argument("--n-test", type=int, default=1000, help="test set size")
+    parser.add_argument("--n-classes", type=int, default=100)
+    parser.add_argument("--n-shadow", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument(
+        "--hidden",
+        type=int,
+        nargs="+",
+        default=[1024, 512, 256, 128],
+        help="hidden layer sizes of the MLP (default: the protocol's)",
+    )
+    parser.add_argument("--sigmas", type=float, nargs="+", default=[0.0, 0.1, 0.5])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--n-jobs", type=int, default=1, help="shadow training jobs")
+    parser.add_argument(
+        "--cache-dir",
+        default=None,
+        help="where shadow models are stored (one subfolder per setting); "
+        "default: a fresh temporary folder",
+    )
+    parser.add_argument("--verbose", type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)  # the parallelism is across models
+
+    from wsmooth import MembershipInferenceAttack, WeightedSmoothingClassifier
+    from wsmooth.datasets import make_purchase_like
+
+    X, y = make_purchase_like(
+        args.n_samples + args.n_test, n_classes=args.n_classes, random_state=args.seed
+    )
+    X_pool, y_pool = X[: args.n_samples], y[: args.n_samples]
+    X_test, y_test = X[args.n_samples :], y[args.n_samples :]
+    rng = np.random.default_rng(args.seed)
+    member = np.zeros(args.n_samples, dtype=bool)
+    member[rng.permutation(args.n_samples)[: args.n_samples // 2]] = True
+    cache_root = args.cache_dir or tempfile.mkdtemp(prefix="wsmooth-attack-table-")
+    hidden = tuple(args.hidden)
+
+    print(
+        f"pool={args.n_samples} (target members {member.sum()}, non-members "
+        f"{(~member).sum()}), test={args.n_test}, classes={args.n_classes}, "
+        f"n_shadow={args.n_shadow}, epochs={args.epochs}, hidden={hidden}, "
+        f"seed={args.seed}, cache={cache_root}"
+    )
+    header = f"{'sigma':>6} {'test acc':>8}  {'attack':<13} {'AUC':>6} "
+    header += f"{'TPR@0.1%':>9} {'TPR@1%':>7}"
+    rows = []
+    for sigma in args.sigmas:
+        t0 = time.perf_counter()
+        target = WeightedSmoothingClassifier(
+            sigma=sigma,
+            max_epochs=args.epochs,
+            module__hidden_layer_sizes=hidden,
+            random_state=args.seed,
+        ).fit(X_pool[member], y_pool[member])
+        acc = float(np.mean(target.predict(X_test) == y_test))
+        train_acc = float(np.mean(target.predict(X_pool[member]) == y_pool[member]))
+        cache = os.path.join(cache_root, f"sigma-{sigma:g}")
+        for name, method, params in ATTACKS:
+            mia = MembershipInferenceAttack(
+                target,
+                method=method,
+                method_params=params,
+                n_shadow=args.n_shadow,
+                cache_dir=cache,
+                random_state=args.seed,
+                n_jobs=args.n_jobs,
+                verbose=args.verbose,
+            ).fit(X_pool, y_pool)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                report = mia.evaluate(
+                    X_pool[member], y_pool[member], X_pool[~member], y_pool[~member]
+                )
+            rows.append(
+                (
+                    sigma,
+                    acc,
+                    name,
+                    report.auc,
+                    *(report.tpr_at_fpr[f] for f in (0.001, 0.01)),
+                )
+            )
+        print(
+            f"sigma={sigma:g}: train acc {train_acc:.3f}, test acc {acc:.3f}, "
+            f"{time.perf_counter() - t0:.0f} s",
+            flush=True,
+        )
+    print()
+    print(header)
+    for sigma, acc, name, auc, t01, t1 in rows:
+        print(f"{sigma:>6g} {acc:>8.3f}  {name:<13} {auc:>6.3f} {t01:>9.4f} {t1:>7.4f}")
+    print("(chance: AUC 0.5, TPR@0.1% = 0.001, TPR@1% = 0.01)")
+
+
+if __name__ == "__main__":
+    main()

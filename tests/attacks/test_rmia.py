@@ -1,0 +1,225 @@
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.ensemble import RandomForestClassifier
+
+from wsmooth.attacks import AttackData, MembershipInferenceAttack
+from wsmooth.attacks._base import _PopulationIndex
+from wsmooth.attacks._methods import METHOD_NAMES, METHODS
+from wsmooth.attacks._rmia import RMIAAttack, pairwise_fraction
+
+pytestmark = pytest.mark.filterwarnings("ignore:FPR level.*below 1/n_nonmembers")
+
+N_SHADOW = 8
+
+
+def auc_se(n_m, n_n):
+    return np.sqrt((n_m + n_n + 1) / (12 * n_m * n_n))
+
+
+def smooth_forest():
+    return RandomForestClassifier(n_estimators=50, min_samples_leaf=2, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def setup(splits, tmp_path_factory):
+    (Xm, ym), (Xn, yn), (Xp, yp) = splits
+    pool = np.vstack([Xm, Xn, Xp]), np.r_[ym, yn, yp]
+    target = smooth_forest().fit(Xm, ym)
+    return target, pool, tmp_path_factory.mktemp("rmia-shadows")
+
+
+def attack(target, pool, cache, **params):
+    return MembershipInferenceAttack(
+        target,
+        method="rmia",
+        method_params=params,
+        n_shadow=N_SHADOW,
+        cache_dir=cache,
+        random_state=0,
+    ).fit(*pool)
+
+
+def test_registered():
+    assert "rmia" in METHOD_NAMES and METHODS["rmia"] is RMIAAttack
+
+
+# --------------------------------------------------------------------------- #
+# The statistic against a brute-force double loop
+# --------------------------------------------------------------------------- #
+N_POP, N_CLASSES, S = 7, 3, 4
+
+
+def random_proba(rng, *shape):
+    p = rng.uniform(0.05, 1.0, size=shape + (N_CLASSES,))
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+@pytest.fixture
+def tiny():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(N_POP, 2))
+    y = rng.integers(0, N_CLASSES, N_POP)
+    keep = np.zeros((S, N_POP), dtype=bool)
+    keep[0, :4] = keep[2, 2:6] = True
+    keep[1], keep[3] = ~keep[0], ~keep[2]
+    X_new = rng.normal(size=(2, 2)) + 10  # outside the population
+    new_proba = random_proba(rng, S, 2)
+    data = AttackData(
+        target=None,
+        classes=np.arange(N_CLASSES),
+        X=X,
+        y=y,
+        target_proba=random_proba(rng, N_POP),
+        shadow_models=[],
+        keep_masks=keep,
+        shadow_proba=random_proba(rng, S, N_POP),
+        shadow_predict_proba=lambda Xq: new_proba[:, : len(Xq)],
+        population_index=_PopulationIndex(X, y, N_CLASSES),
+        random_state=0,
+    )
+    # queries: 3 population records, then the 2 new ones
+    Xq = np.vstack([X[[1, 4, 6]], X_new])
+    yq = np.r_[y[[1, 4, 6]], rng.integers(0, N_CLASSES, 2)]
+    pq = random_proba(rng, 5)
+    return data, Xq, yq, pq, new_proba
+
+
+def brute_force(data, Xq, yq, pq, new_proba, *, online, a, gamma, z_index):
+    def pr(ps, ks):  # Pr(x) from reference probabilities and IN flags
+        ps_in = [p for p, k in zip(ps, ks, strict=True) if k]
+        ps_out = [p for p, k in zip(ps, ks, strict=True) if not k]
+        if online and ps_in:
+            return (np.mean(ps_in) + np.mean(ps_out)) / 2
+        return ((1 + a) * np.mean(ps_out) + (1 - a)) / 2
+
+    def ratio_pop(i):
+        ps = data.shadow_proba[:, i, data.y[i]]
+        return data.target_proba[i, data.y[i]] / pr(ps, data.keep_masks[:, i])
+
+    pop_index = {0: 1, 1: 4, 2: 6}
+    scores = []
+    for q in range(len(yq)):
+        if q in pop_index:
+            i = pop_index[q]
+            ps, ks = data.shadow_proba[:, i, yq[q]], data.keep_masks[:, i]
+        else:
+            i = -1
+            ps, ks = new_proba[:, q - 3, yq[q]], [False] * S
+        r_x = pq[q, yq[q]] / pr(ps, ks)
+        hits = [r_x / ratio_pop(z) > gamma for z in z_index if z != i]
+        scores.append(np.mean(hits))
+    return np.array(scores)
+
+
+@pytest.mark.parametrize("online", [True, False])
+@pytest.mark.parametrize(
+    "gamma, a, n_z", [(1.0, 0.3, None), (1.7, 0.0, 5), (0.6, 1.0, None)]
+)
+def test_pairwise_score_equals_double_loop(tiny, online, gamma, a, n_z):
+    data, Xq, yq, pq, new_proba = tiny
+    rmia = RMIAAttack(online=online, offline_a=a, gamma=gamma, n_population_z=n_z)
+    rmia.fit(data)
+    assert len(rmia.z_index_) == (n_z or N_POP)
+    expected = brute_force(
+        data,
+        Xq,
+        yq,
+        pq,
+        new_proba,
+        online=online,
+        a=a,
+        gamma=gamma,
+        z_index=rmia.z_index_,
+    )
+    assert 0 < expected.mean() < 1  # a case where the comparison matters
+    if online:
+        with pytest.warns(UserWarning, match="2 of 5 queried records"):
+            got = rmia.decision_function(pq, yq, Xq)
+    else:
+        got = rmia.decision_function(pq, yq, Xq)
+    assert np.allclose(got + rmia.threshold_, expected, atol=1e-12)
+
+
+def test_pairwise_fraction_vectorised():
+    rng = np.random.default_rng(3)
+    lx, lz = rng.normal(size=200), rng.normal(size=300)
+    lz[:20] = lx[:20]  # ties: LR = 1 is not > gamma = 1
+    got = pairwise_fraction(lx, np.sort(lz), 1.0)
+    assert np.array_equal(got, np.mean(lx[:, None] - lz[None, :] > 0, axis=1))
+    got = pairwise_fraction(lx, np.sort(lz), 2.0)
+    ratios = np.exp(lx)[:, None] / np.exp(lz)[None, :]
+    assert np.allclose(got, np.mean(ratios > 2.0, axis=1))
+
+
+# --------------------------------------------------------------------------- #
+# End to end
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("online", [True, False])
+def test_memorising_target_leaks(setup, splits, online):
+    target, pool, cache = setup
+    (Xm, ym), (Xn, yn), _ = splits
+    report = attack(target, pool, cache, online=online).evaluate(Xm, ym, Xn, yn)
+    assert report.auc > 0.85, report.auc
+    assert report.tpr_at_fpr[0.01] > 0.2, report.tpr_at_fpr
+    assert report.balanced_accuracy > 0.7
+
+
+def test_membership_independent_target_is_at_chance(setup, splits):
+    _, pool, cache = setup
+    (Xa, ya), (Xb, yb), (Xp, yp) = splits
+    target = smooth_forest().fit(Xp[:300], yp[:300])
+    for online in (True, False):
+        report = attack(target, pool, cache, online=online).evaluate(Xa, ya, Xb, yb)
+        assert abs(report.auc - 0.5) < 4 * auc_se(len(ya), len(yb)), report.auc
+
+
+def test_disjoint_population(splits, forest):
+    (Xm, ym), (Xn, yn), (Xp, yp) = splits
+    kwargs = dict(method="rmia", n_shadow=2, random_state=0)
+    offline = MembershipInferenceAttack(
+        forest, method_params={"online": False}, **kwargs
+    ).fit(Xp, yp)
+    online = MembershipInferenceAttack(forest, **kwargs).fit(Xp, yp)
+    with pytest.warns(UserWarning, match=f"{len(ym)} of {len(ym)} queried"):
+        got = online.decision_function(Xm, ym) + online.method_.threshold_
+    assert np.all((got >= 0) & (got <= 1))
+    with pytest.warns(UserWarning):
+        assert online.evaluate(Xm, ym, Xn, yn).auc > 0.8
+    assert offline.evaluate(Xm, ym, Xn, yn).auc > 0.8
+
+
+# --------------------------------------------------------------------------- #
+# Bad input
+# --------------------------------------------------------------------------- #
+class MustNotTrain(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        raise AssertionError("shadow models trained before the parameter check")
+
+    def predict_proba(self, X):  # pragma: no cover
+        raise AssertionError
+
+
+@pytest.mark.parametrize(
+    "params, n_shadow, match",
+    [
+        ({}, 1, r"rmia.*online.*n_shadow >= 2.*got n_shadow=1"),
+        ({"online": False}, 1, r"rmia.*offline.*n_shadow >= 2"),
+        ({"gamma": 0}, 4, "gamma"),
+        ({"gamma": -1.0}, 4, "gamma"),
+        ({"offline_a": 1.5}, 4, "offline_a"),
+        ({"n_population_z": 0}, 4, "n_population_z"),
+        ({"online": 1}, 4, "online"),
+    ],
+)
+def test_bad_parameters(forest, splits, params, n_shadow, match):
+    _, _, (Xp, yp) = splits
+    mia = MembershipInferenceAttack(
+        forest,
+        method="rmia",
+        method_params=params,
+        n_shadow=n_shadow,
+        shadow_estimator=MustNotTrain(),
+    )
+    with pytest.raises(ValueError, match=match):
+        mia.fit(Xp, yp)

@@ -1,0 +1,266 @@
+"""RMIA, the relative membership inference attack (Zarifzadeh et al., ICML 2024).
+
+For a record ``x`` with label ``y``, ``Pr(x | theta)`` is the target's
+true-class probability ``p_y(x)`` and ``Pr(x)`` its average over reference
+(shadow) models:
+
+* **online**: the mean of the IN models' and the OUT models' average (every
+  population record is IN half of the shadow models);
+* **offline**: OUT models only, rescaled to approximate the online average,
+  ``Pr(x) = ((1 + a) * mean_out + (1 - a)) / 2`` with the interpolation
+  ``a = offline_a``.
+
+The likelihood ratio of ``x`` against a population record ``z`` is
+``LR(x, z) = (Pr(x | theta) / Pr(x)) / (Pr(z | theta) / Pr(z))`` and the
+score of ``x`` is the fraction of the ``z`` with ``LR(x, z) > gamma``. It is
+computed on log ratios with one sort of the ``z`` and a ``searchsorted`` per
+query: ``O((n_query + n_z) log n_z)``, no pairwise matrix.
+
+The ``z`` are population records (``Pr(z | theta)`` from the target, ``Pr(z)``
+from the reference models as for ``x``). A query that is itself one of the
+``z`` is not compared with itself.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+
+from ._methods import AttackMethod, register_method
+from ._signals import EPS, true_class_proba
+from ._threshold import best_threshold
+
+__all__ = ["RMIAAttack", "reference_proba", "pairwise_fraction"]
+
+
+def reference_proba(p_ref, keep, *, online, offline_a):
+    """``Pr(x)`` per record from reference models' true-class probabilities.
+
+    Parameters
+    ----------
+    p_ref : ndarray of shape (n_models, n_records)
+        Reference models' true-class probabilities.
+    keep : ndarray of bool of shape (n_models, n_records)
+        True where the model trained on the record (IN).
+    online : bool
+        Average of the IN and OUT means where a record has both; records
+        without IN models get the offline approximation.
+    offline_a : float
+
+    Returns
+    -------
+    ndarray of shape (n_records,)
+        NaN where the needed models are missing.
+    """
+    n_in, n_out = keep.sum(axis=0), (~keep).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_in = np.where(keep, p_ref, 0.0).sum(axis=0) / n_in
+        mean_out = np.where(keep, 0.0, p_ref).sum(axis=0) / n_out
+    offline = np.where(
+        n_out > 0, ((1.0 + offline_a) * mean_out + (1.0 - offline_a)) / 2.0, np.nan
+    )
+    if not online:
+        return offline
+    return np.where((n_in > 0) & (n_out > 0), 0.5 * (mean_in + mean_out), offline)
+
+
+def _log_ratio(p_target, pr):
+    return np.log(np.clip(p_target, EPS, None)) - np.log(np.clip(pr, EPS, None))
+
+
+def pairwise_fraction(log_ratio_x, sorted_log_ratio_z, gamma, self_log_ratio=None):
+    """Fraction of ``z`` with ``ratio_x / ratio_z > gamma``, from log ratios.
+
+    Parameters
+    ----------
+    log_ratio_x : ndarray of shape (n_query,)
+    sorted_log_ratio_z : ndarray of shape (n_z,), sorted ascending
+    gamma : float > 0
+    self_log_ratio : ndarray of shape (n_query,), default=None
+        The log ratio of the query itself as one of the ``z``, NaN where the
+        query is not among them: that pair is left out.
+    """
+    bound = log_ratio_x - np.log(gamma)
+    count = np.searchsorted(sorted_log_ratio_z, bound, side="left").astype(float)
+    n = np.full(count.shape, float(sorted_log_ratio_z.size))
+    if self_log_ratio is not None:
+        is_self = ~np.isnan(self_log_ratio)
+        count -= is_self & (self_log_ratio < bound)
+        n -= is_self
+    return count / np.maximum(n, 1.0)
+
+
+@register_method("rmia")
+class RMIAAttack(AttackMethod):
+    """RMIA (Zarifzadeh et al. 2024), online or offline.
+
+    Use it as ``MembershipInferenceAttack(target, method="rmia",
+    method_params={...})``.
+
+    Parameters
+    ----------
+    online : bool, default=True
+        ``Pr(x)`` from IN and OUT reference models (online) or OUT models only
+        (offline, with ``offline_a``).
+    offline_a : float in [0, 1], default=0.3
+        Offline interpolation: ``Pr(x) = ((1 + a) mean_out + (1 - a)) / 2``.
+        The paper tunes it by attacking one reference model with the others;
+        0.3 is the reference implementation's default. ``a = 1`` uses the OUT
+        mean as is.
+    gamma : float > 0, default=1.0
+        ``x`` dominates ``z`` when ``LR(x, z) > gamma``.
+    n_population_z : int or None, default=None
+        How many population records serve as ``z`` (drawn at random with the
+        attack's seed); None: all of them.
+
+    Notes
+    -----
+    **Shadow models.** ``n_shadow >= 2``, so every population record has an
+    IN and an OUT reference model.
+
+    **Population and queries.** As for LiRA, the online attack needs reference
+    models trained with the query: fit on a pool that contains the queries
+    (Carlini et al.'s setup; each pool record is IN half of the shadows). A
+    query found in the population uses its own IN/OUT models as the keep masks
+    say (offline: its OUT models), so the overlap biases nothing, and it is
+    not compared with itself as a ``z``. A query absent from the population
+    has only OUT models: it gets the offline ``Pr(x)``, with a ``UserWarning``
+    when ``online=True``. When the population holds target members (a pool),
+    some ``z`` are members too; the attacker cannot tell them apart, as in the
+    paper's online setting.
+
+    **Scores and threshold.** The fraction of dominated ``z`` minus a threshold
+    calibrated on the shadow models: each shadow in turn plays the target,
+    with the other shadows as reference models and the population records it
+    did not train on as ``z``; the threshold maximising balanced accuracy over
+    all of them is kept (0.5 when the shadows are too few for that).
+
+    Attributes
+    ----------
+    threshold_ : float
+    z_index_ : ndarray of int
+        Population indices of the ``z`` records.
+    """
+
+    _DEFAULT_THRESHOLD = 0.5
+
+    def __init__(self, online=True, offline_a=0.3, gamma=1.0, n_population_z=None):
+        self.online = online
+        self.offline_a = offline_a
+        self.gamma = gamma
+        self.n_population_z = n_population_z
+
+    @classmethod
+    def from_attack(cls, attack):
+        method = cls(**(attack.method_params or {}))
+        method._check_params(attack.n_shadow)
+        return method
+
+    def _check_params(self, n_shadow):
+        p = "method_params"
+        if not isinstance(self.online, bool | np.bool_):
+            raise ValueError(f"{p}['online'] must be a bool, got {self.online!r}")
+        a = self.offline_a
+        if not isinstance(a, Real) or isinstance(a, bool) or not 0.0 <= a <= 1.0:
+            raise ValueError(f"{p}['offline_a'] must lie in [0, 1], got {a!r}")
+        g = self.gamma
+        if not isinstance(g, Real) or isinstance(g, bool) or not g > 0:
+            raise ValueError(f"{p}['gamma'] must be a number > 0, got {g!r}")
+        nz = self.n_population_z
+        if nz is not None and (
+            not isinstance(nz, Integral) or isinstance(nz, bool) or nz < 1
+        ):
+            raise ValueError(
+                f"{p}['n_population_z'] must be None or an int >= 1, got {nz!r}"
+            )
+        if n_shadow < 2:
+            variant = "online" if self.online else "offline"
+            raise ValueError(
+                f"method='rmia' ({variant}) needs n_shadow >= 2, so that every "
+                "population record has an IN and an OUT reference model; got "
+                f"n_shadow={n_shadow}."
+            )
+
+    def _pr(self, p_ref, keep):
+        return reference_proba(
+            p_ref, keep, online=self.online, offline_a=float(self.offline_a)
+        )
+
+    # ------------------------------------------------------------------ #
+    def fit(self, data):
+        self._check_params(data.keep_masks.shape[0])
+        keep = np.asarray(data.keep_masks, dtype=bool)
+        n_pop = keep.shape[1]
+        p_ref = true_class_proba(data.shadow_proba, data.y)
+        if self.n_population_z is None or self.n_population_z >= n_pop:
+            z = np.arange(n_pop)
+        else:
+            rng = np.random.default_rng([data.random_state, 2])
+            z = np.sort(rng.choice(n_pop, size=self.n_population_z, replace=False))
+        self.z_index_ = z
+        self.threshold_ = self._calibrate(p_ref, keep, z)
+
+        self.pr_ = self._pr(p_ref, keep)
+        p_target = true_class_proba(data.target_proba, data.y)
+        log_ratio = _log_ratio(p_target, self.pr_)
+        self.z_log_ratio_ = np.full(n_pop, np.nan)  # NaN: not a z
+        self.z_log_ratio_[z] = log_ratio[z]
+        self.sorted_z_log_ratio_ = np.sort(log_ratio[z])
+        self.population_index_ = data.population_index
+        self.shadow_predict_proba_ = data.shadow_predict_proba
+        return self
+
+    def _calibrate(self, p_ref, keep, z):
+        """Leave-one-shadow-out threshold maximising balanced accuracy."""
+        n_shadow = keep.shape[0]
+        in_z = np.zeros(keep.shape[1], dtype=bool)
+        in_z[z] = True
+        scores, labels = [], []
+        for s in range(n_shadow):
+            others = np.arange(n_shadow) != s
+            pr = self._pr(p_ref[others], keep[others])
+            valid = ~np.isnan(pr)
+            log_ratio = _log_ratio(p_ref[s], pr)
+            is_z = in_z & ~keep[s] & valid  # non-members of the pseudo-target
+            if not is_z.any():
+                continue
+            self_lr = np.where(is_z, log_ratio, np.nan)
+            frac = pairwise_fraction(
+                log_ratio, np.sort(log_ratio[is_z]), self.gamma, self_lr
+            )
+            scores.append(frac[valid])
+            labels.append(keep[s][valid])
+        if not scores:
+            return self._DEFAULT_THRESHOLD
+        scores, labels = np.concatenate(scores), np.concatenate(labels)
+        if labels.all() or not labels.any():
+            return self._DEFAULT_THRESHOLD
+        return best_threshold(scores, labels)[0]
+
+    def decision_function(self, proba, y, X):
+        p_target = true_class_proba(proba, y)
+        idx = np.asarray(self.population_index_(X, y))
+        found = idx >= 0
+        pr = np.empty(p_target.shape[0])
+        pr[found] = self.pr_[idx[found]]
+        self_lr = np.full(p_target.shape[0], np.nan)
+        self_lr[found] = self.z_log_ratio_[idx[found]]
+        missing = ~found
+        if missing.any():
+            if self.online:
+                warnings.warn(
+                    f"{int(missing.sum())} of {p_target.shape[0]} queried records "
+                    "are not in the attack's population, so no reference model "
+                    "trained on them: RMIA online uses the offline Pr(x) for "
+                    "them. Fit on a pool that contains the queries for the "
+                    "online attack.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            p_ref = true_class_proba(self.shadow_predict_proba_(X[missing]), y[missing])
+            pr[missing] = self._pr(p_ref, np.zeros(p_ref.shape, dtype=bool))
+        log_ratio = _log_ratio(p_target, pr)
+        frac = pairwise_fraction(
+            log_ratio, self.sorted_z_log_ratio_, self.gamma, self_lr
+        )
+        return frac - self.threshold_
