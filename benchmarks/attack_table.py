@@ -15,9 +15,10 @@ The shadows are trained once per sigma and stored in ``--cache-dir``; every
 attack reuses them (LiRA online uses IN and OUT models, the offline variants
 and the threshold attacks the same models through the keep masks).
 
-Printed per sigma: test accuracy, then AUC, TPR at 0.1% and at 1% FPR for the
-global loss threshold, mentr, LiRA offline/online (per-record and fixed
-variance, "fixv") and RMIA offline/online.
+Printed per sigma: test accuracy, then AUC, TPR at 0.1% and at 1% FPR for
+correctness, the global loss threshold, the class-dependent confidence, entropy
+and mentr thresholds, the learned attack, LiRA offline/online (per-record and
+fixed variance, "fixv") and RMIA offline/online (``--methods`` picks a subset).
 
 Example (6.5 minutes on this 2-core machine, shared with other work)::
 
@@ -34,8 +35,12 @@ import warnings
 import numpy as np
 
 ATTACKS = [
+    ("correctness", "correctness", None),
     ("loss", "loss", None),
+    ("confidence", "confidence", None),
+    ("entropy", "entropy", None),
     ("mentr", "mentr", None),
+    ("learned", "learned", None),
     ("lira offline", "lira", {"online": False}),
     ("lira off fixv", "lira", {"online": False, "fixed_variance": True}),
     ("lira online", "lira", {"online": True}),
@@ -69,6 +74,14 @@ def parse_args(argv=None):
         "default: a fresh temporary folder",
     )
     parser.add_argument("--verbose", type=int, default=0)
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="attack rows to run (names as printed, e.g. loss mentr 'lira online'); "
+        "default: all",
+    )
     return parser.parse_args(argv)
 
 
@@ -113,6 +126,8 @@ def main(argv=None):
         train_acc = float(np.mean(target.predict(X_pool[member]) == y_pool[member]))
         cache = os.path.join(cache_root, f"sigma-{sigma:g}")
         for name, method, params in ATTACKS:
+            if args.methods and name not in args.methods:
+                continue
             mia = MembershipInferenceAttack(
                 target,
                 method=method,

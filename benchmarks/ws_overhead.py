@@ -23,15 +23,23 @@ from wsmooth.datasets import make_purchase_like
 from wsmooth.nets import MLP
 
 
-def _time_fit(make, X, y, repeats):
-    times, cpu = [], []
+def _time_fits(makers, X, y, repeats):
+    """Median wall and CPU time of each maker's fit, runs interleaved.
+
+    One untimed fit first pays for lazy imports; interleaving spreads any
+    drift of the machine evenly over the contenders.
+    """
+    next(iter(makers.values()))().fit(X[:256], y[:256])
+    wall = {name: [] for name in makers}
+    cpu = {name: [] for name in makers}
     for _ in range(repeats):
-        est = make()
-        start, start_cpu = time.perf_counter(), time.process_time()
-        est.fit(X, y)
-        times.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return statistics.median(times), times, statistics.median(cpu)
+        for name, make in makers.items():
+            est = make()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            est.fit(X, y)
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+    return wall, cpu
 
 
 def main(argv=None):
@@ -83,17 +91,20 @@ def main(argv=None):
         f"{args.epochs} epochs (all noisy), batch {args.batch_size}, "
         f"{torch.get_num_threads()} torch threads, median of {args.repeats}"
     )
-    base, base_all, base_cpu = _time_fit(plain, X, y, args.repeats)
-    print(
-        f"plain skorch       wall {base:7.2f} s                cpu {base_cpu:7.2f} s"
-        f"               runs {[round(t, 2) for t in base_all]}"
-    )
-    for refresh in ("full", "running"):
-        t, all_t, cpu = _time_fit(ws(refresh), X, y, args.repeats)
+    makers = {
+        "plain skorch": plain,
+        "WS refresh=full": ws("full"),
+        "WS refresh=running": ws("running"),
+    }
+    wall, cpu = _time_fits(makers, X, y, args.repeats)
+    base_wall = statistics.median(wall["plain skorch"])
+    base_cpu = statistics.median(cpu["plain skorch"])
+    for name in makers:
+        w, c = statistics.median(wall[name]), statistics.median(cpu[name])
         print(
-            f"WS refresh={refresh:<7} wall {t:7.2f} s  ratio {t / base:5.3f}   "
-            f"cpu {cpu:7.2f} s  ratio {cpu / base_cpu:5.3f}   "
-            f"runs {[round(v, 2) for v in all_t]}"
+            f"{name:<19} wall {w:7.2f} s  ratio {w / base_wall:5.3f}   "
+            f"cpu {c:7.2f} s  ratio {c / base_cpu:5.3f}   "
+            f"runs {[round(v, 2) for v in wall[name]]}"
         )
 
 

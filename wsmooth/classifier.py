@@ -386,7 +386,7 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         return IndexedTrainingSet(dataset_train), dataset_valid
 
     def noise_active(self, epoch):
-        """Whether epoch ``epoch`` (0-based, counted over the whole history) is noisy."""
+        """Whether 0-based epoch ``epoch`` (counted over the whole history) is noisy."""
         return self.sigma > SIGMA_TOL and epoch >= self.warmup_epochs
 
     def refresh_vulnerability_weights(self, dataset):
@@ -452,7 +452,7 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         loss.backward()
         if self.clip_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(
-                self.module_.parameters(), self.clip_grad_norm
+                self.module_.parameters(), self.clip_grad_norm, foreach=True
             )
         return {"loss": loss, "y_pred": logits}
 
