@@ -33,7 +33,7 @@ def test_default_run_prints_accuracy_and_leakage_per_model(capsys):
 def test_json_output(capsys):
     main(TINY + ["--json"])
     rows = json.loads(capsys.readouterr().out)
-    assert [r["sigma"] for r in rows] == [0.0, 1.0]
+    assert [r["sigma"] for r in rows] == [0.0, 0.2]
     for r in rows:
         assert 0 <= r["test_accuracy"] <= 1
         assert 0 <= r["leakage_auc"] <= 1

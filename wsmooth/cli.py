@@ -23,8 +23,8 @@ balanced accuracy (0.5 = chance).
 
 _EPILOG = """\
 examples:
-  wsmooth                                   default run (undefended vs sigma=1)
-  wsmooth --sigma 0.1 1 3                   several noise weights
+  wsmooth                                   default run (undefended vs sigma=0.2)
+  wsmooth --sigma 0.1 0.2 0.3               several noise weights
   wsmooth --n-samples 4000 --epochs 10      a quicker, smaller run
   wsmooth --json > figures.json             machine-readable figures
 """
@@ -62,9 +62,10 @@ def build_parser():
         "--sigma",
         type=float,
         nargs="+",
-        default=[1.0],
+        default=[0.2],
         metavar="S",
-        help="WS noise weight(s) to compare with the undefended model (default: 1.0)",
+        help="WS noise weight(s) to compare with the undefended model (default: 0.2; "
+        "with 100 classes the useful range is about 0.05-0.3)",
     )
     parser.add_argument(
         "--warmup-epochs",
