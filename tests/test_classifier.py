@@ -12,7 +12,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNetClassifier
-from skorch.callbacks import GradientNormClipping
+from skorch.callbacks import Callback, GradientNormClipping
 
 from wsmooth import WeightedSmoothingClassifier
 from wsmooth.classifier import MEMBER_ATTRIBUTES
@@ -302,3 +302,17 @@ def test_user_validation_split_is_honoured(data):
     assert clf.vulnerability_weights_.shape == (n_train,)
     assert clf.member_proba_.shape == (n_train, 4)
     assert dict(clf.callbacks_)["ws_refresh"].dataset_train_ is None
+
+
+class _StopAfterFirstEpoch(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        raise RuntimeError("stop")
+
+
+def test_interrupted_fit_pickles_no_training_records(data):
+    clf = WeightedSmoothingClassifier(callbacks=[_StopAfterFirstEpoch()], **SMALL)
+    with pytest.raises(RuntimeError, match="stop"):
+        clf.fit(*data)
+    assert dict(clf.callbacks_)["ws_refresh"].dataset_train_ is not None
+    loaded = pickle.loads(pickle.dumps(clf))
+    assert dict(loaded.callbacks_)["ws_refresh"].dataset_train_ is None

@@ -103,6 +103,12 @@ class VulnerabilityWeightRefresh(Callback):
         # the training records must not stay referenced by the fitted model
         self.dataset_train_ = None
 
+    def __getstate__(self):
+        # also when a fit was interrupted before on_train_end
+        state = self.__dict__.copy()
+        state["dataset_train_"] = None
+        return state
+
 
 class WeightedSmoothingClassifier(NeuralNetClassifier):
     """Neural network classifier trained with weighted smoothing (WS).
