@@ -51,3 +51,30 @@ def _rank_auc(members, nonmembers):
 @pytest.fixture(scope="session")
 def rank_auc():
     return _rank_auc
+
+
+def _smooth_forest():
+    # Leaves of 2 records: it memorises, with graded probabilities.
+    return RandomForestClassifier(n_estimators=50, min_samples_leaf=2, random_state=0)
+
+
+@pytest.fixture(scope="session")
+def smooth_forest():
+    return _smooth_forest
+
+
+@pytest.fixture(scope="session")
+def auc_se():
+    """Standard error of an AUC at chance (Hanley & McNeil) for n_m vs n_n."""
+    return lambda n_m, n_n: np.sqrt((n_m + n_n + 1) / (12 * n_m * n_n))
+
+
+@pytest.fixture(scope="session")
+def carlini_setup(splits, tmp_path_factory):
+    """Carlini et al.'s setup: a memorising target on the members, and a pool
+    holding the queries (members, non-members) and the population, whose
+    shadow models are cached once for every test module that attacks it."""
+    (Xm, ym), (Xn, yn), (Xp, yp) = splits
+    pool = np.vstack([Xm, Xn, Xp]), np.r_[ym, yn, yp]
+    target = _smooth_forest().fit(Xm, ym)
+    return target, pool, tmp_path_factory.mktemp("carlini-shadows")

@@ -16,24 +16,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:FPR level.*below 1/n_nonmembers"
 N_SHADOW = 8
 
 
-def auc_se(n_m, n_n):
-    return np.sqrt((n_m + n_n + 1) / (12 * n_m * n_n))
-
-
-def smooth_forest():
-    # Leaves of 2 records: it memorises, with graded probabilities.
-    return RandomForestClassifier(n_estimators=50, min_samples_leaf=2, random_state=0)
-
-
 @pytest.fixture(scope="module")
-def setup(splits, tmp_path_factory):
-    """Carlini et al.'s setup: shadows on random halves of a pool holding the
-    queries (the target's members and non-members)."""
-    (Xm, ym), (Xn, yn), (Xp, yp) = splits
-    pool = np.vstack([Xm, Xn, Xp]), np.r_[ym, yn, yp]
-    target = smooth_forest().fit(Xm, ym)
-    cache = tmp_path_factory.mktemp("lira-shadows")
-    return target, pool, cache
+def setup(carlini_setup):
+    return carlini_setup
 
 
 def attack(target, pool, cache, n_shadow=N_SHADOW, **params):
@@ -163,7 +148,9 @@ def test_memorising_target_leaks(setup, splits):
     assert fixed[0.01] > 3 * base.tpr_at_fpr[0.01]
 
 
-def test_membership_independent_target_is_at_chance(setup, splits):
+def test_membership_independent_target_is_at_chance(
+    setup, splits, smooth_forest, auc_se
+):
     _, pool, cache = setup
     (Xa, ya), (Xb, yb), (Xp, yp) = splits
     target = smooth_forest().fit(Xp[:300], yp[:300])  # never saw Xa nor Xb

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.ensemble import RandomForestClassifier
 
 from wsmooth.attacks import AttackData, MembershipInferenceAttack
 from wsmooth.attacks._base import _PopulationIndex
@@ -13,20 +12,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:FPR level.*below 1/n_nonmembers"
 N_SHADOW = 8
 
 
-def auc_se(n_m, n_n):
-    return np.sqrt((n_m + n_n + 1) / (12 * n_m * n_n))
-
-
-def smooth_forest():
-    return RandomForestClassifier(n_estimators=50, min_samples_leaf=2, random_state=0)
-
-
 @pytest.fixture(scope="module")
-def setup(splits, tmp_path_factory):
-    (Xm, ym), (Xn, yn), (Xp, yp) = splits
-    pool = np.vstack([Xm, Xn, Xp]), np.r_[ym, yn, yp]
-    target = smooth_forest().fit(Xm, ym)
-    return target, pool, tmp_path_factory.mktemp("rmia-shadows")
+def setup(carlini_setup):
+    return carlini_setup
 
 
 def attack(target, pool, cache, **params):
@@ -165,7 +153,9 @@ def test_memorising_target_leaks(setup, splits, online):
     assert report.balanced_accuracy > 0.7
 
 
-def test_membership_independent_target_is_at_chance(setup, splits):
+def test_membership_independent_target_is_at_chance(
+    setup, splits, smooth_forest, auc_se
+):
     _, pool, cache = setup
     (Xa, ya), (Xb, yb), (Xp, yp) = splits
     target = smooth_forest().fit(Xp[:300], yp[:300])
