@@ -18,6 +18,12 @@ def _signals():
     return SIGNALS
 
 
+def _class_index(y, classes):
+    from ..attacks._shadow import _class_index
+
+    return _class_index(y, classes)
+
+
 class _MembershipScorer:
     """Callable ``scorer(estimator, X, y)`` returning a leakage figure."""
 
@@ -46,19 +52,14 @@ class _MembershipScorer:
                 "WeightedSmoothingClassifier. A model loaded from a pickle does not "
                 "carry them."
             )
-        classes = np.asarray(model.classes_)
         y = np.asarray(y)
-        order = np.argsort(classes)
-        pos = np.searchsorted(classes, y, sorter=order)
-        pos = np.clip(pos, 0, len(classes) - 1)
-        known = classes[order[pos]] == y
-        if not known.all():
-            raise ValueError(
-                f"y holds labels unknown to the estimator: {np.unique(y[~known])[:10]}"
-            )
+        index = _class_index(y, np.asarray(model.classes_))
+        if np.any(index < 0):
+            unknown = np.unique(y[index < 0])[:10]
+            raise ValueError(f"y holds labels unknown to the estimator: {unknown}")
         func, sign = _signals()[self.signal]
         members = sign * func(member_proba, member_labels)
-        nonmembers = sign * func(estimator.predict_proba(X), order[pos])
+        nonmembers = sign * func(estimator.predict_proba(X), index)
         if self.metric == "auc":
             return membership_auc(members, nonmembers)
         if self.metric == "advantage":
