@@ -16,9 +16,10 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ..utils import class_index
 from . import _learned, _threshold  # noqa: F401  (register the built-in methods)
 from ._methods import METHOD_NAMES, AttackData, get_method
-from ._shadow import _class_index, align_proba, derive_entropy, fit_shadow_models
+from ._shadow import align_proba, derive_entropy, fit_shadow_models
 
 __all__ = ["MembershipInferenceAttack"]
 
@@ -221,7 +222,7 @@ class MembershipInferenceAttack(BaseEstimator):
         if y.ndim != 1:
             raise ValueError(f"{what} must be 1-D class labels, got shape {y.shape}")
         try:
-            idx = _class_index(y, classes)
+            idx = class_index(y, classes)
         except TypeError as exc:
             raise ValueError(
                 f"{what} labels cannot be compared with the target's classes "

@@ -33,6 +33,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
+from ..utils import class_index
+
 __all__ = [
     "ShadowModels",
     "align_proba",
@@ -138,7 +140,7 @@ def align_proba(proba, model_classes, classes):
         )
     if model_classes.shape == classes.shape and np.array_equal(model_classes, classes):
         return proba
-    col = _class_index(model_classes, classes)
+    col = class_index(model_classes, classes)
     if np.any(col < 0):
         raise ValueError(
             f"model classes {model_classes[col < 0].tolist()} are not among the "
@@ -147,18 +149,6 @@ def align_proba(proba, model_classes, classes):
     out = np.zeros((proba.shape[0], classes.shape[0]))
     out[:, col] = proba
     return out
-
-
-def _class_index(labels, classes):
-    """Index of each label in ``classes`` (-1 where absent), vectorised."""
-    labels = np.asarray(labels)
-    classes = np.asarray(classes)
-    sorter = np.argsort(classes, kind="stable")
-    pos = np.searchsorted(classes, labels, sorter=sorter)
-    pos = np.clip(pos, 0, max(classes.shape[0] - 1, 0))
-    idx = sorter[pos] if classes.shape[0] else np.zeros_like(pos)
-    found = classes.shape[0] > 0 and (classes[idx] == labels)
-    return np.where(found, idx, -1)
 
 
 def _model_classes(model, n_columns, classes):

@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils import class_index
 from ._figures import membership_advantage, membership_auc, tpr_at_fpr
 
 __all__ = ["make_membership_scorer", "most_accurate_under_leakage"]
@@ -16,12 +17,6 @@ def _signals():
     from ..attacks._signals import SIGNALS
 
     return SIGNALS
-
-
-def _class_index(y, classes):
-    from ..attacks._shadow import _class_index
-
-    return _class_index(y, classes)
 
 
 class _MembershipScorer:
@@ -53,7 +48,7 @@ class _MembershipScorer:
                 "carry them."
             )
         y = np.asarray(y)
-        index = _class_index(y, np.asarray(model.classes_))
+        index = class_index(y, np.asarray(model.classes_))
         if np.any(index < 0):
             unknown = np.unique(y[index < 0])[:10]
             raise ValueError(f"y holds labels unknown to the estimator: {unknown}")

@@ -1,0 +1,69 @@
+"""Checks on what a model returns, before anything is computed from it."""
+
+import numpy as np
+
+__all__ = ["check_proba"]
+
+#: How far a row of probabilities may sum from 1 (float32 softmax of 100
+#: classes is within about 1e-6).
+PROBA_SUM_TOL = 1e-3
+
+
+def check_proba(proba, *, n_records=None, n_classes=None, model="the model"):
+    """Validate a ``predict_proba`` output and return it as float64.
+
+    Parameters
+    ----------
+    proba : array-like of shape (n_records, n_classes)
+    n_records, n_classes : int, default=None
+        Expected shape, when known.
+    model : str
+        Names the model in the error, e.g. ``"the target"``, ``"shadow model 3"``.
+
+    Returns
+    -------
+    ndarray of float64
+
+    Raises
+    ------
+    ValueError
+        If the output is not 2-D of the expected shape, or if rows hold NaN,
+        infinite or negative values or do not sum to 1 within
+        :data:`PROBA_SUM_TOL`: a figure computed from such rows would be
+        silently wrong, so the error says which model and how many rows.
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.ndim != 2:
+        raise ValueError(
+            f"predict_proba of {model} returned an array of shape {proba.shape}; "
+            "expected (n_records, n_classes)"
+        )
+    if n_records is not None and proba.shape[0] != n_records:
+        raise ValueError(
+            f"predict_proba of {model} returned {proba.shape[0]} rows for "
+            f"{n_records} records"
+        )
+    if n_classes is not None and proba.shape[1] != n_classes:
+        raise ValueError(
+            f"predict_proba of {model} returned {proba.shape[1]} columns for "
+            f"{n_classes} classes"
+        )
+    problems = []
+    nonfinite = ~np.isfinite(proba).all(axis=1)
+    if nonfinite.any():
+        problems.append(f"{int(nonfinite.sum())} with NaN or infinite values")
+    with np.errstate(invalid="ignore"):
+        negative = ~nonfinite & (proba < 0).any(axis=1)
+        off = ~nonfinite & (np.abs(proba.sum(axis=1) - 1.0) > PROBA_SUM_TOL)
+    if negative.any():
+        problems.append(f"{int(negative.sum())} with negative values")
+    if off.any():
+        problems.append(f"{int(off.sum())} not summing to 1")
+    if problems:
+        raise ValueError(
+            f"predict_proba of {model} is not a probability distribution in "
+            f"{' and '.join(problems)} of {proba.shape[0]} rows; membership "
+            "figures computed from it would be meaningless. Check that the "
+            "model trained without diverging."
+        )
+    return proba
