@@ -1,11 +1,14 @@
 """Leakage table: every attack against WS targets at several sigmas.
 
-Carlini et al.'s setup (IEEE S&P 2022), on the embedded Purchase-like data:
+Carlini et al.'s setup (IEEE S&P 2022), on the embedded Purchase-like data
+(``--data purchase``, the tanh MLP) or scikit-learn's bundled digits
+(``--data digits``, :class:`~wsmooth.nets.DigitsCNN`):
 
 * a pool of ``--n-samples`` records and a disjoint test set (``--n-test``);
 * the target (a :class:`~wsmooth.WeightedSmoothingClassifier` at ``sigma``)
   trains on a random half of the pool;
-* ``--n-shadow`` shadow models, clones of the target's configuration (same
+* ``--n-shadow`` shadow models (several counts may be given: the keep masks
+  of ``n`` models are a prefix of those of ``n + k``, so one cache serves all), clones of the target's configuration (same
   sigma, each with its own seed), train on random halves of the *same pool*,
   so every pool record is IN half of them (``fit(X_pool, y_pool)``);
 * the query is the pool itself: the target's members against its
@@ -19,6 +22,7 @@ Printed per sigma: test accuracy, then AUC, TPR at 0.1% and at 1% FPR for
 correctness, the global loss threshold, the class-dependent confidence, entropy
 and mentr thresholds, the learned attack, LiRA offline/online (per-record and
 fixed variance, "fixv") and RMIA offline/online (``--methods`` picks a subset).
+``--json FILE`` also writes the rows as JSON.
 
 Example (6.5 minutes on this 2-core machine, shared with other work)::
 
@@ -27,6 +31,8 @@ Example (6.5 minutes on this 2-core machine, shared with other work)::
 """
 
 import argparse
+import itertools
+import json
 import os
 import tempfile
 import time
@@ -52,10 +58,11 @@ ATTACKS = [
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", choices=["purchase", "digits"], default="purchase")
     parser.add_argument("--n-samples", type=int, default=4000, help="pool size")
     parser.add_argument("--n-test", type=int, default=1000, help="test set size")
     parser.add_argument("--n-classes", type=int, default=100)
-    parser.add_argument("--n-shadow", type=int, default=8)
+    parser.add_argument("--n-shadow", type=int, nargs="+", default=[8])
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument(
         "--hidden",
@@ -82,7 +89,31 @@ def parse_args(argv=None):
         help="attack rows to run (names as printed, e.g. loss mentr 'lira online'); "
         "default: all",
     )
+    parser.add_argument("--json", default=None, metavar="FILE", help="rows as JSON")
     return parser.parse_args(argv)
+
+
+def load_data(args):
+    """Pool and test records of the chosen data set, and the module settings."""
+    if args.data == "digits":
+        from sklearn.datasets import load_digits
+
+        from wsmooth.nets import DigitsCNN
+
+        X, y = load_digits(return_X_y=True)
+        X = (X / 16.0).astype(np.float32)
+        order = np.random.default_rng(args.seed).permutation(len(y))
+        X, y = X[order], y[order]
+        n_pool = min(args.n_samples, len(y) - args.n_test)
+        return X[:n_pool], y[:n_pool], X[n_pool:], y[n_pool:], {"module": DigitsCNN}
+    from wsmooth.datasets import make_purchase_like
+
+    X, y = make_purchase_like(
+        args.n_samples + args.n_test, n_classes=args.n_classes, random_state=args.seed
+    )
+    n = args.n_samples
+    module = {"module__hidden_layer_sizes": tuple(args.hidden)}
+    return X[:n], y[:n], X[n:], y[n:], module
 
 
 def main(argv=None):
@@ -92,26 +123,22 @@ def main(argv=None):
     torch.set_num_threads(1)  # the parallelism is across models
 
     from wsmooth import MembershipInferenceAttack, WeightedSmoothingClassifier
-    from wsmooth.datasets import make_purchase_like
 
-    X, y = make_purchase_like(
-        args.n_samples + args.n_test, n_classes=args.n_classes, random_state=args.seed
-    )
-    X_pool, y_pool = X[: args.n_samples], y[: args.n_samples]
-    X_test, y_test = X[args.n_samples :], y[args.n_samples :]
+    X_pool, y_pool, X_test, y_test, module = load_data(args)
+    n_pool = len(y_pool)
     rng = np.random.default_rng(args.seed)
-    member = np.zeros(args.n_samples, dtype=bool)
-    member[rng.permutation(args.n_samples)[: args.n_samples // 2]] = True
+    member = np.zeros(n_pool, dtype=bool)
+    member[rng.permutation(n_pool)[: n_pool // 2]] = True
     cache_root = args.cache_dir or tempfile.mkdtemp(prefix="wsmooth-attack-table-")
-    hidden = tuple(args.hidden)
 
     print(
-        f"pool={args.n_samples} (target members {member.sum()}, non-members "
-        f"{(~member).sum()}), test={args.n_test}, classes={args.n_classes}, "
-        f"n_shadow={args.n_shadow}, epochs={args.epochs}, hidden={hidden}, "
-        f"seed={args.seed}, cache={cache_root}"
+        f"data={args.data}, pool={n_pool} (target members {member.sum()}, "
+        f"non-members {(~member).sum()}), test={len(y_test)}, "
+        f"classes={len(np.unique(y_pool))}, n_shadow={args.n_shadow}, "
+        f"epochs={args.epochs}, module={module}, seed={args.seed}, "
+        f"cache={cache_root}"
     )
-    header = f"{'sigma':>6} {'test acc':>8}  {'attack':<13} {'AUC':>6} "
+    header = f"{'sigma':>6} {'test acc':>8} {'shadows':>7}  {'attack':<13} {'AUC':>6} "
     header += f"{'TPR@0.1%':>9} {'TPR@1%':>7}"
     rows = []
     for sigma in args.sigmas:
@@ -119,20 +146,22 @@ def main(argv=None):
         target = WeightedSmoothingClassifier(
             sigma=sigma,
             max_epochs=args.epochs,
-            module__hidden_layer_sizes=hidden,
             random_state=args.seed,
+            **module,
         ).fit(X_pool[member], y_pool[member])
         acc = float(np.mean(target.predict(X_test) == y_test))
         train_acc = float(np.mean(target.predict(X_pool[member]) == y_pool[member]))
         cache = os.path.join(cache_root, f"sigma-{sigma:g}")
-        for name, method, params in ATTACKS:
+        for n_shadow, (name, method, params) in itertools.product(
+            args.n_shadow, ATTACKS
+        ):
             if args.methods and name not in args.methods:
                 continue
             mia = MembershipInferenceAttack(
                 target,
                 method=method,
                 method_params=params,
-                n_shadow=args.n_shadow,
+                n_shadow=n_shadow,
                 cache_dir=cache,
                 random_state=args.seed,
                 n_jobs=args.n_jobs,
@@ -147,6 +176,7 @@ def main(argv=None):
                 (
                     sigma,
                     acc,
+                    n_shadow,
                     name,
                     report.auc,
                     *(report.tpr_at_fpr[f] for f in (0.001, 0.01)),
@@ -159,9 +189,17 @@ def main(argv=None):
         )
     print()
     print(header)
-    for sigma, acc, name, auc, t01, t1 in rows:
-        print(f"{sigma:>6g} {acc:>8.3f}  {name:<13} {auc:>6.3f} {t01:>9.4f} {t1:>7.4f}")
+    for sigma, acc, n_shadow, name, auc, t01, t1 in rows:
+        print(
+            f"{sigma:>6g} {acc:>8.3f} {n_shadow:>7}  {name:<13} {auc:>6.3f} "
+            f"{t01:>9.4f} {t1:>7.4f}"
+        )
     print("(chance: AUC 0.5, TPR@0.1% = 0.001, TPR@1% = 0.01)")
+    if args.json:
+        keys = ("sigma", "test_accuracy", "n_shadow", "attack", "auc", "tpr@0.1%",
+                "tpr@1%")
+        with open(args.json, "w") as f:
+            json.dump([dict(zip(keys, r, strict=True)) for r in rows], f, indent=1)
 
 
 if __name__ == "__main__":
