@@ -1,0 +1,148 @@
+"""Generic features + labels from .npz archives and CSV text."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wsmooth.datasets import load_csv, load_npz
+
+
+def _data(n=12, d=4, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    y = rng.integers(0, 3, size=n)
+    return X, y
+
+
+# --- .npz ---------------------------------------------------------------------
+
+
+def test_npz_round_trip_default_and_named_keys(tmp_path):
+    X, y = _data()
+    np.savez(tmp_path / "a.npz", X=X, y=y)
+    bunch = load_npz(tmp_path / "a.npz")
+    assert np.array_equal(bunch.data, X) and bunch.data.dtype == np.float32
+    assert np.array_equal(bunch.target, y)
+    assert bunch.filename == str(tmp_path / "a.npz")
+
+    images = np.arange(2 * 3 * 4 * 4, dtype=np.uint8).reshape(2, 3, 4, 4)
+    np.savez_compressed(tmp_path / "b.npz", images=images, classes=np.array([1, 0]))
+    X2, y2 = load_npz(tmp_path / "b.npz", X_key="images", y_key="classes",
+                      return_X_y=True)
+    assert X2.dtype == np.uint8 and np.array_equal(X2, images)
+    assert np.array_equal(y2, [1, 0])
+
+    Xs, ys = load_npz(tmp_path / "a.npz", n_samples=5, random_state=0,
+                      return_X_y=True)
+    rows = [int(np.flatnonzero((X == r).all(axis=1))[0]) for r in Xs]
+    assert rows == sorted(set(rows)) and np.array_equal(ys, y[rows])
+
+
+def test_npz_object_arrays_are_refused_without_unpickling(tmp_path):
+    marker = tmp_path / "marker"
+
+    class RunsCode:
+        def __reduce__(self):
+            return exec, (f"open({str(marker)!r}, 'w').close()",)
+
+    X = np.empty((2, 1), dtype=object)
+    X[0, 0] = RunsCode()
+    np.savez(tmp_path / "evil.npz", X=X, y=np.zeros(2))
+    with pytest.raises(ValueError, match="evil.npz holds arrays of Python objects"):
+        load_npz(tmp_path / "evil.npz")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "write, kwargs, message",
+    [
+        (lambda p: np.savez(p, X=np.eye(2), label=[0, 1]), {}, "no array named 'y'"),
+        (lambda p: np.savez(p, X=np.eye(3), y=[0, 1]), {}, r"shapes \(3, 3\)"),
+        (lambda p: np.savez(p, X=np.ones(3), y=[0, 1, 2]), {}, "one record a row"),
+        (lambda p: p.write_bytes(b"not a zip"), {}, "data.npz is not a .npz archive"),
+    ],
+)
+def test_npz_errors(tmp_path, write, kwargs, message):
+    path = tmp_path / "data.npz"
+    write(path)
+    with pytest.raises(ValueError, match=message):
+        load_npz(path, **kwargs)
+
+
+def test_npz_single_array_and_missing(tmp_path):
+    np.save(tmp_path / "x.npy", np.eye(2))
+    with pytest.raises(ValueError, match="single array"):
+        load_npz(tmp_path / "x.npy")
+    with pytest.raises(FileNotFoundError, match="nowhere.npz"):
+        load_npz(tmp_path / "nowhere.npz")
+
+
+# --- CSV ------------------------------------------------------------------------
+
+
+def test_csv_with_header_and_named_label_matches_pandas(tmp_path):
+    X, y = _data()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame.insert(2, "class", y)
+    frame.to_csv(tmp_path / "data.csv", index=False)
+
+    bunch = load_csv(tmp_path / "data.csv", label_column="class")
+    expected = pd.read_csv(tmp_path / "data.csv")
+    assert np.array_equal(bunch.target, expected["class"].to_numpy())
+    assert bunch.target.dtype == np.int64
+    assert np.array_equal(
+        bunch.data, expected.drop(columns="class").to_numpy(np.float32)
+    )
+    assert bunch.feature_names == ["a", "b", "c", "d"]
+
+    # by position, header inferred from the non-numeric first line
+    X2, y2 = load_csv(tmp_path / "data.csv", label_column=2, return_X_y=True)
+    assert np.array_equal(X2, bunch.data) and np.array_equal(y2, y)
+
+
+def test_csv_without_header_label_first_or_last(tmp_path):
+    X, y = _data()
+    np.savetxt(tmp_path / "last.csv", np.column_stack([X, y]), delimiter=",",
+               fmt=["%.9g"] * 4 + ["%d"])
+    bunch = load_csv(tmp_path / "last.csv")
+    assert bunch.feature_names is None
+    assert np.array_equal(bunch.data, X) and np.array_equal(bunch.target, y)
+
+    np.savetxt(tmp_path / "first.tsv", np.column_stack([y, X]), delimiter="\t",
+               fmt=["%d"] + ["%.9g"] * 4)
+    X2, y2 = load_csv(tmp_path / "first.tsv", label_column=0, delimiter="\t",
+                      dtype=np.float64, return_X_y=True)
+    assert X2.dtype == np.float64
+    assert np.array_equal(X2.astype(np.float32), X) and np.array_equal(y2, y)
+
+
+def test_csv_string_labels_kept_as_written(tmp_path):
+    (tmp_path / "d.csv").write_text(
+        'x1,x2,species\n1,2,"setosa"\n3,4,versicolor\n5,6,setosa\n'
+    )
+    X, y = load_csv(tmp_path / "d.csv", return_X_y=True)
+    assert X.tolist() == [[1, 2], [3, 4], [5, 6]]
+    assert y.tolist() == ["setosa", "versicolor", "setosa"]
+
+
+@pytest.mark.parametrize(
+    "text, kwargs, message",
+    [
+        ("1,2,0\n3,4\n5,6,1\n", {}, "line 2: 2 fields where the first line has 3"),
+        ("1,2,0\n3,4,1,7\n", {}, "line 2: 4 fields"),
+        ("a,b,y\n1,2,0\n3,x,1\n", {}, "line 3: field 2 is 'x'"),
+        ("1,2,0\n3,,1\n", {}, "line 2: field 2 is ''"),
+        ("a,b,y\n1,2,0\n", {"label_column": "z"}, "no column named 'z'"),
+        ("1,2,0\n", {"label_column": 3}, "has 3 columns"),
+        ("a,b,y\n1,2,0\n", {"label_column": "y", "header": False}, "header=False"),
+        ("a,b,y\n", {}, "holds no records"),
+        ("1\n2\n", {}, "first line has 1 field"),
+    ],
+)
+def test_csv_errors_name_file_and_line(tmp_path, text, kwargs, message):
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message) as info:
+        load_csv(path, **kwargs)
+    if "line" in message:
+        assert str(path) in str(info.value)

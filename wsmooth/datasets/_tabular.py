@@ -1,0 +1,282 @@
+"""Any data set of features and labels saved as ``.npz`` or as CSV text."""
+
+import csv
+import os
+import re
+import zipfile
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from ._base import (
+    check_dtype,
+    finish,
+    first_bad_line,
+    loadtxt,
+    resolve_file,
+    subsample_index,
+)
+
+__all__ = ["load_csv", "load_npz"]
+
+_INTEGER = re.compile(r"[+-]?\d+\Z")
+
+
+@validate_params(
+    {
+        "path": [str, os.PathLike],
+        "X_key": [str],
+        "y_key": [str],
+        "return_X_y": ["boolean"],
+        "n_samples": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def load_npz(
+    path, *, X_key="X", y_key="y", return_X_y=False, n_samples=None, random_state=None
+):
+    """Load features and labels from a ``.npz`` archive, without pickle.
+
+    The archive is opened with ``allow_pickle=False``, so arrays of Python
+    objects are refused rather than unpickled. Read more in the
+    :ref:`User Guide <data>`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`numpy.savez` or :func:`numpy.savez_compressed`.
+    X_key, y_key : str, default="X", "y"
+        Names of the feature and label arrays in the archive.
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+    n_samples : int, default=None
+        Keep this many records, drawn without replacement and kept in file
+        order; all of them when None.
+    random_state : int, RandomState instance or None, default=None
+        Fixes the draw of ``n_samples``.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``data`` (the ``X_key`` array, its dtype and shape as stored, one
+        record a row), ``target`` (the ``y_key`` array, 1-D, as stored) and
+        ``filename``.
+    (data, target) : tuple if ``return_X_y`` is True
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from wsmooth.datasets import load_npz
+    >>> np.savez("mydata.npz", X=np.eye(3), y=np.arange(3))  # doctest: +SKIP
+    >>> X, y = load_npz("mydata.npz", return_X_y=True)  # doctest: +SKIP
+    """
+    file = resolve_file(path, None, what="The .npz archive")
+    if not zipfile.is_zipfile(file):
+        with open(file, "rb") as handle:
+            single = handle.read(6) == b"\x93NUMPY"
+        raise ValueError(
+            f"{file} is not a .npz archive"
+            + (": it holds a single array, not named arrays" if single else "")
+            + ". Save features and labels with np.savez(path, X=X, y=y)."
+        )
+    try:
+        with np.load(file, allow_pickle=False) as archive:
+            missing = [key for key in (X_key, y_key) if key not in archive.files]
+            if missing:
+                raise KeyError(
+                    f"{file} has no array named {', '.join(map(repr, missing))} "
+                    f"(it has {archive.files}); name them with X_key= and y_key=."
+                )
+            X, y = archive[X_key], archive[y_key]
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
+    except ValueError as exc:
+        if "allow_pickle" not in str(exc):
+            raise ValueError(f"Cannot load {file} as a .npz archive: {exc}") from None
+        raise ValueError(
+            f"{file} holds arrays of Python objects, which can only be read "
+            "through pickle, and pickle can run code: they are not loaded "
+            "(allow_pickle=False). Save numeric arrays instead."
+        ) from None
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise ValueError(f"Cannot load {file} as a .npz archive: {exc}") from None
+    if X.ndim < 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"{file}: {X_key!r} must hold one record a row and {y_key!r} one "
+            f"label a record; got shapes {X.shape} and {y.shape}."
+        )
+    index = subsample_index(X.shape[0], n_samples, random_state, path=file)
+    if index is not None:
+        X, y = X[index], y[index]
+    return finish(X, y, return_X_y=return_X_y, filename=str(file))
+
+
+def _is_number(field):
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
+def _row_check(n_columns, label_index):
+    def check(fields):
+        if len(fields) != n_columns:
+            return f"{len(fields)} fields where the first line has {n_columns}"
+        for column, value in enumerate(fields):
+            if column != label_index and not _is_number(value):
+                return f"field {column + 1} is {value!r}, not a number"
+        return None
+
+    return check
+
+
+@validate_params(
+    {
+        "path": [str, os.PathLike],
+        "label_column": [Integral, str],
+        "header": ["boolean", StrOptions({"infer"})],
+        "delimiter": [str],
+        "dtype": "no_validation",
+        "return_X_y": ["boolean"],
+        "n_samples": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def load_csv(
+    path,
+    *,
+    label_column=-1,
+    header="infer",
+    delimiter=",",
+    dtype=np.float32,
+    return_X_y=False,
+    n_samples=None,
+    random_state=None,
+):
+    """Load numeric features and a label column from a delimited text file.
+
+    Parsed with numpy's C parser; pandas is not needed. Fields may be quoted
+    with ``"``. Read more in the :ref:`User Guide <data>`.
+
+    Parameters
+    ----------
+    path : str or path-like
+    label_column : int or str, default=-1
+        The label's column: a position (negative counts from the end) or, when
+        the file has a header line, a name.
+    header : bool or "infer", default="infer"
+        Whether the first line names the columns. ``"infer"``: it does when
+        one of its fields other than the label is not a number.
+    delimiter : str, default=","
+    dtype : numpy dtype, default=np.float32
+        Type of the features. ``nan`` and ``inf`` are read as such; an empty
+        field is an error.
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+    n_samples : int, default=None
+        Keep this many records, drawn without replacement and kept in file
+        order; all of them when None.
+    random_state : int, RandomState instance or None, default=None
+        Fixes the draw of ``n_samples``.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``data`` (n_samples, n_columns - 1), ``target``, ``feature_names``
+        (from the header, else None) and ``filename``. The labels are kept as
+        written: int64 when every label is an integer, otherwise strings
+        (encode them with :class:`~sklearn.preprocessing.LabelEncoder` if
+        needed).
+    (data, target) : tuple if ``return_X_y`` is True
+
+    Raises
+    ------
+    ValueError
+        If a line has another number of fields than the first, a feature is
+        not a number, or the label column does not exist; the message names
+        the file and the line.
+
+    Examples
+    --------
+    >>> from wsmooth.datasets import load_csv
+    >>> X, y = load_csv("records.csv", label_column="class", return_X_y=True)  # doctest: +SKIP
+    """
+    file = resolve_file(path, None, what="The CSV file")
+    dtype = check_dtype(dtype)
+    with open(file, newline="", encoding="latin-1") as handle:
+        first = next(csv.reader(handle, delimiter=delimiter, quotechar='"'), [])
+    first = [field.strip() for field in first]
+    n_columns = len(first)
+    if n_columns < 2:
+        raise ValueError(
+            f"{file}: the first line has {n_columns} field(s); expected features "
+            f"and a label separated by {delimiter!r}."
+        )
+
+    if isinstance(label_column, str):
+        if header is False:
+            raise ValueError(
+                f"label_column={label_column!r} names a column, but header=False"
+            )
+        if label_column not in first:
+            raise ValueError(
+                f"{file} has no column named {label_column!r}; its first line "
+                f"is {first}."
+            )
+        header, label_index = True, first.index(label_column)
+    else:
+        if not -n_columns <= label_column < n_columns:
+            raise ValueError(
+                f"label_column={label_column} but {file} has {n_columns} columns."
+            )
+        label_index = label_column % n_columns
+        if header == "infer":
+            header = not all(
+                _is_number(value) for i, value in enumerate(first) if i != label_index
+            )
+
+    codes = {}
+
+    def encode(field):
+        return codes.setdefault(field.strip(), len(codes))
+
+    try:
+        table = loadtxt(
+            file,
+            delimiter=delimiter,
+            quotechar='"',
+            dtype=dtype,
+            skiprows=int(header),
+            converters={label_index: encode},
+            ndmin=2,
+        )
+    except ValueError as exc:
+        where = first_bad_line(
+            file,
+            _row_check(n_columns, label_index),
+            delimiter=delimiter,
+            quotechar='"',
+            skip_lines=int(header),
+        )
+        raise ValueError(f"Cannot read {file}: {where or exc}.") from None
+    if table.shape[0] == 0:
+        raise ValueError(f"{file} holds no records.")
+
+    labels = list(codes)
+    if all(_INTEGER.match(label) for label in labels):
+        lookup = np.array([int(label) for label in labels], dtype=np.int64)
+    else:
+        lookup = np.array(labels)
+    y = lookup[table[:, label_index].astype(np.int64)]
+    index = subsample_index(table.shape[0], n_samples, random_state, path=file)
+    if index is not None:
+        table, y = table[index], y[index]
+    X = np.delete(table, label_index, axis=1)
+    names = [n for i, n in enumerate(first) if i != label_index] if header else None
+    return finish(
+        X, y, return_X_y=return_X_y, feature_names=names, filename=str(file)
+    )
