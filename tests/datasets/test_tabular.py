@@ -136,6 +136,7 @@ def test_csv_string_labels_kept_as_written(tmp_path):
         ("1,2,0\n", {"label_column": 3}, "has 3 columns"),
         ("a,b,y\n1,2,0\n", {"label_column": "y", "header": False}, "header=False"),
         ("a,b,y\n", {}, "holds no records"),
+        ("a,b,y\n1,2,3,0\n1,2,3,1\n", {}, "line 2: 4 fields where the first"),
         ("1\n2\n", {}, "first line has 1 field"),
     ],
 )

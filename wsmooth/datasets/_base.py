@@ -31,6 +31,9 @@ __all__ = [
 ]
 
 
+_BITS = frozenset(("0", "1"))
+
+
 def resolve_file(path, default_name, *, what):
     """Return ``path``, or ``path / default_name`` when ``path`` is a folder.
 
@@ -89,7 +92,8 @@ def label_only_check(n_classes):
         if len(fields) != 1:
             return f"{len(fields)} fields where the format has one label"
         label = fields[0].strip()
-        if not (label.isdigit() and 1 <= int(label) <= n_classes):
+        plain = label.isascii() and label.isdigit()
+        if not (plain and 1 <= int(label) <= n_classes):
             return f"label {fields[0]!r} is not an integer in 1..{n_classes}"
         return None
 
@@ -105,8 +109,10 @@ def binary_check(n_columns, *, offset=0):
                 f"{len(fields)} fields where the format has {n_columns} "
                 "binary features"
             )
+        if _BITS.issuperset(fields):
+            return None
         for column, value in enumerate(fields):
-            if value.strip() not in ("0", "1"):
+            if value.strip() not in _BITS:
                 return (
                     f"field {column + offset + 1} is {value!r}; the format's "
                     "features are 0 or 1"

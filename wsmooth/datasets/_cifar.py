@@ -251,7 +251,7 @@ def load_cifar10(
     Examples
     --------
     >>> from wsmooth.datasets import load_cifar10
-    >>> X, y = load_cifar10("data/cifar-10-batches-py", return_X_y=True)  # doctest: +SKIP
+    >>> X, y = load_cifar10("cifar-10-batches-py", return_X_y=True)  # doctest: +SKIP
     >>> X.shape, X.dtype  # doctest: +SKIP
     ((50000, 3, 32, 32), dtype('float32'))
     """

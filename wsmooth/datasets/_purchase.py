@@ -81,7 +81,7 @@ def load_purchase100(
     Examples
     --------
     >>> from wsmooth.datasets import load_purchase100
-    >>> X, y = load_purchase100("data/dataset_purchase", return_X_y=True)  # doctest: +SKIP
+    >>> X, y = load_purchase100("dataset_purchase", return_X_y=True)  # doctest: +SKIP
     >>> X.shape, y.min(), y.max()  # doctest: +SKIP
     ((197324, 600), 0, 99)
     """

@@ -203,7 +203,7 @@ def load_csv(
     Examples
     --------
     >>> from wsmooth.datasets import load_csv
-    >>> X, y = load_csv("records.csv", label_column="class", return_X_y=True)  # doctest: +SKIP
+    >>> X, y = load_csv("data.csv", label_column="y", return_X_y=True)  # doctest: +SKIP
     """
     file = resolve_file(path, None, what="The CSV file")
     dtype = check_dtype(dtype)
@@ -244,6 +244,16 @@ def load_csv(
     def encode(field):
         return codes.setdefault(field.strip(), len(codes))
 
+    def bad_line(fallback):
+        where = first_bad_line(
+            file,
+            _row_check(n_columns, label_index),
+            delimiter=delimiter,
+            quotechar='"',
+            skip_lines=int(header),
+        )
+        return ValueError(f"Cannot read {file}: {where or fallback}.")
+
     try:
         table = loadtxt(
             file,
@@ -255,14 +265,10 @@ def load_csv(
             ndmin=2,
         )
     except ValueError as exc:
-        where = first_bad_line(
-            file,
-            _row_check(n_columns, label_index),
-            delimiter=delimiter,
-            quotechar='"',
-            skip_lines=int(header),
-        )
-        raise ValueError(f"Cannot read {file}: {where or exc}.") from None
+        raise bad_line(exc) from None
+    if table.size and table.shape[1] != n_columns:
+        # the header names another number of columns than the records hold
+        raise bad_line(f"the first line has {n_columns} fields") from None
     if table.shape[0] == 0:
         raise ValueError(f"{file} holds no records.")
 
