@@ -1,8 +1,11 @@
 """Generic features + labels from .npz archives and CSV text."""
 
+import hypothesis.strategies as st
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis.extra.numpy import arrays
 
 from wsmooth.datasets import load_csv, load_npz
 
@@ -147,3 +150,24 @@ def test_csv_errors_name_file_and_line(tmp_path, text, kwargs, message):
         load_csv(path, **kwargs)
     if "line" in message:
         assert str(path) in str(info.value)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    X=arrays(np.float32, st.tuples(st.integers(1, 6), st.integers(1, 5)),
+             elements=st.floats(-1e6, 1e6, width=32)),
+    data=st.data(),
+)
+def test_csv_round_trip_is_exact(tmp_path_factory, X, data):
+    n, d = X.shape
+    y = data.draw(arrays(np.int64, n, elements=st.integers(-5, 5)))
+    label_column = data.draw(st.integers(0, d))
+    table = [[repr(float(v)) for v in row] for row in X]
+    for row, label in zip(table, y):
+        row.insert(label_column, str(label))
+    path = tmp_path_factory.mktemp("csv") / "data.csv"
+    path.write_text("".join(",".join(row) + "\n" for row in table))
+    X2, y2 = load_csv(path, label_column=label_column, header=False,
+                      return_X_y=True)
+    assert X2.dtype == np.float32 and np.array_equal(X2, X)
+    assert np.array_equal(y2, y)
