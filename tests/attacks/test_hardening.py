@@ -287,6 +287,27 @@ def test_fuzz_bad_queries(fuzz_setup, data):
 
 
 @settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    bad=st.one_of(
+        st.integers().filter(lambda v: v not in (0, 1)),
+        st.floats().filter(lambda v: v not in (0.0, 1.0)),
+        st.text(max_size=3),
+    ),
+    at=st.integers(0, 39),
+)
+def test_fuzz_bad_membership(fuzz_setup, bad, at):
+    _, fitted, (Xm, ym), _, _ = fuzz_setup
+    membership = np.ones(len(ym), dtype=object)
+    membership[at] = bad
+    values = np.array(membership.tolist())  # as a user's list becomes an array
+    _expect_ours(lambda: fitted.score(Xm, ym, values), ("membership",))
+
+
+@settings(
     max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],

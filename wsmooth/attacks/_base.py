@@ -90,26 +90,28 @@ class _NoShadowProba:
         return np.zeros((0, len(X), self.n_classes))
 
 
-def _record_digests(X, y):
+def _record_digests(X, y, chunk=4096):
     """16-byte BLAKE2b digest of each (row, label) record, as ``S16``.
 
     Rows are read as little-endian float64 (``-0.0`` as ``0.0``), so a record
     has one digest whatever numeric dtype it arrives in; the label is its
-    class index.
+    class index. Converted ``chunk`` rows at a time to bound the copies.
     """
     n = X.shape[0]
-    rows = np.asarray(X).reshape(n, -1).astype("<f8") + 0.0
+    X = np.asarray(X).reshape(n, -1)
     labels = np.asarray(y).astype("<i8").reshape(n, 1)
-    buf = np.ascontiguousarray(
-        np.concatenate([rows.view(np.uint8), labels.view(np.uint8)], axis=1)
-    )
-    width = buf.shape[1]
-    data = memoryview(buf.reshape(-1))
-    digests = [
-        hashlib.blake2b(data[i * width : (i + 1) * width], digest_size=16).digest()
-        for i in range(n)
-    ]
-    return np.array(digests, dtype="S16").reshape(n)
+    out = np.empty(n, dtype="S16")
+    blake2b = hashlib.blake2b
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        rows = X[start:stop].astype("<f8") + 0.0
+        buf = np.ascontiguousarray(
+            np.concatenate(
+                [rows.view(np.uint8), labels[start:stop].view(np.uint8)], axis=1
+            )
+        )
+        out[start:stop] = [blake2b(r.data, digest_size=16).digest() for r in buf]
+    return out
 
 
 class _PopulationIndex:
