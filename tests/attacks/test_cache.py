@@ -203,6 +203,21 @@ def _other_architecture(cache):
     _resign(cache, "shadow_0000.safetensors")
 
 
+def _wrong_shapes(cache):
+    from safetensors.torch import load_file, save_file
+
+    path = cache / "shadow_0000.safetensors"
+    state = load_file(path)
+    grown = {k: torch.zeros(v.shape[0] + 1, *v.shape[1:]) for k, v in state.items()}
+    save_file(grown, path)
+    _resign(cache, "shadow_0000.safetensors")
+
+
+def _renamed_pickle(cache):
+    (cache / "shadow_0000.safetensors").write_bytes(pickle.dumps({"weights": [1.0]}))
+    _resign(cache, "shadow_0000.safetensors")
+
+
 def _truncate(cache):
     path = cache / "shadow_0000.safetensors"
     path.write_bytes(path.read_bytes()[:100])
@@ -244,6 +259,8 @@ CORRUPTIONS = {
         "cannot be read",
     ),
     "other architecture": (_other_architecture, "do not fit the template"),
+    "wrong shapes": (_wrong_shapes, "do not fit the template.*size mismatch"),
+    "renamed pickle": (_renamed_pickle, "not a safetensors file"),
     "swapped payloads": (_swap_payloads, None),
     "wrong classes": (_wrong_classes, "classes"),
     "bad manifest": (

@@ -644,9 +644,10 @@ class ShadowCache:
             try:
                 part.load_state_dict(sub, strict=True)
             except RuntimeError as exc:
-                first = str(exc).strip().splitlines()[0]
+                lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+                detail = (lines[1] if len(lines) > 1 else lines[0])[:200]
                 raise ValueError(
-                    f"its weights do not fit the template's {name} ({first})"
+                    f"its weights do not fit the template's {name} ({detail})"
                 ) from None
             state = {k: v for k, v in state.items() if not k.startswith(prefix)}
         if state:
