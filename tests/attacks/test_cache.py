@@ -11,7 +11,6 @@ import signal
 import stat
 import sys
 import textwrap
-import warnings
 
 import numpy as np
 import pytest
@@ -508,7 +507,6 @@ def test_ctrl_c_stops_the_attack_and_caches_nothing_partial(
     np.testing.assert_array_equal(
         resumed.decision_function(Xn, yn), fresh.decision_function(Xn, yn)
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for m in resumed.shadow_models_.models:
-            assert len(m.history) in (0, 4)  # loaded (fresh history) or complete
+    # model 0 came from the cache (weights only, no history), the rest trained
+    # every epoch
+    assert [len(m.history) for m in resumed.shadow_models_.models] == [0, 4, 4, 4]
