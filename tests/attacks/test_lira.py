@@ -60,7 +60,7 @@ def fake_data(rng, n_shadow=4):
         keep_masks=keep,
         shadow_proba=proba,
         shadow_predict_proba=lambda Xq: new_proba[:, : len(Xq)],
-        population_index=_PopulationIndex(X, y, 2),
+        population_index=_PopulationIndex(X, y),
         random_state=0,
     )
     logit = np.log(p_y) - np.log1p(-p_y)

@@ -63,7 +63,7 @@ def tiny():
         keep_masks=keep,
         shadow_proba=random_proba(rng, S, N_POP),
         shadow_predict_proba=lambda Xq: new_proba[:, : len(Xq)],
-        population_index=_PopulationIndex(X, y, N_CLASSES),
+        population_index=_PopulationIndex(X, y),
         random_state=0,
     )
     # queries: 3 population records, then the 2 new ones

@@ -120,7 +120,7 @@ def test_cache_reuses_and_resumes(population, tmp_path):
     assert np.array_equal(first.predict_proba(X), again.predict_proba(X))
     assert np.array_equal(first.keep_masks, again.keep_masks)
     # an interrupted run: one file missing -> only that model is retrained
-    os.remove(cache / "shadow_0002.joblib")
+    os.remove(cache / "shadow_0002.json")
     resumed = fit_shadow_models(
         template, X, y, n_shadow=4, random_state=0, cache_dir=cache
     )
@@ -264,8 +264,8 @@ def test_interrupted_run_resumes_with_the_same_scores(
     interruptible.fail_after = 2
     with pytest.raises(KeyboardInterrupt):
         attack(tmp_path / "a").fit(X_pool, y_pool)
-    stored = sorted(p.name for p in (tmp_path / "a").glob("shadow_*.joblib"))
-    assert stored == ["shadow_0000.joblib", "shadow_0001.joblib"]
+    stored = sorted(p.name for p in (tmp_path / "a").glob("shadow_*.json"))
+    assert stored == ["shadow_0000.json", "shadow_0001.json"]
 
     interruptible.fail_after, interruptible.n_fits = None, 0
     resumed = attack(tmp_path / "a").fit(X_pool, y_pool)

@@ -1,5 +1,6 @@
 """MembershipInferenceAttack: one estimator in front of every attack algorithm."""
 
+import hashlib
 import os
 import warnings
 from numbers import Integral
@@ -16,7 +17,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..utils import class_index
+from ..utils import check_proba, class_index
 from . import _learned, _threshold  # noqa: F401  (register the built-in methods)
 from ._methods import METHOD_NAMES, AttackData, get_method
 from ._shadow import align_proba, derive_entropy, fit_shadow_models
@@ -27,6 +28,13 @@ __all__ = ["MembershipInferenceAttack"]
 #: every shadow model (trained on half of each class) sees at least 2 of them
 #: and leaves at least 2 out for calibration.
 MIN_RECORDS_PER_CLASS = 4
+
+
+class _IntervalNotBool(Interval):
+    """An :class:`Interval` of ints that refuses ``True``/``False``."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, bool) and super().is_satisfied_by(val)
 
 
 def _row_codes(*arrays):
@@ -49,6 +57,29 @@ def _record_codes(Xs, ys, n_classes):
     return [c.astype(np.int64) * n_classes + y for c, y in zip(codes, ys, strict=True)]
 
 
+def _check_membership(membership):
+    """``membership`` as 0/1 ints; ValueError for any other value."""
+    raw = np.asarray(membership)
+    if raw.ndim != 1:
+        raise ValueError(
+            f"membership must be a 1-D array of 0/1 (or True/False), got shape "
+            f"{raw.shape}"
+        )
+    if raw.dtype.kind == "b":
+        return raw.astype(int)
+    if raw.dtype.kind in "iuf":
+        ok = (raw == 0) | (raw == 1)
+    else:
+        ok = np.zeros(raw.shape, dtype=bool)
+    if not ok.all():
+        bad = np.unique(raw[~ok].astype(str))
+        raise ValueError(
+            "membership must hold only 0/1 (or True/False): 1 for records of "
+            f"the target's training set, 0 otherwise; got {bad[:5].tolist()}"
+        )
+    return raw.astype(int)
+
+
 class _NoShadowProba:
     """``shadow_predict_proba`` for methods without shadow models (picklable)."""
 
@@ -59,18 +90,53 @@ class _NoShadowProba:
         return np.zeros((0, len(X), self.n_classes))
 
 
+def _record_digests(X, y, chunk=4096):
+    """16-byte BLAKE2b digest of each (row, label) record, as ``S16``.
+
+    Rows are read as little-endian float64 (``-0.0`` as ``0.0``), so a record
+    has one digest whatever numeric dtype it arrives in; the label is its
+    class index. Converted ``chunk`` rows at a time to bound the copies.
+    """
+    n = X.shape[0]
+    X = np.asarray(X).reshape(n, -1)
+    labels = np.asarray(y).astype("<i8").reshape(n, 1)
+    out = np.empty(n, dtype="S16")
+    blake2b = hashlib.blake2b
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        rows = X[start:stop].astype("<f8") + 0.0
+        buf = np.ascontiguousarray(
+            np.concatenate(
+                [rows.view(np.uint8), labels[start:stop].view(np.uint8)], axis=1
+            )
+        )
+        out[start:stop] = [blake2b(r.data, digest_size=16).digest() for r in buf]
+    return out
+
+
 class _PopulationIndex:
     """``population_index(X, y)``: index of each (row, label) record in the
-    population, -1 where absent (picklable, vectorised)."""
+    population, -1 where absent (picklable).
 
-    def __init__(self, X, y, n_classes):
-        self.X, self.y, self.n_classes = X, y, n_classes
+    Holds one digest per population record (:func:`_record_digests`), sorted,
+    never the records themselves, so a saved attack does not carry the
+    population (in the pool protocol: the target's members).
+    """
+
+    def __init__(self, X, y):
+        digests = _record_digests(X, y)
+        self.order_ = np.argsort(digests, kind="stable")
+        self.sorted_digests_ = digests[self.order_]
 
     def __call__(self, X, y):
-        cq, cp = _record_codes([np.asarray(X), self.X], [y, self.y], self.n_classes)
-        order = np.argsort(cp, kind="stable")
-        pos = np.clip(np.searchsorted(cp, cq, sorter=order), 0, len(cp) - 1)
-        return np.where(cp[order[pos]] == cq, order[pos], -1)
+        query = _record_digests(np.asarray(X), y)
+        n = self.sorted_digests_.shape[0]
+        if n == 0:
+            return np.full(query.shape[0], -1, dtype=np.intp)
+        pos = np.clip(np.searchsorted(self.sorted_digests_, query), 0, n - 1)
+        return np.where(
+            self.sorted_digests_[pos] == query, self.order_[pos], -1
+        ).astype(np.intp)
 
 
 class MembershipInferenceAttack(BaseEstimator):
@@ -120,7 +186,14 @@ class MembershipInferenceAttack(BaseEstimator):
         "class_dependent": True}`` for the threshold methods).
     cache_dir : str, path-like or joblib.Memory, default=None
         Directory where finished shadow models are stored and reused (see
-        :func:`wsmooth.attacks.fit_shadow_models`).
+        :func:`wsmooth.attacks.fit_shadow_models`). skorch nets are stored as
+        weights (safetensors) and scikit-learn estimators through skops with
+        trusted types: loading them cannot run code.
+    trust_cache : bool, default=False
+        Whether everyone who can write to ``cache_dir`` is trusted. Only then
+        are shadow models of other kinds cached, as pickles, and **loading a
+        pickle runs whatever code the file holds**. Without it they are
+        retrained on every run.
     random_state : int, RandomState instance or None, default=None
         Controls the population splits, the shadow models' seeds and the
         attack classifier's seed.
@@ -143,6 +216,16 @@ class MembershipInferenceAttack(BaseEstimator):
 
     Notes
     -----
+    **What a fitted (and pickled) attack contains**: the target estimator,
+    the shadow models with their keep masks and seeds (a shadow model may
+    memorise the population records it trained on, as any model of its kind
+    does, e.g. a k-NN holds them verbatim), per-population-record statistics of
+    their outputs (LiRA's Gaussians, RMIA's reference probabilities), and for
+    LiRA and RMIA one 16-byte digest per population record to recognise
+    queries, never the records themselves. In the pool protocol the population
+    holds the target's members: treat a saved attack as you would the shadow
+    models.
+
     Scores are centred on the calibrated threshold: ``predict`` is
     ``decision_function(X, y) >= 0``. For the threshold methods the score is
     ``s - t_c``, where ``s`` is the signal oriented so that higher means member
@@ -159,11 +242,12 @@ class MembershipInferenceAttack(BaseEstimator):
     _parameter_constraints = {
         "estimator": [HasMethods(["predict_proba"])],
         "method": [StrOptions(METHOD_NAMES)],
-        "n_shadow": [Interval(Integral, 1, None, closed="left")],
+        "n_shadow": [_IntervalNotBool(Integral, 1, None, closed="left")],
         "shadow_estimator": [HasMethods(["fit", "predict_proba"]), None],
         "attack_classifier": [HasMethods(["fit", "predict_proba"]), None],
         "method_params": [dict, None],
         "cache_dir": [str, os.PathLike, joblib.Memory, None],
+        "trust_cache": ["boolean"],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
@@ -179,6 +263,7 @@ class MembershipInferenceAttack(BaseEstimator):
         attack_classifier=None,
         method_params=None,
         cache_dir=None,
+        trust_cache=False,
         random_state=None,
         n_jobs=None,
         verbose=0,
@@ -190,6 +275,7 @@ class MembershipInferenceAttack(BaseEstimator):
         self.attack_classifier = attack_classifier
         self.method_params = method_params
         self.cache_dir = cache_dir
+        self.trust_cache = trust_cache
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -243,7 +329,12 @@ class MembershipInferenceAttack(BaseEstimator):
         return self.cache_dir
 
     def _target_proba(self, X):
-        proba = np.asarray(self.estimator.predict_proba(X), dtype=np.float64)
+        proba = check_proba(
+            self.estimator.predict_proba(X),
+            n_records=X.shape[0],
+            n_classes=len(self.classes_),
+            model="the target",
+        )
         return align_proba(proba, self.classes_, self.classes_)
 
     def _validate_query(self, X, y):
@@ -307,6 +398,7 @@ class MembershipInferenceAttack(BaseEstimator):
                 n_jobs=self.n_jobs,
                 verbose=self.verbose,
                 cache_dir=self._cache_location(),
+                trust_cache=self.trust_cache,
             )
             keep = self.shadow_models_.keep_masks
             shadow_proba = self.shadow_models_.predict_proba(X)
@@ -323,7 +415,7 @@ class MembershipInferenceAttack(BaseEstimator):
             shadow_predict_proba=(
                 _NoShadowProba(n_classes) if shadows is None else shadows.predict_proba
             ),
-            population_index=_PopulationIndex(X, y_idx, n_classes),
+            population_index=_PopulationIndex(X, y_idx),
             random_state=entropy,
             n_jobs=self.n_jobs,
             verbose=self.verbose,
@@ -390,7 +482,7 @@ class MembershipInferenceAttack(BaseEstimator):
         -------
         float
         """
-        membership = np.asarray(membership).astype(int)
+        membership = _check_membership(membership)
         check_consistent_length(X, y, membership)
         return float(
             balanced_accuracy_score(

@@ -69,8 +69,10 @@ class LearnedAttack(AttackMethod):
     ----------
     attack_classifier : classifier with predict_proba, default=None
         Cloned before fitting. None: :func:`default_attack_classifier` (a small
-        skorch net, trained with a seed derived from the attack's
-        ``random_state``). Any scikit-learn classifier is accepted.
+        skorch net). Any scikit-learn classifier is accepted. Either way it is
+        trained with a seed derived from the attack's ``random_state``: torch's
+        generator is seeded, and a ``random_state`` parameter left at None is
+        set to that seed.
 
     Notes
     -----
@@ -96,6 +98,9 @@ class LearnedAttack(AttackMethod):
             clf = default_attack_classifier(Xa.shape[1])
         else:
             clf = clone(self.attack_classifier)
+            params = clf.get_params(deep=False)
+            if "random_state" in params and params["random_state"] is None:
+                clf.set_params(random_state=data.random_state)
         torch = sys.modules.get("torch")
         if torch is None:
             clf.fit(Xa, ya)

@@ -16,16 +16,26 @@ attack, LiRA, RMIA) gets them from :func:`fit_shadow_models`:
   ``random_state``: set as the model's ``random_state`` parameter when it has
   one, and used to seed torch's global generator (forked, so the caller's
   state is untouched) while it trains. Parallel and sequential runs agree.
-* **Cache**: with ``cache_dir``, each finished model is stored (atomically) in
-  its own file with its keep mask and seed, beside a manifest fingerprinting
-  the template's parameters, the population and the class set. A rerun trains
-  only the missing models; a cache written for another configuration raises.
+* **Interrupts**: each fit in the main thread runs under
+  :func:`wsmooth.utils.reraise_interrupt`, so a Ctrl-C that skorch's
+  ``partial_fit`` swallows still stops the whole run and no half-trained
+  model is returned or cached.
+* **Checked outputs**: every shadow model's ``predict_proba`` goes through
+  :func:`wsmooth.utils.check_proba` (``"shadow model i"`` in the error).
+* **Cache** (:mod:`wsmooth.attacks._cache`): with ``cache_dir``, each finished
+  model is stored atomically in a format that cannot run code when loaded
+  (skorch nets as safetensors weights, scikit-learn estimators through skops
+  with trusted types derived from the template; other estimators only with
+  ``trust_cache=True``), with a JSON record of its keep mask and seed, beside a
+  manifest fingerprinting the template (parameters and the source of its
+  classes), the population and the class set, created exclusively so that
+  concurrent runs agree on one seed. A rerun trains only the missing models;
+  a cache written for another configuration, or a corrupt, foreign or
+  tampered file, raises a ``ValueError`` naming it.
 """
 
-import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 
 import joblib
@@ -33,7 +43,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
-from ..utils import class_index
+from ..utils import check_proba, class_index, reraise_interrupt
+from ._cache import ShadowCache, fingerprint, open_cache
 
 __all__ = [
     "ShadowModels",
@@ -42,12 +53,6 @@ __all__ = [
     "make_keep_masks",
     "train_shadow_models",
 ]
-
-_MANIFEST = "manifest.json"
-_FORMAT = 1
-# Parameters that do not change the fitted model, left out of the fingerprint
-# (random_state is overridden per shadow model anyway).
-_IGNORED_PARAMS = frozenset({"random_state", "n_jobs", "verbose"})
 
 
 # --------------------------------------------------------------------------- #
@@ -171,131 +176,21 @@ def _fit_one(template, X, y, keep, seed):
     model = clone(template)
     if "random_state" in model.get_params(deep=False):
         model.set_params(random_state=seed)
-    torch = sys.modules.get("torch")
-    if torch is None:
-        return model.fit(X[keep], y[keep])
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return model.fit(X[keep], y[keep])
+    # skorch's partial_fit swallows KeyboardInterrupt and returns a truncated
+    # net as if finished: re-raise so that it is neither used nor cached.
+    with reraise_interrupt():
+        torch = sys.modules.get("torch")
+        if torch is None:
+            return model.fit(X[keep], y[keep])
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return model.fit(X[keep], y[keep])
 
 
-def _predict_one(model, X, classes):
-    proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+def _predict_one(model, X, classes, i=None):
+    name = "a shadow model" if i is None else f"shadow model {i}"
+    proba = check_proba(model.predict_proba(X), n_records=len(X), model=name)
     return align_proba(proba, _model_classes(model, proba.shape[1], classes), classes)
-
-
-def _stable(value):
-    """A picklable, address-free description of a parameter value."""
-    if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
-        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
-    if hasattr(value, "get_params") and not isinstance(value, type):
-        return (
-            f"{type(value).__module__}.{type(value).__qualname__}",
-            _stable_params(value),
-        )
-    if isinstance(value, dict):
-        return {str(k): _stable(v) for k, v in sorted(value.items(), key=str)}
-    if isinstance(value, list | tuple):
-        return [_stable(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str | bytes):
-        return value
-    if isinstance(value, np.ndarray | np.generic):
-        return joblib.hash(value)
-    try:
-        return f"{type(value).__qualname__}:{joblib.hash(value)}"
-    except Exception:  # unpicklable: fall back to the type only
-        return type(value).__qualname__
-
-
-def _stable_params(estimator):
-    params = estimator.get_params(deep=False)
-    return {
-        k: _stable(v) for k, v in sorted(params.items()) if k not in _IGNORED_PARAMS
-    }
-
-
-def fingerprint(template, X, y, classes):
-    """Hashes identifying a shadow configuration: template, population, classes."""
-    return {
-        "template": joblib.hash(
-            (
-                type(template).__module__,
-                type(template).__qualname__,
-                _stable_params(template),
-            )
-        ),
-        "population": joblib.hash((np.asarray(X), np.asarray(y))),
-        "classes": joblib.hash(np.asarray(classes)),
-    }
-
-
-def _read_manifest(cache_dir):
-    path = os.path.join(cache_dir, _MANIFEST)
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
-
-
-def _atomic_write(path, write):
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def _write_json(path, obj):
-    def write(tmp):
-        with open(tmp, "w") as f:
-            json.dump(obj, f, indent=1, sort_keys=True)
-
-    _atomic_write(path, write)
-
-
-def _check_manifest(manifest, expected, cache_dir):
-    if manifest.get("format") != _FORMAT:
-        raise ValueError(
-            f"cache_dir {cache_dir!r} holds a shadow cache of an unknown format; "
-            "use another cache_dir or clear it."
-        )
-    for key, what in (
-        (
-            "template",
-            "another shadow model configuration (the target's or "
-            "shadow_estimator's parameters differ)",
-        ),
-        ("population", "another population (X, y differ)"),
-        ("classes", "another set of target classes"),
-    ):
-        if manifest.get(key) != expected[key]:
-            raise ValueError(
-                f"cache_dir {cache_dir!r} was written for {what}; refusing to "
-                "reuse its shadow models. Use another cache_dir or clear it."
-            )
-
-
-def _shadow_path(cache_dir, i):
-    return os.path.join(cache_dir, f"shadow_{i:04d}.joblib")
-
-
-def _load_cached(cache_dir, i, keep, seed):
-    path = _shadow_path(cache_dir, i)
-    if not os.path.exists(path):
-        return None
-    entry = joblib.load(path)
-    if not np.array_equal(entry["keep"], keep) or entry["seed"] != seed:
-        raise ValueError(
-            f"cached shadow model {path!r} was trained on another split of the "
-            "population (a different random_state); use another cache_dir, "
-            "clear it, or the random_state it was written with."
-        )
-    return entry["model"]
 
 
 def train_shadow_models(
@@ -309,6 +204,7 @@ def train_shadow_models(
     n_jobs=None,
     verbose=0,
     cache_dir=None,
+    trust_cache=False,
     random_state=None,
 ):
     """Train one clone of ``template`` per keep mask, in parallel, with caching.
@@ -332,6 +228,15 @@ def train_shadow_models(
         Show a tqdm progress bar when > 0.
     cache_dir : str or path-like, default=None
         Store/reuse finished models there (see the module docstring).
+    trust_cache : bool, default=False
+        Whether everyone who can write to ``cache_dir`` is trusted. Only then
+        are shadow models that are neither skorch nets nor scikit-learn
+        estimators (or whose fitted state skops cannot hold with the trusted
+        types) cached, as pickles: **loading a pickle runs whatever code the
+        file holds**, so a planted file would run with your rights. Without
+        it such models are retrained on every run (a ``UserWarning`` says so);
+        skorch nets and scikit-learn estimators are always cached in formats
+        that cannot run code.
     random_state : int, RandomState instance or None
 
     Returns
@@ -352,40 +257,21 @@ def train_shadow_models(
     if len(seeds) != n_models:
         raise ValueError("seeds must have one entry per keep mask")
     classes = np.unique(y) if classes is None else np.asarray(classes)
+    cache = None
     if cache_dir is not None:
         cache_dir = os.fspath(cache_dir)
-        _open_cache(cache_dir, fingerprint(template, X, y, classes))
-    return _train(template, X, y, keep_masks, seeds, n_jobs, verbose, cache_dir)[0]
+        fp = fingerprint(template, X, y, classes)
+        open_cache(cache_dir, fp)
+        cache = ShadowCache(cache_dir, template, fp, X, y, trust_cache=trust_cache)
+    return _train(template, X, y, keep_masks, seeds, n_jobs, verbose, cache)[0]
 
 
-def _open_cache(cache_dir, fp, entropy=None):
-    """Create or check the manifest; return the entropy it records (or None)."""
-    os.makedirs(cache_dir, exist_ok=True)
-    expected = {"format": _FORMAT, **fp}
-    manifest = _read_manifest(cache_dir)
-    if manifest is not None:
-        _check_manifest(manifest, expected, cache_dir)
-        cached = manifest.get("entropy")
-        if entropy is not None and cached is not None and cached != entropy:
-            raise ValueError(
-                f"cache_dir {cache_dir!r} was written with another random_state; "
-                "use another cache_dir, clear it, or pass random_state=None to "
-                "continue it."
-            )
-        if cached is not None or entropy is None:
-            return cached
-    if entropy is not None:
-        expected["entropy"] = entropy
-    _write_json(os.path.join(cache_dir, _MANIFEST), expected)
-    return entropy
-
-
-def _train(template, X, y, keep_masks, seeds, n_jobs, verbose, cache_dir):
+def _train(template, X, y, keep_masks, seeds, n_jobs, verbose, cache):
     n_models = keep_masks.shape[0]
     models = [None] * n_models
-    if cache_dir is not None:
+    if cache is not None:
         for i in range(n_models):
-            models[i] = _load_cached(cache_dir, i, keep_masks[i], seeds[i])
+            models[i] = cache.load(i, keep_masks[i], seeds[i])
     todo = [i for i in range(n_models) if models[i] is None]
     if todo:
         results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(
@@ -400,11 +286,8 @@ def _train(template, X, y, keep_masks, seeds, n_jobs, verbose, cache_dir):
         # interruption loses only the models still in flight.
         for i, model in zip(todo, results, strict=True):
             models[i] = model
-            if cache_dir is not None:
-                entry = {"model": model, "keep": keep_masks[i], "seed": seeds[i]}
-                _atomic_write(
-                    _shadow_path(cache_dir, i), lambda tmp, e=entry: joblib.dump(e, tmp)
-                )
+            if cache is not None:
+                cache.save(i, model, keep_masks[i], seeds[i])
     return models, len(todo)
 
 
@@ -434,11 +317,20 @@ class ShadowModels:
         return len(self.models)
 
     def predict_proba(self, X):
-        """Every model's probabilities on ``X``: shape (n_shadow, n, n_classes)."""
+        """Every model's probabilities on ``X``: shape (n_shadow, n, n_classes).
+
+        Raises
+        ------
+        ValueError
+            If a model's output is not a probability distribution (NaN,
+            infinite or negative values, rows not summing to 1); the message
+            names the shadow model.
+        """
         if not self.models:
             return np.zeros((0, len(X), len(self.classes)))
         out = joblib.Parallel(n_jobs=self.n_jobs)(
-            joblib.delayed(_predict_one)(m, X, self.classes) for m in self.models
+            joblib.delayed(_predict_one)(m, X, self.classes, i)
+            for i, m in enumerate(self.models)
         )
         return np.stack(out)
 
@@ -454,6 +346,7 @@ def fit_shadow_models(
     n_jobs=None,
     verbose=0,
     cache_dir=None,
+    trust_cache=False,
 ):
     """Make keep masks and seeds, then train (or load) ``n_shadow`` models.
 
@@ -461,6 +354,15 @@ def fit_shadow_models(
     own seed is reused, so a rerun continues it instead of failing. With an
     explicit ``random_state`` that differs from the cache's, a ValueError is
     raised (the splits would differ).
+
+    Parameters
+    ----------
+    template, X, y, classes, n_jobs, verbose, cache_dir
+        As in :func:`train_shadow_models`.
+    n_shadow : int
+    random_state : int, RandomState instance or None
+    trust_cache : bool, default=False
+        As in :func:`train_shadow_models` (read the warning there).
 
     Returns
     -------
@@ -470,17 +372,18 @@ def fit_shadow_models(
     y = np.asarray(y)
     classes = np.unique(y) if classes is None else np.asarray(classes)
     entropy = None if random_state is None else derive_entropy(random_state)
+    cache = None
     if cache_dir is not None:
         cache_dir = os.fspath(cache_dir)
         fp = fingerprint(template, X, y, classes)
-        entropy = _open_cache(cache_dir, fp, entropy)
-        if entropy is None:  # a new cache, or one without a recorded seed
-            entropy = _open_cache(cache_dir, fp, derive_entropy(None))
+        propose = derive_entropy(None) if entropy is None else entropy
+        entropy = open_cache(cache_dir, fp, entropy, propose=propose)
+        cache = ShadowCache(cache_dir, template, fp, X, y, trust_cache=trust_cache)
     elif entropy is None:
         entropy = derive_entropy(None)
     keep = _keep_masks(X.shape[0], n_shadow, entropy, y)
     seeds = _model_seeds(entropy, n_shadow)
-    models, n_trained = _train(template, X, y, keep, seeds, n_jobs, verbose, cache_dir)
+    models, n_trained = _train(template, X, y, keep, seeds, n_jobs, verbose, cache)
     return ShadowModels(
         models=models,
         keep_masks=keep,
