@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
 )
 
 from ..utils import class_index
-from . import _learned, _threshold  # noqa: F401  (register the built-in methods)
+from . import _label_only, _learned, _risk, _threshold  # noqa: F401  (register)
 from ._methods import METHOD_NAMES, AttackData, get_method
 from ._shadow import align_proba, derive_entropy, fit_shadow_models
 
@@ -157,10 +157,15 @@ class MembershipInferenceAttack(BaseEstimator):
     """
 
     _parameter_constraints = {
-        "estimator": [HasMethods(["predict_proba"])],
+        # predict alone suffices for label-only methods (checked in fit)
+        "estimator": [HasMethods(["predict_proba"]), HasMethods(["predict"])],
         "method": [StrOptions(METHOD_NAMES)],
         "n_shadow": [Interval(Integral, 1, None, closed="left")],
-        "shadow_estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "shadow_estimator": [
+            HasMethods(["fit", "predict_proba"]),
+            HasMethods(["fit", "predict"]),
+            None,
+        ],
         "attack_classifier": [HasMethods(["fit", "predict_proba"]), None],
         "method_params": [dict, None],
         "cache_dir": [str, os.PathLike, joblib.Memory, None],
@@ -208,6 +213,12 @@ class MembershipInferenceAttack(BaseEstimator):
                     "MembershipInferenceAttack attacks an already fitted model. "
                     "Call its fit first."
                 ) from exc
+        if self._needs_proba() and not hasattr(target, "predict_proba"):
+            raise TypeError(
+                f"The target estimator {type(target).__name__} has no "
+                f"predict_proba, which method={self.method!r} reads; use "
+                "method='label_only' for a target that only predicts labels."
+            )
         if not hasattr(target, "classes_"):
             raise TypeError(
                 f"The target estimator {type(target).__name__} has no classes_: "
@@ -242,7 +253,12 @@ class MembershipInferenceAttack(BaseEstimator):
             return self.cache_dir.location
         return self.cache_dir
 
+    def _needs_proba(self):
+        return getattr(get_method(self.method), "requires_proba", True)
+
     def _target_proba(self, X):
+        if not self._needs_proba():  # label-only: the target is asked for labels
+            return None
         proba = np.asarray(self.estimator.predict_proba(X), dtype=np.float64)
         return align_proba(proba, self.classes_, self.classes_)
 
@@ -309,7 +325,8 @@ class MembershipInferenceAttack(BaseEstimator):
                 cache_dir=self._cache_location(),
             )
             keep = self.shadow_models_.keep_masks
-            shadow_proba = self.shadow_models_.predict_proba(X)
+            if self._needs_proba():
+                shadow_proba = self.shadow_models_.predict_proba(X)
         shadows = self.shadow_models_
         data = AttackData(
             target=target,
@@ -407,6 +424,7 @@ class MembershipInferenceAttack(BaseEstimator):
         *,
         fpr_levels=(0.001, 0.01),
         name=None,
+        by_class=False,
     ):
         """Leakage figures on known members and non-members of the target.
 
@@ -420,6 +438,10 @@ class MembershipInferenceAttack(BaseEstimator):
             FPR levels for ``tpr_at_fpr``.
         name : str, default=None
             Label of the report; default the method name.
+        by_class : bool, default=False
+            Return the figures class by class instead (a
+            :class:`~wsmooth.metrics.ClassMembershipReport`, see
+            :func:`~wsmooth.metrics.membership_report_by_class`).
 
         Returns
         -------
@@ -451,6 +473,18 @@ class MembershipInferenceAttack(BaseEstimator):
             )
         member_scores = self.decision_function(Xm, self.classes_[ym])
         nonmember_scores = self.decision_function(Xn, self.classes_[yn])
+        if by_class:
+            from ..metrics import membership_report_by_class
+
+            return membership_report_by_class(
+                member_scores,
+                nonmember_scores,
+                self.classes_[ym],
+                self.classes_[yn],
+                threshold=0.0,
+                fpr_levels=fpr_levels,
+                name=self.method if name is None else name,
+            )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             report = membership_report(
