@@ -203,3 +203,30 @@ def test_bad_params(forest, splits):
         ).fit(Xp, yp)
     with pytest.raises(ValueError, match="image_shape"):
         label_only_scores(SumRule(), Xp, yp, image_shape=(5, 5))
+
+
+def test_auto_strength_is_the_best_calibrated(forest, splits):
+    from wsmooth.attacks._label_only import STRENGTHS
+
+    _, _, (Xp, yp) = splits
+    auto = MembershipInferenceAttack(
+        forest, method="label_only", random_state=0,
+        method_params={"n_perturbations": 4},
+    ).fit(Xp, yp)
+    chosen = (auto.method_.flip_proba_, auto.method_.noise_scale_)
+    assert chosen in STRENGTHS
+    accs = {}
+    for fp, ns in STRENGTHS:
+        fixed = MembershipInferenceAttack(
+            forest, method="label_only", random_state=0,
+            method_params={"n_perturbations": 4, "flip_proba": fp, "noise_scale": ns},
+        ).fit(Xp, yp)
+        accs[fp, ns] = fixed.method_.calibration_accuracy_
+    assert auto.method_.calibration_accuracy_ == max(accs.values())
+    assert chosen == next(k for k, v in accs.items() if v == max(accs.values()))
+    # one parameter fixed: only the other is tuned
+    half = MembershipInferenceAttack(
+        forest, method="label_only", random_state=0,
+        method_params={"n_perturbations": 4, "noise_scale": 0.7},
+    ).fit(Xp, yp)
+    assert half.method_.noise_scale_ == 0.7

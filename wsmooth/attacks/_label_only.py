@@ -23,7 +23,10 @@ Perturbations, by the kind of data:
 The threshold on the score is calibrated on shadow models as for the threshold
 attacks: each shadow model's scores on the population, members versus
 non-members by its keep mask, at the best balanced accuracy
-(:func:`~wsmooth.attacks._threshold.best_threshold`).
+(:func:`~wsmooth.attacks._threshold.best_threshold`). As in the paper, the
+perturbation size is tuned on the shadow models too: by default
+(``"auto"``) the tabular attack tries the strengths of :data:`STRENGTHS` and
+keeps the one whose calibrated threshold has the best balanced accuracy.
 
 The functions here are pure: explicit arrays and ``predict`` callables in,
 scores out. Randomness comes in independent streams of :data:`RNG_BLOCK`
@@ -37,6 +40,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     Interval,
+    StrOptions,
     validate_parameter_constraints,
     validate_params,
 )
@@ -54,6 +58,9 @@ __all__ = [
 
 #: Records per independent random stream.
 RNG_BLOCK = 256
+
+#: (flip_proba, noise_scale) pairs tried by ``"auto"``, weakest first.
+STRENGTHS = ((0.005, 0.03), (0.02, 0.1), (0.05, 0.3), (0.1, 1.0))
 
 
 def feature_kinds(X):
@@ -307,11 +314,13 @@ class LabelOnlyAttack(AttackMethod):
     ----------
     n_perturbations : int, default=16
         Perturbed copies per record.
-    flip_proba : float, default=0.02
+    flip_proba : float or "auto", default="auto"
         Bit-flip probability of binary features.
-    noise_scale : float, default=0.1
+    noise_scale : float or "auto", default="auto"
         Gaussian noise of continuous features, relative to each feature's
-        standard deviation over the population.
+        standard deviation over the population. With ``"auto"`` (either or
+        both), the strengths of :data:`STRENGTHS` are tried on the shadow
+        models and the best calibrated one is kept (ties: the smaller).
     image_shape : tuple, default=None
         ``(H, W)`` or ``(C, H, W)`` to treat flat rows as images; records of
         ndim 3 or 4 are images anyway.
@@ -324,6 +333,8 @@ class LabelOnlyAttack(AttackMethod):
 
     Attributes
     ----------
+    flip_proba_, noise_scale_ : float
+        The perturbation strengths used (tuned where ``"auto"``).
     threshold_ : float
         Calibrated threshold on the score (fraction of copies kept).
     calibration_accuracy_ : float
@@ -345,8 +356,11 @@ class LabelOnlyAttack(AttackMethod):
 
     _parameter_constraints = {
         "n_perturbations": [Interval(Integral, 0, None, closed="left")],
-        "flip_proba": [Interval(Real, 0, 1, closed="both")],
-        "noise_scale": [Interval(Real, 0, None, closed="left")],
+        "flip_proba": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
+        "noise_scale": [
+            Interval(Real, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "image_shape": [tuple, list, None],
         "max_shift": [Interval(Integral, 0, None, closed="left")],
         "hflip": ["boolean"],
@@ -356,8 +370,8 @@ class LabelOnlyAttack(AttackMethod):
     def __init__(
         self,
         n_perturbations=16,
-        flip_proba=0.02,
-        noise_scale=0.1,
+        flip_proba="auto",
+        noise_scale="auto",
         image_shape=None,
         max_shift=1,
         hflip=True,
@@ -380,20 +394,35 @@ class LabelOnlyAttack(AttackMethod):
         )
         return method
 
-    def _params(self):
-        return {k: getattr(self, k) for k in self._parameter_constraints}
-
-    def scores(self, predict, X, y_labels):
+    def scores(self, predict, X, y_labels, strength=None):
         """Raw scores (fraction kept) of ``predict`` on ``X`` with labels ``y``."""
+        flip_proba, noise_scale = strength or (self.flip_proba_, self.noise_scale_)
         return label_only_scores(
             predict,
             X,
             y_labels,
+            n_perturbations=self.n_perturbations,
+            flip_proba=flip_proba,
+            noise_scale=noise_scale,
             binary=self.binary_,
             spread=self.spread_,
+            image_shape=self.image_shape,
+            max_shift=self.max_shift,
+            hflip=self.hflip,
             random_state=self.random_state_,
-            **self._params(),
+            batch_size=self.batch_size,
         )
+
+    def _strengths(self, image):
+        """The (flip_proba, noise_scale) pairs to try, weakest first."""
+        fixed = (self.flip_proba, self.noise_scale)
+        # Images are only flipped and shifted: nothing to tune there.
+        grid = STRENGTHS[1:2] if image or "auto" not in fixed else STRENGTHS
+        tried = [
+            tuple(a if v == "auto" else v for a, v in zip(pair, fixed, strict=True))
+            for pair in grid
+        ]
+        return list(dict.fromkeys(tried))
 
     def fit(self, data):
         self.classes_ = data.classes
@@ -401,12 +430,16 @@ class LabelOnlyAttack(AttackMethod):
         self.random_state_ = data.random_state
         image = self.image_shape is not None or data.X.ndim in (3, 4)
         self.binary_, self.spread_ = (None, None) if image else feature_kinds(data.X)
-        shadow = self.scores(
-            [m.predict for m in data.shadow_models], data.X, data.classes[data.y]
-        )
-        self.threshold_, self.calibration_accuracy_ = best_threshold(
-            shadow.ravel(), data.keep_masks.ravel()
-        )
+        predicts = [m.predict for m in data.shadow_models]
+        labels = data.classes[data.y]
+        best = None
+        for strength in self._strengths(image):  # a few strengths, not records
+            shadow = self.scores(predicts, data.X, labels, strength)
+            t, acc = best_threshold(shadow.ravel(), data.keep_masks.ravel())
+            if best is None or acc > best[2]:
+                best = (strength, t, acc)
+        (self.flip_proba_, self.noise_scale_), self.threshold_, acc = best
+        self.calibration_accuracy_ = acc
         return self
 
     def decision_function(self, proba, y, X):

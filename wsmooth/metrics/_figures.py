@@ -583,7 +583,10 @@ def membership_report_by_class(
     """
     members, nonmembers = _check_pair(member_scores, nonmember_scores)
     lm, ln = np.asarray(member_labels).ravel(), np.asarray(nonmember_labels).ravel()
-    for labels, scores, what in ((lm, members, "member"), (ln, nonmembers, "nonmember")):
+    for labels, scores, what in (
+        (lm, members, "member"),
+        (ln, nonmembers, "nonmember"),
+    ):
         if labels.shape != scores.shape:
             raise ValueError(
                 f"{what}_labels has {labels.shape[0]} entries for "
