@@ -87,7 +87,8 @@ class MembershipInferenceAttack(BaseEstimator):
     ----------
     estimator : fitted classifier
         The target. It must be fitted and expose ``predict_proba`` and
-        ``classes_``; the attack never refits it.
+        ``classes_`` (``predict`` instead of ``predict_proba`` for
+        ``method="label_only"``); the attack never refits it.
     method : str, default="mentr"
         The attack algorithm:
 
@@ -101,7 +102,12 @@ class MembershipInferenceAttack(BaseEstimator):
         - ``"lira"``: the likelihood-ratio attack (Carlini et al. 2022), online
           or offline (``method_params={"online": False}``);
         - ``"rmia"``: the relative membership inference attack (Zarifzadeh et
-          al. 2024), online or offline.
+          al. 2024), online or offline;
+        - ``"label_only"``: robustness of the predicted label to small
+          perturbations (Choquette-Choo et al. 2021); needs only ``predict``;
+        - ``"risk"``: Song & Mittal's privacy risk score, the posterior
+          probability of membership (see
+          :func:`wsmooth.attacks.privacy_risk_score`).
 
         Further methods are added with
         :func:`wsmooth.attacks.register_method`.
@@ -447,7 +453,9 @@ class MembershipInferenceAttack(BaseEstimator):
         -------
         wsmooth.metrics.MembershipReport
             ``auc``, ``balanced_accuracy`` (at the calibrated threshold),
-            ``advantage``, ``tpr_at_fpr``, the ROC arrays and ``plot()``.
+            ``advantage``, ``tpr_at_fpr``, the ROC arrays and ``plot()``;
+            a :class:`~wsmooth.metrics.ClassMembershipReport` with
+            ``by_class=True``.
 
         Raises
         ------

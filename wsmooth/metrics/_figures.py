@@ -523,17 +523,17 @@ class ClassMembershipReport:
     def summary(self):
         """The table as aligned text, one line per class."""
         cols = self.to_dict()
-        keys = ["auc", "advantage", *(_level_key(v) for v in self.fpr_levels)]
-        head = ["class", "n_members", "n_nonmembers", *keys, "note"]
-        rows = [
-            [str(cols["class"][i]), str(cols["n_members"][i]),
-             str(cols["n_nonmembers"][i]),
-             *(f"{cols[k][i]:.3f}" for k in keys), cols["note"][i]]
-            for i in range(len(cols["class"]))
+        figures = ["auc", "advantage", *(_level_key(v) for v in self.fpr_levels)]
+        head = ["class", "n_members", "n_nonmembers", *figures, "note"]
+        cells = [[str(v) for v in cols[k]] for k in head[:3]]
+        cells += [[f"{v:.3f}" for v in cols[k]] for k in figures]
+        cells.append(cols["note"])
+        table = [head, *zip(*cells, strict=True)]
+        width = [max(len(row[j]) for row in table) for j in range(len(head))]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(row, width, strict=True)).rstrip()
+            for row in table
         ]
-        width = [max(len(r[j]) for r in [head, *rows]) for j in range(len(head))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(r, width, strict=True)).rstrip()
-                 for r in [head, *rows]]
         return "\n".join(lines if self.name is None else [self.name, *lines])
 
     def __str__(self):
