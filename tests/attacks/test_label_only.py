@@ -142,6 +142,23 @@ def test_target_without_predict_proba(splits):
         MembershipInferenceAttack(target, method="mentr").fit(Xp, yp)
 
 
+class NoProbaCalls(KNeighborsClassifier):
+    """1-NN whose predict_proba must not be called (its predict does not)."""
+
+    def predict_proba(self, X):
+        raise AssertionError("label-only called predict_proba")
+
+
+def test_predict_proba_never_called(splits):
+    (Xm, ym), (Xn, yn), (Xp, yp) = splits
+    target = NoProbaCalls(n_neighbors=1).fit(Xm, ym)
+    mia = MembershipInferenceAttack(
+        target, method="label_only", random_state=0,
+        method_params={"n_perturbations": 2},
+    ).fit(Xp, yp)
+    mia.evaluate(Xm, ym, Xn, yn)
+
+
 def test_reproducible_with_random_state(forest, splits):
     (Xm, ym), _, (Xp, yp) = splits
     kw = dict(method="label_only", method_params={"n_perturbations": 4})
