@@ -6,6 +6,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from wsmooth.attacks import MembershipInferenceAttack, label_only_scores
 from wsmooth.attacks._label_only import (
+    IMAGE_SHIFTS,
     RNG_BLOCK,
     feature_kinds,
     perturb_images,
@@ -190,6 +191,16 @@ def test_images_through_the_attack(auc_se):
     ).fit(flat[320:], y[320:])
     report = mia.evaluate(flat[m], y[m], flat[q], y[q])
     assert report.auc > 0.5 + 3 * auc_se(160, 160), report.auc
+    # max_shift="auto": the best calibrated of IMAGE_SHIFTS
+    accs = [
+        MembershipInferenceAttack(
+            target, method="label_only", random_state=0,
+            method_params={"image_shape": (1, 6, 6), "hflip": False, "max_shift": k},
+        ).fit(flat[320:], y[320:]).method_.calibration_accuracy_
+        for k in IMAGE_SHIFTS
+    ]
+    assert mia.method_.max_shift_ == IMAGE_SHIFTS[int(np.argmax(accs))]
+    assert mia.method_.calibration_accuracy_ == max(accs)
     # the same records as (n, C, H, W) arrays take the image path by themselves
     mia4 = MembershipInferenceAttack(
         _Flatten().fit(X[m], y[m]), method="label_only", random_state=0,

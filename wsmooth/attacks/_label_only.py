@@ -25,8 +25,10 @@ attacks: each shadow model's scores on the population, members versus
 non-members by its keep mask, at the best balanced accuracy
 (:func:`~wsmooth.attacks._threshold.best_threshold`). As in the paper, the
 perturbation size is tuned on the shadow models too: by default
-(``"auto"``) the tabular attack tries the strengths of :data:`STRENGTHS` and
-keeps the one whose calibrated threshold has the best balanced accuracy.
+(``"auto"``) the tabular attack tries the strengths of :data:`STRENGTHS`, the
+image attack the shifts of :data:`IMAGE_SHIFTS`, and each keeps the one whose
+calibrated threshold has the best balanced accuracy (a model trained without
+augmentation may find any shift large, as a CNN on 8x8 digits does).
 
 The functions here are pure: explicit arrays and ``predict`` callables in,
 scores out. Randomness comes in independent streams of :data:`RNG_BLOCK`
@@ -59,8 +61,11 @@ __all__ = [
 #: Records per independent random stream.
 RNG_BLOCK = 256
 
-#: (flip_proba, noise_scale) pairs tried by ``"auto"``, weakest first.
+#: (flip_proba, noise_scale) pairs tried by ``"auto"`` on tabular data.
 STRENGTHS = ((0.005, 0.03), (0.02, 0.1), (0.05, 0.3), (0.1, 1.0))
+
+#: Largest image shifts tried by ``max_shift="auto"``.
+IMAGE_SHIFTS = (0, 1, 2)
 
 
 def feature_kinds(X):
@@ -324,8 +329,10 @@ class LabelOnlyAttack(AttackMethod):
     image_shape : tuple, default=None
         ``(H, W)`` or ``(C, H, W)`` to treat flat rows as images; records of
         ndim 3 or 4 are images anyway.
-    max_shift : int, default=1
-        Largest image shift, in pixels.
+    max_shift : int or "auto", default="auto"
+        Largest image shift, in pixels; ``"auto"`` tries the shifts of
+        :data:`IMAGE_SHIFTS` on the shadow models (0: flips only) and keeps
+        the best calibrated one.
     hflip : bool, default=True
         Random horizontal flips of images.
     batch_size : int, default=8192
@@ -333,8 +340,9 @@ class LabelOnlyAttack(AttackMethod):
 
     Attributes
     ----------
-    flip_proba_, noise_scale_ : float
-        The perturbation strengths used (tuned where ``"auto"``).
+    flip_proba_, noise_scale_, max_shift_ : float, float, int
+        The perturbation strengths used (tuned where ``"auto"``; the ones
+        that do not apply to the data keep a placeholder).
     threshold_ : float
         Calibrated threshold on the score (fraction of copies kept).
     calibration_accuracy_ : float
@@ -362,7 +370,10 @@ class LabelOnlyAttack(AttackMethod):
             StrOptions({"auto"}),
         ],
         "image_shape": [tuple, list, None],
-        "max_shift": [Interval(Integral, 0, None, closed="left")],
+        "max_shift": [
+            Interval(Integral, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "hflip": ["boolean"],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
     }
@@ -373,7 +384,7 @@ class LabelOnlyAttack(AttackMethod):
         flip_proba="auto",
         noise_scale="auto",
         image_shape=None,
-        max_shift=1,
+        max_shift="auto",
         hflip=True,
         batch_size=8192,
     ):
@@ -395,8 +406,14 @@ class LabelOnlyAttack(AttackMethod):
         return method
 
     def scores(self, predict, X, y_labels, strength=None):
-        """Raw scores (fraction kept) of ``predict`` on ``X`` with labels ``y``."""
-        flip_proba, noise_scale = strength or (self.flip_proba_, self.noise_scale_)
+        """Raw scores (fraction kept) of ``predict`` on ``X`` with labels ``y``.
+
+        ``strength`` is a ``(flip_proba, noise_scale, max_shift)`` triple;
+        default the fitted one.
+        """
+        flip_proba, noise_scale, max_shift = strength or (
+            self.flip_proba_, self.noise_scale_, self.max_shift_
+        )
         return label_only_scores(
             predict,
             X,
@@ -407,20 +424,30 @@ class LabelOnlyAttack(AttackMethod):
             binary=self.binary_,
             spread=self.spread_,
             image_shape=self.image_shape,
-            max_shift=self.max_shift,
+            max_shift=max_shift,
             hflip=self.hflip,
             random_state=self.random_state_,
             batch_size=self.batch_size,
         )
 
     def _strengths(self, image):
-        """The (flip_proba, noise_scale) pairs to try, weakest first."""
+        """The (flip_proba, noise_scale, max_shift) triples to try, weakest first.
+
+        Tabular data tune the first two, images the shift; the parameters
+        that do not apply keep a placeholder value.
+        """
         fixed = (self.flip_proba, self.noise_scale)
-        # Images are only flipped and shifted: nothing to tune there.
-        grid = STRENGTHS[1:2] if image or "auto" not in fixed else STRENGTHS
+        if image:
+            shifts = IMAGE_SHIFTS if self.max_shift == "auto" else (self.max_shift,)
+            pair = tuple(
+                STRENGTHS[1][i] if v == "auto" else v for i, v in enumerate(fixed)
+            )
+            return [(*pair, shift) for shift in shifts]
+        grid = STRENGTHS if "auto" in fixed else STRENGTHS[:1]
+        shift = IMAGE_SHIFTS[1] if self.max_shift == "auto" else self.max_shift
         tried = [
-            tuple(a if v == "auto" else v for a, v in zip(pair, fixed, strict=True))
-            for pair in grid
+            (*(a if v == "auto" else v for a, v in zip(p, fixed, strict=True)), shift)
+            for p in grid
         ]
         return list(dict.fromkeys(tried))
 
@@ -438,8 +465,8 @@ class LabelOnlyAttack(AttackMethod):
             t, acc = best_threshold(shadow.ravel(), data.keep_masks.ravel())
             if best is None or acc > best[2]:
                 best = (strength, t, acc)
-        (self.flip_proba_, self.noise_scale_), self.threshold_, acc = best
-        self.calibration_accuracy_ = acc
+        (self.flip_proba_, self.noise_scale_, self.max_shift_), t, acc = best
+        self.threshold_, self.calibration_accuracy_ = t, acc
         return self
 
     def decision_function(self, proba, y, X):
