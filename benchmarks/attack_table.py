@@ -21,8 +21,9 @@ and the threshold attacks the same models through the keep masks).
 Printed per sigma: test accuracy, then AUC, TPR at 0.1% and at 1% FPR for
 correctness, the global loss threshold, the class-dependent confidence, entropy
 and mentr thresholds, the learned attack, LiRA offline/online (per-record and
-fixed variance, "fixv") and RMIA offline/online (``--methods`` picks a subset).
-``--json FILE`` also writes the rows as JSON.
+fixed variance, "fixv"), RMIA offline/online, the label-only attack and the
+privacy risk score (``--methods`` picks a subset). ``--json FILE`` also writes
+the rows as JSON.
 
 Example (6.5 minutes on this 2-core machine, shared with other work)::
 
@@ -53,6 +54,8 @@ ATTACKS = [
     ("lira on fixv", "lira", {"online": True, "fixed_variance": True}),
     ("rmia offline", "rmia", {"online": False}),
     ("rmia online", "rmia", {"online": True}),
+    ("label_only", "label_only", None),
+    ("risk", "risk", None),
 ]
 
 

@@ -9,7 +9,9 @@ later (LiRA, RMIA) and for users' own.
 
 from . import _lira, _rmia  # noqa: F401  (register "lira" and "rmia")
 from ._base import MembershipInferenceAttack
+from ._label_only import label_only_scores
 from ._methods import AttackData, AttackMethod, register_method
+from ._risk import privacy_risk_score
 from ._shadow import (
     ShadowModels,
     align_proba,
@@ -25,7 +27,9 @@ __all__ = [
     "ShadowModels",
     "align_proba",
     "fit_shadow_models",
+    "label_only_scores",
     "make_keep_masks",
+    "privacy_risk_score",
     "register_method",
     "train_shadow_models",
 ]

@@ -18,7 +18,7 @@ from sklearn.utils.validation import (
 )
 
 from ..utils import check_proba, class_index
-from . import _learned, _threshold  # noqa: F401  (register the built-in methods)
+from . import _label_only, _learned, _risk, _threshold  # noqa: F401  (register)
 from ._methods import METHOD_NAMES, AttackData, get_method
 from ._shadow import align_proba, derive_entropy, fit_shadow_models
 
@@ -153,7 +153,8 @@ class MembershipInferenceAttack(BaseEstimator):
     ----------
     estimator : fitted classifier
         The target. It must be fitted and expose ``predict_proba`` and
-        ``classes_``; the attack never refits it.
+        ``classes_`` (``predict`` instead of ``predict_proba`` for
+        ``method="label_only"``); the attack never refits it.
     method : str, default="mentr"
         The attack algorithm:
 
@@ -167,7 +168,12 @@ class MembershipInferenceAttack(BaseEstimator):
         - ``"lira"``: the likelihood-ratio attack (Carlini et al. 2022), online
           or offline (``method_params={"online": False}``);
         - ``"rmia"``: the relative membership inference attack (Zarifzadeh et
-          al. 2024), online or offline.
+          al. 2024), online or offline;
+        - ``"label_only"``: robustness of the predicted label to small
+          perturbations (Choquette-Choo et al. 2021); needs only ``predict``;
+        - ``"risk"``: Song & Mittal's privacy risk score, the posterior
+          probability of membership (see
+          :func:`wsmooth.attacks.privacy_risk_score`).
 
         Further methods are added with
         :func:`wsmooth.attacks.register_method`.
@@ -240,10 +246,15 @@ class MembershipInferenceAttack(BaseEstimator):
     """
 
     _parameter_constraints = {
-        "estimator": [HasMethods(["predict_proba"])],
+        # predict alone suffices for label-only methods (checked in fit)
+        "estimator": [HasMethods(["predict_proba"]), HasMethods(["predict"])],
         "method": [StrOptions(METHOD_NAMES)],
         "n_shadow": [_IntervalNotBool(Integral, 1, None, closed="left")],
-        "shadow_estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "shadow_estimator": [
+            HasMethods(["fit", "predict_proba"]),
+            HasMethods(["fit", "predict"]),
+            None,
+        ],
         "attack_classifier": [HasMethods(["fit", "predict_proba"]), None],
         "method_params": [dict, None],
         "cache_dir": [str, os.PathLike, joblib.Memory, None],
@@ -294,6 +305,12 @@ class MembershipInferenceAttack(BaseEstimator):
                     "MembershipInferenceAttack attacks an already fitted model. "
                     "Call its fit first."
                 ) from exc
+        if self._needs_proba() and not hasattr(target, "predict_proba"):
+            raise TypeError(
+                f"The target estimator {type(target).__name__} has no "
+                f"predict_proba, which method={self.method!r} reads; use "
+                "method='label_only' for a target that only predicts labels."
+            )
         if not hasattr(target, "classes_"):
             raise TypeError(
                 f"The target estimator {type(target).__name__} has no classes_: "
@@ -328,7 +345,12 @@ class MembershipInferenceAttack(BaseEstimator):
             return self.cache_dir.location
         return self.cache_dir
 
+    def _needs_proba(self):
+        return getattr(get_method(self.method), "requires_proba", True)
+
     def _target_proba(self, X):
+        if not self._needs_proba():  # label-only: the target is asked for labels
+            return None
         proba = check_proba(
             self.estimator.predict_proba(X),
             n_records=X.shape[0],
@@ -401,7 +423,8 @@ class MembershipInferenceAttack(BaseEstimator):
                 trust_cache=self.trust_cache,
             )
             keep = self.shadow_models_.keep_masks
-            shadow_proba = self.shadow_models_.predict_proba(X)
+            if self._needs_proba():
+                shadow_proba = self.shadow_models_.predict_proba(X)
         shadows = self.shadow_models_
         data = AttackData(
             target=target,
@@ -499,6 +522,7 @@ class MembershipInferenceAttack(BaseEstimator):
         *,
         fpr_levels=(0.001, 0.01),
         name=None,
+        by_class=False,
     ):
         """Leakage figures on known members and non-members of the target.
 
@@ -512,12 +536,18 @@ class MembershipInferenceAttack(BaseEstimator):
             FPR levels for ``tpr_at_fpr``.
         name : str, default=None
             Label of the report; default the method name.
+        by_class : bool, default=False
+            Return the figures class by class instead (a
+            :class:`~wsmooth.metrics.ClassMembershipReport`, see
+            :func:`~wsmooth.metrics.membership_report_by_class`).
 
         Returns
         -------
         wsmooth.metrics.MembershipReport
             ``auc``, ``balanced_accuracy`` (at the calibrated threshold),
-            ``advantage``, ``tpr_at_fpr``, the ROC arrays and ``plot()``.
+            ``advantage``, ``tpr_at_fpr``, the ROC arrays and ``plot()``;
+            a :class:`~wsmooth.metrics.ClassMembershipReport` with
+            ``by_class=True``.
 
         Raises
         ------
@@ -543,6 +573,18 @@ class MembershipInferenceAttack(BaseEstimator):
             )
         member_scores = self.decision_function(Xm, self.classes_[ym])
         nonmember_scores = self.decision_function(Xn, self.classes_[yn])
+        if by_class:
+            from ..metrics import membership_report_by_class
+
+            return membership_report_by_class(
+                member_scores,
+                nonmember_scores,
+                self.classes_[ym],
+                self.classes_[yn],
+                threshold=0.0,
+                fpr_levels=fpr_levels,
+                name=self.method if name is None else name,
+            )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             report = membership_report(

@@ -2,18 +2,21 @@
 
 from ._display import MembershipRocDisplay
 from ._figures import (
+    ClassMembershipReport,
     MembershipReport,
     balanced_accuracy_at_threshold,
     best_balanced_accuracy,
     membership_advantage,
     membership_auc,
     membership_report,
+    membership_report_by_class,
     membership_roc_curve,
     tpr_at_fpr,
 )
 from ._scorer import make_membership_scorer, most_accurate_under_leakage
 
 __all__ = [
+    "ClassMembershipReport",
     "MembershipReport",
     "MembershipRocDisplay",
     "balanced_accuracy_at_threshold",
@@ -21,6 +24,7 @@ __all__ = [
     "membership_advantage",
     "membership_auc",
     "membership_report",
+    "membership_report_by_class",
     "membership_roc_curve",
     "make_membership_scorer",
     "most_accurate_under_leakage",

@@ -18,12 +18,14 @@ import numpy as np
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score, roc_curve
 
 __all__ = [
+    "ClassMembershipReport",
     "MembershipReport",
     "balanced_accuracy_at_threshold",
     "best_balanced_accuracy",
     "membership_advantage",
     "membership_auc",
     "membership_report",
+    "membership_report_by_class",
     "membership_roc_curve",
     "tpr_at_fpr",
 ]
@@ -453,5 +455,179 @@ def membership_report(
         threshold=threshold,
         n_members=int(members.size),
         n_nonmembers=int(nonmembers.size),
+        name=name,
+    )
+
+
+# --------------------------------------------------------------------------- #
+# Per-class slices
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True, eq=False)
+class ClassMembershipReport:
+    """Membership-leakage figures of one attack, class by class.
+
+    Build it with :func:`membership_report_by_class`.
+
+    Attributes
+    ----------
+    reports : dict of {label: MembershipReport or None}
+        Each class's full report; None where the class had too few records.
+    counts : dict of {label: (int, int)}
+        Each class's numbers of members and non-members.
+    notes : dict of {label: str}
+        Why a class has no figures, or which of its figures rest on too few
+        records ("" when none).
+    fpr_levels : tuple of float
+    name : str or None
+    """
+
+    reports: dict
+    counts: dict
+    notes: dict
+    fpr_levels: tuple
+    name: str | None = None
+
+    _FIGURES = ("auc", "balanced_accuracy", "best_balanced_accuracy", "advantage")
+
+    def to_dict(self):
+        """The tidy table as a dict of columns (``pandas.DataFrame``-ready).
+
+        Returns
+        -------
+        dict of {str: list}
+            ``class``, ``n_members``, ``n_nonmembers``, ``auc``,
+            ``balanced_accuracy``, ``best_balanced_accuracy``, ``advantage``,
+            one ``"tpr@<x>%fpr"`` per level, and ``note``; one entry per
+            class, NaN figures for a class without any.
+        """
+        keys = [_level_key(level) for level in self.fpr_levels]
+        cols = {k: [] for k in ("class", "n_members", "n_nonmembers")}
+        cols.update({k: [] for k in (*self._FIGURES, *keys, "note")})
+        for label, report in self.reports.items():
+            counts = self.counts[label]
+            cols["class"].append(label.item() if hasattr(label, "item") else label)
+            cols["n_members"].append(counts[0])
+            cols["n_nonmembers"].append(counts[1])
+            row = {} if report is None else report.to_dict()
+            for k in (*self._FIGURES, *keys):
+                cols[k].append(float(row.get(k, np.nan)))
+            cols["note"].append(self.notes[label])
+        return cols
+
+    def to_frame(self):
+        """The table as a ``pandas.DataFrame`` (needs pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.to_dict())
+
+    def summary(self):
+        """The table as aligned text, one line per class."""
+        cols = self.to_dict()
+        figures = ["auc", "advantage", *(_level_key(v) for v in self.fpr_levels)]
+        head = ["class", "n_members", "n_nonmembers", *figures, "note"]
+        cells = [[str(v) for v in cols[k]] for k in head[:3]]
+        cells += [[f"{v:.3f}" for v in cols[k]] for k in figures]
+        cells.append(cols["note"])
+        table = [head, *zip(*cells, strict=True)]
+        width = [max(len(row[j]) for row in table) for j in range(len(head))]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(row, width, strict=True)).rstrip()
+            for row in table
+        ]
+        return "\n".join(lines if self.name is None else [self.name, *lines])
+
+    def __str__(self):
+        return self.summary()
+
+
+def membership_report_by_class(
+    member_scores,
+    nonmember_scores,
+    member_labels,
+    nonmember_labels,
+    *,
+    threshold=None,
+    fpr_levels=(0.001, 0.01),
+    min_records=2,
+    name=None,
+):
+    """Every figure of :func:`membership_report`, on each class's records.
+
+    Shows *which* classes leak: the report of each class is computed on the
+    scores of that class's members and non-members only.
+
+    Parameters
+    ----------
+    member_scores, nonmember_scores : array-like of shape (n,)
+        Attack scores of members and non-members; higher means "member".
+    member_labels, nonmember_labels : array-like of shape (n,)
+        Their class labels.
+    threshold : float, default=None
+        The attack's calibrated threshold (see :func:`membership_report`).
+    fpr_levels : sequence of float, default=(0.001, 0.01)
+        FPR levels for the TPR figures.
+    min_records : int, default=2
+        A class with fewer members or fewer non-members than this gets NaN
+        figures and a note instead of a report.
+    name : str, default=None
+        Label of the table.
+
+    Returns
+    -------
+    ClassMembershipReport
+        ``to_dict()`` / ``to_frame()`` give the tidy table (class,
+        n_members, n_nonmembers, AUC, balanced accuracy, advantage, TPR at
+        each level, note); ``reports`` holds each class's
+        :class:`MembershipReport`. A TPR level below ``1 / n_nonmembers`` of a
+        class is noted in its row rather than warned about once per class.
+    """
+    members, nonmembers = _check_pair(member_scores, nonmember_scores)
+    lm, ln = np.asarray(member_labels).ravel(), np.asarray(nonmember_labels).ravel()
+    for labels, scores, what in (
+        (lm, members, "member"),
+        (ln, nonmembers, "nonmember"),
+    ):
+        if labels.shape != scores.shape:
+            raise ValueError(
+                f"{what}_labels has {labels.shape[0]} entries for "
+                f"{scores.shape[0]} {what} scores"
+            )
+    if isinstance(min_records, bool) or not isinstance(min_records, numbers.Integral):
+        raise ValueError(f"min_records must be an int, got {min_records!r}.")
+    if np.ndim(fpr_levels) > 1:
+        raise ValueError(
+            f"fpr_levels must be a flat sequence, got shape {np.shape(fpr_levels)}."
+        )
+    levels = np.atleast_1d(_check_fpr_levels(fpr_levels, np.inf, stacklevel=2))
+    classes = np.unique(np.concatenate([lm, ln]))
+    reports, notes, counts = {}, {}, {}
+    for label in classes:  # one report per class, each over its own records
+        sm, sn = members[lm == label], nonmembers[ln == label]
+        counts[label] = (int(sm.size), int(sn.size))
+        if min(sm.size, sn.size) < max(min_records, 1):
+            reports[label] = None
+            notes[label] = (
+                f"too few records ({sm.size} members, {sn.size} non-members; "
+                f"min_records={min_records}): no figures"
+            )
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            reports[label] = membership_report(
+                sm, sn, threshold=threshold, fpr_levels=levels.tolist(),
+                name=f"{name or 'class'} {label}",
+            )
+        low = levels[levels < 1.0 / sn.size]
+        notes[label] = (
+            f"TPR at FPR {sorted(low.tolist())} below 1/{sn.size} non-members: "
+            "0 or decided by one record"
+            if low.size
+            else ""
+        )
+    return ClassMembershipReport(
+        reports=reports,
+        counts=counts,
+        notes=notes,
+        fpr_levels=tuple(levels.tolist()),
         name=name,
     )
