@@ -48,7 +48,8 @@ def test_one_row_per_cell_and_attack(data, counting_lr, tmp_path):
     # cell fits one target and N_SHADOW shadows, shared by both attacks.
     n_pool = 240
     assert len(counting_lr.fits) == 6 * (1 + N_SHADOW)
-    assert {n for _, n in counting_lr.fits} <= {n_pool // 2 - 1, n_pool // 2, n_pool // 2 + 1}
+    half = n_pool // 2
+    assert {n for _, n in counting_lr.fits} <= {half - 1, half, half + 1}
     # the attacks of one cell see the same target
     by_cell = {}
     for r in results:
@@ -148,10 +149,12 @@ def test_threading_backend_gives_the_sequential_results(data, counting_lr, tmp_p
     sequential = _run(data, counting_lr, tmp_path / "a", seeds=1)
     with joblib.parallel_backend("threading", n_jobs=2):
         threaded = _run(data, counting_lr, tmp_path / "b", seeds=1, n_jobs=2)
-    strip = [{k: v for k, v in r.items() if not k.endswith("seconds")} for r in sequential]
-    assert strip == [
-        {k: v for k, v in r.items() if not k.endswith("seconds")} for r in threaded
-    ]
+    def strip(results):
+        return [
+            {k: v for k, v in r.items() if not k.endswith("seconds")} for r in results
+        ]
+
+    assert strip(sequential) == strip(threaded)
 
 
 def test_no_cache_dir_still_shares_shadows(data, counting_lr):
@@ -225,3 +228,19 @@ def test_weighted_smoothing_end_to_end(tmp_path):
     assert [r["setting"] for r in results] == ["sigma=0", "sigma=0.5"]
     assert [r["params"] for r in results] == [{"sigma": 0.0}, {"sigma": 0.5}]
     assert all(0.0 <= r["auc"] <= 1.0 for r in results)
+
+
+def test_setting_labels_name_what_varies():
+    from sklearn.neural_network import MLPClassifier
+
+    from wsmooth.experiments._runner import _settings
+
+    _, labels = _settings(
+        "wd", (MLPClassifier(), {"alpha": [1e-3, 1e-2], "max_iter": [5]})
+    )
+    assert list(labels) == ["alpha=0.001", "alpha=0.01"]
+    assert labels["alpha=0.01"] == {"alpha": 0.01, "max_iter": 5}
+    _, labels = _settings("one", (MLPClassifier(), [{"hidden_layer_sizes": (8,)}]))
+    assert list(labels) == ["hidden_layer_sizes=(8,)"]
+    _, labels = _settings("none", MLPClassifier())
+    assert list(labels) == ["default"]

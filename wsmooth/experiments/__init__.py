@@ -9,7 +9,12 @@ accuracy for the leakage I accept?"; :class:`FrontierDisplay` draws it.
 """
 
 from ._display import FrontierDisplay
-from ._frontier import frontier_table, most_accurate_under, pareto_frontier, setting_points
+from ._frontier import (
+    frontier_table,
+    most_accurate_under,
+    pareto_frontier,
+    setting_points,
+)
 from ._results import ExperimentResults
 from ._runner import run_experiment
 

@@ -78,7 +78,9 @@ class FrontierDisplay:
         -------
         FrontierDisplay
         """
-        points = setting_points(results, attack=attack, leakage=leakage, utility=utility)
+        points = setting_points(
+            results, attack=attack, leakage=leakage, utility=utility
+        )
         display = cls(
             points=points,
             leakage_name=_figure(leakage),
@@ -87,15 +89,17 @@ class FrontierDisplay:
         )
         return display.plot(ax=ax, **kwargs)
 
-    def plot(self, ax=None, *, annotate=True, log_scale=False):
+    def plot(self, ax=None, *, annotate="frontier", log_scale=False):
         """Draw the points, their error bars, the frontier and the undefended model.
 
         Parameters
         ----------
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure if None.
-        annotate : bool, default=True
-            Write each setting's label beside its marker.
+        annotate : {"frontier", "all"} or bool, default="frontier"
+            Write the setting labels beside the markers: of the frontier
+            points and the undefended model, of all points (``"all"`` or
+            True), or none (False).
         log_scale : bool, default=False
             Logarithmic leakage axis (useful for TPR at low FPR).
 
@@ -126,8 +130,14 @@ class FrontierDisplay:
                 linestyle="none",
                 label=label,
             )
+            for bars in self.errorbars_[config].lines[2]:
+                bars.set_alpha(0.45)  # the spread, behind the means and the frontier
             if annotate:
                 for p in pts:
+                    if annotate == "frontier" and not (
+                        p["on_frontier"] or p["undefended"]
+                    ):
+                        continue
                     ax.annotate(
                         p["setting"],
                         (p["leakage"], p["utility"]),
@@ -140,15 +150,22 @@ class FrontierDisplay:
             (p for p in self.points if p["on_frontier"]),
             key=lambda p: (p["leakage"], p["utility"]),
         )
+        # The best accuracy reachable at each leakage: a step after each
+        # frontier point, held up to the leakiest setting drawn.
+        x = [p["leakage"] for p in front]
+        y = [p["utility"] for p in front]
+        right = max((p["leakage"] for p in self.points), default=None)
+        if front and right is not None and right > x[-1]:
+            x, y = [*x, right], [*y, y[-1]]
         (self.frontier_line_,) = ax.step(
-            [p["leakage"] for p in front],
-            [p["utility"] for p in front],
+            x,
+            y,
             where="post",
             color="k",
             linestyle="--",
-            linewidth=1.2,
+            linewidth=1.6,
             label="frontier",
-            zorder=1,
+            zorder=4,
         )
         undefended = [p for p in self.points if p["undefended"]]
         self.undefended_marker_ = None

@@ -28,7 +28,9 @@ def _check_results(results):
         raise ValueError("the results hold no rows")
 
 
-def setting_points(results, *, attack=STRONGEST, leakage="tpr@1%", utility="test_accuracy"):
+def setting_points(
+    results, *, attack=STRONGEST, leakage="tpr@1%", utility="test_accuracy"
+):
     """One point per setting: mean and spread of utility and leakage, frontier flag.
 
     Parameters
@@ -98,7 +100,9 @@ def _non_dominated(utility, leakage):
     return ~dominated & np.isfinite(utility) & np.isfinite(leakage)
 
 
-def pareto_frontier(results, *, attack=STRONGEST, leakage="tpr@1%", utility="test_accuracy"):
+def pareto_frontier(
+    results, *, attack=STRONGEST, leakage="tpr@1%", utility="test_accuracy"
+):
     """The settings not dominated in (utility up, leakage down), on the seed means.
 
     Parameters are those of :func:`setting_points`.
@@ -143,6 +147,7 @@ def most_accurate_under(
         lowest leakage reached.
     """
     points = setting_points(results, attack=attack, leakage=leakage, utility=utility)
+    leakage = _figure(leakage)
     allowed = [p for p in points if p["leakage"] <= max_leakage]
     if not allowed:
         lowest = min(points, key=lambda p: p["leakage"])
@@ -154,7 +159,9 @@ def most_accurate_under(
     return max(allowed, key=lambda p: (p["utility"], -p["leakage"]))
 
 
-def frontier_table(results, *, attack=STRONGEST, leakage="tpr@1%", utility="test_accuracy"):
+def frontier_table(
+    results, *, attack=STRONGEST, leakage="tpr@1%", utility="test_accuracy"
+):
     """A plain-text table of every setting, mean ± std, frontier marked ``*``.
 
     Parameters are those of :func:`setting_points`.

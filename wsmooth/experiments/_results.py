@@ -97,7 +97,8 @@ class ExperimentResults:
 
     def settings(self):
         """``(configuration, setting)`` pairs, in order of first appearance."""
-        return list(dict.fromkeys((r["configuration"], r["setting"]) for r in self.rows))
+        pairs = ((r["configuration"], r["setting"]) for r in self.rows)
+        return list(dict.fromkeys(pairs))
 
     def summary(self):
         """Mean and spread over seeds, per configuration x setting x attack.
@@ -135,7 +136,8 @@ class ExperimentResults:
     # ------------------------------------------------------------------ #
     def to_dict(self):
         """JSON-friendly ``{"undefended": ..., "rows": [...]}``."""
-        return {"undefended": self.undefended, "rows": [_jsonable(r) for r in self.rows]}
+        rows = [_jsonable(r) for r in self.rows]
+        return {"undefended": self.undefended, "rows": rows}
 
     def to_json(self, path):
         """Write :meth:`to_dict` as JSON to ``path``."""

@@ -42,6 +42,7 @@ __all__ = ["run_experiment"]
 # Bump when the meaning of a stored cell changes: old cells are then ignored.
 _CELL_FORMAT = 1
 _UNDEFENDED_NAMES = ("none", "undefended", "baseline")
+_MISSING = "<missing>"
 
 
 # --------------------------------------------------------------------------- #
@@ -56,14 +57,38 @@ def _short(value):
     if hasattr(value, "get_params"):
         return type(value).__name__
     if isinstance(value, list | tuple):
-        return "(" + ",".join(_short(v) for v in value) + ")"
+        inner = ",".join(_short(v) for v in value)
+        one = isinstance(value, tuple) and len(value) == 1
+        return f"({inner},)" if one else f"({inner})"
     return str(value)
 
 
-def _label(params):
-    if not params:
+def _label(params, varying=None):
+    """``"name=value, ..."``: the parameters in ``varying`` (all if None).
+
+    Names are shortened to their last ``__`` part when that stays unambiguous
+    (``optimizer__weight_decay`` -> ``weight_decay``).
+    """
+    shown = {k: v for k, v in params.items() if varying is None or k in varying}
+    shown = shown or params
+    if not shown:
         return "default"
-    return ", ".join(f"{k}={_short(v)}" for k, v in sorted(params.items()))
+    tails = [k.rsplit("__", 1)[-1] for k in shown]
+    short = len(set(tails)) == len(tails)
+    return ", ".join(
+        f"{k.rsplit('__', 1)[-1] if short else k}={_short(v)}"
+        for k, v in sorted(shown.items())
+    )
+
+
+def _varying(settings):
+    """Parameter names whose value differs between the settings."""
+    keys = {k for p in settings for k in p}
+    return {
+        k
+        for k in keys
+        if len({joblib.hash(_describe(p.get(k, _MISSING))) for p in settings}) > 1
+    }
 
 
 def _settings(name, spec):
@@ -95,9 +120,10 @@ def _settings(name, spec):
             f"setting each); got {type(grid).__name__}"
         )
     labels = {}
+    varying = _varying(settings)
     for params in settings:
         clone(estimator).set_params(**params)  # unknown names fail here, early
-        label = _label(params)
+        label = _label(params, varying)
         if label in labels:
             label = f"{label} #{sum(k.startswith(label) for k in labels) + 1}"
         labels[label] = params
@@ -161,7 +187,8 @@ def _slug(text):
 
 
 def _write_json_atomic(path, obj):
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-", suffix=".part")
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
     try:
         with os.fdopen(fd, "w") as f:
             json.dump(obj, f, indent=1)
@@ -415,7 +442,9 @@ def run_experiment(
                     seed=seed,
                     n_shadow=n_shadow,
                     n_jobs=n_jobs,
-                    shadow_dir=os.path.join(root, "shadows", f"{stem}-{shadow_key[:12]}"),
+                    shadow_dir=os.path.join(
+                        root, "shadows", f"{stem}-{shadow_key[:12]}"
+                    ),
                     verbose=max(int(verbose) - 1, 0),
                     seen=seen,
                 )
@@ -442,7 +471,8 @@ def run_experiment(
                     }
                 )
     for w in seen.values():
-        warnings.warn(w.message, w.category, stacklevel=2)
+        # 3: past the validate_params wrapper, to the caller
+        warnings.warn(w.message, w.category, stacklevel=3)
     order = {c: i for i, c in enumerate(specs)}
     setting_order = {
         (n, lab): i for n, (_, labels) in specs.items() for i, lab in enumerate(labels)
