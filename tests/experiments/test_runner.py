@@ -244,3 +244,27 @@ def test_setting_labels_name_what_varies():
     assert list(labels) == ["hidden_layer_sizes=(8,)"]
     _, labels = _settings("none", MLPClassifier())
     assert list(labels) == ["default"]
+
+
+def test_identical_configurations_share_shadow_models(data, counting_lr, tmp_path):
+    defences = {
+        "none": (counting_lr(max_iter=200), [{"C": 1.0}]),
+        "same": (counting_lr(max_iter=200), [{"C": 1.0}]),
+    }
+    run_experiment(
+        *data, defences, attacks=["loss"], seeds=1, n_shadow=2, cache_dir=tmp_path
+    )
+    # two targets, one set of shadow models
+    assert len(counting_lr.fits) == 2 + 2
+    assert len(os.listdir(tmp_path / "shadows")) == 1
+
+
+def test_dask_backend(data, counting_lr, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
+                            dashboard_address=None) as client:
+        assert client.status == "running"
+        with joblib.parallel_backend("dask"):
+            results = _run(data, counting_lr, tmp_path / "dask", seeds=1, n_jobs=2)
+    sequential = _run(data, counting_lr, tmp_path / "seq", seeds=1)
+    assert [r["auc"] for r in results] == [r["auc"] for r in sequential]

@@ -13,7 +13,11 @@ shadow models it finished, which the rerun reuses).
 Layout of ``cache_dir``::
 
     cells/<configuration>-<setting>-seed<k>-<hash>.json   finished cells
-    shadows/<configuration>-<setting>-seed<k>-<hash>/     shadow models
+    shadows/<hash>/                                       shadow models
+
+A shadow folder is keyed by the model's parameters, the data and the seed
+only, so two configurations that train the same model (say WS at
+``sigma=0`` and the plain undefended net) share their shadow models.
 """
 
 import json
@@ -442,9 +446,7 @@ def run_experiment(
                     seed=seed,
                     n_shadow=n_shadow,
                     n_jobs=n_jobs,
-                    shadow_dir=os.path.join(
-                        root, "shadows", f"{stem}-{shadow_key[:12]}"
-                    ),
+                    shadow_dir=os.path.join(root, "shadows", shadow_key[:16]),
                     verbose=max(int(verbose) - 1, 0),
                     seen=seen,
                 )
