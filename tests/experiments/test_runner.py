@@ -64,7 +64,7 @@ def test_one_row_per_cell_and_attack(data, counting_lr, tmp_path):
 
 
 def test_seeds_change_members_and_training(data, counting_lr, tmp_path):
-    results = _run(data, counting_lr, tmp_path, seeds=[3, 7])
+    results = _run(data, counting_lr, tmp_path, seeds=np.array([3, 7]))
     rows = [r for r in results if r["setting"] == "C=10000" and r["attack"] == "loss"]
     assert [r["seed"] for r in rows] == [3, 7]
     assert rows[0]["auc"] != rows[1]["auc"]

@@ -284,7 +284,7 @@ def _run_cell(
         "y": ["array-like"],
         "defences": [dict],
         "attacks": [str, list, tuple, dict],
-        "seeds": [Interval(Integral, 1, None, closed="left"), list, tuple],
+        "seeds": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "test_size": [
             Interval(Real, 0, 1, closed="neither"),
             Interval(Integral, 1, None, closed="left"),
@@ -390,6 +390,7 @@ def run_experiment(
     seeds = list(range(seeds)) if isinstance(seeds, Integral) else list(seeds)
     if not seeds or not all(isinstance(s, Integral) for s in seeds):
         raise ValueError(f"seeds must be a positive int or a list of ints; got {seeds}")
+    seeds = [int(s) for s in seeds]  # numpy ints would not go into JSON
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct; got {seeds}")
     if undefended is None:
