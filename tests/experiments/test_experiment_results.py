@@ -18,7 +18,7 @@ def results(make_row):
         make_row("ws", "sigma=0.1", 0, "lira", 0.70, 0.40),
     ]
     rows[0]["params"] = {"sigma": 0.1, "hidden": (16,)}
-    return ExperimentResults(rows, undefended="none")
+    return ExperimentResults(rows, undefended="none", meta={"n_shadow": 4})
 
 
 def test_summary_is_mean_and_sample_std_over_seeds(results):
@@ -39,6 +39,7 @@ def test_json_round_trip(results, tmp_path):
     assert data["undefended"] == "none"
     again = ExperimentResults.from_json(path)
     assert again.undefended == "none"
+    assert again.meta == {"n_shadow": 4}
     assert again.rows[1] == results.rows[1]
     assert again.rows[0]["params"] == {"sigma": 0.1, "hidden": [16]}
 

@@ -40,6 +40,10 @@ def test_one_row_per_cell_and_attack(data, counting_lr, tmp_path):
     assert results.undefended == "none"
     assert results.settings() == [("none", "C=10000"), ("l2", "C=1"), ("l2", "C=0.01")]
     assert results.seeds == [0, 1] and results.attacks == ATTACKS
+    assert results.meta["n_pool"] == 240 and results.meta["n_test"] == 60
+    assert results.meta["n_members"] == results.meta["n_nonmembers"] == 120
+    assert results.meta["n_shadow"] == N_SHADOW
+    assert results.meta["attacks"]["lira"] == {"method": "lira", "method_params": {}}
     for r in results:
         for f in ("test_accuracy", "train_accuracy", "auc", "tpr@1%fpr"):
             assert 0.0 <= r[f] <= 1.0
@@ -157,8 +161,9 @@ def test_threading_backend_gives_the_sequential_results(data, counting_lr, tmp_p
     assert strip(sequential) == strip(threaded)
 
 
-def test_no_cache_dir_still_shares_shadows(data, counting_lr):
-    results = _run(data, counting_lr, None, seeds=1)
+def test_no_cache_dir_still_shares_shadows(data, counting_lr, capsys):
+    results = _run(data, counting_lr, None, seeds=1, verbose=1)
+    assert "3/3" in capsys.readouterr().err  # the progress bar over cells
     assert len(results) == 3 * len(ATTACKS)
     assert len(counting_lr.fits) == 3 * (1 + N_SHADOW)
 

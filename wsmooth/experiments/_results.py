@@ -61,16 +61,22 @@ class ExperimentResults:
     undefended : str, default=None
         Name of the configuration that is the undefended model (marked in
         plots and tables).
+    meta : dict, default=None
+        How the results were obtained (JSON-friendly): :func:`run_experiment`
+        records the protocol, the pool, test and member counts, ``n_shadow``
+        and the attacks' parameters.
 
     Attributes
     ----------
     rows : list of dict
     undefended : str or None
+    meta : dict
     """
 
-    def __init__(self, rows, *, undefended=None):
+    def __init__(self, rows, *, undefended=None, meta=None):
         self.rows = [dict(r) for r in rows]
         self.undefended = undefended
+        self.meta = dict(meta or {})
 
     def __len__(self):
         return len(self.rows)
@@ -135,9 +141,10 @@ class ExperimentResults:
     # Export
     # ------------------------------------------------------------------ #
     def to_dict(self):
-        """JSON-friendly ``{"undefended": ..., "rows": [...]}``."""
+        """JSON-friendly ``{"undefended": ..., "meta": {...}, "rows": [...]}``."""
         rows = [_jsonable(r) for r in self.rows]
-        return {"undefended": self.undefended, "rows": rows}
+        meta = _jsonable(self.meta)
+        return {"undefended": self.undefended, "meta": meta, "rows": rows}
 
     def to_json(self, path):
         """Write :meth:`to_dict` as JSON to ``path``."""
@@ -149,7 +156,9 @@ class ExperimentResults:
         """Read results written by :meth:`to_json` (plain JSON, no code)."""
         with open(os.fspath(path)) as f:
             data = json.load(f)
-        return cls(data["rows"], undefended=data.get("undefended"))
+        return cls(
+            data["rows"], undefended=data.get("undefended"), meta=data.get("meta")
+        )
 
     def to_csv(self, path):
         """Write the rows as CSV, ``params`` as a JSON object in one column."""

@@ -489,7 +489,20 @@ def run_experiment(
             attack_order[r["attack"]],
         )
     )
-    return ExperimentResults(rows, undefended=undefended)
+    meta = {
+        "protocol": "pool",
+        "n_pool": int(len(data[1])),
+        "n_test": int(len(data[3])),
+        "n_members": int(len(data[1]) // 2),
+        "n_nonmembers": int(len(data[1]) - len(data[1]) // 2),
+        "n_shadow": int(n_shadow),
+        "seeds": seeds,
+        "attacks": {
+            k: {"method": m, "method_params": p or {}}
+            for k, (m, p) in attack_specs.items()
+        },
+    }
+    return ExperimentResults(rows, undefended=undefended, meta=_jsonable(meta))
 
 
 def _check_attacks(specs, attack_specs, n_shadow):
