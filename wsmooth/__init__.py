@@ -2,7 +2,8 @@
 
 The public surface: :class:`WeightedSmoothingClassifier` (the defence),
 :class:`MembershipInferenceAttack` (the attacks), and the subpackages
-``wsmooth.metrics``, ``wsmooth.datasets`` and ``wsmooth.nets``.
+``wsmooth.metrics``, ``wsmooth.datasets``, ``wsmooth.nets`` and
+``wsmooth.experiments`` (the defence comparison and its frontier).
 """
 
 import importlib

@@ -1,0 +1,138 @@
+"""The frontier on hand-made results, where the answer is known."""
+
+import pytest
+
+from wsmooth.experiments import (
+    ExperimentResults,
+    frontier_table,
+    most_accurate_under,
+    pareto_frontier,
+    setting_points,
+)
+
+
+def _results(make_row, table, attack="loss", seeds=(0, 1)):
+    """``table``: {(config, setting): (accuracies per seed, leakages per seed)}."""
+    rows = []
+    for (config, setting), (accs, leaks) in table.items():
+        for seed, acc, leak in zip(seeds, accs, leaks, strict=True):
+            rows.append(make_row(config, setting, seed, attack, acc, leak))
+    return rows
+
+
+@pytest.fixture
+def results(make_row):
+    #   setting   mean acc  mean leak
+    #   none       0.80      0.40   frontier (most accurate)
+    #   ws a       0.70      0.10   frontier
+    #   ws b       0.70      0.10   frontier (tie with ws a: neither dominates)
+    #   ws c       0.60      0.10   dominated by ws a (same leakage, less accurate)
+    #   wd x       0.65      0.30   dominated by ws a (less accurate, leaks more)
+    #   wd y       0.50      0.05   frontier (leaks least)
+    #   wd z       0.80      0.50   dominated by none (same accuracy, leaks more)
+    table = {
+        ("none", "sigma=0"): ((0.78, 0.82), (0.38, 0.42)),
+        ("ws", "a"): ((0.69, 0.71), (0.08, 0.12)),
+        ("ws", "b"): ((0.70, 0.70), (0.10, 0.10)),
+        ("ws", "c"): ((0.55, 0.65), (0.10, 0.10)),
+        ("wd", "x"): ((0.65, 0.65), (0.30, 0.30)),
+        ("wd", "y"): ((0.50, 0.50), (0.04, 0.06)),
+        ("wd", "z"): ((0.80, 0.80), (0.50, 0.50)),
+    }
+    return ExperimentResults(_results(make_row, table), undefended="none")
+
+
+def _names(points):
+    return [(p["configuration"], p["setting"]) for p in points]
+
+
+def test_frontier_keeps_ties_and_drops_dominated_points(results):
+    front = pareto_frontier(results, attack="loss", leakage="tpr@1%")
+    assert _names(front) == [
+        ("wd", "y"),
+        ("ws", "a"),
+        ("ws", "b"),
+        ("none", "sigma=0"),
+    ]
+    assert [p["leakage"] for p in front] == pytest.approx([0.05, 0.10, 0.10, 0.40])
+    assert [p["utility"] for p in front] == pytest.approx([0.50, 0.70, 0.70, 0.80])
+
+
+def test_frontier_carries_the_spread_over_seeds(results):
+    front = {(p["configuration"], p["setting"]): p for p in pareto_frontier(results)}
+    # sample standard deviation of two seeds: |a - b| / sqrt(2)
+    assert front["ws", "a"]["utility_std"] == pytest.approx(0.02 / 2**0.5)
+    assert front["ws", "a"]["leakage_std"] == pytest.approx(0.04 / 2**0.5)
+    assert front["ws", "b"]["utility_std"] == 0.0
+    assert front["none", "sigma=0"]["undefended"]
+    assert all(p["n_seeds"] == 2 for p in front.values())
+
+
+def test_every_setting_is_listed_with_its_flag(results):
+    points = setting_points(results)
+    assert len(points) == 7
+    flags = {(p["configuration"], p["setting"]): p["on_frontier"] for p in points}
+    assert not flags["ws", "c"] and not flags["wd", "x"] and not flags["wd", "z"]
+    table = frontier_table(results)
+    assert table.count("\n*  ") == 4  # four lines marked as frontier points
+    assert "none (undefended)" in table
+
+
+def test_frontier_on_another_figure(make_row):
+    # Same accuracies; leakage by AUC reverses the order of two settings.
+    rows = [
+        {**make_row("a", "1", 0, "loss", 0.7, 0.1), "auc": 0.9},
+        {**make_row("b", "1", 0, "loss", 0.6, 0.2), "auc": 0.6},
+    ]
+    results = ExperimentResults(rows)
+    assert _names(pareto_frontier(results, leakage="tpr@1%")) == [("a", "1")]
+    assert _names(pareto_frontier(results, leakage="auc")) == [("b", "1"), ("a", "1")]
+
+
+def test_strongest_attack_takes_the_largest_mean_leakage(make_row):
+    # Setting p: "loss" leaks more on average (0.30 vs 0.25), although lira
+    # has the single largest value: the max is over means, not over rows.
+    # Setting q: lira leaks more.
+    rows = [
+        make_row("d", "p", 0, "loss", 0.7, 0.30),
+        make_row("d", "p", 1, "loss", 0.7, 0.30),
+        make_row("d", "p", 0, "lira", 0.7, 0.45),
+        make_row("d", "p", 1, "lira", 0.7, 0.05),
+        make_row("d", "q", 0, "loss", 0.6, 0.10),
+        make_row("d", "q", 1, "loss", 0.6, 0.10),
+        make_row("d", "q", 0, "lira", 0.6, 0.20),
+        make_row("d", "q", 1, "lira", 0.6, 0.22),
+    ]
+    results = ExperimentResults(rows)
+    points = {p["setting"]: p for p in setting_points(results, attack="strongest")}
+    assert points["p"]["attack"] == "loss"
+    assert points["p"]["leakage"] == pytest.approx(0.30)
+    assert points["p"]["leakage_std"] == 0.0
+    assert points["q"]["attack"] == "lira"
+    assert points["q"]["leakage"] == pytest.approx(0.21)
+    # Under lira alone, p looks less leaky (0.25) than under the strongest.
+    lira = {p["setting"]: p for p in setting_points(results, attack="lira")}
+    assert lira["p"]["leakage"] == pytest.approx(0.25)
+    # Both are on the frontier either way (p more accurate, q leaks less).
+    assert len(pareto_frontier(results)) == 2
+
+
+def test_most_accurate_under_a_leakage_bound(results):
+    assert most_accurate_under(results, 0.5)["configuration"] == "none"
+    best = most_accurate_under(results, 0.2)
+    # ws a and ws b tie on both means; either is a right answer
+    assert (best["configuration"], best["utility"]) == ("ws", pytest.approx(0.70))
+    assert best["leakage"] == pytest.approx(0.10)
+    assert best["on_frontier"]
+    assert most_accurate_under(results, 0.05)["setting"] == "y"
+    with pytest.raises(ValueError, match="lowest is 0.05"):
+        most_accurate_under(results, 0.01)
+
+
+def test_unknown_attack_or_figure_is_refused(results):
+    with pytest.raises(ValueError, match="not in the results"):
+        pareto_frontier(results, attack="rmia")
+    with pytest.raises(ValueError, match="unknown figure"):
+        pareto_frontier(results, leakage="tpr@5%")
+    with pytest.raises(TypeError, match="ExperimentResults"):
+        pareto_frontier(results.rows)

@@ -1,0 +1,275 @@
+"""run_experiment: the pool protocol, shared shadows, caching and resuming."""
+
+import glob
+import os
+
+import joblib
+import numpy as np
+import pytest
+
+from wsmooth.experiments import ExperimentResults, run_experiment
+from wsmooth.experiments._split import member_mask, pool_split
+
+# 0.1% FPR of 120 non-members, and LogisticRegression's convergence on
+# C=1e4: expected here, not what these tests are about.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:FPR level"),
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+]
+
+N_SHADOW = 4
+ATTACKS = ["loss", "lira"]
+
+
+def _defences(estimator):
+    return {
+        "none": (estimator(max_iter=200), [{"C": 1e4}]),
+        "l2": (estimator(max_iter=200), {"C": [1.0, 0.01]}),
+    }
+
+
+def _run(data, estimator, cache_dir, **kwargs):
+    kwargs = {"attacks": ATTACKS, "seeds": 2, "n_shadow": N_SHADOW, **kwargs}
+    return run_experiment(*data, _defences(estimator), cache_dir=cache_dir, **kwargs)
+
+
+def test_one_row_per_cell_and_attack(data, counting_lr, tmp_path):
+    results = _run(data, counting_lr, tmp_path)
+    assert isinstance(results, ExperimentResults)
+    assert len(results) == 3 * 2 * len(ATTACKS)  # settings x seeds x attacks
+    assert results.undefended == "none"
+    assert results.settings() == [("none", "C=10000"), ("l2", "C=1"), ("l2", "C=0.01")]
+    assert results.seeds == [0, 1] and results.attacks == ATTACKS
+    assert results.meta["n_pool"] == 240 and results.meta["n_test"] == 60
+    assert results.meta["n_members"] == results.meta["n_nonmembers"] == 120
+    assert results.meta["n_shadow"] == N_SHADOW
+    assert results.meta["attacks"]["lira"] == {"method": "lira", "method_params": {}}
+    for r in results:
+        for f in ("test_accuracy", "train_accuracy", "auc", "tpr@1%fpr"):
+            assert 0.0 <= r[f] <= 1.0
+        assert r["fit_seconds"] > 0
+    # The protocol's shapes: 20% test, the target on half of the pool; each
+    # cell fits one target and N_SHADOW shadows, shared by both attacks.
+    n_pool = 240
+    assert len(counting_lr.fits) == 6 * (1 + N_SHADOW)
+    half = n_pool // 2
+    assert {n for _, n in counting_lr.fits} <= {half - 1, half, half + 1}
+    # the attacks of one cell see the same target
+    by_cell = {}
+    for r in results:
+        by_cell.setdefault((r["setting"], r["seed"]), set()).add(r["test_accuracy"])
+    assert all(len(v) == 1 for v in by_cell.values())
+    # strong L2 makes the target less accurate on its own members
+    summary = {(s["setting"], s["attack"]): s for s in results.summary()}
+    assert (
+        summary["C=0.01", "loss"]["train_accuracy_mean"]
+        < summary["C=10000", "loss"]["train_accuracy_mean"]
+    )
+
+
+def test_seeds_change_members_and_training(data, counting_lr, tmp_path):
+    results = _run(data, counting_lr, tmp_path, seeds=np.array([3, 7]))
+    rows = [r for r in results if r["setting"] == "C=10000" and r["attack"] == "loss"]
+    assert [r["seed"] for r in rows] == [3, 7]
+    assert rows[0]["auc"] != rows[1]["auc"]
+
+
+def test_rerun_reads_every_cell_from_the_cache(data, counting_lr, tmp_path):
+    first = _run(data, counting_lr, tmp_path)
+    counting_lr.fits.clear()
+    second = run_experiment(
+        *data, _defences(counting_lr), attacks=ATTACKS, seeds=2,
+        n_shadow=N_SHADOW, cache_dir=tmp_path,
+    )
+    assert counting_lr.fits == []
+    assert second.rows == first.rows
+    assert len(glob.glob(os.path.join(tmp_path, "cells", "*.json"))) == 6
+
+
+def test_interrupted_run_resumes_without_retraining(data, counting_lr, tmp_path):
+    fresh = _run(data, counting_lr, tmp_path / "fresh")
+    counting_lr.fits.clear()
+
+    def stop_after_two(info):
+        if info["done"] == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(
+            *data, _defences(counting_lr), attacks=ATTACKS, seeds=2,
+            n_shadow=N_SHADOW, cache_dir=tmp_path / "run", callback=stop_after_two,
+        )
+    assert len(counting_lr.fits) == 2 * (1 + N_SHADOW)
+    counting_lr.fits.clear()
+    seen = []
+    resumed = _run(data, counting_lr, tmp_path / "run", callback=seen.append)
+    # only the 4 cells that did not finish are trained again
+    assert len(counting_lr.fits) == 4 * (1 + N_SHADOW)
+    assert [info["cached"] for info in seen] == [True, True, False, False, False, False]
+    assert resumed.rows == [
+        {**r, "fit_seconds": r2["fit_seconds"], "attack_seconds": r2["attack_seconds"]}
+        for r, r2 in zip(fresh.rows, resumed.rows, strict=True)
+    ]
+
+
+def test_interrupt_inside_a_cell_leaves_no_partial_cell(
+    data, counting_lr, tmp_path, monkeypatch
+):
+    from wsmooth.attacks import MembershipInferenceAttack
+
+    evaluate = MembershipInferenceAttack.evaluate
+    calls = []
+
+    def interrupted_evaluate(self, *args, **kwargs):
+        calls.append(self.method)
+        if len(calls) == 2:  # the second attack of the first cell
+            raise KeyboardInterrupt
+        return evaluate(self, *args, **kwargs)
+
+    monkeypatch.setattr(MembershipInferenceAttack, "evaluate", interrupted_evaluate)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(
+            *data, _defences(counting_lr), attacks=ATTACKS, seeds=1,
+            n_shadow=N_SHADOW, cache_dir=tmp_path,
+        )
+    assert glob.glob(os.path.join(tmp_path, "cells", "*")) == []  # no partial file
+    monkeypatch.setattr(MembershipInferenceAttack, "evaluate", evaluate)
+    counting_lr.fits.clear()
+    results = _run(data, counting_lr, tmp_path, seeds=1)
+    assert len(results) == 3 * len(ATTACKS)
+    # the first cell's shadow models were cached: only its target retrains
+    assert len(counting_lr.fits) == 1 + 2 * (1 + N_SHADOW)
+
+
+def test_changed_run_does_not_reuse_stale_cells(data, counting_lr, tmp_path):
+    _run(data, counting_lr, tmp_path, seeds=1)
+    counting_lr.fits.clear()
+    _run(data, counting_lr, tmp_path, seeds=1, attacks=["loss"])
+    # new cells (other attacks), but the shadow models are reused
+    assert len(counting_lr.fits) == 3
+
+
+def test_threading_backend_gives_the_sequential_results(data, counting_lr, tmp_path):
+    sequential = _run(data, counting_lr, tmp_path / "a", seeds=1)
+    with joblib.parallel_backend("threading", n_jobs=2):
+        threaded = _run(data, counting_lr, tmp_path / "b", seeds=1, n_jobs=2)
+    def strip(results):
+        return [
+            {k: v for k, v in r.items() if not k.endswith("seconds")} for r in results
+        ]
+
+    assert strip(sequential) == strip(threaded)
+
+
+def test_no_cache_dir_still_shares_shadows(data, counting_lr, capsys):
+    results = _run(data, counting_lr, None, seeds=1, verbose=1)
+    assert "3/3" in capsys.readouterr().err  # the progress bar over cells
+    assert len(results) == 3 * len(ATTACKS)
+    assert len(counting_lr.fits) == 3 * (1 + N_SHADOW)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"defences": {}}, "defences is empty"),
+        ({"defences": {"x": object()}}, "unfitted estimator or a pair"),
+        ({"grid": {"C": 1.0}}, "needs to be a list"),
+        ({"grid": {"nope": [1]}}, "Invalid parameter 'nope'"),
+        ({"attacks": ["no-such-attack"]}, "no-such-attack"),
+        ({"attacks": []}, "attacks is empty"),
+        ({"seeds": 0}, "seeds"),
+        ({"seeds": [1, 1]}, "distinct"),
+        ({"undefended": "ws"}, "not a configuration"),
+    ],
+)
+def test_bad_arguments_fail_before_any_training(data, counting_lr, kwargs, match):
+    grid = kwargs.pop("grid", None)
+    defences = kwargs.pop("defences", {"none": (counting_lr(), grid)})
+    with pytest.raises((ValueError, TypeError), match=match):
+        run_experiment(*data, defences, **kwargs)
+    assert counting_lr.fits == []
+
+
+def test_pool_split_and_member_mask(data):
+    X, y = data
+    X_pool, y_pool, X_test, y_test = pool_split(X, y, test_size=0.2, random_state=0)
+    assert len(y_pool) == 240 and len(y_test) == 60
+    # stratified: class proportions kept
+    assert np.abs(np.bincount(y_test) / 60 - np.bincount(y) / 300).max() < 0.02
+    for seed in (0, 1):
+        mask = member_mask(y_pool, seed)
+        assert mask.sum() == 120
+        # half of every class
+        assert np.abs(np.bincount(y_pool[mask]) - np.bincount(y_pool) / 2).max() <= 1
+    assert not np.array_equal(member_mask(y_pool, 0), member_mask(y_pool, 1))
+    assert np.array_equal(member_mask(y_pool, 0), member_mask(y_pool, 0))
+    odd = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 3])  # 11 records, 3 odd classes
+    masks = np.array([member_mask(odd, s) for s in range(50)])
+    assert (masks.sum(axis=1) == 5).all()
+    assert masks[:, 10].any() and not masks[:, 10].all()  # the lone record moves
+
+
+def test_pool_split_without_enough_records_per_class():
+    y = np.array([0] * 10 + [1])  # class 1 has one record: no stratification
+    X = np.arange(11.0)[:, None]
+    X_pool, y_pool, X_test, y_test = pool_split(X, y, test_size=0.3, random_state=0)
+    assert len(y_pool) + len(y_test) == 11
+
+
+
+
+def test_weighted_smoothing_end_to_end(tmp_path):
+    from wsmooth import WeightedSmoothingClassifier
+    from wsmooth.datasets import make_purchase_like
+
+    X, y = make_purchase_like(400, n_classes=4, random_state=0)
+    ws = WeightedSmoothingClassifier(
+        module__hidden_layer_sizes=(16,), max_epochs=3, warmup_epochs=1
+    )
+    results = run_experiment(
+        X, y, {"none": (ws, [{"sigma": 0.0}]), "ws": (ws, [{"sigma": 0.5}])},
+        attacks=["loss"], seeds=1, n_shadow=2, cache_dir=tmp_path,
+    )
+    assert [r["setting"] for r in results] == ["sigma=0", "sigma=0.5"]
+    assert [r["params"] for r in results] == [{"sigma": 0.0}, {"sigma": 0.5}]
+    assert all(0.0 <= r["auc"] <= 1.0 for r in results)
+
+
+def test_setting_labels_name_what_varies():
+    from sklearn.neural_network import MLPClassifier
+
+    from wsmooth.experiments._runner import _settings
+
+    _, labels = _settings(
+        "wd", (MLPClassifier(), {"alpha": [1e-3, 1e-2], "max_iter": [5]})
+    )
+    assert list(labels) == ["alpha=0.001", "alpha=0.01"]
+    assert labels["alpha=0.01"] == {"alpha": 0.01, "max_iter": 5}
+    _, labels = _settings("one", (MLPClassifier(), [{"hidden_layer_sizes": (8,)}]))
+    assert list(labels) == ["hidden_layer_sizes=(8,)"]
+    _, labels = _settings("none", MLPClassifier())
+    assert list(labels) == ["default"]
+
+
+def test_identical_configurations_share_shadow_models(data, counting_lr, tmp_path):
+    defences = {
+        "none": (counting_lr(max_iter=200), [{"C": 1.0}]),
+        "same": (counting_lr(max_iter=200), [{"C": 1.0}]),
+    }
+    run_experiment(
+        *data, defences, attacks=["loss"], seeds=1, n_shadow=2, cache_dir=tmp_path
+    )
+    # two targets, one set of shadow models
+    assert len(counting_lr.fits) == 2 + 2
+    assert len(os.listdir(tmp_path / "shadows")) == 1
+
+
+def test_dask_backend(data, counting_lr, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
+                            dashboard_address=None) as client:
+        assert client.status == "running"
+        with joblib.parallel_backend("dask"):
+            results = _run(data, counting_lr, tmp_path / "dask", seeds=1, n_jobs=2)
+    sequential = _run(data, counting_lr, tmp_path / "seq", seeds=1)
+    assert [r["auc"] for r in results] == [r["auc"] for r in sequential]

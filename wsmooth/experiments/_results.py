@@ -1,0 +1,191 @@
+"""Tidy experiment results: one row per configuration x setting x seed x attack."""
+
+import csv
+import json
+import math
+import os
+
+import numpy as np
+
+__all__ = ["FIGURES", "ExperimentResults"]
+
+#: The figures of each row, in column order: utility first, then leakage, then cost.
+FIGURES = (
+    "test_accuracy",
+    "train_accuracy",
+    "auc",
+    "tpr@0.1%fpr",
+    "tpr@1%fpr",
+    "advantage",
+    "balanced_accuracy",
+    "fit_seconds",
+    "attack_seconds",
+)
+#: Columns that identify a row.
+KEYS = ("configuration", "setting", "seed", "attack")
+COLUMNS = (*KEYS, "params", *FIGURES)
+
+# Short names accepted wherever a figure is named.
+_ALIASES = {
+    "tpr@1%": "tpr@1%fpr",
+    "tpr@0.1%": "tpr@0.1%fpr",
+    "accuracy": "test_accuracy",
+}
+
+
+def _figure(name):
+    name = _ALIASES.get(name, name)
+    if name not in FIGURES:
+        raise ValueError(
+            f"unknown figure {name!r}; choose one of {list(FIGURES)} "
+            f"(or the short names {list(_ALIASES)})"
+        )
+    return name
+
+
+def _std(values):
+    """Sample standard deviation over seeds (0 for a single seed)."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+class ExperimentResults:
+    """Results of :func:`run_experiment`: tidy rows, aggregates and exports.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One dict per configuration x setting x seed x attack, with the keys
+        ``configuration``, ``setting`` (a label such as ``"sigma=0.1"``),
+        ``params`` (the setting's parameters), ``seed``, ``attack`` and the
+        figures of :data:`FIGURES`.
+    undefended : str, default=None
+        Name of the configuration that is the undefended model (marked in
+        plots and tables).
+    meta : dict, default=None
+        How the results were obtained (JSON-friendly): :func:`run_experiment`
+        records the protocol, the pool, test and member counts, ``n_shadow``
+        and the attacks' parameters.
+
+    Attributes
+    ----------
+    rows : list of dict
+    undefended : str or None
+    meta : dict
+    """
+
+    def __init__(self, rows, *, undefended=None, meta=None):
+        self.rows = [dict(r) for r in rows]
+        self.undefended = undefended
+        self.meta = dict(meta or {})
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __repr__(self):
+        configs = sorted({r["configuration"] for r in self.rows})
+        return (
+            f"ExperimentResults({len(self.rows)} rows, configurations={configs}, "
+            f"attacks={self.attacks}, seeds={self.seeds})"
+        )
+
+    @property
+    def attacks(self):
+        """Attack labels, in order of first appearance."""
+        return list(dict.fromkeys(r["attack"] for r in self.rows))
+
+    @property
+    def seeds(self):
+        """Seeds, in order of first appearance."""
+        return list(dict.fromkeys(r["seed"] for r in self.rows))
+
+    def settings(self):
+        """``(configuration, setting)`` pairs, in order of first appearance."""
+        pairs = ((r["configuration"], r["setting"]) for r in self.rows)
+        return list(dict.fromkeys(pairs))
+
+    def summary(self):
+        """Mean and spread over seeds, per configuration x setting x attack.
+
+        Returns
+        -------
+        list of dict
+            Keys ``configuration``, ``setting``, ``params``, ``attack``,
+            ``n_seeds`` and, per figure ``f``, ``f + "_mean"`` and
+            ``f + "_std"`` (sample standard deviation over seeds, 0 for one
+            seed).
+        """
+        groups = {}
+        for r in self.rows:
+            key = (r["configuration"], r["setting"], r["attack"])
+            groups.setdefault(key, []).append(r)
+        out = []
+        for (config, setting, attack), rows in groups.items():
+            entry = {
+                "configuration": config,
+                "setting": setting,
+                "params": rows[0]["params"],
+                "attack": attack,
+                "n_seeds": len(rows),
+            }
+            for f in FIGURES:
+                values = np.array([r[f] for r in rows], dtype=float)
+                entry[f"{f}_mean"] = float(values.mean())
+                entry[f"{f}_std"] = _std(values)
+            out.append(entry)
+        return out
+
+    # ------------------------------------------------------------------ #
+    # Export
+    # ------------------------------------------------------------------ #
+    def to_dict(self):
+        """JSON-friendly ``{"undefended": ..., "meta": {...}, "rows": [...]}``."""
+        rows = [_jsonable(r) for r in self.rows]
+        meta = _jsonable(self.meta)
+        return {"undefended": self.undefended, "meta": meta, "rows": rows}
+
+    def to_json(self, path):
+        """Write :meth:`to_dict` as JSON to ``path``."""
+        with open(os.fspath(path), "w") as f:
+            json.dump(self.to_dict(), f, indent=1)
+
+    @classmethod
+    def from_json(cls, path):
+        """Read results written by :meth:`to_json` (plain JSON, no code)."""
+        with open(os.fspath(path)) as f:
+            data = json.load(f)
+        return cls(
+            data["rows"], undefended=data.get("undefended"), meta=data.get("meta")
+        )
+
+    def to_csv(self, path):
+        """Write the rows as CSV, ``params`` as a JSON object in one column."""
+        with open(os.fspath(path), "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
+            writer.writeheader()
+            for r in self.rows:
+                writer.writerow(
+                    {**r, "params": json.dumps(_jsonable(r["params"]), sort_keys=True)}
+                )
+
+    def to_frame(self):
+        """The rows as a pandas DataFrame (pandas imported on demand)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=list(COLUMNS))
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)

@@ -1,0 +1,519 @@
+"""The experiment runner: every defence setting, several seeds, every attack.
+
+One *cell* is a (configuration, setting, seed): the target is trained once
+on the seed's member half of the pool, then every attack is run against it
+with the same shadow budget. The attacks of a cell share one shadow cache
+folder (the shadow engine keys it by the model configuration and the pool, and
+the attacks share ``random_state=seed``, so they draw the same splits): the
+shadows are trained once per cell. With ``cache_dir``, a finished cell's rows
+are stored as one JSON file, written atomically once all of its attacks are
+done, and a rerun skips it; an interrupted cell leaves no file (only the
+shadow models it finished, which the rerun reuses).
+
+Layout of ``cache_dir``::
+
+    cells/<configuration>-<setting>-seed<k>-<hash>.json   finished cells
+    shadows/<hash>/                                       shadow models
+
+A shadow folder is keyed by the model's parameters, the data and the seed
+only, so two configurations that train the same model (say WS at
+``sigma=0`` and the plain undefended net) share their shadow models.
+"""
+
+import json
+import os
+import re
+import tempfile
+import time
+import warnings
+from contextlib import ExitStack
+from numbers import Integral, Real
+
+import joblib
+import numpy as np
+from sklearn.base import clone
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import ParameterGrid
+from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils.validation import check_consistent_length
+
+from ..utils import reraise_interrupt
+from ._results import ExperimentResults, _jsonable
+from ._split import member_mask, pool_split
+
+__all__ = ["run_experiment"]
+
+# Bump when the meaning of a stored cell changes: old cells are then ignored.
+_CELL_FORMAT = 1
+_UNDEFENDED_NAMES = ("none", "undefended", "baseline")
+_MISSING = "<missing>"
+
+
+# --------------------------------------------------------------------------- #
+# Specifications
+# --------------------------------------------------------------------------- #
+def _short(value):
+    """A short, readable rendering of a parameter value for setting labels."""
+    if isinstance(value, float | np.floating):
+        return f"{float(value):g}"
+    if isinstance(value, type):
+        return value.__name__
+    if hasattr(value, "get_params"):
+        return type(value).__name__
+    if isinstance(value, list | tuple):
+        inner = ",".join(_short(v) for v in value)
+        one = isinstance(value, tuple) and len(value) == 1
+        return f"({inner},)" if one else f"({inner})"
+    return str(value)
+
+
+def _label(params, varying=None):
+    """``"name=value, ..."``: the parameters in ``varying`` (all if None).
+
+    Names are shortened to their last ``__`` part when that stays unambiguous
+    (``optimizer__weight_decay`` -> ``weight_decay``).
+    """
+    shown = {k: v for k, v in params.items() if varying is None or k in varying}
+    shown = shown or params
+    if not shown:
+        return "default"
+    tails = [k.rsplit("__", 1)[-1] for k in shown]
+    short = len(set(tails)) == len(tails)
+    return ", ".join(
+        f"{k.rsplit('__', 1)[-1] if short else k}={_short(v)}"
+        for k, v in sorted(shown.items())
+    )
+
+
+def _varying(settings):
+    """Parameter names whose value differs between the settings."""
+    keys = {k for p in settings for k in p}
+    return {
+        k
+        for k in keys
+        if len({joblib.hash(_describe(p.get(k, _MISSING))) for p in settings}) > 1
+    }
+
+
+def _settings(name, spec):
+    """``(estimator, [params, ...])`` from one entry of ``defences``."""
+    if hasattr(spec, "fit"):
+        estimator, grid = spec, None
+    elif isinstance(spec, tuple | list) and len(spec) == 2 and hasattr(spec[0], "fit"):
+        estimator, grid = spec
+    else:
+        raise ValueError(
+            f"defences[{name!r}] must be an unfitted estimator or a pair "
+            f"(estimator, grid); got {type(spec).__name__}"
+        )
+    if not hasattr(estimator, "predict_proba"):
+        raise ValueError(
+            f"defences[{name!r}]: {type(estimator).__name__} has no predict_proba; "
+            "membership attacks need predicted probabilities."
+        )
+    if grid is None:
+        settings = [{}]
+    elif isinstance(grid, dict):
+        settings = list(ParameterGrid(grid))
+    elif isinstance(grid, list | tuple) and all(isinstance(p, dict) for p in grid):
+        settings = [dict(p) for p in grid] or [{}]
+    else:
+        raise ValueError(
+            f"defences[{name!r}]: the grid must be None, a dict of parameter "
+            "lists (every combination is run) or a list of parameter dicts (one "
+            f"setting each); got {type(grid).__name__}"
+        )
+    labels = {}
+    varying = _varying(settings)
+    for params in settings:
+        clone(estimator).set_params(**params)  # unknown names fail here, early
+        label = _label(params, varying)
+        if label in labels:
+            label = f"{label} #{sum(k.startswith(label) for k in labels) + 1}"
+        labels[label] = params
+    return estimator, labels
+
+
+def _attacks(attacks):
+    """``{label: (method, method_params)}`` from the ``attacks`` argument."""
+    if isinstance(attacks, str):
+        attacks = [attacks]
+    if isinstance(attacks, dict):
+        items = attacks.items()
+    else:
+        items = []
+        for a in attacks:
+            if isinstance(a, str):
+                items.append((a, a))
+            elif isinstance(a, tuple | list) and len(a) == 2:
+                method, params = a
+                items.append((f"{method}({_label(params or {})})", a))
+            else:
+                raise ValueError(
+                    "each attack must be a method name or a pair (method, "
+                    f"method_params); got {a!r}"
+                )
+    out = {}
+    for label, spec in items:
+        method, params = (spec, None) if isinstance(spec, str) else tuple(spec)
+        if not isinstance(method, str) or not isinstance(params, dict | None):
+            raise ValueError(
+                f"attack {label!r} must be a method name or a pair (method, "
+                f"method_params dict); got {spec!r}"
+            )
+        out[str(label)] = (method, params)
+    if not out:
+        raise ValueError("attacks is empty: name at least one attack method")
+    return out
+
+
+def _describe(value):
+    """An address-free, picklable description of a parameter value (for hashes)."""
+    if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
+    if hasattr(value, "get_params"):
+        params = value.get_params(deep=False)
+        return (
+            f"{type(value).__module__}.{type(value).__qualname__}",
+            {k: _describe(v) for k, v in sorted(params.items())},
+        )
+    if isinstance(value, dict):
+        return {str(k): _describe(v) for k, v in sorted(value.items(), key=str)}
+    if isinstance(value, list | tuple):
+        return [_describe(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str | bytes):
+        return value
+    return joblib.hash(value)
+
+
+def _slug(text):
+    return re.sub(r"[^A-Za-z0-9.=_-]+", "_", str(text))[:60]
+
+
+def _write_json_atomic(path, obj):
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=1)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _read_cell(path, key):
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        cell = json.load(f)
+    if cell.get("format") != _CELL_FORMAT or cell.get("key") != key:
+        return None
+    return cell["rows"]
+
+
+# --------------------------------------------------------------------------- #
+# One cell
+# --------------------------------------------------------------------------- #
+def _seeded(estimator, params, seed):
+    model = clone(estimator).set_params(**params)
+    if "random_state" in model.get_params(deep=False):
+        model.set_params(random_state=seed)
+    return model
+
+
+def _run_cell(
+    model, data, members, attacks, *, seed, n_shadow, n_jobs, shadow_dir, verbose, seen
+):
+    from ..attacks import MembershipInferenceAttack
+
+    X_pool, y_pool, X_test, y_test = data
+    Xm, ym = X_pool[members], y_pool[members]
+    Xn, yn = X_pool[~members], y_pool[~members]
+    start = time.perf_counter()
+    with reraise_interrupt():
+        model.fit(Xm, ym)
+    fit_seconds = time.perf_counter() - start
+    figures = {
+        "test_accuracy": float(accuracy_score(y_test, model.predict(X_test))),
+        "train_accuracy": float(accuracy_score(ym, model.predict(Xm))),
+        "fit_seconds": fit_seconds,
+    }
+    rows = []
+    for label, (method, params) in attacks.items():
+        start = time.perf_counter()
+        attack = MembershipInferenceAttack(
+            model,
+            method=method,
+            method_params=params,
+            n_shadow=n_shadow,
+            cache_dir=shadow_dir,
+            random_state=seed,
+            n_jobs=n_jobs,
+            verbose=verbose,
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with reraise_interrupt():
+                attack.fit(X_pool, y_pool)
+            report = attack.evaluate(Xm, ym, Xn, yn, fpr_levels=(0.001, 0.01))
+        for w in caught:  # the same warning for every cell: keep one of each
+            seen.setdefault((w.category, str(w.message)), w)
+        rows.append(
+            {
+                "attack": label,
+                **figures,
+                "auc": float(report.auc),
+                "tpr@0.1%fpr": float(report.tpr_at_fpr[0.001]),
+                "tpr@1%fpr": float(report.tpr_at_fpr[0.01]),
+                "advantage": float(report.advantage),
+                "balanced_accuracy": float(report.balanced_accuracy),
+                "attack_seconds": time.perf_counter() - start,
+            }
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------- #
+# The runner
+# --------------------------------------------------------------------------- #
+@validate_params(
+    {
+        "X": ["array-like"],
+        "y": ["array-like"],
+        "defences": [dict],
+        "attacks": [str, list, tuple, dict],
+        "seeds": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "test_size": [
+            Interval(Real, 0, 1, closed="neither"),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "n_shadow": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "cache_dir": [str, os.PathLike, None],
+        "random_state": ["random_state"],
+        "undefended": [str, None],
+        "callback": [callable, None],
+        "verbose": ["verbose"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def run_experiment(
+    X,
+    y,
+    defences,
+    *,
+    attacks=("lira", "rmia"),
+    seeds=3,
+    test_size=0.2,
+    n_shadow=4,
+    n_jobs=None,
+    cache_dir=None,
+    random_state=0,
+    undefended=None,
+    callback=None,
+    verbose=0,
+):
+    """Train every defence setting on several seeds and attack each one.
+
+    The pool protocol (Carlini et al. 2022): a held-out test set (for
+    accuracy) is set aside once; the rest is the attacker's pool. For each
+    seed, the target trains on half of the pool (half of every class; its
+    ``random_state`` is the seed); members are that half, non-members the
+    other half. Every attack gets ``n_shadow`` shadow models trained on random
+    halves of the same pool, shared by all attacks of that cell.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_records, ...)
+    y : array-like of shape (n_records,)
+    defences : dict
+        ``{name: estimator}`` or ``{name: (estimator, grid)}``: an unfitted
+        classifier with ``predict_proba`` and its settings. ``grid`` is None
+        (one setting), a dict of parameter lists (every combination, as in
+        :class:`~sklearn.model_selection.ParameterGrid`) or a list of
+        parameter dicts (one setting each). The undefended model is one
+        configuration, e.g. ``{"none": WeightedSmoothingClassifier(sigma=0)}``.
+    attacks : str, list or dict, default=("lira", "rmia")
+        Method names of :class:`~wsmooth.MembershipInferenceAttack`, pairs
+        ``(method, method_params)``, or ``{label: method}`` /
+        ``{label: (method, method_params)}``.
+    seeds : int or list of int, default=3
+        The seeds ``0 .. seeds - 1``, or the seeds themselves. Each seed gives
+        its own member half, target training seed and shadow splits.
+    test_size : float or int, default=0.2
+        Fraction (or number) of records held out for test accuracy.
+    n_shadow : int, default=4
+        Shadow models per cell (the same budget for every attack).
+    n_jobs : int, default=None
+        Shadow models trained in parallel through joblib; an active
+        ``joblib.parallel_backend`` (e.g. Dask) is honoured.
+    cache_dir : str or path-like, default=None
+        Where finished cells and shadow models are stored; a rerun skips the
+        finished cells. Default: a temporary folder, removed at the end.
+    random_state : int, RandomState instance or None, default=0
+        Fixes the pool / test split (the same for every seed).
+    undefended : str, default=None
+        Name of the undefended configuration; default the one named
+        ``"none"``, ``"undefended"`` or ``"baseline"`` if any.
+    callback : callable, default=None
+        Called after each cell with a dict: ``configuration``, ``setting``,
+        ``seed``, ``cached`` (True if read from ``cache_dir``), ``done``,
+        ``total`` and ``rows``. Raising in it stops the run; finished cells
+        stay cached.
+    verbose : int, default=0
+        A progress bar over cells when > 0; shadow training progress as well
+        when > 1.
+
+    Returns
+    -------
+    ExperimentResults
+        One row per configuration x setting x seed x attack.
+
+    Examples
+    --------
+    >>> from wsmooth import WeightedSmoothingClassifier  # doctest: +SKIP
+    >>> ws = WeightedSmoothingClassifier(max_epochs=10)  # doctest: +SKIP
+    >>> results = run_experiment(  # doctest: +SKIP
+    ...     X, y, {"none": (ws, [{"sigma": 0.0}]),
+    ...            "ws": (ws, {"sigma": [0.1, 0.2]})},
+    ...     attacks=["lira", "rmia"], seeds=3, cache_dir="runs/purchase")
+    >>> pareto_frontier(results, attack="strongest", leakage="tpr@1%")  # doctest: +SKIP
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    check_consistent_length(X, y)
+    if not defences:
+        raise ValueError("defences is empty: give at least one configuration")
+    specs = {str(name): _settings(name, spec) for name, spec in defences.items()}
+    attack_specs = _attacks(attacks)
+    seeds = list(range(seeds)) if isinstance(seeds, Integral) else list(seeds)
+    if not seeds or not all(isinstance(s, Integral) for s in seeds):
+        raise ValueError(f"seeds must be a positive int or a list of ints; got {seeds}")
+    seeds = [int(s) for s in seeds]  # numpy ints would not go into JSON
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct; got {seeds}")
+    if undefended is None:
+        undefended = next((n for n in _UNDEFENDED_NAMES if n in specs), None)
+    elif undefended not in specs:
+        raise ValueError(
+            f"undefended={undefended!r} is not a configuration; "
+            f"choose one of {list(specs)}"
+        )
+    _check_attacks(specs, attack_specs, n_shadow)
+
+    data = pool_split(X, y, test_size=test_size, random_state=random_state)
+    data_hash = joblib.hash(data)
+    cells = [
+        (name, label, seed)
+        for seed in seeds
+        for name, (_, labels) in specs.items()
+        for label in labels
+    ]
+
+    with ExitStack() as stack:
+        if cache_dir is None:
+            root = stack.enter_context(tempfile.TemporaryDirectory(prefix="wsmooth-"))
+        else:
+            root = os.fspath(cache_dir)
+        os.makedirs(os.path.join(root, "cells"), exist_ok=True)
+        progress = None
+        if verbose:
+            from tqdm.auto import tqdm
+
+            progress = stack.enter_context(tqdm(total=len(cells), unit="cell"))
+        rows, seen = [], {}
+        for done, (name, label, seed) in enumerate(cells, start=1):
+            estimator, labels = specs[name]
+            params = labels[label]
+            model = _seeded(estimator, params, seed)
+            stem = f"{_slug(name)}-{_slug(label)}-seed{seed}"
+            shadow_key = joblib.hash((_describe(model), data_hash, seed))
+            key = joblib.hash(
+                (_CELL_FORMAT, shadow_key, n_shadow, sorted(attack_specs.items()))
+            )
+            path = os.path.join(root, "cells", f"{stem}-{key[:12]}.json")
+            cell_rows = _read_cell(path, key)
+            cached = cell_rows is not None
+            if progress is not None:
+                progress.set_description(f"{name} {label} seed {seed}")
+            if not cached:
+                members = member_mask(data[1], seed)
+                cell_rows = _run_cell(
+                    model,
+                    data,
+                    members,
+                    attack_specs,
+                    seed=seed,
+                    n_shadow=n_shadow,
+                    n_jobs=n_jobs,
+                    shadow_dir=os.path.join(root, "shadows", shadow_key[:16]),
+                    verbose=max(int(verbose) - 1, 0),
+                    seen=seen,
+                )
+                ident = {"configuration": name, "setting": label, "seed": seed}
+                cell_rows = [
+                    {**ident, "params": _jsonable(params), **r} for r in cell_rows
+                ]
+                _write_json_atomic(
+                    path, {"format": _CELL_FORMAT, "key": key, "rows": cell_rows}
+                )
+            rows.extend(cell_rows)
+            if progress is not None:
+                progress.update()
+            if callback is not None:
+                callback(
+                    {
+                        "configuration": name,
+                        "setting": label,
+                        "seed": seed,
+                        "cached": cached,
+                        "done": done,
+                        "total": len(cells),
+                        "rows": cell_rows,
+                    }
+                )
+    for w in seen.values():
+        # 3: past the validate_params wrapper, to the caller
+        warnings.warn(w.message, w.category, stacklevel=3)
+    order = {c: i for i, c in enumerate(specs)}
+    setting_order = {
+        (n, lab): i for n, (_, labels) in specs.items() for i, lab in enumerate(labels)
+    }
+    attack_order = {a: i for i, a in enumerate(attack_specs)}
+    rows.sort(
+        key=lambda r: (
+            order[r["configuration"]],
+            setting_order[r["configuration"], r["setting"]],
+            r["seed"],
+            attack_order[r["attack"]],
+        )
+    )
+    meta = {
+        "protocol": "pool",
+        "n_pool": int(len(data[1])),
+        "n_test": int(len(data[3])),
+        "n_members": int(len(data[1]) // 2),
+        "n_nonmembers": int(len(data[1]) - len(data[1]) // 2),
+        "n_shadow": int(n_shadow),
+        "seeds": seeds,
+        "attacks": {
+            k: {"method": m, "method_params": p or {}}
+            for k, (m, p) in attack_specs.items()
+        },
+    }
+    return ExperimentResults(rows, undefended=undefended, meta=_jsonable(meta))
+
+
+def _check_attacks(specs, attack_specs, n_shadow):
+    """Validate every attack's parameters before any model is trained."""
+    from ..attacks import MembershipInferenceAttack
+
+    estimator = next(iter(specs.values()))[0]
+    for label, (method, params) in attack_specs.items():
+        try:
+            MembershipInferenceAttack(
+                estimator, method=method, method_params=params, n_shadow=n_shadow
+            )._validate_params()
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"attack {label!r}: {exc}") from exc
