@@ -106,8 +106,10 @@ def _roc(members, nonmembers):
 
 def _tpr_at(fpr_curve, tpr_curve, levels):
     # ROC points are sorted by FPR and TPR is non-decreasing along them, so the
-    # largest TPR with FPR <= level is the last point at or before the level.
-    idx = np.searchsorted(fpr_curve, levels, side="right") - 1
+    # largest TPR with FPR < level (strict, Carlini et al.'s convention) is the
+    # last point strictly before the level. The first point has FPR 0 and every
+    # level is > 0, so the index is never negative.
+    idx = np.searchsorted(fpr_curve, levels, side="left") - 1
     return tpr_curve[idx]
 
 
@@ -165,9 +167,14 @@ def membership_auc(member_scores, nonmember_scores):
 def tpr_at_fpr(member_scores, nonmember_scores, fpr):
     """True positive rate of the attack at a low false positive rate.
 
-    The largest TPR among ROC points whose FPR is at most the level (the
-    convention of Carlini et al. 2022). An attack at chance has TPR about equal
-    to the level.
+    The largest TPR among ROC points whose FPR is *strictly below* the level,
+    the convention of Carlini et al. 2022 (their code reads
+    ``tpr[np.where(fpr < level)[0][-1]]``), so figures compare with the
+    published ones. With ``n`` non-members and ``level * n`` whole, at most
+    ``level * n - 1`` non-members are flagged: for ``level=0.001`` and 1000
+    non-members that is the TPR at zero false positives. ``level=1`` is the
+    largest TPR with at least one non-member left unflagged. An attack at
+    chance has TPR about equal to the level.
 
     Parameters
     ----------
@@ -287,7 +294,8 @@ class MembershipReport:
     advantage : float
         Largest ``TPR - FPR`` over thresholds.
     tpr_at_fpr : dict of {float: float}
-        TPR at each requested FPR level.
+        TPR at each requested FPR level, over ROC points with FPR strictly
+        below the level (see :func:`tpr_at_fpr`).
     fpr, tpr, thresholds : ndarray
         The ROC curve (read-only), as :func:`membership_roc_curve` returns it.
     threshold : float or None
