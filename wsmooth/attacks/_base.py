@@ -16,10 +16,15 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..utils import class_index
+from ..utils import check_log_proba, class_index
 from . import _learned, _threshold  # noqa: F401  (register the built-in methods)
 from ._methods import METHOD_NAMES, AttackData, get_method
-from ._shadow import align_proba, derive_entropy, fit_shadow_models
+from ._shadow import (
+    align_proba,
+    derive_entropy,
+    fit_shadow_models,
+    model_log_proba,
+)
 
 __all__ = ["MembershipInferenceAttack"]
 
@@ -246,6 +251,15 @@ class MembershipInferenceAttack(BaseEstimator):
         proba = np.asarray(self.estimator.predict_proba(X), dtype=np.float64)
         return align_proba(proba, self.classes_, self.classes_)
 
+    def _target_log_proba(self, X):
+        """The target's log-probabilities (``predict_log_proba`` if it has one)."""
+        return check_log_proba(
+            model_log_proba(self.estimator, X),
+            n_records=len(X),
+            n_classes=len(self.classes_),
+            model="the target",
+        )
+
     def _validate_query(self, X, y):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, allow_nd=True)
@@ -328,6 +342,13 @@ class MembershipInferenceAttack(BaseEstimator):
             n_jobs=self.n_jobs,
             verbose=self.verbose,
         )
+        if getattr(method_cls, "uses_log_proba", False):
+            data.target_log_proba = self._target_log_proba(X)
+            if shadows is not None:
+                data.shadow_log_proba = shadows.predict_log_proba(X)
+                data.shadow_predict_log_proba = shadows.predict_log_proba
+            else:
+                data.shadow_log_proba = np.zeros((0,) + data.target_log_proba.shape)
         self.method_ = method.fit(data)
         return self
 
@@ -367,7 +388,10 @@ class MembershipInferenceAttack(BaseEstimator):
         """
         X, y_idx = self._validate_query(X, y)
         proba = self._target_proba(X)
-        scores = np.asarray(self.method_.decision_function(proba, y_idx, X))
+        kwargs = {}
+        if getattr(self.method_, "uses_log_proba", False):
+            kwargs["log_proba"] = self._target_log_proba(X)
+        scores = np.asarray(self.method_.decision_function(proba, y_idx, X, **kwargs))
         return scores.astype(np.float64, copy=False)
 
     def predict(self, X, y):

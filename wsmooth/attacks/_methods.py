@@ -65,6 +65,16 @@ class AttackData:
         need randomness of their own.
     n_jobs, verbose
         The estimator's settings.
+    target_log_proba : ndarray of shape (n_population, n_classes) or None
+        The target's log-probabilities on the population (its
+        ``predict_log_proba`` when it has one, else the log of
+        ``predict_proba``); set only for methods with ``uses_log_proba``.
+    shadow_log_proba : ndarray of shape (n_shadow, n_population, n_classes) or None
+        The same for each shadow model; set only for methods with
+        ``uses_log_proba``.
+    shadow_predict_log_proba : callable or None
+        ``shadow_predict_log_proba(X)``, as ``shadow_predict_proba``; set only
+        for methods with ``uses_log_proba``.
     """
 
     target: Any
@@ -80,6 +90,9 @@ class AttackData:
     random_state: int
     n_jobs: Any = None
     verbose: int = 0
+    target_log_proba: Any = None
+    shadow_log_proba: Any = None
+    shadow_predict_log_proba: Any = None
 
     @property
     def n_classes(self):
@@ -97,6 +110,12 @@ class AttackMethod:
 
     #: Whether the estimator must train shadow models before :meth:`fit`.
     requires_shadow_models = True
+
+    #: Whether the method reads log-probabilities: the estimator then fills
+    #: the ``*_log_proba`` fields of :class:`AttackData` and passes
+    #: ``log_proba=`` (the target's log-probabilities on the queries) to
+    #: :meth:`decision_function`.
+    uses_log_proba = False
 
     @classmethod
     def from_attack(cls, attack):
