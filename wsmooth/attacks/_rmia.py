@@ -8,7 +8,15 @@ true-class probability ``p_y(x)`` and ``Pr(x)`` its average over reference
   population record is IN half of the shadow models);
 * **offline**: OUT models only, rescaled to approximate the online average,
   ``Pr(x) = ((1 + a) * mean_out + (1 - a)) / 2`` with the interpolation
-  ``a = offline_a``.
+  ``a = offline_a``, tuned on the shadow models by default (``"auto"``: each
+  shadow in turn plays the target with the others as OUT reference models,
+  and the ``a`` of the grid 0, 0.1, ..., 1 with the best mean AUC is kept, as
+  ML Privacy Meter does).
+
+The means over reference models may be trimmed (``trim``: the fraction of the
+lowest and of the highest values cut per record, among its IN and among its
+OUT models separately, as ``scipy.stats.trim_mean``), which resists a
+reference model that fits a record unusually well or badly.
 
 The likelihood ratio of ``x`` against a population record ``z`` is
 ``LR(x, z) = (Pr(x | theta) / Pr(x)) / (Pr(z | theta) / Pr(z))`` and the
@@ -25,15 +33,41 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 from ._methods import AttackMethod, register_method
 from ._signals import EPS, true_class_proba
 from ._threshold import best_threshold
 
-__all__ = ["RMIAAttack", "reference_proba", "pairwise_fraction"]
+__all__ = ["RMIAAttack", "reference_proba", "pairwise_fraction", "OFFLINE_A_GRID"]
+
+#: The values of ``a`` tried by ``offline_a="auto"``.
+OFFLINE_A_GRID = np.round(np.linspace(0.0, 1.0, 11), 10)
+
+#: ``offline_a`` when ``"auto"`` cannot tune it (fewer than 2 pairs of
+#: shadow models): the reference implementation's default.
+DEFAULT_OFFLINE_A = 0.3
 
 
-def reference_proba(p_ref, keep, *, online, offline_a):
+def _masked_mean(values, mask, trim=0.0):
+    """Per-column mean of ``values[mask]``, ``trim`` cut from each end.
+
+    ``int(trim * n)`` values are cut from each end of the ``n`` masked values
+    of a column (``scipy.stats.trim_mean``'s rule); NaN where none is left.
+    """
+    count = mask.sum(axis=0)
+    if trim == 0.0:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(mask, values, 0.0).sum(axis=0) / count
+    ordered = np.sort(np.where(mask, values, np.inf), axis=0)
+    cut = np.floor(trim * count).astype(int)
+    rank = np.arange(values.shape[0])[:, None]
+    kept = (rank >= cut) & (rank < count - cut)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(kept, ordered, 0.0).sum(axis=0) / kept.sum(axis=0)
+
+
+def reference_proba(p_ref, keep, *, online, offline_a, trim=0.0):
     """``Pr(x)`` per record from reference models' true-class probabilities.
 
     Parameters
@@ -46,6 +80,9 @@ def reference_proba(p_ref, keep, *, online, offline_a):
         Average of the IN and OUT means where a record has both; records
         without IN models get the offline approximation.
     offline_a : float
+    trim : float in [0, 0.5), default=0.0
+        Fraction cut from each end of the IN (and of the OUT) values of each
+        record before averaging.
 
     Returns
     -------
@@ -53,9 +90,8 @@ def reference_proba(p_ref, keep, *, online, offline_a):
         NaN where the needed models are missing.
     """
     n_in, n_out = keep.sum(axis=0), (~keep).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_in = np.where(keep, p_ref, 0.0).sum(axis=0) / n_in
-        mean_out = np.where(keep, 0.0, p_ref).sum(axis=0) / n_out
+    mean_in = _masked_mean(p_ref, keep, trim)
+    mean_out = _masked_mean(p_ref, ~keep, trim)
     offline = np.where(
         n_out > 0, ((1.0 + offline_a) * mean_out + (1.0 - offline_a)) / 2.0, np.nan
     )
@@ -102,16 +138,29 @@ class RMIAAttack(AttackMethod):
     online : bool, default=True
         ``Pr(x)`` from IN and OUT reference models (online) or OUT models only
         (offline, with ``offline_a``).
-    offline_a : float in [0, 1], default=0.3
+    offline_a : "auto" or float in [0, 1], default="auto"
         Offline interpolation: ``Pr(x) = ((1 + a) mean_out + (1 - a)) / 2``.
-        The paper tunes it by attacking one reference model with the others;
-        0.3 is the reference implementation's default. ``a = 1`` uses the OUT
-        mean as is.
+        Unlike ``gamma`` it changes the ranking of the records. ``"auto"``
+        tunes it on the shadow models as the paper and ML Privacy Meter do:
+        each shadow in turn plays the target, with the other shadows as OUT
+        reference models and its non-members as the ``z``, and the ``a`` of
+        :data:`OFFLINE_A_GRID` (0, 0.1, ..., 1) with the best AUC averaged over
+        the shadows is kept (ties: the smallest). With fewer than 4 shadow
+        models no record has OUT references for both roles, and ``a`` is 0.3,
+        the reference implementation's default. ``a = 1`` uses the OUT mean as
+        is. Online, ``a`` only serves queries without IN reference models.
     gamma : float > 0, default=1.0
         ``x`` dominates ``z`` when ``LR(x, z) > gamma``.
     n_population_z : int or None, default=None
         How many population records serve as ``z`` (drawn at random with the
         attack's seed); None: all of them.
+    trim : float in [0, 0.5), default=0.0
+        Trimmed mean over reference models: for each record, ``int(trim * n)``
+        of its ``n`` IN values and as many of its OUT values are cut from
+        each end before averaging (``scipy.stats.trim_mean``'s rule). It
+        resists single reference models that fit a record unusually well or
+        badly; it needs enough models to cut anything (with 8 shadows, 4 IN
+        and 4 OUT per record, ``trim=0.25`` cuts one from each end).
 
     Notes
     -----
@@ -131,12 +180,23 @@ class RMIAAttack(AttackMethod):
 
     **Scores and threshold.** The fraction of dominated ``z`` minus a threshold
     calibrated on the shadow models: each shadow in turn plays the target,
-    with the other shadows as reference models and the population records it
-    did not train on as ``z``; the threshold maximising balanced accuracy over
-    all of them is kept (0.5 when the shadows are too few for that).
+    with the other shadows as reference models, and the threshold maximising
+    balanced accuracy over all of them is kept (0.5 when the shadows are too
+    few for that). The ``z`` of a pseudo-target are of the kind the attack
+    meets: online (the pool protocol, where the population holds the target's
+    members, half of it in Carlini et al.'s setup) all population ``z``, half
+    of them its members; offline (the disjoint protocol, where the population
+    holds no target member) only the ``z`` it did not train on. The fraction
+    of dominated ``z`` depends on how many of them are members, so a
+    threshold calibrated on the other kind misplaces the decision.
 
     Attributes
     ----------
+    offline_a_ : float
+        The ``a`` used (``offline_a`` resolved).
+    offline_a_auc_ : dict of {float: float} or None
+        With ``offline_a="auto"``: the mean leave-one-shadow-out AUC of each
+        ``a`` of the grid (None when it could not be tuned).
     threshold_ : float
     z_index_ : ndarray of int
         Population indices of the ``z`` records.
@@ -144,11 +204,19 @@ class RMIAAttack(AttackMethod):
 
     _DEFAULT_THRESHOLD = 0.5
 
-    def __init__(self, online=True, offline_a=0.3, gamma=1.0, n_population_z=None):
+    def __init__(
+        self,
+        online=True,
+        offline_a="auto",
+        gamma=1.0,
+        n_population_z=None,
+        trim=0.0,
+    ):
         self.online = online
         self.offline_a = offline_a
         self.gamma = gamma
         self.n_population_z = n_population_z
+        self.trim = trim
 
     @classmethod
     def from_attack(cls, attack):
@@ -161,11 +229,18 @@ class RMIAAttack(AttackMethod):
         if not isinstance(self.online, bool | np.bool_):
             raise ValueError(f"{p}['online'] must be a bool, got {self.online!r}")
         a = self.offline_a
-        if not isinstance(a, Real) or isinstance(a, bool) or not 0.0 <= a <= 1.0:
-            raise ValueError(f"{p}['offline_a'] must lie in [0, 1], got {a!r}")
+        if not (isinstance(a, str) and a == "auto") and (
+            not isinstance(a, Real) or isinstance(a, bool) or not 0.0 <= a <= 1.0
+        ):
+            raise ValueError(
+                f"{p}['offline_a'] must be 'auto' or lie in [0, 1], got {a!r}"
+            )
         g = self.gamma
         if not isinstance(g, Real) or isinstance(g, bool) or not g > 0:
             raise ValueError(f"{p}['gamma'] must be a number > 0, got {g!r}")
+        t = self.trim
+        if not isinstance(t, Real) or isinstance(t, bool) or not 0.0 <= t < 0.5:
+            raise ValueError(f"{p}['trim'] must lie in [0, 0.5), got {t!r}")
         nz = self.n_population_z
         if nz is not None and (
             not isinstance(nz, Integral) or isinstance(nz, bool) or nz < 1
@@ -181,9 +256,13 @@ class RMIAAttack(AttackMethod):
                 f"n_shadow={n_shadow}."
             )
 
-    def _pr(self, p_ref, keep):
+    def _pr(self, p_ref, keep, *, online=None, offline_a=None):
         return reference_proba(
-            p_ref, keep, online=self.online, offline_a=float(self.offline_a)
+            p_ref,
+            keep,
+            online=self.online if online is None else online,
+            offline_a=float(self.offline_a_ if offline_a is None else offline_a),
+            trim=float(self.trim),
         )
 
     # ------------------------------------------------------------------ #
@@ -198,6 +277,10 @@ class RMIAAttack(AttackMethod):
             rng = np.random.default_rng([data.random_state, 2])
             z = np.sort(rng.choice(n_pop, size=self.n_population_z, replace=False))
         self.z_index_ = z
+        if isinstance(self.offline_a, str):
+            self.offline_a_, self.offline_a_auc_ = self._tune_offline_a(p_ref, keep, z)
+        else:
+            self.offline_a_, self.offline_a_auc_ = float(self.offline_a), None
         self.threshold_ = self._calibrate(p_ref, keep, z)
 
         self.pr_ = self._pr(p_ref, keep)
@@ -210,26 +293,57 @@ class RMIAAttack(AttackMethod):
         self.shadow_predict_proba_ = data.shadow_predict_proba
         return self
 
+    def _pseudo_target_scores(self, p_ref, keep, in_z, s, *, online, offline_a, z_members):
+        """Scores of shadow ``s`` attacked with the other shadows as references.
+
+        ``z_members``: whether its members among the ``z`` stay there (the pool
+        protocol) or only its non-members serve (the disjoint protocol).
+        Returns ``scores, membership`` of the records with a defined ``Pr(x)``.
+        """
+        others = np.arange(keep.shape[0]) != s
+        pr = self._pr(p_ref[others], keep[others], online=online, offline_a=offline_a)
+        valid = ~np.isnan(pr)
+        log_ratio = _log_ratio(p_ref[s], pr)
+        is_z = in_z & valid & (True if z_members else ~keep[s])
+        if not is_z.any():
+            return None
+        self_lr = np.where(is_z, log_ratio, np.nan)
+        frac = pairwise_fraction(log_ratio, np.sort(log_ratio[is_z]), self.gamma, self_lr)
+        return frac[valid], keep[s][valid]
+
+    def _tune_offline_a(self, p_ref, keep, z):
+        """The ``a`` of the grid with the best mean leave-one-shadow-out AUC."""
+        in_z = np.zeros(keep.shape[1], dtype=bool)
+        in_z[z] = True
+        aucs = {}
+        for a in OFFLINE_A_GRID:
+            per_shadow = []
+            for s in range(keep.shape[0]):
+                out = self._pseudo_target_scores(
+                    p_ref, keep, in_z, s, online=False, offline_a=a, z_members=False
+                )
+                if out is not None and 0 < out[1].sum() < out[1].size:
+                    per_shadow.append(roc_auc_score(out[1], out[0]))
+            if per_shadow:
+                aucs[float(a)] = float(np.mean(per_shadow))
+        if not aucs:
+            return DEFAULT_OFFLINE_A, None
+        best = max(aucs.values())
+        return min(a for a, v in aucs.items() if v == best), aucs
+
     def _calibrate(self, p_ref, keep, z):
         """Leave-one-shadow-out threshold maximising balanced accuracy."""
-        n_shadow = keep.shape[0]
         in_z = np.zeros(keep.shape[1], dtype=bool)
         in_z[z] = True
         scores, labels = [], []
-        for s in range(n_shadow):
-            others = np.arange(n_shadow) != s
-            pr = self._pr(p_ref[others], keep[others])
-            valid = ~np.isnan(pr)
-            log_ratio = _log_ratio(p_ref[s], pr)
-            is_z = in_z & ~keep[s] & valid  # non-members of the pseudo-target
-            if not is_z.any():
-                continue
-            self_lr = np.where(is_z, log_ratio, np.nan)
-            frac = pairwise_fraction(
-                log_ratio, np.sort(log_ratio[is_z]), self.gamma, self_lr
+        for s in range(keep.shape[0]):
+            out = self._pseudo_target_scores(
+                p_ref, keep, in_z, s, online=self.online, offline_a=None,
+                z_members=self.online,
             )
-            scores.append(frac[valid])
-            labels.append(keep[s][valid])
+            if out is not None:
+                scores.append(out[0])
+                labels.append(out[1])
         if not scores:
             return self._DEFAULT_THRESHOLD
         scores, labels = np.concatenate(scores), np.concatenate(labels)
