@@ -126,7 +126,8 @@ def test_pairwise_score_equals_double_loop(tiny, online, gamma, a, n_z):
             got = rmia.decision_function(pq, yq, Xq)
     else:
         got = rmia.decision_function(pq, yq, Xq)
-    assert np.allclose(got + rmia.threshold_, expected, atol=1e-12)
+    thresholds = np.r_[[rmia.threshold_] * 3, [rmia.offline_threshold_] * 2]
+    assert np.allclose(got + thresholds, expected, atol=1e-12)
 
 
 def test_pairwise_fraction_vectorised():
@@ -172,7 +173,7 @@ def test_disjoint_population(splits, forest):
     ).fit(Xp, yp)
     online = MembershipInferenceAttack(forest, **kwargs).fit(Xp, yp)
     with pytest.warns(UserWarning, match=f"{len(ym)} of {len(ym)} queried"):
-        got = online.decision_function(Xm, ym) + online.method_.threshold_
+        got = online.decision_function(Xm, ym) + online.method_.offline_threshold_
     assert np.all((got >= 0) & (got <= 1))
     with pytest.warns(UserWarning):
         assert online.evaluate(Xm, ym, Xn, yn).auc > 0.8
@@ -279,15 +280,24 @@ def test_threshold_calibrated_on_the_z_the_attack_meets(tiny, online):
 
     data = tiny[0]
     rmia = RMIAAttack(online=online, offline_a=0.3).fit(data)
-    scores, labels = [], []
-    for s in range(S):
-        # online (pool protocol): the pseudo-target's members stay among the z
-        sc = brute_pseudo_target(data, s, online=online, a=0.3, z_members=online)
-        ok = ~np.isnan(sc)
-        scores.append(sc[ok])
-        labels.append(data.keep_masks[s][ok])
-    expected = best_threshold(np.concatenate(scores), np.concatenate(labels))[0]
-    assert rmia.threshold_ == pytest.approx(expected)
+
+    def expected(online, z_members):
+        scores, labels = [], []
+        for s in range(S):
+            sc = brute_pseudo_target(
+                data, s, online=online, a=0.3, z_members=z_members
+            )
+            ok = ~np.isnan(sc)
+            scores.append(sc[ok])
+            labels.append(data.keep_masks[s][ok])
+        return best_threshold(np.concatenate(scores), np.concatenate(labels))[0]
+
+    # Queries in the population (the pool protocol): the pseudo-target's
+    # members stay among the z, as the target's do in the pool.
+    assert rmia.threshold_ == pytest.approx(expected(online, True))
+    # Queries outside it (the disjoint protocol): offline, non-member z only.
+    assert rmia.offline_threshold_ == pytest.approx(expected(False, False))
+    assert rmia.threshold_ != rmia.offline_threshold_
 
 
 def test_trimmed_mean_by_hand():

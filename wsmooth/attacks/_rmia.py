@@ -182,13 +182,16 @@ class RMIAAttack(AttackMethod):
     calibrated on the shadow models: each shadow in turn plays the target,
     with the other shadows as reference models, and the threshold maximising
     balanced accuracy over all of them is kept (0.5 when the shadows are too
-    few for that). The ``z`` of a pseudo-target are of the kind the attack
-    meets: online (the pool protocol, where the population holds the target's
-    members, half of it in Carlini et al.'s setup) all population ``z``, half
-    of them its members; offline (the disjoint protocol, where the population
-    holds no target member) only the ``z`` it did not train on. The fraction
-    of dominated ``z`` depends on how many of them are members, so a
-    threshold calibrated on the other kind misplaces the decision.
+    few for that). The fraction of dominated ``z`` depends on how many of
+    them are members, so the ``z`` of a pseudo-target are of the kind the
+    attack meets. A query found in the population means the pool protocol,
+    whose population holds the target's members (half of it in Carlini et
+    al.'s setup): its threshold ``threshold_`` is calibrated with all
+    population ``z``, half of them members of the pseudo-target. A query
+    outside the population means the disjoint protocol, whose population holds
+    no target member: it gets the offline ``Pr(x)`` and ``offline_threshold_``,
+    calibrated offline with only the ``z`` the pseudo-target did not train
+    on.
 
     Attributes
     ----------
@@ -198,6 +201,9 @@ class RMIAAttack(AttackMethod):
         With ``offline_a="auto"``: the mean leave-one-shadow-out AUC of each
         ``a`` of the grid (None when it could not be tuned).
     threshold_ : float
+        Threshold of the queries found in the population.
+    offline_threshold_ : float
+        Threshold of the queries outside it (offline ``Pr(x)``).
     z_index_ : ndarray of int
         Population indices of the ``z`` records.
     """
@@ -281,7 +287,12 @@ class RMIAAttack(AttackMethod):
             self.offline_a_, self.offline_a_auc_ = self._tune_offline_a(p_ref, keep, z)
         else:
             self.offline_a_, self.offline_a_auc_ = float(self.offline_a), None
-        self.threshold_ = self._calibrate(p_ref, keep, z)
+        self.threshold_ = self._calibrate(
+            p_ref, keep, z, online=self.online, z_members=True
+        )
+        self.offline_threshold_ = self._calibrate(
+            p_ref, keep, z, online=False, z_members=False
+        )
 
         self.pr_ = self._pr(p_ref, keep)
         p_target = true_class_proba(data.target_proba, data.y)
@@ -331,15 +342,15 @@ class RMIAAttack(AttackMethod):
         best = max(aucs.values())
         return min(a for a, v in aucs.items() if v == best), aucs
 
-    def _calibrate(self, p_ref, keep, z):
+    def _calibrate(self, p_ref, keep, z, *, online, z_members):
         """Leave-one-shadow-out threshold maximising balanced accuracy."""
         in_z = np.zeros(keep.shape[1], dtype=bool)
         in_z[z] = True
         scores, labels = [], []
         for s in range(keep.shape[0]):
             out = self._pseudo_target_scores(
-                p_ref, keep, in_z, s, online=self.online, offline_a=None,
-                z_members=self.online,
+                p_ref, keep, in_z, s, online=online, offline_a=None,
+                z_members=z_members,
             )
             if out is not None:
                 scores.append(out[0])
@@ -377,4 +388,4 @@ class RMIAAttack(AttackMethod):
         frac = pairwise_fraction(
             log_ratio, self.sorted_z_log_ratio_, self.gamma, self_lr
         )
-        return frac - self.threshold_
+        return frac - np.where(found, self.threshold_, self.offline_threshold_)
