@@ -10,6 +10,7 @@ later (LiRA, RMIA) and for users' own.
 from . import _lira, _rmia  # noqa: F401  (register "lira" and "rmia")
 from ._base import MembershipInferenceAttack
 from ._methods import AttackData, AttackMethod, register_method
+from ._pool import PoolSplit, pool_split
 from ._shadow import (
     ShadowModels,
     align_proba,
@@ -22,10 +23,12 @@ __all__ = [
     "AttackData",
     "AttackMethod",
     "MembershipInferenceAttack",
+    "PoolSplit",
     "ShadowModels",
     "align_proba",
     "fit_shadow_models",
     "make_keep_masks",
+    "pool_split",
     "register_method",
     "train_shadow_models",
 ]

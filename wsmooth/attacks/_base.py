@@ -143,6 +143,11 @@ class MembershipInferenceAttack(BaseEstimator):
         The fitted algorithm.
     shadow_models_ : ShadowModels or None
         Fitted shadow models with their keep masks (None for methods without).
+    variant_ : {"online", "offline"} or None
+        The variant configured for LiRA and RMIA (None for other methods).
+        Records outside the population are scored offline whatever it says:
+        :meth:`query_variants` tells per record, and ``evaluate``'s report
+        gives the counts (``variant``, ``variant_counts``).
     n_features_in_ : int
         Features seen in fit.
 
@@ -350,6 +355,8 @@ class MembershipInferenceAttack(BaseEstimator):
             else:
                 data.shadow_log_proba = np.zeros((0,) + data.target_log_proba.shape)
         self.method_ = method.fit(data)
+        online = getattr(self.method_, "online", None)
+        self.variant_ = None if online is None else ("online" if online else "offline")
         return self
 
     def _check_population(self, y_idx):
@@ -393,6 +400,28 @@ class MembershipInferenceAttack(BaseEstimator):
             kwargs["log_proba"] = self._target_log_proba(X)
         scores = np.asarray(self.method_.decision_function(proba, y_idx, X, **kwargs))
         return scores.astype(np.float64, copy=False)
+
+    def query_variants(self, X, y):
+        """Which variant of the attack scores each record.
+
+        LiRA and RMIA score online only the records found in the population
+        they were fitted on (same row, same label); the others, which no
+        shadow model trained on, are scored offline.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_records, ...)
+        y : array-like of shape (n_records,)
+
+        Returns
+        -------
+        ndarray of str of shape (n_records,) or None
+            ``"online"`` or ``"offline"`` per record; None for methods without
+            variants.
+        """
+        X, y_idx = self._validate_query(X, y)
+        variants = self.method_.query_variants(X, y_idx)
+        return None if variants is None else np.asarray(variants, dtype=object)
 
     def predict(self, X, y):
         """1 for predicted members, 0 for non-members (``decision_function >= 0``)."""
@@ -475,6 +504,7 @@ class MembershipInferenceAttack(BaseEstimator):
             )
         member_scores = self.decision_function(Xm, self.classes_[ym])
         nonmember_scores = self.decision_function(Xn, self.classes_[yn])
+        variant, counts = self._variant_summary(Xm, ym, Xn, yn)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             report = membership_report(
@@ -483,7 +513,38 @@ class MembershipInferenceAttack(BaseEstimator):
                 threshold=0.0,
                 fpr_levels=fpr_levels,
                 name=self.method if name is None else name,
+                variant=variant,
+                variant_counts=counts,
             )
         for w in caught:  # point the user at their own call
             warnings.warn(w.message, w.category, stacklevel=2)
+        if counts is not None and counts["members"] != counts["nonmembers"]:
+            share = {
+                group: c.get("online", 0) / max(sum(c.values()), 1)
+                for group, c in counts.items()
+            }
+            if share["members"] != share["nonmembers"]:
+                warnings.warn(
+                    f"Members and non-members were scored by different variants "
+                    f"({report.summary().rsplit(' | ', 1)[-1]}): the ROC compares "
+                    "online scores of one group with offline scores of the "
+                    "other, each centred on its own threshold. Query records of "
+                    "the attack's pool only (wsmooth.attacks.pool_split), or "
+                    "use online=False.",
+                    UserWarning,
+                    stacklevel=2,
+                )
         return report
+
+    def _variant_summary(self, Xm, ym, Xn, yn):
+        """``(variant, counts)`` of an evaluation; ``(None, None)`` without."""
+        vm = self.method_.query_variants(Xm, ym)
+        vn = self.method_.query_variants(Xn, yn)
+        if vm is None or vn is None:
+            return None, None
+        counts = {}
+        for group, v in (("members", vm), ("nonmembers", vn)):
+            names, n = np.unique(np.asarray(v, dtype=str), return_counts=True)
+            counts[group] = dict(zip(names.tolist(), n.tolist(), strict=True))
+        kinds = set(counts["members"]) | set(counts["nonmembers"])
+        return (kinds.pop() if len(kinds) == 1 else "mixed"), counts

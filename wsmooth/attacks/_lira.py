@@ -30,12 +30,11 @@ means (the reference code uses medians); standard deviations are floored at
 at probability 1) give finite scores.
 """
 
-import warnings
 
 import numpy as np
 from scipy.stats import norm
 
-from ._methods import AttackMethod, register_method
+from ._methods import AttackMethod, PopulationQueryMixin, register_method
 from ._signals import (
     logit_scaled_confidence,
     logit_scaled_confidence_from_log_proba,
@@ -106,7 +105,7 @@ def _offline_score(phi, mu_out, sd_out):
 
 
 @register_method("lira")
-class LiRAAttack(AttackMethod):
+class LiRAAttack(PopulationQueryMixin, AttackMethod):
     """LiRA (Carlini et al. 2022), online or offline, per-record or fixed variance.
 
     Use it as ``MembershipInferenceAttack(target, method="lira",
@@ -263,8 +262,7 @@ class LiRAAttack(AttackMethod):
 
     def decision_function(self, proba, y, X, log_proba=None):
         phi = _phi(proba, log_proba, y)
-        idx = np.asarray(self.population_index_(X, y))
-        found = idx >= 0
+        idx, found = self._lookup(X, y)
         scores = np.empty(phi.shape[0])
         i = idx[found]
         if self.online:
@@ -280,16 +278,11 @@ class LiRAAttack(AttackMethod):
         scores[found] = raw - self.threshold_
         missing = ~found
         if missing.any():
-            if self.online:
-                warnings.warn(
-                    f"{int(missing.sum())} of {phi.shape[0]} queried records are "
-                    "not in the attack's population, so no shadow model trained "
-                    "on them: LiRA online falls back to the offline test for "
-                    "them. Fit on a pool that contains the queries for the "
-                    "online attack.",
-                    UserWarning,
-                    stacklevel=3,
-                )
+            self._warn_offline_fallback(
+                int(missing.sum()),
+                phi.shape[0],
+                "LiRA online falls back to the offline test",
+            )
             log_fn = getattr(self, "shadow_predict_log_proba_", None)
             if log_fn is None:
                 shadow_phi = _phi(self.shadow_predict_proba_(X[missing]), None, y[missing])

@@ -15,12 +15,20 @@ means "member". The estimator's ``predict`` is exactly that test, and
 ``evaluate`` reports balanced accuracy at threshold 0.
 """
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["AttackData", "AttackMethod", "register_method", "get_method", "METHODS"]
+__all__ = [
+    "AttackData",
+    "AttackMethod",
+    "PopulationQueryMixin",
+    "register_method",
+    "get_method",
+    "METHODS",
+]
 
 # name -> AttackMethod subclass. ``METHOD_NAMES`` is the same set of names, kept
 # as a live set object so that the estimator's parameter constraint
@@ -126,6 +134,13 @@ class AttackMethod:
         """Calibrate on an :class:`AttackData`; return self."""
         return self
 
+    def query_variants(self, X, y):
+        """Which variant scores each query: ``"online"``, ``"offline"`` or None.
+
+        None (the default) for methods without online/offline variants.
+        """
+        return None
+
     def decision_function(self, proba, y, X):
         """Membership scores, ``>= 0`` for predicted members.
 
@@ -139,6 +154,40 @@ class AttackMethod:
             The queried records (for methods that query shadow models).
         """
         raise NotImplementedError
+
+
+class PopulationQueryMixin:
+    """The missing-query logic of the online/offline attacks, in one place.
+
+    An online attack needs shadow models trained *with* the query, so only
+    queries found in the population (same row, same label) can be scored
+    online; the others fall back to the offline test. Methods with an
+    ``online`` parameter that store ``population_index_`` (from
+    :attr:`AttackData.population_index`) in ``fit`` get :meth:`_lookup`,
+    :meth:`query_variants` and the fallback warning.
+    """
+
+    def _lookup(self, X, y):
+        """``(index, found)``: each query's population index (-1: absent)."""
+        idx = np.asarray(self.population_index_(X, y))
+        return idx, idx >= 0
+
+    def query_variants(self, X, y):
+        _, found = self._lookup(X, y)
+        if not self.online:
+            return np.full(found.shape, "offline", dtype=object)
+        return np.where(found, "online", "offline").astype(object)
+
+    def _warn_offline_fallback(self, n_missing, n_queries, what):
+        if self.online and n_missing:
+            warnings.warn(
+                f"{n_missing} of {n_queries} queried records are not in the "
+                f"attack's population, so no shadow model trained on them: "
+                f"{what} for them. Fit on a pool that contains the queries for "
+                "the online attack (wsmooth.attacks.pool_split).",
+                UserWarning,
+                stacklevel=4,
+            )
 
 
 def register_method(name):

@@ -29,13 +29,12 @@ from the reference models as for ``x``). A query that is itself one of the
 ``z`` is not compared with itself.
 """
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from ._methods import AttackMethod, register_method
+from ._methods import AttackMethod, PopulationQueryMixin, register_method
 from ._signals import EPS, true_class_proba
 from ._threshold import best_threshold
 
@@ -127,7 +126,7 @@ def pairwise_fraction(log_ratio_x, sorted_log_ratio_z, gamma, self_log_ratio=Non
 
 
 @register_method("rmia")
-class RMIAAttack(AttackMethod):
+class RMIAAttack(PopulationQueryMixin, AttackMethod):
     """RMIA (Zarifzadeh et al. 2024), online or offline.
 
     Use it as ``MembershipInferenceAttack(target, method="rmia",
@@ -364,24 +363,18 @@ class RMIAAttack(AttackMethod):
 
     def decision_function(self, proba, y, X):
         p_target = true_class_proba(proba, y)
-        idx = np.asarray(self.population_index_(X, y))
-        found = idx >= 0
+        idx, found = self._lookup(X, y)
         pr = np.empty(p_target.shape[0])
         pr[found] = self.pr_[idx[found]]
         self_lr = np.full(p_target.shape[0], np.nan)
         self_lr[found] = self.z_log_ratio_[idx[found]]
         missing = ~found
         if missing.any():
-            if self.online:
-                warnings.warn(
-                    f"{int(missing.sum())} of {p_target.shape[0]} queried records "
-                    "are not in the attack's population, so no reference model "
-                    "trained on them: RMIA online uses the offline Pr(x) for "
-                    "them. Fit on a pool that contains the queries for the "
-                    "online attack.",
-                    UserWarning,
-                    stacklevel=3,
-                )
+            self._warn_offline_fallback(
+                int(missing.sum()),
+                p_target.shape[0],
+                "RMIA online uses the offline Pr(x)",
+            )
             p_ref = true_class_proba(self.shadow_predict_proba_(X[missing]), y[missing])
             pr[missing] = self._pr(p_ref, np.zeros(p_ref.shape, dtype=bool))
         log_ratio = _log_ratio(p_target, pr)

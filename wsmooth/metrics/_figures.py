@@ -266,6 +266,16 @@ def balanced_accuracy_at_threshold(member_scores, nonmember_scores, threshold):
 # --------------------------------------------------------------------------- #
 # Report
 # --------------------------------------------------------------------------- #
+def _variant_text(variant, counts):
+    if variant != "mixed" or not counts:
+        return f"variant {variant}"
+    groups = [
+        f"{group} " + ", ".join(f"{n} {v}" for v, n in sorted(c.items()))
+        for group, c in counts.items()
+    ]
+    return f"variant mixed ({'; '.join(groups)})"
+
+
 def _level_key(level):
     return f"tpr@{level * 100:g}%fpr"
 
@@ -304,6 +314,13 @@ class MembershipReport:
         Number of scored members and non-members.
     name : str or None
         Label of the attack (and target), used in summaries and plots.
+    variant : str or None
+        Which variant of the attack scored the records, when it has several:
+        ``"online"``, ``"offline"`` or ``"mixed"`` (LiRA and RMIA score
+        queries outside their population offline).
+    variant_counts : dict or None
+        How many members and non-members each variant scored, e.g.
+        ``{"members": {"online": 300}, "nonmembers": {"offline": 300}}``.
     """
 
     auc: float
@@ -318,6 +335,8 @@ class MembershipReport:
     n_members: int = 0
     n_nonmembers: int = 0
     name: str | None = None
+    variant: str | None = None
+    variant_counts: dict | None = None
 
     def __post_init__(self):
         for attr in ("fpr", "tpr", "thresholds"):
@@ -349,6 +368,8 @@ class MembershipReport:
             n_members=int(self.n_members),
             n_nonmembers=int(self.n_nonmembers),
         )
+        if self.variant is not None:
+            out["variant"] = self.variant
         return out
 
     def summary(self):
@@ -369,6 +390,8 @@ class MembershipReport:
             for level, v in sorted(self.tpr_at_fpr.items())
         ]
         parts.append(f"{self.n_members} members / {self.n_nonmembers} non-members")
+        if self.variant is not None:
+            parts.append(_variant_text(self.variant, self.variant_counts))
         line = " | ".join(parts)
         return line if self.name is None else f"{self.name}: {line}"
 
@@ -409,6 +432,8 @@ def membership_report(
     threshold=None,
     fpr_levels=(0.001, 0.01),
     name=None,
+    variant=None,
+    variant_counts=None,
 ):
     """Compute every membership-leakage figure of the protocol at once.
 
@@ -425,6 +450,11 @@ def membership_report(
         for levels below ``1 / n_nonmembers`` (see :func:`tpr_at_fpr`).
     name : str, default=None
         Label for summaries and plots.
+    variant : str, default=None
+        The attack variant that scored the records (see
+        :attr:`MembershipReport.variant`).
+    variant_counts : dict, default=None
+        Records per variant (see :attr:`MembershipReport.variant_counts`).
 
     Returns
     -------
@@ -462,4 +492,6 @@ def membership_report(
         n_members=int(members.size),
         n_nonmembers=int(nonmembers.size),
         name=name,
+        variant=variant,
+        variant_counts=variant_counts,
     )
