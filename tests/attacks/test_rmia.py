@@ -317,9 +317,9 @@ def test_trimmed_mean_by_hand():
         ]
         np.testing.assert_allclose(got, want)
     rmia = RMIAAttack(trim=0.25)
-    rmia._check_params(8)
+    rmia.check_params(8)
     with pytest.raises(ValueError, match="trim"):
-        RMIAAttack(trim=0.5)._check_params(8)
+        RMIAAttack(trim=0.5).check_params(8)
 
 
 def test_offline_a_untunable_with_two_shadows(tiny):

@@ -1,16 +1,21 @@
 """Membership inference attacks: one estimator, one small module per algorithm.
 
-:class:`MembershipInferenceAttack` is the public entry point. The shadow
+:class:`MembershipInferenceAttack` is the public entry point; its ``method``
+is a name or an instance of :class:`ThresholdAttack`,
+:class:`CorrectnessAttack`, :class:`LearnedAttack`, :class:`LiRAAttack` or
+:class:`RMIAAttack`. :func:`pool_split` sets up the pool protocol. The shadow
 training engine (:func:`fit_shadow_models`, :func:`make_keep_masks`,
 :func:`train_shadow_models`) and the method interface (:class:`AttackMethod`,
 :class:`AttackData`, :func:`register_method`) are public for algorithms added
 later (LiRA, RMIA) and for users' own.
 """
 
-from . import _lira, _rmia  # noqa: F401  (register "lira" and "rmia")
 from ._base import MembershipInferenceAttack
+from ._learned import LearnedAttack
+from ._lira import LiRAAttack
 from ._methods import AttackData, AttackMethod, register_method
 from ._pool import PoolSplit, pool_split
+from ._rmia import RMIAAttack
 from ._shadow import (
     ShadowModels,
     align_proba,
@@ -18,13 +23,19 @@ from ._shadow import (
     make_keep_masks,
     train_shadow_models,
 )
+from ._threshold import CorrectnessAttack, ThresholdAttack
 
 __all__ = [
     "AttackData",
     "AttackMethod",
+    "CorrectnessAttack",
+    "LearnedAttack",
+    "LiRAAttack",
     "MembershipInferenceAttack",
     "PoolSplit",
+    "RMIAAttack",
     "ShadowModels",
+    "ThresholdAttack",
     "align_proba",
     "fit_shadow_models",
     "make_keep_masks",

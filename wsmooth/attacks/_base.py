@@ -18,7 +18,7 @@ from sklearn.utils.validation import (
 
 from ..utils import check_log_proba, class_index
 from . import _learned, _threshold  # noqa: F401  (register the built-in methods)
-from ._methods import METHOD_NAMES, AttackData, get_method
+from ._methods import METHOD_NAMES, AttackData, AttackMethod, get_method
 from ._shadow import (
     align_proba,
     derive_entropy,
@@ -93,20 +93,26 @@ class MembershipInferenceAttack(BaseEstimator):
     estimator : fitted classifier
         The target. It must be fitted and expose ``predict_proba`` and
         ``classes_``; the attack never refits it.
-    method : str, default="mentr"
-        The attack algorithm:
+    method : str or AttackMethod, default="mentr"
+        The attack algorithm, by name or as an instance of one of the classes
+        below (cloned before fitting, as scikit-learn's ``cv=`` objects; its
+        own parameters then replace ``method_params``), e.g.
+        ``method=RMIAAttack(online=False, trim=0.25)``:
 
-        - ``"correctness"``: member if correctly classified (no shadow models);
+        - ``"correctness"`` (:class:`CorrectnessAttack`): member if correctly
+          classified (no shadow models);
         - ``"loss"``: global threshold on the cross-entropy loss;
         - ``"confidence"``, ``"entropy"``, ``"mentr"``: class-dependent
           thresholds on the true-class probability, the prediction entropy and
-          the modified entropy (Song & Mittal, USENIX Security 2021);
-        - ``"learned"``: an attack classifier on the shadow models' prediction
-          vectors (Shokri et al. 2017);
-        - ``"lira"``: the likelihood-ratio attack (Carlini et al. 2022), online
-          or offline (``method_params={"online": False}``);
-        - ``"rmia"``: the relative membership inference attack (Zarifzadeh et
-          al. 2024), online or offline.
+          the modified entropy (Song & Mittal, USENIX Security 2021); all four
+          are :class:`ThresholdAttack` with another ``signal``;
+        - ``"learned"`` (:class:`LearnedAttack`): an attack classifier on the
+          shadow models' prediction vectors (Shokri et al. 2017);
+        - ``"lira"`` (:class:`LiRAAttack`): the likelihood-ratio attack
+          (Carlini et al. 2022), online or offline
+          (``method_params={"online": False}``);
+        - ``"rmia"`` (:class:`RMIAAttack`): the relative membership inference
+          attack (Zarifzadeh et al. 2024), online or offline.
 
         Further methods are added with
         :func:`wsmooth.attacks.register_method`.
@@ -168,7 +174,7 @@ class MembershipInferenceAttack(BaseEstimator):
 
     _parameter_constraints = {
         "estimator": [HasMethods(["predict_proba"])],
-        "method": [StrOptions(METHOD_NAMES)],
+        "method": [StrOptions(METHOD_NAMES), AttackMethod],
         "n_shadow": [Interval(Integral, 1, None, closed="left")],
         "shadow_estimator": [HasMethods(["fit", "predict_proba"]), None],
         "attack_classifier": [HasMethods(["fit", "predict_proba"]), None],
@@ -301,8 +307,8 @@ class MembershipInferenceAttack(BaseEstimator):
             )
         self.classes_ = np.asarray(target.classes_)
         y_idx = self._encode(y, self.classes_)
-        method_cls = get_method(self.method)
-        method = method_cls.from_attack(self)
+        method = self._make_method()
+        method_cls = type(method)
         entropy = derive_entropy(self.random_state)
         n_classes = len(self.classes_)
 
@@ -358,6 +364,31 @@ class MembershipInferenceAttack(BaseEstimator):
         online = getattr(self.method_, "online", None)
         self.variant_ = None if online is None else ("online" if online else "offline")
         return self
+
+    def _make_method(self):
+        """The unfitted method, its parameters checked before shadow training."""
+        if isinstance(self.method, AttackMethod):
+            if self.method_params:
+                raise ValueError(
+                    "method_params applies to a method given by name; set the "
+                    f"parameters on the {type(self.method).__name__} instance "
+                    "instead."
+                )
+            if self.attack_classifier is not None:
+                raise ValueError(
+                    "attack_classifier applies to method='learned'; pass it to "
+                    "LearnedAttack(attack_classifier=...) instead."
+                )
+            method = clone(self.method)
+        else:
+            method = get_method(self.method).from_attack(self)
+        method.check_params(self.n_shadow)
+        return method
+
+    def _method_name(self):
+        if isinstance(self.method, AttackMethod):
+            return type(self.method).__name__
+        return self.method
 
     def _check_population(self, y_idx):
         counts = np.bincount(y_idx, minlength=len(self.classes_))
@@ -512,7 +543,7 @@ class MembershipInferenceAttack(BaseEstimator):
                 nonmember_scores,
                 threshold=0.0,
                 fpr_levels=fpr_levels,
-                name=self.method if name is None else name,
+                name=self._method_name() if name is None else name,
                 variant=variant,
                 variant_counts=counts,
             )

@@ -19,6 +19,7 @@ from numbers import Real
 import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import HasMethods, Interval
 
 from ._methods import AttackMethod, register_method
 from ._signals import true_class_proba
@@ -101,6 +102,11 @@ class LearnedAttack(AttackMethod):
         Calibrated threshold on ``P(member)``.
     """
 
+    _parameter_constraints = {
+        "attack_classifier": [HasMethods(["fit", "predict_proba"]), None],
+        "calibration_fraction": [Interval(Real, 0, 1, closed="left")],
+    }
+
     def __init__(self, attack_classifier=None, calibration_fraction=0.25):
         self.attack_classifier = attack_classifier
         self.calibration_fraction = calibration_fraction
@@ -114,30 +120,22 @@ class LearnedAttack(AttackMethod):
     def _split_records(self, data):
         """Population indices for training and for calibration."""
         frac = self.calibration_fraction
-        if isinstance(frac, bool) or not isinstance(frac, Real) or not 0 <= frac < 1:
-            raise ValueError(
-                "method_params['calibration_fraction'] must lie in [0, 1), got "
-                f"{frac!r}"
-            )
         n = data.y.shape[0]
         n_cal = int(round(frac * n))
         if n_cal == 0:
             return np.arange(n), np.arange(0)
         counts = np.bincount(data.y)
         stratify = data.y if counts[counts > 0].min() >= 2 else None
+        seed = int(data.random_state) % (2**32)
         try:
             return train_test_split(
-                np.arange(n),
-                test_size=n_cal,
-                random_state=int(data.random_state) % (2**32),
-                stratify=stratify,
+                np.arange(n), test_size=n_cal, random_state=seed, stratify=stratify
             )
         except ValueError:  # too few records per class for stratification
-            return train_test_split(
-                np.arange(n), test_size=n_cal, random_state=int(data.random_state) % (2**32)
-            )
+            return train_test_split(np.arange(n), test_size=n_cal, random_state=seed)
 
     def fit(self, data):
+        self.check_params(data.keep_masks.shape[0])
         train, cal = self._split_records(data)
         features = attack_features(data.shadow_proba, data.y)
         Xa = features[:, train].reshape(-1, features.shape[-1]).astype(np.float32)

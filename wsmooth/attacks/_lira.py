@@ -6,8 +6,9 @@ The signal is the logit-scaled true-class confidence
 computed from the target's and the shadows' log-probabilities
 (``predict_log_proba`` where the estimator has one, else the log of
 ``predict_proba``), so it does not saturate where float probabilities round to
-1 (about ``phi = 69`` from float32 ones). It is close to Gaussian across models trained with or without a given record. For each record
-the shadow models give a sample of ``phi`` from models that trained on it (IN,
+1 (about ``phi = 69`` from float32 ones). It is close to Gaussian across
+models trained with or without a given record. For each record the shadow
+models give a sample of ``phi`` from models that trained on it (IN,
 ``keep_masks`` True) and from models that did not (OUT).
 
 * **Online**: fit one Gaussian to the IN values and one to the OUT values of
@@ -33,13 +34,13 @@ at probability 1) give finite scores.
 
 import numpy as np
 from scipy.stats import norm
+from sklearn.utils._param_validation import StrOptions
 
 from ._methods import AttackMethod, PopulationQueryMixin, register_method
 from ._signals import (
     logit_scaled_confidence,
     logit_scaled_confidence_from_log_proba,
 )
-from ._threshold import best_threshold
 
 __all__ = ["LiRAAttack"]
 
@@ -176,28 +177,18 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
         self.online = online
         self.fixed_variance = fixed_variance
 
-    @classmethod
-    def from_attack(cls, attack):
-        method = cls(**(attack.method_params or {}))
-        method._check_params(attack.n_shadow)
-        return method
+    _parameter_constraints = {
+        "online": ["boolean"],
+        "fixed_variance": [StrOptions({"auto"}), "boolean"],
+    }
 
     def _resolve_fixed_variance(self, n_shadow):
         if isinstance(self.fixed_variance, str):
             return n_shadow < AUTO_PER_RECORD_VARIANCE_FROM
         return bool(self.fixed_variance)
 
-    def _check_params(self, n_shadow):
-        if not isinstance(self.online, bool | np.bool_):
-            raise ValueError(
-                f"method_params['online'] must be a bool, got {self.online!r}"
-            )
-        fv = self.fixed_variance
-        if not (isinstance(fv, bool | np.bool_) or (isinstance(fv, str) and fv == "auto")):
-            raise ValueError(
-                "method_params['fixed_variance'] must be 'auto' or a bool, got "
-                f"{fv!r}"
-            )
+    def check_params(self, n_shadow):
+        super().check_params(n_shadow)
         fixed = self._resolve_fixed_variance(n_shadow)
         needed = 2 if fixed else 4
         if n_shadow < needed:
@@ -214,7 +205,7 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
     # ------------------------------------------------------------------ #
     def fit(self, data):
         n_shadow = data.keep_masks.shape[0]
-        self._check_params(n_shadow)
+        self.check_params(n_shadow)
         self.fixed_variance_ = self._resolve_fixed_variance(n_shadow)
         keep = np.asarray(data.keep_masks, dtype=bool)
         phi = _phi(data.shadow_proba, getattr(data, "shadow_log_proba", None), data.y)
@@ -242,23 +233,19 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
     def _calibrate(self, phi, keep, *, online):
         """Leave-one-shadow-out threshold maximising balanced accuracy."""
         n_shadow = keep.shape[0]
-        scores, labels = [], []
-        for s in range(n_shadow):
+
+        def pseudo_target(s):
             others = np.arange(n_shadow) != s
             phi_o, keep_o = phi[others], keep[others]
             mu_out, sd_out = _gaussians(phi_o, ~keep_o, self.fixed_variance_)
             if online:
                 mu_in, sd_in = _gaussians(phi_o, keep_o, self.fixed_variance_)
-                raw = _online_score(phi[s], mu_in, sd_in, mu_out, sd_out)
-            else:
-                raw = _offline_score(phi[s], mu_out, sd_out)
-            valid = np.isfinite(raw)
-            scores.append(raw[valid])
-            labels.append(keep[s][valid])
-        scores, labels = np.concatenate(scores), np.concatenate(labels)
-        if labels.all() or not labels.any():
-            return self._DEFAULT_THRESHOLD[online]
-        return best_threshold(scores, labels)[0]
+                return _online_score(phi[s], mu_in, sd_in, mu_out, sd_out), keep[s]
+            return _offline_score(phi[s], mu_out, sd_out), keep[s]
+
+        return self._leave_one_shadow_out_threshold(
+            n_shadow, pseudo_target, self._DEFAULT_THRESHOLD[online]
+        )
 
     def decision_function(self, proba, y, X, log_proba=None):
         phi = _phi(proba, log_proba, y)
@@ -285,7 +272,8 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
             )
             log_fn = getattr(self, "shadow_predict_log_proba_", None)
             if log_fn is None:
-                shadow_phi = _phi(self.shadow_predict_proba_(X[missing]), None, y[missing])
+                shadow_proba = self.shadow_predict_proba_(X[missing])
+                shadow_phi = _phi(shadow_proba, None, y[missing])
             else:
                 shadow_phi = _phi(None, log_fn(X[missing]), y[missing])
             all_out = np.ones(shadow_phi.shape, dtype=bool)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 __all__ = [
     "AttackData",
@@ -107,14 +108,22 @@ class AttackData:
         return len(self.classes)
 
 
-class AttackMethod:
+class AttackMethod(BaseEstimator):
     """Base class of attack algorithms.
 
     Subclasses set :attr:`requires_shadow_models`, implement :meth:`fit` and
     :meth:`decision_function`, and may override :meth:`from_attack` to read
     estimator parameters (the default passes ``attack.method_params`` as
     keyword arguments to the constructor).
+
+    An instance is also what ``MembershipInferenceAttack(method=...)`` takes
+    in place of a name (it is cloned, as scikit-learn's ``cv=`` objects are
+    used): its ``__init__`` stores its parameters, as a scikit-learn
+    estimator's does, and ``_parameter_constraints`` declares them, so that
+    :meth:`check_params` rejects bad values before any shadow model trains.
     """
+
+    _parameter_constraints: dict = {}
 
     #: Whether the estimator must train shadow models before :meth:`fit`.
     requires_shadow_models = True
@@ -130,9 +139,46 @@ class AttackMethod:
         """Build the method from a :class:`MembershipInferenceAttack`'s params."""
         return cls(**(attack.method_params or {}))
 
+    def check_params(self, n_shadow):
+        """Validate the parameters (and ``n_shadow``) before shadow training.
+
+        The default checks ``_parameter_constraints`` the scikit-learn way;
+        methods with needs on ``n_shadow`` extend it.
+        """
+        if self._parameter_constraints:
+            self._validate_params()
+
     def fit(self, data):
         """Calibrate on an :class:`AttackData`; return self."""
         return self
+
+    def _leave_one_shadow_out_threshold(self, n_shadow, pseudo_target, default):
+        """The calibration shared by the shadow-model attacks.
+
+        Each shadow model in turn plays the target: ``pseudo_target(s)``
+        returns the scores of the population records when shadow ``s`` is
+        attacked with the *other* shadows, and their membership of ``s`` (or
+        None to skip it). The threshold maximising balanced accuracy over all
+        of them is returned; ``default`` when the shadows are too few to give
+        both members and non-members.
+        """
+        from ._threshold import best_threshold
+
+        scores, labels = [], []
+        for s in range(n_shadow):
+            out = pseudo_target(s)
+            if out is None:
+                continue
+            sc, lab = np.asarray(out[0], dtype=np.float64), np.asarray(out[1], bool)
+            valid = np.isfinite(sc)
+            scores.append(sc[valid])
+            labels.append(lab[valid])
+        if not scores:
+            return default
+        scores, labels = np.concatenate(scores), np.concatenate(labels)
+        if labels.all() or not labels.any():
+            return default
+        return best_threshold(scores, labels)[0]
 
     def query_variants(self, X, y):
         """Which variant scores each query: ``"online"``, ``"offline"`` or None.

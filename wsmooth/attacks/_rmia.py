@@ -33,10 +33,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._methods import AttackMethod, PopulationQueryMixin, register_method
 from ._signals import EPS, true_class_proba
-from ._threshold import best_threshold
 
 __all__ = ["RMIAAttack", "reference_proba", "pairwise_fraction", "OFFLINE_A_GRID"]
 
@@ -223,36 +223,16 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         self.n_population_z = n_population_z
         self.trim = trim
 
-    @classmethod
-    def from_attack(cls, attack):
-        method = cls(**(attack.method_params or {}))
-        method._check_params(attack.n_shadow)
-        return method
+    _parameter_constraints = {
+        "online": ["boolean"],
+        "offline_a": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="both")],
+        "gamma": [Interval(Real, 0, None, closed="neither")],
+        "n_population_z": [Interval(Integral, 1, None, closed="left"), None],
+        "trim": [Interval(Real, 0, 0.5, closed="left")],
+    }
 
-    def _check_params(self, n_shadow):
-        p = "method_params"
-        if not isinstance(self.online, bool | np.bool_):
-            raise ValueError(f"{p}['online'] must be a bool, got {self.online!r}")
-        a = self.offline_a
-        if not (isinstance(a, str) and a == "auto") and (
-            not isinstance(a, Real) or isinstance(a, bool) or not 0.0 <= a <= 1.0
-        ):
-            raise ValueError(
-                f"{p}['offline_a'] must be 'auto' or lie in [0, 1], got {a!r}"
-            )
-        g = self.gamma
-        if not isinstance(g, Real) or isinstance(g, bool) or not g > 0:
-            raise ValueError(f"{p}['gamma'] must be a number > 0, got {g!r}")
-        t = self.trim
-        if not isinstance(t, Real) or isinstance(t, bool) or not 0.0 <= t < 0.5:
-            raise ValueError(f"{p}['trim'] must lie in [0, 0.5), got {t!r}")
-        nz = self.n_population_z
-        if nz is not None and (
-            not isinstance(nz, Integral) or isinstance(nz, bool) or nz < 1
-        ):
-            raise ValueError(
-                f"{p}['n_population_z'] must be None or an int >= 1, got {nz!r}"
-            )
+    def check_params(self, n_shadow):
+        super().check_params(n_shadow)
         if n_shadow < 2:
             variant = "online" if self.online else "offline"
             raise ValueError(
@@ -272,7 +252,7 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
 
     # ------------------------------------------------------------------ #
     def fit(self, data):
-        self._check_params(data.keep_masks.shape[0])
+        self.check_params(data.keep_masks.shape[0])
         keep = np.asarray(data.keep_masks, dtype=bool)
         n_pop = keep.shape[1]
         p_ref = true_class_proba(data.shadow_proba, data.y)
@@ -303,7 +283,9 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         self.shadow_predict_proba_ = data.shadow_predict_proba
         return self
 
-    def _pseudo_target_scores(self, p_ref, keep, in_z, s, *, online, offline_a, z_members):
+    def _pseudo_target_scores(
+        self, p_ref, keep, in_z, s, *, online, offline_a, z_members
+    ):
         """Scores of shadow ``s`` attacked with the other shadows as references.
 
         ``z_members``: whether its members among the ``z`` stay there (the pool
@@ -314,11 +296,15 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         pr = self._pr(p_ref[others], keep[others], online=online, offline_a=offline_a)
         valid = ~np.isnan(pr)
         log_ratio = _log_ratio(p_ref[s], pr)
-        is_z = in_z & valid & (True if z_members else ~keep[s])
+        is_z = in_z & valid
+        if not z_members:
+            is_z &= ~keep[s]
         if not is_z.any():
             return None
         self_lr = np.where(is_z, log_ratio, np.nan)
-        frac = pairwise_fraction(log_ratio, np.sort(log_ratio[is_z]), self.gamma, self_lr)
+        frac = pairwise_fraction(
+            log_ratio, np.sort(log_ratio[is_z]), self.gamma, self_lr
+        )
         return frac[valid], keep[s][valid]
 
     def _tune_offline_a(self, p_ref, keep, z):
@@ -345,21 +331,14 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         """Leave-one-shadow-out threshold maximising balanced accuracy."""
         in_z = np.zeros(keep.shape[1], dtype=bool)
         in_z[z] = True
-        scores, labels = [], []
-        for s in range(keep.shape[0]):
-            out = self._pseudo_target_scores(
+        return self._leave_one_shadow_out_threshold(
+            keep.shape[0],
+            lambda s: self._pseudo_target_scores(
                 p_ref, keep, in_z, s, online=online, offline_a=None,
                 z_members=z_members,
-            )
-            if out is not None:
-                scores.append(out[0])
-                labels.append(out[1])
-        if not scores:
-            return self._DEFAULT_THRESHOLD
-        scores, labels = np.concatenate(scores), np.concatenate(labels)
-        if labels.all() or not labels.any():
-            return self._DEFAULT_THRESHOLD
-        return best_threshold(scores, labels)[0]
+            ),
+            self._DEFAULT_THRESHOLD,
+        )
 
     def decision_function(self, proba, y, X):
         p_target = true_class_proba(proba, y)
