@@ -18,11 +18,19 @@ models give a sample of ``phi`` from models that trained on it (IN,
   above the OUT distribution": the score is ``-log Pr[Z > phi_target]`` for
   ``Z ~ N(mu_out, sd_out)`` (``-norm.logsf``; the same order as
   ``norm.logcdf`` but resolved in the upper tail, where members are).
-* **Fixed variance**: one global standard deviation for IN and one for OUT,
-  each the spread of all IN (OUT) values of the population, as in the
-  reference implementation, instead of one per record: better with few shadow
-  models. The default ``fixed_variance="auto"`` takes it below 64 shadow
-  models, the paper's advice (Carlini et al. 2022, Sec. VI).
+* **Fixed variance**: global standard deviations instead of one per record,
+  as in the reference implementation (``generate_ours``): the online test
+  uses one spread, that of all IN values of the population, for both
+  Gaussians, so its log likelihood ratio is linear in ``phi`` for each record
+  (with two spreads it is quadratic and, for ``sd_in < sd_out``, turns down
+  for the most confident members); the offline test uses the spread of all
+  OUT values. Better with few shadow models. The default
+  ``fixed_variance="auto"`` takes it below 64 shadow models, the paper's
+  advice (Carlini et al. 2022, Sec. VI). Models whose probabilities are
+  exactly 0 or 1 (forests) break the Gaussian model: ``phi`` saturates at
+  ``±69`` for some records, and there per-record spreads, which shrink to
+  the floor around a saturated mean, can be the stronger choice from 16
+  shadows on.
 
 Differences from the paper: no data augmentation (the data here are tabular;
 the paper averages the test over augmented queries); means are arithmetic
@@ -118,8 +126,10 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
         Online: Gaussians over IN and OUT shadow models; offline: OUT models
         only.
     fixed_variance : "auto" or bool, default="auto"
-        One global standard deviation (per IN and OUT) instead of one per
-        record. With few shadow models it is the stronger attack, as
+        Global standard deviations instead of one per record: online, the
+        spread of all IN values for both Gaussians (the reference
+        implementation's choice, which keeps the likelihood ratio monotone in
+        ``phi``); offline, the spread of all OUT values. With few shadow models it is the stronger attack, as
         per-record variances from a handful of values are noisy; ``"auto"``
         takes it below 64 shadow models (the paper's advice) and per-record
         variances from 64 on. The choice made is ``fixed_variance_``.
@@ -240,6 +250,8 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
             mu_out, sd_out = _gaussians(phi_o, ~keep_o, self.fixed_variance_)
             if online:
                 mu_in, sd_in = _gaussians(phi_o, keep_o, self.fixed_variance_)
+                if self.fixed_variance_:
+                    sd_out = sd_in  # one spread for both (see the class notes)
                 return _online_score(phi[s], mu_in, sd_in, mu_out, sd_out), keep[s]
             return _offline_score(phi[s], mu_out, sd_out), keep[s]
 
@@ -253,12 +265,13 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
         scores = np.empty(phi.shape[0])
         i = idx[found]
         if self.online:
+            sd_out = self.sd_in_ if self.fixed_variance_ else self.sd_out_
             raw = _online_score(
                 phi[found],
                 self.mu_in_[i],
                 self.sd_in_[i],
                 self.mu_out_[i],
-                self.sd_out_[i],
+                sd_out[i],
             )
         else:
             raw = _offline_score(phi[found], self.mu_out_[i], self.sd_out_[i])
