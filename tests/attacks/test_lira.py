@@ -378,3 +378,20 @@ def test_attack_reads_log_proba_beyond_69(online):
     # float32 probabilities: phi is 69 everywhere, nothing to tell apart.
     assert figures["LogitModel"] == pytest.approx(0.5)
     assert figures["LogitModelWithLog"] > 0.95, figures
+
+
+class BadLogModel(LogitModelWithLog):
+    def predict_log_proba(self, X):
+        return super().predict_log_proba(X) + 0.5  # rows sum to e^0.5
+
+
+def test_bad_log_proba_of_the_target_is_refused():
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.uniform(0, 10, 40), rng.choice([-1.0, 1.0], 40)]
+    y = (X[:, 1] > 0).astype(int)
+    target = BadLogModel().fit(X[:20], y[:20])
+    mia = MembershipInferenceAttack(
+        target, method="lira", n_shadow=2, shadow_estimator=LogitModelWithLog()
+    )
+    with pytest.raises(ValueError, match="predict_log_proba of the target.*40 rows"):
+        mia.fit(X, y)
