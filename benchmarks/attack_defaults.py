@@ -4,11 +4,13 @@ Carlini et al.'s pool setup on noisy 4-class ``make_classification`` data (the
 test fixtures' data, larger): the target trains on half of a pool, shadow
 models (clones of the target) on halves of the same pool, and the query is the
 pool (members against non-members). Two targets: an unpruned-ish random forest
-(``min_samples_leaf=2``) and a scikit-learn MLP. Runs in a few minutes on two
-cores; the same script runs against any version of ``wsmooth`` on the path, so
-figures before and after a change compare directly::
+(``min_samples_leaf=2``) and a scikit-learn MLP. The forest rows take a few
+minutes on two cores, the MLP rows about 20. The same script runs against any
+version of ``wsmooth`` put first on the path, so figures before and after a
+change compare directly::
 
-    OMP_NUM_THREADS=1 python benchmarks/attack_defaults.py --n-shadow 4 8 16
+    PYTHONPATH=. OMP_NUM_THREADS=1 python -W ignore \
+        benchmarks/attack_defaults.py --n-shadow 4 8 16
 """
 
 import argparse
@@ -46,14 +48,21 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     X, y = make_classification(
-        n_samples=args.n_pool, n_features=12, n_informative=6, n_classes=4,
-        n_clusters_per_class=1, flip_y=0.15, random_state=args.seed,
+        n_samples=args.n_pool,
+        n_features=12,
+        n_informative=6,
+        n_classes=4,
+        n_clusters_per_class=1,
+        flip_y=0.15,
+        random_state=args.seed,
     )
     rng = np.random.default_rng(args.seed)
     member = np.zeros(len(y), dtype=bool)
     member[rng.permutation(len(y))[: len(y) // 2]] = True
-    print(f"{'target':7s} {'S':>3s} {'method':13s} {'AUC':>6s} {'TPR@0.1%':>9s} "
-          f"{'TPR@1%':>7s} {'bal.acc':>7s} {'time':>6s}")
+    print(
+        f"{'target':7s} {'S':>3s} {'method':13s} {'AUC':>6s} {'TPR@0.1%':>9s} "
+        f"{'TPR@1%':>7s} {'bal.acc':>7s} {'time':>6s}"
+    )
     for tname in args.targets:
         target = targets(args.seed)[tname].fit(X[member], y[member])
         for n_shadow in args.n_shadow:
@@ -62,16 +71,21 @@ def main(argv=None):
                 params = {"online": False} if variant == "offline" else None
                 t0 = time.perf_counter()
                 mia = MembershipInferenceAttack(
-                    target, method=name, method_params=params, n_shadow=n_shadow,
+                    target,
+                    method=name,
+                    method_params=params,
+                    n_shadow=n_shadow,
                     random_state=args.seed,
                 ).fit(X, y)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     r = mia.evaluate(X[member], y[member], X[~member], y[~member])
-                print(f"{tname:7s} {n_shadow:3d} {m:13s} {r.auc:6.3f} "
-                      f"{r.tpr_at_fpr[0.001]:9.3f} {r.tpr_at_fpr[0.01]:7.3f} "
-                      f"{r.balanced_accuracy:7.3f} {time.perf_counter() - t0:6.1f}",
-                      flush=True)
+                print(
+                    f"{tname:7s} {n_shadow:3d} {m:13s} {r.auc:6.3f} "
+                    f"{r.tpr_at_fpr[0.001]:9.3f} {r.tpr_at_fpr[0.01]:7.3f} "
+                    f"{r.balanced_accuracy:7.3f} {time.perf_counter() - t0:6.1f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
