@@ -555,9 +555,13 @@ class MembershipInferenceAttack(BaseEstimator):
                 for group, c in counts.items()
             }
             if share["members"] != share["nonmembers"]:
+                detail = "; ".join(
+                    f"{group}: " + ", ".join(f"{n} {v}" for v, n in sorted(c.items()))
+                    for group, c in counts.items()
+                )
                 warnings.warn(
                     f"Members and non-members were scored by different variants "
-                    f"({report.summary().rsplit(' | ', 1)[-1]}): the ROC compares "
+                    f"({detail}): the ROC compares "
                     "online scores of one group with offline scores of the "
                     "other, each centred on its own threshold. Query records of "
                     "the attack's pool only (wsmooth.attacks.pool_split), or "
