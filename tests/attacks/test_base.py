@@ -80,7 +80,8 @@ def test_report_equals_independent_computation(fitted, splits, rank_auc):
     fpr = np.array([(sn >= t).mean() for t in cands])
     assert report.advantage == pytest.approx(np.max(tpr - fpr))
     for level in (0.01, 0.1):
-        assert report.tpr_at_fpr[level] == pytest.approx(tpr[fpr <= level].max())
+        # strict FPR < level (Carlini et al.)
+        assert report.tpr_at_fpr[level] == pytest.approx(tpr[fpr < level].max())
     pred_m, pred_n = sm >= 0, sn >= 0
     assert report.balanced_accuracy == pytest.approx(
         0.5 * (pred_m.mean() + (~pred_n).mean())

@@ -32,8 +32,48 @@ def test_learned_with_sklearn_classifier(forest, splits):
     assert mia.method_.classifier_ is not clf and not hasattr(clf, "coef_")
     report = mia.evaluate(Xm, ym, Xn, yn)
     assert report.auc > 0.65
-    s = mia.decision_function(Xm, ym)
-    assert np.all((s >= -0.5) & (s <= 0.5))
+    s = mia.decision_function(Xm, ym) + mia.method_.threshold_
+    assert np.all((s >= 0) & (s <= 1))
+    assert 0 < mia.method_.threshold_ < 1
+
+
+@pytest.mark.parametrize("n_shadow", [3, 5])
+def test_threshold_calibrated_on_held_out_shadow_rows(forest, splits, n_shadow):
+    (Xm, ym), (Xn, yn), (Xp, yp) = splits
+    # A member-weighted classifier: P(member) is biased far above 0.5, so the
+    # old fixed 0.5 threshold calls nearly everything a member.
+    clf = LogisticRegression(max_iter=500, class_weight={0: 1, 1: 30})
+    mia = MembershipInferenceAttack(
+        forest, method="learned", attack_classifier=clf, n_shadow=n_shadow,
+        random_state=0,
+    ).fit(Xp, yp)
+    method = mia.method_
+    assert method.threshold_ > 0.6
+    report = mia.evaluate(Xm, ym, Xn, yn)
+    p_m = mia.decision_function(Xm, ym) + method.threshold_
+    p_n = mia.decision_function(Xn, yn) + method.threshold_
+    at_half = ((p_m >= 0.5).mean() + (p_n < 0.5).mean()) / 2
+    assert report.balanced_accuracy > at_half + 0.05
+    assert report.balanced_accuracy > report.best_balanced_accuracy - 0.05
+    # held-out records are disjoint from the training ones
+    train, cal = method._split_records(
+        type("D", (), {"y": mia._encode(yp, mia.classes_), "random_state": 1})()
+    )
+    assert np.intersect1d(train, cal).size == 0 and cal.size == round(0.25 * len(yp))
+
+
+def test_calibration_fraction_zero_keeps_one_half(forest, splits):
+    _, _, (Xp, yp) = splits
+    mia = MembershipInferenceAttack(
+        forest, method="learned", attack_classifier=LogisticRegression(),
+        method_params={"calibration_fraction": 0.0}, random_state=0,
+    ).fit(Xp, yp)
+    assert mia.method_.threshold_ == 0.5
+    with pytest.raises(ValueError, match="calibration_fraction"):
+        MembershipInferenceAttack(
+            forest, method="learned", attack_classifier=LogisticRegression(),
+            method_params={"calibration_fraction": 1.0},
+        ).fit(Xp, yp)
 
 
 def test_learned_default_skorch_classifier(forest, splits):

@@ -87,8 +87,11 @@ def test_gaussian_likelihood_ratio_by_hand(fixed_variance):
             sd_in, sd_out = np.std(phi[keep]), np.std(phi[~keep])
         else:
             sd_in, sd_out = np.std(v_in), np.std(v_out)
+        # online fixed variance: the IN spread for both Gaussians, as the
+        # reference implementation (generate_ours) does
+        sd_out_on = sd_in if fixed_variance else sd_out
         expected_on = norm.logpdf(phi_t[i], v_in.mean(), sd_in) - norm.logpdf(
-            phi_t[i], v_out.mean(), sd_out
+            phi_t[i], v_out.mean(), sd_out_on
         )
         expected_off = -np.log(norm.sf(phi_t[i], v_out.mean(), sd_out))
         assert got_on[i] == pytest.approx(expected_on, rel=1e-9)
@@ -131,9 +134,9 @@ def test_memorising_target_leaks(setup, splits):
     reports = {
         key: attack(target, pool, cache, **params).evaluate(Xm, ym, Xn, yn)
         for key, params in {
-            "online": {},
+            "online": {"fixed_variance": False},
             "online fixed": {"fixed_variance": True},
-            "offline": {"online": False},
+            "offline": {"online": False, "fixed_variance": False},
             "offline fixed": {"online": False, "fixed_variance": True},
         }.items()
     }
@@ -146,6 +149,13 @@ def test_memorising_target_leaks(setup, splits):
     fixed = reports["online fixed"].tpr_at_fpr
     assert fixed[0.001] > 5 * max(base.tpr_at_fpr[0.001], 0.001)
     assert fixed[0.01] > 3 * base.tpr_at_fpr[0.01]
+    # ... and it is the default below 64 shadow models.
+    default = attack(target, pool, cache)
+    assert default.method_.fixed_variance_ is True
+    np.testing.assert_array_equal(
+        default.decision_function(Xm, ym),
+        attack(target, pool, cache, fixed_variance=True).decision_function(Xm, ym),
+    )
 
 
 def test_membership_independent_target_is_at_chance(
@@ -194,8 +204,9 @@ class MustNotTrain(ClassifierMixin, BaseEstimator):
 @pytest.mark.parametrize(
     "params, n_shadow, needed",
     [
-        ({}, 3, 4),
-        ({"online": False}, 2, 4),
+        ({"fixed_variance": False}, 3, 4),
+        ({"online": False, "fixed_variance": False}, 2, 4),
+        ({}, 1, 2),  # "auto": the global variance below 64 shadow models
         ({"fixed_variance": True}, 1, 2),
         ({"online": False, "fixed_variance": True}, 1, 2),
     ],
@@ -236,3 +247,151 @@ def test_cache_of_another_target_or_population_is_refused(setup, splits):
         attack(other, pool, cache)
     with pytest.raises(ValueError, match="another population"):
         attack(target, (pool[0][:-1], pool[1][:-1]), cache)
+
+
+# --------------------------------------------------------------------------- #
+# fixed_variance="auto" and log-probabilities
+# --------------------------------------------------------------------------- #
+def _binary_log_proba(phi):
+    """Log-probabilities of 2 classes whose true class 0 has statistic phi."""
+    return np.stack([-np.logaddexp(0.0, -phi), -np.logaddexp(0.0, phi)], axis=-1)
+
+
+def simulated_lira(seed, n_records=4000, n_shadow=4, shift=1.0, sd=1.0):
+    """Gaussian phi per record (Carlini et al.'s model): OUT mean spread over
+    records, IN = OUT + shift, the same spread everywhere. Returns the AttackData,
+    the target's log-probabilities on the records and its membership."""
+    from wsmooth.attacks import make_keep_masks
+
+    rng = np.random.default_rng(seed)
+    mu = rng.normal(0.0, 3.0, n_records)
+    keep = make_keep_masks(n_records, n_shadow, random_state=seed)
+    phi = mu + shift * keep + rng.normal(0.0, sd, (n_shadow, n_records))
+    member = rng.random(n_records) < 0.5
+    phi_t = mu + shift * member + rng.normal(0.0, sd, n_records)
+    X = np.arange(n_records, dtype=float)[:, None]
+    y = np.zeros(n_records, dtype=int)
+    log_proba = _binary_log_proba(phi)
+    data = AttackData(
+        target=None,
+        classes=np.array([0, 1]),
+        X=X,
+        y=y,
+        target_proba=np.exp(_binary_log_proba(phi_t)),
+        shadow_models=[],
+        keep_masks=keep,
+        shadow_proba=np.exp(log_proba),
+        shadow_predict_proba=None,
+        population_index=_PopulationIndex(X, y, 2),
+        random_state=0,
+        shadow_log_proba=log_proba,
+    )
+    return data, _binary_log_proba(phi_t), member
+
+
+def test_auto_fixed_variance_beats_per_record_at_4_shadows():
+    from wsmooth.metrics import membership_auc, tpr_at_fpr
+
+    data, log_proba_t, member = simulated_lira(0)
+    figures = {}
+    for fv in ("auto", False):
+        lira = LiRAAttack(fixed_variance=fv).fit(data)
+        s = lira.decision_function(
+            np.exp(log_proba_t), data.y, data.X, log_proba=log_proba_t
+        )
+        figures[fv] = (
+            lira.fixed_variance_,
+            membership_auc(s[member], s[~member]),
+            tpr_at_fpr(s[member], s[~member], 0.01),
+        )
+    assert figures["auto"][0] is True and figures[False][0] is False
+    # Per-record spreads from 2 values each: much weaker, above all at low FPR.
+    assert figures["auto"][1] > figures[False][1] + 0.02, figures
+    assert figures["auto"][2] > 1.5 * figures[False][2], figures
+
+
+def test_auto_takes_per_record_variance_from_64_shadows():
+    lira = LiRAAttack()
+    assert lira._resolve_fixed_variance(63) is True
+    assert lira._resolve_fixed_variance(64) is False
+
+
+class LogitModel(ClassifierMixin, BaseEstimator):
+    """Stub classifier with huge logits: class ``X[:, 1] > 0`` with margin
+    ``200 + X[:, 0]``, 20 more on the rows it trained on. Its float32
+    ``predict_proba`` rounds every wrong-class probability to 0."""
+
+    def fit(self, X, y):
+        self.classes_ = np.array([0, 1])
+        self.rows_ = {tuple(r) for r in np.asarray(X).tolist()}
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def _logit(self, X):
+        X = np.asarray(X)
+        seen = np.array([tuple(r) in self.rows_ for r in X.tolist()])
+        margin = 200.0 + X[:, 0] + 20.0 * seen
+        return np.where(X[:, 1] > 0, margin, -margin)
+
+    def predict_proba(self, X):
+        z = np.float32(self._logit(X))[:, None] * np.float32([-0.5, 0.5])
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+class LogitModelWithLog(LogitModel):
+    def predict_log_proba(self, X):
+        z = self._logit(X)  # log-softmax of (-z/2, z/2)
+        return np.stack([-np.logaddexp(0.0, z), -np.logaddexp(0.0, -z)], axis=-1)
+
+
+def test_phi_from_log_proba_does_not_saturate():
+    from wsmooth.attacks._signals import (
+        logit_scaled_confidence,
+        logit_scaled_confidence_from_log_proba,
+    )
+
+    X = np.array([[50.0, 1.0], [100.0, 1.0], [30.0, -1.0]])
+    y = np.array([1, 1, 0])
+    model = LogitModelWithLog().fit(X[:0], y[:0])
+    phi = logit_scaled_confidence_from_log_proba(model.predict_log_proba(X), y)
+    np.testing.assert_allclose(phi, [250.0, 300.0, 230.0])
+    saturated = logit_scaled_confidence(model.predict_proba(X), y)
+    np.testing.assert_allclose(saturated, np.log(1e30))  # the old ceiling
+
+
+@pytest.mark.parametrize("online", [True, False])
+def test_attack_reads_log_proba_beyond_69(online):
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.uniform(0, 10, 400), rng.choice([-1.0, 1.0], 400)]
+    y = (X[:, 1] > 0).astype(int)
+    members, nonmembers = np.arange(0, 400, 2), np.arange(1, 400, 2)
+    figures = {}
+    for cls in (LogitModel, LogitModelWithLog):
+        target = cls().fit(X[members], y[members])
+        mia = MembershipInferenceAttack(
+            target, method="lira", method_params={"online": online},
+            n_shadow=4, random_state=0,
+        ).fit(X, y)
+        report = mia.evaluate(X[members], y[members], X[nonmembers], y[nonmembers])
+        figures[cls.__name__] = report.auc
+    # float32 probabilities: phi is 69 everywhere, nothing to tell apart.
+    assert figures["LogitModel"] == pytest.approx(0.5)
+    assert figures["LogitModelWithLog"] > 0.95, figures
+
+
+class BadLogModel(LogitModelWithLog):
+    def predict_log_proba(self, X):
+        return super().predict_log_proba(X) + 0.5  # rows sum to e^0.5
+
+
+def test_bad_log_proba_of_the_target_is_refused():
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.uniform(0, 10, 40), rng.choice([-1.0, 1.0], 40)]
+    y = (X[:, 1] > 0).astype(int)
+    target = BadLogModel().fit(X[:20], y[:20])
+    mia = MembershipInferenceAttack(
+        target, method="lira", n_shadow=2, shadow_estimator=LogitModelWithLog()
+    )
+    with pytest.raises(ValueError, match="predict_log_proba of the target.*40 rows"):
+        mia.fit(X, y)

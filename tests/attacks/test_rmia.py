@@ -126,7 +126,8 @@ def test_pairwise_score_equals_double_loop(tiny, online, gamma, a, n_z):
             got = rmia.decision_function(pq, yq, Xq)
     else:
         got = rmia.decision_function(pq, yq, Xq)
-    assert np.allclose(got + rmia.threshold_, expected, atol=1e-12)
+    thresholds = np.r_[[rmia.threshold_] * 3, [rmia.offline_threshold_] * 2]
+    assert np.allclose(got + thresholds, expected, atol=1e-12)
 
 
 def test_pairwise_fraction_vectorised():
@@ -172,7 +173,7 @@ def test_disjoint_population(splits, forest):
     ).fit(Xp, yp)
     online = MembershipInferenceAttack(forest, **kwargs).fit(Xp, yp)
     with pytest.warns(UserWarning, match=f"{len(ym)} of {len(ym)} queried"):
-        got = online.decision_function(Xm, ym) + online.method_.threshold_
+        got = online.decision_function(Xm, ym) + online.method_.offline_threshold_
     assert np.all((got >= 0) & (got <= 1))
     with pytest.warns(UserWarning):
         assert online.evaluate(Xm, ym, Xn, yn).auc > 0.8
@@ -213,3 +214,117 @@ def test_bad_parameters(forest, splits, params, n_shadow, match):
     )
     with pytest.raises(ValueError, match=match):
         mia.fit(Xp, yp)
+
+
+# --------------------------------------------------------------------------- #
+# offline_a="auto", the calibration's z, the trimmed mean: by brute force
+# --------------------------------------------------------------------------- #
+def brute_pseudo_target(data, s, *, online, a, z_members, trim=0.0):
+    """Scores of shadow s attacked by the others, by loops (NaN: no Pr(x))."""
+    from scipy.stats import trim_mean
+
+    keep, y = data.keep_masks, data.y
+    p = data.shadow_proba[:, np.arange(N_POP), y]  # (S, N_POP) true-class
+    others = [t for t in range(S) if t != s]
+
+    def pr(i):
+        ins = [p[t, i] for t in others if keep[t, i]]
+        outs = [p[t, i] for t in others if not keep[t, i]]
+        if not outs:
+            return np.nan
+        m_out = trim_mean(outs, trim)
+        if online and ins:
+            return (trim_mean(ins, trim) + m_out) / 2
+        return ((1 + a) * m_out + (1 - a)) / 2
+
+    ratio = np.array([p[s, i] / pr(i) for i in range(N_POP)])
+    zs = [i for i in range(N_POP) if not np.isnan(ratio[i])]
+    if not z_members:
+        zs = [i for i in zs if not keep[s, i]]
+    scores = np.full(N_POP, np.nan)
+    for i in range(N_POP):
+        if not np.isnan(ratio[i]):
+            scores[i] = np.mean([ratio[i] / ratio[z] > 1.0 for z in zs if z != i])
+    return scores
+
+
+def brute_auc(scores, members):
+    m, n = scores[members], scores[~members]
+    return np.mean([(u > v) + 0.5 * (u == v) for u in m for v in n])
+
+
+def test_offline_a_tuned_by_hand(tiny):
+    data = tiny[0]
+    expected = {}
+    for a in np.round(np.linspace(0, 1, 11), 10):
+        aucs = []
+        for s in range(S):
+            sc = brute_pseudo_target(data, s, online=False, a=a, z_members=False)
+            ok = ~np.isnan(sc)
+            aucs.append(brute_auc(sc[ok], data.keep_masks[s][ok]))
+        expected[float(a)] = np.mean(aucs)
+    best = min(a for a, v in expected.items() if v == max(expected.values()))
+    assert len(set(np.round(list(expected.values()), 12))) > 1  # a matters here
+    rmia = RMIAAttack(online=False).fit(data)
+    assert rmia.offline_a_ == pytest.approx(best)
+    assert rmia.offline_a_auc_ == pytest.approx(expected)
+    # ... and the scores are those of that a.
+    fixed = RMIAAttack(online=False, offline_a=best).fit(data)
+    assert fixed.threshold_ == rmia.threshold_
+    assert np.array_equal(fixed.pr_, rmia.pr_)
+
+
+@pytest.mark.parametrize("online", [True, False])
+def test_threshold_calibrated_on_the_z_the_attack_meets(tiny, online):
+    from wsmooth.attacks._threshold import best_threshold
+
+    data = tiny[0]
+    rmia = RMIAAttack(online=online, offline_a=0.3).fit(data)
+
+    def expected(online, z_members):
+        scores, labels = [], []
+        for s in range(S):
+            sc = brute_pseudo_target(
+                data, s, online=online, a=0.3, z_members=z_members
+            )
+            ok = ~np.isnan(sc)
+            scores.append(sc[ok])
+            labels.append(data.keep_masks[s][ok])
+        return best_threshold(np.concatenate(scores), np.concatenate(labels))[0]
+
+    # Queries in the population (the pool protocol): the pseudo-target's
+    # members stay among the z, as the target's do in the pool.
+    assert rmia.threshold_ == pytest.approx(expected(online, True))
+    # Queries outside it (the disjoint protocol): offline, non-member z only.
+    assert rmia.offline_threshold_ == pytest.approx(expected(False, False))
+    assert rmia.threshold_ != rmia.offline_threshold_
+
+
+def test_trimmed_mean_by_hand():
+    from scipy.stats import trim_mean
+
+    from wsmooth.attacks._rmia import reference_proba
+
+    rng = np.random.default_rng(1)
+    p = rng.uniform(size=(9, 5))
+    keep = rng.random((9, 5)) < 0.5
+    keep[:2, 0], keep[2:, 0] = True, False  # 2 IN, 7 OUT
+    for trim in (0.0, 0.15, 0.25, 0.4):
+        got = reference_proba(p, keep, online=True, offline_a=0.3, trim=trim)
+        want = [
+            (trim_mean(p[keep[:, i], i], trim) + trim_mean(p[~keep[:, i], i], trim)) / 2
+            for i in range(5)
+        ]
+        np.testing.assert_allclose(got, want)
+    rmia = RMIAAttack(trim=0.25)
+    rmia.check_params(8)
+    with pytest.raises(ValueError, match="trim"):
+        RMIAAttack(trim=0.5).check_params(8)
+
+
+def test_offline_a_untunable_with_two_shadows(tiny):
+    data = tiny[0]
+    data.keep_masks = data.keep_masks[:2]
+    data.shadow_proba = data.shadow_proba[:2]
+    rmia = RMIAAttack(online=False).fit(data)
+    assert rmia.offline_a_ == 0.3 and rmia.offline_a_auc_ is None

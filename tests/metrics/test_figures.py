@@ -37,7 +37,7 @@ def brute_points(m, n):
 
 def brute_tpr_at(m, n, level):
     _, fpr, tpr = brute_points(m, n)
-    return max(t for f, t in zip(fpr, tpr, strict=True) if f <= level)
+    return max(t for f, t in zip(fpr, tpr, strict=True) if f < level)
 
 
 def brute_advantage(m, n):
@@ -130,7 +130,25 @@ def test_tpr_at_fpr_return_types():
     assert isinstance(tpr_at_fpr(m, n, 0.5), float)
     out = tpr_at_fpr(m, n, (0.5, 1.0))
     assert isinstance(out, np.ndarray) and out.shape == (2,)
-    assert out[1] == 1.0
+    assert out[1] == pytest.approx(brute_tpr_at(m, n, 1.0))
+
+
+def test_tpr_at_fpr_strict_convention_by_hand():
+    # 10 non-members, so level 0.2 x 10 = 2 non-members is whole. Members 5..9
+    # score above every non-member but two (scores 6.5 and 8.5).
+    members = np.array([9.0, 8.0, 7.0, 6.0, 5.0])
+    nonmembers = np.array([8.5, 6.5, 4, 3, 2, 1, 0, -1, -2, -3])
+    # score >= 9: TPR 1/5, FPR 0; >= 8.5: FPR 1/10; >= 8: TPR 2/5, FPR 1/10;
+    # >= 6.5: FPR 2/10 (not strictly below 0.2); so the largest TPR with
+    # FPR < 0.2 is 3/5 (threshold 7), and the "<=" rule would read 3/5 too at
+    # the 6.5 point; at 6: TPR 4/5 with FPR 2/10 is what "<=" reports.
+    assert tpr_at_fpr(members, nonmembers, 0.2) == pytest.approx(3 / 5)
+    # At level 0.1 (1 non-member): only points with zero false positives.
+    assert tpr_at_fpr(members, nonmembers, 0.1) == pytest.approx(1 / 5)
+    # At 0.3, 2 false positives are allowed: everything but 5 is flagged.
+    assert tpr_at_fpr(members, nonmembers, 0.3) == pytest.approx(5 / 5)
+    rep = membership_report(members, nonmembers, fpr_levels=(0.1, 0.2))
+    assert rep.tpr_at_fpr == {0.1: pytest.approx(0.2), 0.2: pytest.approx(0.6)}
 
 
 def test_warning_below_one_over_n():

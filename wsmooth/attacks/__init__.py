@@ -1,17 +1,23 @@
 """Membership inference attacks: one estimator, one small module per algorithm.
 
-:class:`MembershipInferenceAttack` is the public entry point. The shadow
+:class:`MembershipInferenceAttack` is the public entry point; its ``method``
+is a name or an instance of :class:`ThresholdAttack`,
+:class:`CorrectnessAttack`, :class:`LearnedAttack`, :class:`LiRAAttack` or
+:class:`RMIAAttack`. :func:`pool_split` sets up the pool protocol. The shadow
 training engine (:func:`fit_shadow_models`, :func:`make_keep_masks`,
 :func:`train_shadow_models`) and the method interface (:class:`AttackMethod`,
 :class:`AttackData`, :func:`register_method`) are public for algorithms added
 later (LiRA, RMIA) and for users' own.
 """
 
-from . import _lira, _rmia  # noqa: F401  (register "lira" and "rmia")
 from ._base import MembershipInferenceAttack
-from ._label_only import label_only_scores
+from ._label_only import LabelOnlyAttack, label_only_scores
+from ._learned import LearnedAttack
+from ._lira import LiRAAttack
 from ._methods import AttackData, AttackMethod, register_method
-from ._risk import privacy_risk_score
+from ._pool import PoolSplit, pool_split
+from ._risk import PrivacyRiskAttack, privacy_risk_score
+from ._rmia import RMIAAttack
 from ._shadow import (
     ShadowModels,
     align_proba,
@@ -19,16 +25,26 @@ from ._shadow import (
     make_keep_masks,
     train_shadow_models,
 )
+from ._threshold import CorrectnessAttack, ThresholdAttack
 
 __all__ = [
     "AttackData",
     "AttackMethod",
+    "CorrectnessAttack",
+    "LearnedAttack",
+    "LabelOnlyAttack",
+    "LiRAAttack",
     "MembershipInferenceAttack",
+    "PoolSplit",
+    "PrivacyRiskAttack",
+    "RMIAAttack",
     "ShadowModels",
+    "ThresholdAttack",
     "align_proba",
     "fit_shadow_models",
     "label_only_scores",
     "make_keep_masks",
+    "pool_split",
     "privacy_risk_score",
     "register_method",
     "train_shadow_models",

@@ -17,10 +17,15 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..utils import check_proba, class_index
+from ..utils import check_log_proba, check_proba, class_index
 from . import _label_only, _learned, _risk, _threshold  # noqa: F401  (register)
-from ._methods import METHOD_NAMES, AttackData, get_method
-from ._shadow import align_proba, derive_entropy, fit_shadow_models
+from ._methods import METHOD_NAMES, AttackData, AttackMethod, get_method
+from ._shadow import (
+    align_proba,
+    derive_entropy,
+    fit_shadow_models,
+    model_log_proba,
+)
 
 __all__ = ["MembershipInferenceAttack"]
 
@@ -155,24 +160,31 @@ class MembershipInferenceAttack(BaseEstimator):
         The target. It must be fitted and expose ``predict_proba`` and
         ``classes_`` (``predict`` instead of ``predict_proba`` for
         ``method="label_only"``); the attack never refits it.
-    method : str, default="mentr"
-        The attack algorithm:
+    method : str or AttackMethod, default="mentr"
+        The attack algorithm, by name or as an instance of one of the classes
+        below (cloned before fitting, as scikit-learn's ``cv=`` objects; its
+        own parameters then replace ``method_params``), e.g.
+        ``method=RMIAAttack(online=False, trim=0.25)``:
 
-        - ``"correctness"``: member if correctly classified (no shadow models);
+        - ``"correctness"`` (:class:`CorrectnessAttack`): member if correctly
+          classified (no shadow models);
         - ``"loss"``: global threshold on the cross-entropy loss;
         - ``"confidence"``, ``"entropy"``, ``"mentr"``: class-dependent
           thresholds on the true-class probability, the prediction entropy and
-          the modified entropy (Song & Mittal, USENIX Security 2021);
-        - ``"learned"``: an attack classifier on the shadow models' prediction
-          vectors (Shokri et al. 2017);
-        - ``"lira"``: the likelihood-ratio attack (Carlini et al. 2022), online
-          or offline (``method_params={"online": False}``);
-        - ``"rmia"``: the relative membership inference attack (Zarifzadeh et
-          al. 2024), online or offline;
-        - ``"label_only"``: robustness of the predicted label to small
-          perturbations (Choquette-Choo et al. 2021); needs only ``predict``;
-        - ``"risk"``: Song & Mittal's privacy risk score, the posterior
-          probability of membership (see
+          the modified entropy (Song & Mittal, USENIX Security 2021); all four
+          are :class:`ThresholdAttack` with another ``signal``;
+        - ``"learned"`` (:class:`LearnedAttack`): an attack classifier on the
+          shadow models' prediction vectors (Shokri et al. 2017);
+        - ``"lira"`` (:class:`LiRAAttack`): the likelihood-ratio attack
+          (Carlini et al. 2022), online or offline
+          (``method_params={"online": False}``);
+        - ``"rmia"`` (:class:`RMIAAttack`): the relative membership inference
+          attack (Zarifzadeh et al. 2024), online or offline;
+        - ``"label_only"`` (:class:`LabelOnlyAttack`): robustness of the
+          predicted label to small perturbations (Choquette-Choo et al. 2021);
+          needs only ``predict``;
+        - ``"risk"`` (:class:`PrivacyRiskAttack`): Song & Mittal's privacy risk
+          score, the posterior probability of membership (see
           :func:`wsmooth.attacks.privacy_risk_score`).
 
         Further methods are added with
@@ -217,6 +229,11 @@ class MembershipInferenceAttack(BaseEstimator):
         The fitted algorithm.
     shadow_models_ : ShadowModels or None
         Fitted shadow models with their keep masks (None for methods without).
+    variant_ : {"online", "offline"} or None
+        The variant configured for LiRA and RMIA (None for other methods).
+        Records outside the population are scored offline whatever it says:
+        :meth:`query_variants` tells per record, and ``evaluate``'s report
+        gives the counts (``variant``, ``variant_counts``).
     n_features_in_ : int
         Features seen in fit.
 
@@ -248,7 +265,7 @@ class MembershipInferenceAttack(BaseEstimator):
     _parameter_constraints = {
         # predict alone suffices for label-only methods (checked in fit)
         "estimator": [HasMethods(["predict_proba"]), HasMethods(["predict"])],
-        "method": [StrOptions(METHOD_NAMES)],
+        "method": [StrOptions(METHOD_NAMES), AttackMethod],
         "n_shadow": [_IntervalNotBool(Integral, 1, None, closed="left")],
         "shadow_estimator": [
             HasMethods(["fit", "predict_proba"]),
@@ -346,7 +363,9 @@ class MembershipInferenceAttack(BaseEstimator):
         return self.cache_dir
 
     def _needs_proba(self):
-        return getattr(get_method(self.method), "requires_proba", True)
+        method = self.method
+        method_cls = type(method) if isinstance(method, AttackMethod) else get_method(method)
+        return getattr(method_cls, "requires_proba", True)
 
     def _target_proba(self, X):
         if not self._needs_proba():  # label-only: the target is asked for labels
@@ -358,6 +377,15 @@ class MembershipInferenceAttack(BaseEstimator):
             model="the target",
         )
         return align_proba(proba, self.classes_, self.classes_)
+
+    def _target_log_proba(self, X):
+        """The target's log-probabilities (``predict_log_proba`` if it has one)."""
+        return check_log_proba(
+            model_log_proba(self.estimator, X),
+            n_records=len(X),
+            n_classes=len(self.classes_),
+            model="the target",
+        )
 
     def _validate_query(self, X, y):
         check_is_fitted(self)
@@ -395,8 +423,8 @@ class MembershipInferenceAttack(BaseEstimator):
             )
         self.classes_ = np.asarray(target.classes_)
         y_idx = self._encode(y, self.classes_)
-        method_cls = get_method(self.method)
-        method = method_cls.from_attack(self)
+        method = self._make_method()
+        method_cls = type(method)
         entropy = derive_entropy(self.random_state)
         n_classes = len(self.classes_)
 
@@ -443,8 +471,42 @@ class MembershipInferenceAttack(BaseEstimator):
             n_jobs=self.n_jobs,
             verbose=self.verbose,
         )
+        if getattr(method_cls, "uses_log_proba", False):
+            data.target_log_proba = self._target_log_proba(X)
+            if shadows is not None:
+                data.shadow_log_proba = shadows.predict_log_proba(X)
+                data.shadow_predict_log_proba = shadows.predict_log_proba
+            else:
+                data.shadow_log_proba = np.zeros((0,) + data.target_log_proba.shape)
         self.method_ = method.fit(data)
+        online = getattr(self.method_, "online", None)
+        self.variant_ = None if online is None else ("online" if online else "offline")
         return self
+
+    def _make_method(self):
+        """The unfitted method, its parameters checked before shadow training."""
+        if isinstance(self.method, AttackMethod):
+            if self.method_params:
+                raise ValueError(
+                    "method_params applies to a method given by name; set the "
+                    f"parameters on the {type(self.method).__name__} instance "
+                    "instead."
+                )
+            if self.attack_classifier is not None:
+                raise ValueError(
+                    "attack_classifier applies to method='learned'; pass it to "
+                    "LearnedAttack(attack_classifier=...) instead."
+                )
+            method = clone(self.method)
+        else:
+            method = get_method(self.method).from_attack(self)
+        method.check_params(self.n_shadow)
+        return method
+
+    def _method_name(self):
+        if isinstance(self.method, AttackMethod):
+            return type(self.method).__name__
+        return self.method
 
     def _check_population(self, y_idx):
         counts = np.bincount(y_idx, minlength=len(self.classes_))
@@ -482,8 +544,33 @@ class MembershipInferenceAttack(BaseEstimator):
         """
         X, y_idx = self._validate_query(X, y)
         proba = self._target_proba(X)
-        scores = np.asarray(self.method_.decision_function(proba, y_idx, X))
+        kwargs = {}
+        if getattr(self.method_, "uses_log_proba", False):
+            kwargs["log_proba"] = self._target_log_proba(X)
+        scores = np.asarray(self.method_.decision_function(proba, y_idx, X, **kwargs))
         return scores.astype(np.float64, copy=False)
+
+    def query_variants(self, X, y):
+        """Which variant of the attack scores each record.
+
+        LiRA and RMIA score online only the records found in the population
+        they were fitted on (same row, same label); the others, which no
+        shadow model trained on, are scored offline.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_records, ...)
+        y : array-like of shape (n_records,)
+
+        Returns
+        -------
+        ndarray of str of shape (n_records,) or None
+            ``"online"`` or ``"offline"`` per record; None for methods without
+            variants.
+        """
+        X, y_idx = self._validate_query(X, y)
+        variants = self.method_.query_variants(X, y_idx)
+        return None if variants is None else np.asarray(variants, dtype=object)
 
     def predict(self, X, y):
         """1 for predicted members, 0 for non-members (``decision_function >= 0``)."""
@@ -573,6 +660,7 @@ class MembershipInferenceAttack(BaseEstimator):
             )
         member_scores = self.decision_function(Xm, self.classes_[ym])
         nonmember_scores = self.decision_function(Xn, self.classes_[yn])
+        variant, counts = self._variant_summary(Xm, ym, Xn, yn)
         if by_class:
             from ..metrics import membership_report_by_class
 
@@ -583,7 +671,7 @@ class MembershipInferenceAttack(BaseEstimator):
                 self.classes_[yn],
                 threshold=0.0,
                 fpr_levels=fpr_levels,
-                name=self.method if name is None else name,
+                name=self._method_name() if name is None else name,
             )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -592,8 +680,43 @@ class MembershipInferenceAttack(BaseEstimator):
                 nonmember_scores,
                 threshold=0.0,
                 fpr_levels=fpr_levels,
-                name=self.method if name is None else name,
+                name=self._method_name() if name is None else name,
+                variant=variant,
+                variant_counts=counts,
             )
         for w in caught:  # point the user at their own call
             warnings.warn(w.message, w.category, stacklevel=2)
+        if counts is not None and counts["members"] != counts["nonmembers"]:
+            share = {
+                group: c.get("online", 0) / max(sum(c.values()), 1)
+                for group, c in counts.items()
+            }
+            if share["members"] != share["nonmembers"]:
+                detail = "; ".join(
+                    f"{group}: " + ", ".join(f"{n} {v}" for v, n in sorted(c.items()))
+                    for group, c in counts.items()
+                )
+                warnings.warn(
+                    f"Members and non-members were scored by different variants "
+                    f"({detail}): the ROC compares "
+                    "online scores of one group with offline scores of the "
+                    "other, each centred on its own threshold. Query records of "
+                    "the attack's pool only (wsmooth.attacks.pool_split), or "
+                    "use online=False.",
+                    UserWarning,
+                    stacklevel=2,
+                )
         return report
+
+    def _variant_summary(self, Xm, ym, Xn, yn):
+        """``(variant, counts)`` of an evaluation; ``(None, None)`` without."""
+        vm = self.method_.query_variants(Xm, ym)
+        vn = self.method_.query_variants(Xn, yn)
+        if vm is None or vn is None:
+            return None, None
+        counts = {}
+        for group, v in (("members", vm), ("nonmembers", vn)):
+            names, n = np.unique(np.asarray(v, dtype=str), return_counts=True)
+            counts[group] = dict(zip(names.tolist(), n.tolist(), strict=True))
+        kinds = set(counts["members"]) | set(counts["nonmembers"])
+        return (kinds.pop() if len(kinds) == 1 else "mixed"), counts

@@ -14,12 +14,16 @@ Features of a record (``2 * n_classes + 1`` columns):
 """
 
 import sys
+from numbers import Real
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import HasMethods, Interval
 
 from ._methods import AttackMethod, register_method
 from ._signals import true_class_proba
+from ._threshold import best_threshold
 
 __all__ = ["LearnedAttack", "attack_features", "default_attack_classifier"]
 
@@ -74,15 +78,40 @@ class LearnedAttack(AttackMethod):
         generator is seeded, and a ``random_state`` parameter left at None is
         set to that seed.
 
+    calibration_fraction : float in [0, 1), default=0.25
+        Fraction of the population records held out of the attack
+        classifier's training: their rows (one per shadow model) calibrate the
+        threshold on ``P(member)``, the one maximising balanced accuracy. 0
+        trains on every row and keeps the threshold 0.5.
+
     Notes
     -----
-    The score is ``P(member) - 0.5`` from the attack classifier: the shadow
-    training data is balanced (each record is in exactly half the shadow
-    models), so 0.5 is the calibrated threshold.
+    The score is ``P(member) - threshold_``. A threshold of 0.5 would assume
+    balanced, well-calibrated training data; it is not with an odd
+    ``n_shadow`` (records of the last model's half are members more often),
+    with a weighted or regularised attack classifier, or one that overfits
+    its training rows, so the threshold is calibrated on held-out rows
+    instead. The held-out records are drawn with the attack's seed,
+    stratified by class when every class has 2 records or more, and all of a
+    record's rows stay on one side, so the classifier is never calibrated on
+    records it trained on.
+
+    Attributes
+    ----------
+    classifier_ : classifier
+        The fitted attack classifier.
+    threshold_ : float
+        Calibrated threshold on ``P(member)``.
     """
 
-    def __init__(self, attack_classifier=None):
+    _parameter_constraints = {
+        "attack_classifier": [HasMethods(["fit", "predict_proba"]), None],
+        "calibration_fraction": [Interval(Real, 0, 1, closed="left")],
+    }
+
+    def __init__(self, attack_classifier=None, calibration_fraction=0.25):
         self.attack_classifier = attack_classifier
+        self.calibration_fraction = calibration_fraction
 
     @classmethod
     def from_attack(cls, attack):
@@ -90,10 +119,29 @@ class LearnedAttack(AttackMethod):
         params.update(attack.method_params or {})
         return cls(**params)
 
+    def _split_records(self, data):
+        """Population indices for training and for calibration."""
+        frac = self.calibration_fraction
+        n = data.y.shape[0]
+        n_cal = int(round(frac * n))
+        if n_cal == 0:
+            return np.arange(n), np.arange(0)
+        counts = np.bincount(data.y)
+        stratify = data.y if counts[counts > 0].min() >= 2 else None
+        seed = int(data.random_state) % (2**32)
+        try:
+            return train_test_split(
+                np.arange(n), test_size=n_cal, random_state=seed, stratify=stratify
+            )
+        except ValueError:  # too few records per class for stratification
+            return train_test_split(np.arange(n), test_size=n_cal, random_state=seed)
+
     def fit(self, data):
+        self.check_params(data.keep_masks.shape[0])
+        train, cal = self._split_records(data)
         features = attack_features(data.shadow_proba, data.y)
-        Xa = features.reshape(-1, features.shape[-1]).astype(np.float32)
-        ya = data.keep_masks.reshape(-1).astype(np.int64)
+        Xa = features[:, train].reshape(-1, features.shape[-1]).astype(np.float32)
+        ya = data.keep_masks[:, train].reshape(-1).astype(np.int64)
         if self.attack_classifier is None:
             clf = default_attack_classifier(Xa.shape[1])
         else:
@@ -113,9 +161,18 @@ class LearnedAttack(AttackMethod):
             raise ValueError("the attack classifier did not learn the member class")
         self.classifier_ = clf
         self.member_column_ = classes.index(1)
+        self.threshold_ = 0.5
+        if cal.size:
+            Xc = features[:, cal].reshape(-1, features.shape[-1])
+            yc = data.keep_masks[:, cal].reshape(-1)
+            if 0 < yc.sum() < yc.size:
+                self.threshold_ = best_threshold(self._member_proba(Xc), yc)[0]
         return self
 
-    def decision_function(self, proba, y, X=None):
-        features = attack_features(proba, y).astype(np.float32)
+    def _member_proba(self, features):
+        features = np.asarray(features, dtype=np.float32)
         p = np.asarray(self.classifier_.predict_proba(features), dtype=np.float64)
-        return p[:, self.member_column_] - 0.5
+        return p[:, self.member_column_]
+
+    def decision_function(self, proba, y, X=None):
+        return self._member_proba(attack_features(proba, y)) - self.threshold_

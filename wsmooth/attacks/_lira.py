@@ -1,10 +1,14 @@
 """LiRA, the likelihood-ratio attack (Carlini et al., IEEE S&P 2022).
 
 The signal is the logit-scaled true-class confidence
-``phi = log p_y - log(sum_{k != y} p_k)``
-(:func:`~wsmooth.attacks._signals.logit_scaled_confidence`), which is close to
-Gaussian across models trained with or without a given record. For each record
-the shadow models give a sample of ``phi`` from models that trained on it (IN,
+``phi = log p_y - logsumexp_{k != y} log p_k``
+(:func:`~wsmooth.attacks._signals.logit_scaled_confidence_from_log_proba`),
+computed from the target's and the shadows' log-probabilities
+(``predict_log_proba`` where the estimator has one, else the log of
+``predict_proba``), so it does not saturate where float probabilities round to
+1 (about ``phi = 69`` from float32 ones). It is close to Gaussian across
+models trained with or without a given record. For each record the shadow
+models give a sample of ``phi`` from models that trained on it (IN,
 ``keep_masks`` True) and from models that did not (OUT).
 
 * **Online**: fit one Gaussian to the IN values and one to the OUT values of
@@ -14,10 +18,19 @@ the shadow models give a sample of ``phi`` from models that trained on it (IN,
   above the OUT distribution": the score is ``-log Pr[Z > phi_target]`` for
   ``Z ~ N(mu_out, sd_out)`` (``-norm.logsf``; the same order as
   ``norm.logcdf`` but resolved in the upper tail, where members are).
-* **Fixed variance**: one global standard deviation for IN and one for OUT,
-  each the spread of all IN (OUT) values of the population, as in the
-  reference implementation, instead of one per record: better with few shadow
-  models.
+* **Fixed variance**: global standard deviations instead of one per record,
+  as in the reference implementation (``generate_ours``): the online test
+  uses one spread, that of all IN values of the population, for both
+  Gaussians, so its log likelihood ratio is linear in ``phi`` for each record
+  (with two spreads it is quadratic and, for ``sd_in < sd_out``, turns down
+  for the most confident members); the offline test uses the spread of all
+  OUT values. Better with few shadow models. The default
+  ``fixed_variance="auto"`` takes it below 64 shadow models, the paper's
+  advice (Carlini et al. 2022, Sec. VI). Models whose probabilities are
+  exactly 0 or 1 (forests) break the Gaussian model: ``phi`` saturates at
+  ``±69`` for some records, and there per-record spreads, which shrink to
+  the floor around a saturated mean, can be the stronger choice from 16
+  shadows on.
 
 Differences from the paper: no data augmentation (the data here are tabular;
 the paper averages the test over augmented queries); means are arithmetic
@@ -26,19 +39,32 @@ means (the reference code uses medians); standard deviations are floored at
 at probability 1) give finite scores.
 """
 
-import warnings
 
 import numpy as np
 from scipy.stats import norm
+from sklearn.utils._param_validation import StrOptions
 
-from ._methods import AttackMethod, register_method
-from ._signals import logit_scaled_confidence
-from ._threshold import best_threshold
+from ._methods import AttackMethod, PopulationQueryMixin, register_method
+from ._signals import (
+    logit_scaled_confidence,
+    logit_scaled_confidence_from_log_proba,
+)
 
 __all__ = ["LiRAAttack"]
 
 #: Floor on every standard deviation, in logit units.
 MIN_STD = 1e-3
+
+#: With ``fixed_variance="auto"``, per-record variances from this many shadow
+#: models on (Carlini et al. 2022: the global variance is better below 64).
+AUTO_PER_RECORD_VARIANCE_FROM = 64
+
+
+def _phi(proba, log_proba, y):
+    """LiRA's statistic from log-probabilities when given, else probabilities."""
+    if log_proba is None:
+        return logit_scaled_confidence(proba, y)
+    return logit_scaled_confidence_from_log_proba(log_proba, y)
 
 
 def _masked_gaussian(values, mask):
@@ -88,7 +114,7 @@ def _offline_score(phi, mu_out, sd_out):
 
 
 @register_method("lira")
-class LiRAAttack(AttackMethod):
+class LiRAAttack(PopulationQueryMixin, AttackMethod):
     """LiRA (Carlini et al. 2022), online or offline, per-record or fixed variance.
 
     Use it as ``MembershipInferenceAttack(target, method="lira",
@@ -99,17 +125,26 @@ class LiRAAttack(AttackMethod):
     online : bool, default=True
         Online: Gaussians over IN and OUT shadow models; offline: OUT models
         only.
-    fixed_variance : bool, default=False
-        One global standard deviation (per IN and OUT) instead of one per
-        record. With few shadow models (the paper: under 64) it is usually the
-        stronger attack, as per-record variances from a handful of values are
-        noisy.
+    fixed_variance : "auto" or bool, default="auto"
+        Global standard deviations instead of one per record: online, the
+        spread of all IN values for both Gaussians (the reference
+        implementation's choice, which keeps the likelihood ratio monotone in
+        ``phi``); offline, the spread of all OUT values. With few shadow models it is the stronger attack, as
+        per-record variances from a handful of values are noisy; ``"auto"``
+        takes it below 64 shadow models (the paper's advice) and per-record
+        variances from 64 on. The choice made is ``fixed_variance_``.
 
     Notes
     -----
     **Shadow models.** ``n_shadow`` must be at least 4 for the per-record
     variance (every population record then has at least 2 IN and 2 OUT models)
-    and at least 2 with ``fixed_variance=True``.
+    and at least 2 with the fixed variance (``True``, or ``"auto"`` below 64
+    models).
+
+    **Log-probabilities.** ``phi`` comes from the target's and the shadows'
+    ``predict_log_proba`` when they have one (a log-softmax of logits never
+    saturates), else from the log of ``predict_proba``. Exact zeros are read
+    as probability ``1e-30`` so that ``phi`` stays finite.
 
     **Population and queries.** The online attack needs models trained *with*
     the queried record. As in the paper, train the shadows on a pool that
@@ -135,6 +170,8 @@ class LiRAAttack(AttackMethod):
 
     Attributes
     ----------
+    fixed_variance_ : bool
+        Whether the global variance was used (``fixed_variance`` resolved).
     threshold_ : float
         Threshold subtracted from the raw scores of the chosen variant.
     offline_threshold_ : float
@@ -144,47 +181,51 @@ class LiRAAttack(AttackMethod):
 
     _DEFAULT_THRESHOLD = {True: 0.0, False: float(np.log(2.0))}
 
-    def __init__(self, online=True, fixed_variance=False):
+    uses_log_proba = True
+
+    def __init__(self, online=True, fixed_variance="auto"):
         self.online = online
         self.fixed_variance = fixed_variance
 
-    @classmethod
-    def from_attack(cls, attack):
-        method = cls(**(attack.method_params or {}))
-        method._check_params(attack.n_shadow)
-        return method
+    _parameter_constraints = {
+        "online": ["boolean"],
+        "fixed_variance": [StrOptions({"auto"}), "boolean"],
+    }
 
-    def _check_params(self, n_shadow):
-        for name in ("online", "fixed_variance"):
-            value = getattr(self, name)
-            if not isinstance(value, bool | np.bool_):
-                raise ValueError(
-                    f"method_params[{name!r}] must be a bool, got {value!r}"
-                )
-        needed = 2 if self.fixed_variance else 4
+    def _resolve_fixed_variance(self, n_shadow):
+        if isinstance(self.fixed_variance, str):
+            return n_shadow < AUTO_PER_RECORD_VARIANCE_FROM
+        return bool(self.fixed_variance)
+
+    def check_params(self, n_shadow):
+        super().check_params(n_shadow)
+        fixed = self._resolve_fixed_variance(n_shadow)
+        needed = 2 if fixed else 4
         if n_shadow < needed:
             variant = "online" if self.online else "offline"
             models = "an IN and an OUT model" if self.online else "an OUT model"
-            if not self.fixed_variance:
+            if not fixed:
                 models = "2 IN and 2 OUT models" if self.online else "2 OUT models"
             raise ValueError(
-                f"method='lira' ({variant}, fixed_variance={self.fixed_variance}) "
+                f"method='lira' ({variant}, fixed_variance={self.fixed_variance!r}) "
                 f"needs n_shadow >= {needed}: {models} per record (each record is "
                 f"IN half of the shadow models); got n_shadow={n_shadow}."
             )
 
     # ------------------------------------------------------------------ #
     def fit(self, data):
-        self._check_params(data.keep_masks.shape[0])
+        n_shadow = data.keep_masks.shape[0]
+        self.check_params(n_shadow)
+        self.fixed_variance_ = self._resolve_fixed_variance(n_shadow)
         keep = np.asarray(data.keep_masks, dtype=bool)
-        phi = logit_scaled_confidence(data.shadow_proba, data.y)
+        phi = _phi(data.shadow_proba, getattr(data, "shadow_log_proba", None), data.y)
         self.std_in_ = _global_std(phi, keep)
         self.std_out_ = _global_std(phi, ~keep)
         self.mu_in_, self.sd_in_ = _gaussians(
-            phi, keep, self.fixed_variance, self.std_in_
+            phi, keep, self.fixed_variance_, self.std_in_
         )
         self.mu_out_, self.sd_out_ = _gaussians(
-            phi, ~keep, self.fixed_variance, self.std_out_
+            phi, ~keep, self.fixed_variance_, self.std_out_
         )
         self.offline_threshold_ = self._calibrate(phi, keep, online=False)
         self.threshold_ = (
@@ -194,63 +235,64 @@ class LiRAAttack(AttackMethod):
         )
         self.population_index_ = data.population_index
         self.shadow_predict_proba_ = data.shadow_predict_proba
+        self.shadow_predict_log_proba_ = getattr(
+            data, "shadow_predict_log_proba", None
+        )
         return self
 
     def _calibrate(self, phi, keep, *, online):
         """Leave-one-shadow-out threshold maximising balanced accuracy."""
         n_shadow = keep.shape[0]
-        scores, labels = [], []
-        for s in range(n_shadow):
+
+        def pseudo_target(s):
             others = np.arange(n_shadow) != s
             phi_o, keep_o = phi[others], keep[others]
-            mu_out, sd_out = _gaussians(phi_o, ~keep_o, self.fixed_variance)
+            mu_out, sd_out = _gaussians(phi_o, ~keep_o, self.fixed_variance_)
             if online:
-                mu_in, sd_in = _gaussians(phi_o, keep_o, self.fixed_variance)
-                raw = _online_score(phi[s], mu_in, sd_in, mu_out, sd_out)
-            else:
-                raw = _offline_score(phi[s], mu_out, sd_out)
-            valid = np.isfinite(raw)
-            scores.append(raw[valid])
-            labels.append(keep[s][valid])
-        scores, labels = np.concatenate(scores), np.concatenate(labels)
-        if labels.all() or not labels.any():
-            return self._DEFAULT_THRESHOLD[online]
-        return best_threshold(scores, labels)[0]
+                mu_in, sd_in = _gaussians(phi_o, keep_o, self.fixed_variance_)
+                if self.fixed_variance_:
+                    sd_out = sd_in  # one spread for both (see the class notes)
+                return _online_score(phi[s], mu_in, sd_in, mu_out, sd_out), keep[s]
+            return _offline_score(phi[s], mu_out, sd_out), keep[s]
 
-    def decision_function(self, proba, y, X):
-        phi = logit_scaled_confidence(proba, y)
-        idx = np.asarray(self.population_index_(X, y))
-        found = idx >= 0
+        return self._leave_one_shadow_out_threshold(
+            n_shadow, pseudo_target, self._DEFAULT_THRESHOLD[online]
+        )
+
+    def decision_function(self, proba, y, X, log_proba=None):
+        phi = _phi(proba, log_proba, y)
+        idx, found = self._lookup(X, y)
         scores = np.empty(phi.shape[0])
         i = idx[found]
         if self.online:
+            sd_out = self.sd_in_ if self.fixed_variance_ else self.sd_out_
             raw = _online_score(
                 phi[found],
                 self.mu_in_[i],
                 self.sd_in_[i],
                 self.mu_out_[i],
-                self.sd_out_[i],
+                sd_out[i],
             )
         else:
             raw = _offline_score(phi[found], self.mu_out_[i], self.sd_out_[i])
         scores[found] = raw - self.threshold_
         missing = ~found
         if missing.any():
-            if self.online:
-                warnings.warn(
-                    f"{int(missing.sum())} of {phi.shape[0]} queried records are "
-                    "not in the attack's population, so no shadow model trained "
-                    "on them: LiRA online falls back to the offline test for "
-                    "them. Fit on a pool that contains the queries for the "
-                    "online attack.",
-                    UserWarning,
-                    stacklevel=3,
-                )
-            shadow_phi = logit_scaled_confidence(
-                self.shadow_predict_proba_(X[missing]), y[missing]
+            self._warn_offline_fallback(
+                int(missing.sum()),
+                phi.shape[0],
+                "LiRA online falls back to the offline test",
             )
+            log_fn = getattr(self, "shadow_predict_log_proba_", None)
+            if log_fn is None:
+                shadow_proba = self.shadow_predict_proba_(X[missing])
+                shadow_phi = _phi(shadow_proba, None, y[missing])
+            else:
+                shadow_phi = _phi(None, log_fn(X[missing]), y[missing])
             all_out = np.ones(shadow_phi.shape, dtype=bool)
-            mu, sd = _gaussians(shadow_phi, all_out, self.fixed_variance, self.std_out_)
+            mu, sd = _gaussians(
+                shadow_phi, all_out, self.fixed_variance_, self.std_out_
+            )
             raw = _offline_score(phi[missing], mu, sd)
             scores[missing] = raw - self.offline_threshold_
         return scores

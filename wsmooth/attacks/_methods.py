@@ -15,12 +15,21 @@ means "member". The estimator's ``predict`` is exactly that test, and
 ``evaluate`` reports balanced accuracy at threshold 0.
 """
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
-__all__ = ["AttackData", "AttackMethod", "register_method", "get_method", "METHODS"]
+__all__ = [
+    "AttackData",
+    "AttackMethod",
+    "PopulationQueryMixin",
+    "register_method",
+    "get_method",
+    "METHODS",
+]
 
 # name -> AttackMethod subclass. ``METHOD_NAMES`` is the same set of names, kept
 # as a live set object so that the estimator's parameter constraint
@@ -65,6 +74,16 @@ class AttackData:
         need randomness of their own.
     n_jobs, verbose
         The estimator's settings.
+    target_log_proba : ndarray of shape (n_population, n_classes) or None
+        The target's log-probabilities on the population (its
+        ``predict_log_proba`` when it has one, else the log of
+        ``predict_proba``); set only for methods with ``uses_log_proba``.
+    shadow_log_proba : ndarray of shape (n_shadow, n_population, n_classes) or None
+        The same for each shadow model; set only for methods with
+        ``uses_log_proba``.
+    shadow_predict_log_proba : callable or None
+        ``shadow_predict_log_proba(X)``, as ``shadow_predict_proba``; set only
+        for methods with ``uses_log_proba``.
     """
 
     target: Any
@@ -80,32 +99,93 @@ class AttackData:
     random_state: int
     n_jobs: Any = None
     verbose: int = 0
+    target_log_proba: Any = None
+    shadow_log_proba: Any = None
+    shadow_predict_log_proba: Any = None
 
     @property
     def n_classes(self):
         return len(self.classes)
 
 
-class AttackMethod:
+class AttackMethod(BaseEstimator):
     """Base class of attack algorithms.
 
     Subclasses set :attr:`requires_shadow_models`, implement :meth:`fit` and
     :meth:`decision_function`, and may override :meth:`from_attack` to read
     estimator parameters (the default passes ``attack.method_params`` as
     keyword arguments to the constructor).
+
+    An instance is also what ``MembershipInferenceAttack(method=...)`` takes
+    in place of a name (it is cloned, as scikit-learn's ``cv=`` objects are
+    used): its ``__init__`` stores its parameters, as a scikit-learn
+    estimator's does, and ``_parameter_constraints`` declares them, so that
+    :meth:`check_params` rejects bad values before any shadow model trains.
     """
+
+    _parameter_constraints: dict = {}
 
     #: Whether the estimator must train shadow models before :meth:`fit`.
     requires_shadow_models = True
+
+    #: Whether the method reads log-probabilities: the estimator then fills
+    #: the ``*_log_proba`` fields of :class:`AttackData` and passes
+    #: ``log_proba=`` (the target's log-probabilities on the queries) to
+    #: :meth:`decision_function`.
+    uses_log_proba = False
 
     @classmethod
     def from_attack(cls, attack):
         """Build the method from a :class:`MembershipInferenceAttack`'s params."""
         return cls(**(attack.method_params or {}))
 
+    def check_params(self, n_shadow):
+        """Validate the parameters (and ``n_shadow``) before shadow training.
+
+        The default checks ``_parameter_constraints`` the scikit-learn way;
+        methods with needs on ``n_shadow`` extend it.
+        """
+        if self._parameter_constraints:
+            self._validate_params()
+
     def fit(self, data):
         """Calibrate on an :class:`AttackData`; return self."""
         return self
+
+    def _leave_one_shadow_out_threshold(self, n_shadow, pseudo_target, default):
+        """The calibration shared by the shadow-model attacks.
+
+        Each shadow model in turn plays the target: ``pseudo_target(s)``
+        returns the scores of the population records when shadow ``s`` is
+        attacked with the *other* shadows, and their membership of ``s`` (or
+        None to skip it). The threshold maximising balanced accuracy over all
+        of them is returned; ``default`` when the shadows are too few to give
+        both members and non-members.
+        """
+        from ._threshold import best_threshold
+
+        scores, labels = [], []
+        for s in range(n_shadow):
+            out = pseudo_target(s)
+            if out is None:
+                continue
+            sc, lab = np.asarray(out[0], dtype=np.float64), np.asarray(out[1], bool)
+            valid = np.isfinite(sc)
+            scores.append(sc[valid])
+            labels.append(lab[valid])
+        if not scores:
+            return default
+        scores, labels = np.concatenate(scores), np.concatenate(labels)
+        if labels.all() or not labels.any():
+            return default
+        return best_threshold(scores, labels)[0]
+
+    def query_variants(self, X, y):
+        """Which variant scores each query: ``"online"``, ``"offline"`` or None.
+
+        None (the default) for methods without online/offline variants.
+        """
+        return None
 
     def decision_function(self, proba, y, X):
         """Membership scores, ``>= 0`` for predicted members.
@@ -120,6 +200,40 @@ class AttackMethod:
             The queried records (for methods that query shadow models).
         """
         raise NotImplementedError
+
+
+class PopulationQueryMixin:
+    """The missing-query logic of the online/offline attacks, in one place.
+
+    An online attack needs shadow models trained *with* the query, so only
+    queries found in the population (same row, same label) can be scored
+    online; the others fall back to the offline test. Methods with an
+    ``online`` parameter that store ``population_index_`` (from
+    :attr:`AttackData.population_index`) in ``fit`` get :meth:`_lookup`,
+    :meth:`query_variants` and the fallback warning.
+    """
+
+    def _lookup(self, X, y):
+        """``(index, found)``: each query's population index (-1: absent)."""
+        idx = np.asarray(self.population_index_(X, y))
+        return idx, idx >= 0
+
+    def query_variants(self, X, y):
+        _, found = self._lookup(X, y)
+        if not self.online:
+            return np.full(found.shape, "offline", dtype=object)
+        return np.where(found, "online", "offline").astype(object)
+
+    def _warn_offline_fallback(self, n_missing, n_queries, what):
+        if self.online and n_missing:
+            warnings.warn(
+                f"{n_missing} of {n_queries} queried records are not in the "
+                f"attack's population, so no shadow model trained on them: "
+                f"{what} for them. Fit on a pool that contains the queries for "
+                "the online attack (wsmooth.attacks.pool_split).",
+                UserWarning,
+                stacklevel=4,
+            )
 
 
 def register_method(name):

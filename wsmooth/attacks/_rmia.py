@@ -8,7 +8,15 @@ true-class probability ``p_y(x)`` and ``Pr(x)`` its average over reference
   population record is IN half of the shadow models);
 * **offline**: OUT models only, rescaled to approximate the online average,
   ``Pr(x) = ((1 + a) * mean_out + (1 - a)) / 2`` with the interpolation
-  ``a = offline_a``.
+  ``a = offline_a``, tuned on the shadow models by default (``"auto"``: each
+  shadow in turn plays the target with the others as OUT reference models,
+  and the ``a`` of the grid 0, 0.1, ..., 1 with the best mean AUC is kept, as
+  ML Privacy Meter does).
+
+The means over reference models may be trimmed (``trim``: the fraction of the
+lowest and of the highest values cut per record, among its IN and among its
+OUT models separately, as ``scipy.stats.trim_mean``), which resists a
+reference model that fits a record unusually well or badly.
 
 The likelihood ratio of ``x`` against a population record ``z`` is
 ``LR(x, z) = (Pr(x | theta) / Pr(x)) / (Pr(z | theta) / Pr(z))`` and the
@@ -21,19 +29,44 @@ from the reference models as for ``x``). A query that is itself one of the
 ``z`` is not compared with itself.
 """
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._methods import AttackMethod, register_method
+from ._methods import AttackMethod, PopulationQueryMixin, register_method
 from ._signals import EPS, true_class_proba
-from ._threshold import best_threshold
 
-__all__ = ["RMIAAttack", "reference_proba", "pairwise_fraction"]
+__all__ = ["RMIAAttack", "reference_proba", "pairwise_fraction", "OFFLINE_A_GRID"]
+
+#: The values of ``a`` tried by ``offline_a="auto"``.
+OFFLINE_A_GRID = np.round(np.linspace(0.0, 1.0, 11), 10)
+
+#: ``offline_a`` when ``"auto"`` cannot tune it (fewer than 2 pairs of
+#: shadow models): the reference implementation's default.
+DEFAULT_OFFLINE_A = 0.3
 
 
-def reference_proba(p_ref, keep, *, online, offline_a):
+def _masked_mean(values, mask, trim=0.0):
+    """Per-column mean of ``values[mask]``, ``trim`` cut from each end.
+
+    ``int(trim * n)`` values are cut from each end of the ``n`` masked values
+    of a column (``scipy.stats.trim_mean``'s rule); NaN where none is left.
+    """
+    count = mask.sum(axis=0)
+    if trim == 0.0:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(mask, values, 0.0).sum(axis=0) / count
+    ordered = np.sort(np.where(mask, values, np.inf), axis=0)
+    cut = np.floor(trim * count).astype(int)
+    rank = np.arange(values.shape[0])[:, None]
+    kept = (rank >= cut) & (rank < count - cut)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(kept, ordered, 0.0).sum(axis=0) / kept.sum(axis=0)
+
+
+def reference_proba(p_ref, keep, *, online, offline_a, trim=0.0):
     """``Pr(x)`` per record from reference models' true-class probabilities.
 
     Parameters
@@ -46,6 +79,9 @@ def reference_proba(p_ref, keep, *, online, offline_a):
         Average of the IN and OUT means where a record has both; records
         without IN models get the offline approximation.
     offline_a : float
+    trim : float in [0, 0.5), default=0.0
+        Fraction cut from each end of the IN (and of the OUT) values of each
+        record before averaging.
 
     Returns
     -------
@@ -53,9 +89,8 @@ def reference_proba(p_ref, keep, *, online, offline_a):
         NaN where the needed models are missing.
     """
     n_in, n_out = keep.sum(axis=0), (~keep).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_in = np.where(keep, p_ref, 0.0).sum(axis=0) / n_in
-        mean_out = np.where(keep, 0.0, p_ref).sum(axis=0) / n_out
+    mean_in = _masked_mean(p_ref, keep, trim)
+    mean_out = _masked_mean(p_ref, ~keep, trim)
     offline = np.where(
         n_out > 0, ((1.0 + offline_a) * mean_out + (1.0 - offline_a)) / 2.0, np.nan
     )
@@ -91,7 +126,7 @@ def pairwise_fraction(log_ratio_x, sorted_log_ratio_z, gamma, self_log_ratio=Non
 
 
 @register_method("rmia")
-class RMIAAttack(AttackMethod):
+class RMIAAttack(PopulationQueryMixin, AttackMethod):
     """RMIA (Zarifzadeh et al. 2024), online or offline.
 
     Use it as ``MembershipInferenceAttack(target, method="rmia",
@@ -102,16 +137,29 @@ class RMIAAttack(AttackMethod):
     online : bool, default=True
         ``Pr(x)`` from IN and OUT reference models (online) or OUT models only
         (offline, with ``offline_a``).
-    offline_a : float in [0, 1], default=0.3
+    offline_a : "auto" or float in [0, 1], default="auto"
         Offline interpolation: ``Pr(x) = ((1 + a) mean_out + (1 - a)) / 2``.
-        The paper tunes it by attacking one reference model with the others;
-        0.3 is the reference implementation's default. ``a = 1`` uses the OUT
-        mean as is.
+        Unlike ``gamma`` it changes the ranking of the records. ``"auto"``
+        tunes it on the shadow models as the paper and ML Privacy Meter do:
+        each shadow in turn plays the target, with the other shadows as OUT
+        reference models and its non-members as the ``z``, and the ``a`` of
+        :data:`OFFLINE_A_GRID` (0, 0.1, ..., 1) with the best AUC averaged over
+        the shadows is kept (ties: the smallest). With fewer than 4 shadow
+        models no record has OUT references for both roles, and ``a`` is 0.3,
+        the reference implementation's default. ``a = 1`` uses the OUT mean as
+        is. Online, ``a`` only serves queries without IN reference models.
     gamma : float > 0, default=1.0
         ``x`` dominates ``z`` when ``LR(x, z) > gamma``.
     n_population_z : int or None, default=None
         How many population records serve as ``z`` (drawn at random with the
         attack's seed); None: all of them.
+    trim : float in [0, 0.5), default=0.0
+        Trimmed mean over reference models: for each record, ``int(trim * n)``
+        of its ``n`` IN values and as many of its OUT values are cut from
+        each end before averaging (``scipy.stats.trim_mean``'s rule). It
+        resists single reference models that fit a record unusually well or
+        badly; it needs enough models to cut anything (with 8 shadows, 4 IN
+        and 4 OUT per record, ``trim=0.25`` cuts one from each end).
 
     Notes
     -----
@@ -131,48 +179,60 @@ class RMIAAttack(AttackMethod):
 
     **Scores and threshold.** The fraction of dominated ``z`` minus a threshold
     calibrated on the shadow models: each shadow in turn plays the target,
-    with the other shadows as reference models and the population records it
-    did not train on as ``z``; the threshold maximising balanced accuracy over
-    all of them is kept (0.5 when the shadows are too few for that).
+    with the other shadows as reference models, and the threshold maximising
+    balanced accuracy over all of them is kept (0.5 when the shadows are too
+    few for that). The fraction of dominated ``z`` depends on how many of
+    them are members, so the ``z`` of a pseudo-target are of the kind the
+    attack meets. A query found in the population means the pool protocol,
+    whose population holds the target's members (half of it in Carlini et
+    al.'s setup): its threshold ``threshold_`` is calibrated with all
+    population ``z``, half of them members of the pseudo-target. A query
+    outside the population means the disjoint protocol, whose population holds
+    no target member: it gets the offline ``Pr(x)`` and ``offline_threshold_``,
+    calibrated offline with only the ``z`` the pseudo-target did not train
+    on.
 
     Attributes
     ----------
+    offline_a_ : float
+        The ``a`` used (``offline_a`` resolved).
+    offline_a_auc_ : dict of {float: float} or None
+        With ``offline_a="auto"``: the mean leave-one-shadow-out AUC of each
+        ``a`` of the grid (None when it could not be tuned).
     threshold_ : float
+        Threshold of the queries found in the population.
+    offline_threshold_ : float
+        Threshold of the queries outside it (offline ``Pr(x)``).
     z_index_ : ndarray of int
         Population indices of the ``z`` records.
     """
 
     _DEFAULT_THRESHOLD = 0.5
 
-    def __init__(self, online=True, offline_a=0.3, gamma=1.0, n_population_z=None):
+    def __init__(
+        self,
+        online=True,
+        offline_a="auto",
+        gamma=1.0,
+        n_population_z=None,
+        trim=0.0,
+    ):
         self.online = online
         self.offline_a = offline_a
         self.gamma = gamma
         self.n_population_z = n_population_z
+        self.trim = trim
 
-    @classmethod
-    def from_attack(cls, attack):
-        method = cls(**(attack.method_params or {}))
-        method._check_params(attack.n_shadow)
-        return method
+    _parameter_constraints = {
+        "online": ["boolean"],
+        "offline_a": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="both")],
+        "gamma": [Interval(Real, 0, None, closed="neither")],
+        "n_population_z": [Interval(Integral, 1, None, closed="left"), None],
+        "trim": [Interval(Real, 0, 0.5, closed="left")],
+    }
 
-    def _check_params(self, n_shadow):
-        p = "method_params"
-        if not isinstance(self.online, bool | np.bool_):
-            raise ValueError(f"{p}['online'] must be a bool, got {self.online!r}")
-        a = self.offline_a
-        if not isinstance(a, Real) or isinstance(a, bool) or not 0.0 <= a <= 1.0:
-            raise ValueError(f"{p}['offline_a'] must lie in [0, 1], got {a!r}")
-        g = self.gamma
-        if not isinstance(g, Real) or isinstance(g, bool) or not g > 0:
-            raise ValueError(f"{p}['gamma'] must be a number > 0, got {g!r}")
-        nz = self.n_population_z
-        if nz is not None and (
-            not isinstance(nz, Integral) or isinstance(nz, bool) or nz < 1
-        ):
-            raise ValueError(
-                f"{p}['n_population_z'] must be None or an int >= 1, got {nz!r}"
-            )
+    def check_params(self, n_shadow):
+        super().check_params(n_shadow)
         if n_shadow < 2:
             variant = "online" if self.online else "offline"
             raise ValueError(
@@ -181,14 +241,18 @@ class RMIAAttack(AttackMethod):
                 f"n_shadow={n_shadow}."
             )
 
-    def _pr(self, p_ref, keep):
+    def _pr(self, p_ref, keep, *, online=None, offline_a=None):
         return reference_proba(
-            p_ref, keep, online=self.online, offline_a=float(self.offline_a)
+            p_ref,
+            keep,
+            online=self.online if online is None else online,
+            offline_a=float(self.offline_a_ if offline_a is None else offline_a),
+            trim=float(self.trim),
         )
 
     # ------------------------------------------------------------------ #
     def fit(self, data):
-        self._check_params(data.keep_masks.shape[0])
+        self.check_params(data.keep_masks.shape[0])
         keep = np.asarray(data.keep_masks, dtype=bool)
         n_pop = keep.shape[1]
         p_ref = true_class_proba(data.shadow_proba, data.y)
@@ -198,7 +262,16 @@ class RMIAAttack(AttackMethod):
             rng = np.random.default_rng([data.random_state, 2])
             z = np.sort(rng.choice(n_pop, size=self.n_population_z, replace=False))
         self.z_index_ = z
-        self.threshold_ = self._calibrate(p_ref, keep, z)
+        if isinstance(self.offline_a, str):
+            self.offline_a_, self.offline_a_auc_ = self._tune_offline_a(p_ref, keep, z)
+        else:
+            self.offline_a_, self.offline_a_auc_ = float(self.offline_a), None
+        self.threshold_ = self._calibrate(
+            p_ref, keep, z, online=self.online, z_members=True
+        )
+        self.offline_threshold_ = self._calibrate(
+            p_ref, keep, z, online=False, z_members=False
+        )
 
         self.pr_ = self._pr(p_ref, keep)
         p_target = true_class_proba(data.target_proba, data.y)
@@ -210,57 +283,81 @@ class RMIAAttack(AttackMethod):
         self.shadow_predict_proba_ = data.shadow_predict_proba
         return self
 
-    def _calibrate(self, p_ref, keep, z):
-        """Leave-one-shadow-out threshold maximising balanced accuracy."""
-        n_shadow = keep.shape[0]
+    def _pseudo_target_scores(
+        self, p_ref, keep, in_z, s, *, online, offline_a, z_members
+    ):
+        """Scores of shadow ``s`` attacked with the other shadows as references.
+
+        ``z_members``: whether its members among the ``z`` stay there (the pool
+        protocol) or only its non-members serve (the disjoint protocol).
+        Returns ``scores, membership`` of the records with a defined ``Pr(x)``.
+        """
+        others = np.arange(keep.shape[0]) != s
+        pr = self._pr(p_ref[others], keep[others], online=online, offline_a=offline_a)
+        valid = ~np.isnan(pr)
+        log_ratio = _log_ratio(p_ref[s], pr)
+        is_z = in_z & valid
+        if not z_members:
+            is_z &= ~keep[s]
+        if not is_z.any():
+            return None
+        self_lr = np.where(is_z, log_ratio, np.nan)
+        frac = pairwise_fraction(
+            log_ratio, np.sort(log_ratio[is_z]), self.gamma, self_lr
+        )
+        return frac[valid], keep[s][valid]
+
+    def _tune_offline_a(self, p_ref, keep, z):
+        """The ``a`` of the grid with the best mean leave-one-shadow-out AUC."""
         in_z = np.zeros(keep.shape[1], dtype=bool)
         in_z[z] = True
-        scores, labels = [], []
-        for s in range(n_shadow):
-            others = np.arange(n_shadow) != s
-            pr = self._pr(p_ref[others], keep[others])
-            valid = ~np.isnan(pr)
-            log_ratio = _log_ratio(p_ref[s], pr)
-            is_z = in_z & ~keep[s] & valid  # non-members of the pseudo-target
-            if not is_z.any():
-                continue
-            self_lr = np.where(is_z, log_ratio, np.nan)
-            frac = pairwise_fraction(
-                log_ratio, np.sort(log_ratio[is_z]), self.gamma, self_lr
-            )
-            scores.append(frac[valid])
-            labels.append(keep[s][valid])
-        if not scores:
-            return self._DEFAULT_THRESHOLD
-        scores, labels = np.concatenate(scores), np.concatenate(labels)
-        if labels.all() or not labels.any():
-            return self._DEFAULT_THRESHOLD
-        return best_threshold(scores, labels)[0]
+        aucs = {}
+        for a in OFFLINE_A_GRID:
+            per_shadow = []
+            for s in range(keep.shape[0]):
+                out = self._pseudo_target_scores(
+                    p_ref, keep, in_z, s, online=False, offline_a=a, z_members=False
+                )
+                if out is not None and 0 < out[1].sum() < out[1].size:
+                    per_shadow.append(roc_auc_score(out[1], out[0]))
+            if per_shadow:
+                aucs[float(a)] = float(np.mean(per_shadow))
+        if not aucs:
+            return DEFAULT_OFFLINE_A, None
+        best = max(aucs.values())
+        return min(a for a, v in aucs.items() if v == best), aucs
+
+    def _calibrate(self, p_ref, keep, z, *, online, z_members):
+        """Leave-one-shadow-out threshold maximising balanced accuracy."""
+        in_z = np.zeros(keep.shape[1], dtype=bool)
+        in_z[z] = True
+        return self._leave_one_shadow_out_threshold(
+            keep.shape[0],
+            lambda s: self._pseudo_target_scores(
+                p_ref, keep, in_z, s, online=online, offline_a=None,
+                z_members=z_members,
+            ),
+            self._DEFAULT_THRESHOLD,
+        )
 
     def decision_function(self, proba, y, X):
         p_target = true_class_proba(proba, y)
-        idx = np.asarray(self.population_index_(X, y))
-        found = idx >= 0
+        idx, found = self._lookup(X, y)
         pr = np.empty(p_target.shape[0])
         pr[found] = self.pr_[idx[found]]
         self_lr = np.full(p_target.shape[0], np.nan)
         self_lr[found] = self.z_log_ratio_[idx[found]]
         missing = ~found
         if missing.any():
-            if self.online:
-                warnings.warn(
-                    f"{int(missing.sum())} of {p_target.shape[0]} queried records "
-                    "are not in the attack's population, so no reference model "
-                    "trained on them: RMIA online uses the offline Pr(x) for "
-                    "them. Fit on a pool that contains the queries for the "
-                    "online attack.",
-                    UserWarning,
-                    stacklevel=3,
-                )
+            self._warn_offline_fallback(
+                int(missing.sum()),
+                p_target.shape[0],
+                "RMIA online uses the offline Pr(x)",
+            )
             p_ref = true_class_proba(self.shadow_predict_proba_(X[missing]), y[missing])
             pr[missing] = self._pr(p_ref, np.zeros(p_ref.shape, dtype=bool))
         log_ratio = _log_ratio(p_target, pr)
         frac = pairwise_fraction(
             log_ratio, self.sorted_z_log_ratio_, self.gamma, self_lr
         )
-        return frac - self.threshold_
+        return frac - np.where(found, self.threshold_, self.offline_threshold_)

@@ -43,7 +43,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
-from ..utils import check_proba, class_index, reraise_interrupt
+from ..utils import check_log_proba, check_proba, class_index, reraise_interrupt
 from ._cache import ShadowCache, fingerprint, open_cache
 
 __all__ = [
@@ -193,6 +193,40 @@ def _predict_one(model, X, classes, i=None):
     return align_proba(proba, _model_classes(model, proba.shape[1], classes), classes)
 
 
+def model_log_proba(model, X):
+    """``model.predict_log_proba(X)`` if it has one, else ``log(predict_proba)``.
+
+    Log-probabilities keep what float probabilities round away (a float32
+    softmax underflows to 0 below about 1e-45); exact zeros give ``-inf``.
+    """
+    if hasattr(model, "predict_log_proba"):
+        with np.errstate(divide="ignore"):  # sklearn logs exact zeros
+            return np.asarray(model.predict_log_proba(X), dtype=np.float64)
+    proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        return np.log(proba)
+
+
+def align_log_proba(log_proba, model_classes, classes):
+    """:func:`align_proba` for log-probabilities: missing classes get ``-inf``."""
+    log_proba = np.asarray(log_proba, dtype=np.float64)
+    # align_proba checks shapes and classes; on ones it marks known columns.
+    known = align_proba(np.ones_like(log_proba), model_classes, classes) > 0
+    model_classes, classes = np.asarray(model_classes), np.asarray(classes)
+    if model_classes.shape == classes.shape and np.array_equal(model_classes, classes):
+        return log_proba
+    out = np.full(known.shape, -np.inf)
+    out[:, class_index(model_classes, classes)] = log_proba
+    return out
+
+
+def _predict_log_one(model, X, classes, i=None):
+    name = "a shadow model" if i is None else f"shadow model {i}"
+    log_proba = check_log_proba(model_log_proba(model, X), model=name)
+    model_classes = _model_classes(model, log_proba.shape[1], classes)
+    return align_log_proba(log_proba, model_classes, classes)
+
+
 def train_shadow_models(
     template,
     X,
@@ -330,6 +364,16 @@ class ShadowModels:
             return np.zeros((0, len(X), len(self.classes)))
         out = joblib.Parallel(n_jobs=self.n_jobs)(
             joblib.delayed(_predict_one)(m, X, self.classes, i)
+            for i, m in enumerate(self.models)
+        )
+        return np.stack(out)
+
+    def predict_log_proba(self, X):
+        """Every model's log-probabilities on ``X`` (see :func:`model_log_proba`)."""
+        if not self.models:
+            return np.zeros((0, len(X), len(self.classes)))
+        out = joblib.Parallel(n_jobs=self.n_jobs)(
+            joblib.delayed(_predict_log_one)(m, X, self.classes, i)
             for i, m in enumerate(self.models)
         )
         return np.stack(out)

@@ -14,6 +14,7 @@ for :func:`cross_entropy`, :func:`entropy` and :func:`modified_entropy` a
 """
 
 import numpy as np
+from scipy.special import logsumexp
 
 __all__ = [
     "true_class_proba",
@@ -22,12 +23,14 @@ __all__ = [
     "entropy",
     "modified_entropy",
     "logit_scaled_confidence",
+    "logit_scaled_confidence_from_log_proba",
     "SIGNALS",
 ]
 
 # Probabilities are clipped to [EPS, 1] before taking logarithms, so that a
 # model that outputs exact zeros (a random forest) gives finite signals.
 EPS = 1e-30
+LOG_EPS = float(np.log(EPS))
 
 
 def _as_proba(proba):
@@ -96,19 +99,51 @@ def modified_entropy(proba, y):
     return np.sum(np.where(mask, right, wrong), axis=-1)
 
 
+def logit_scaled_confidence_from_log_proba(log_proba, y):
+    """LiRA's ``phi = log p_y - logsumexp_{k != y} log p_k`` from log-probabilities.
+
+    Higher = member. Computed in log space (``scipy.special.logsumexp``), so a
+    model that returns log-probabilities (``predict_log_proba``, e.g. a
+    log-softmax of logits) gives ``phi`` far beyond what float probabilities
+    can resolve: no clipping of finite values. Only an exact zero (a log
+    probability of ``-inf``: the true class, or *all* wrong classes together,
+    which trees and nearest neighbours output) is read as :data:`EPS`, so
+    ``phi`` stays finite; for such models it saturates at about ``±69``.
+
+    Parameters
+    ----------
+    log_proba : array-like of shape (..., n_records, n_classes)
+    y : array-like of int of shape (n_records,)
+    """
+    log_proba = _as_proba(log_proba)
+    mask = _true_class_mask(log_proba, y)
+    log_p_y = np.sum(np.where(mask, log_proba, 0.0), axis=-1)
+    with np.errstate(divide="ignore"):
+        log_rest = logsumexp(np.where(mask, -np.inf, log_proba), axis=-1)
+    log_p_y = np.where(np.isneginf(log_p_y), LOG_EPS, log_p_y)
+    log_rest = np.where(np.isneginf(log_rest), LOG_EPS, log_rest)
+    return log_p_y - log_rest
+
+
 def logit_scaled_confidence(proba, y):
     """LiRA's logit-scaled confidence ``log p_y - log(sum_{k != y} p_k)``.
 
     Higher = member. Computed stably: the wrong-class mass is summed directly
-    rather than as ``1 - p_y`` (which cancels to 0 when ``p_y`` is close to 1),
-    and both terms are clipped at ``EPS`` before the logarithm, so the result is
-    finite (at most about ``±69``) even for probabilities of exactly 0 or 1.
+    rather than as ``1 - p_y`` (which cancels to 0 when ``p_y`` is close to 1).
+    Exact zeros (of ``p_y`` or of the whole wrong-class mass) are read as
+    :data:`EPS`, so the result is finite; finite values are not clipped. From
+    float32 probabilities it cannot exceed about 100 (float32 underflow); use
+    :func:`logit_scaled_confidence_from_log_proba` on a model's
+    log-probabilities for the unsaturated statistic.
     """
     proba = _as_proba(proba)
     mask = _true_class_mask(proba, y)
     p_y = np.sum(proba * mask, axis=-1)
     p_rest = np.sum(proba * ~mask, axis=-1)
-    return np.log(np.clip(p_y, EPS, None)) - np.log(np.clip(p_rest, EPS, None))
+    with np.errstate(divide="ignore"):
+        return np.where(p_y > 0, np.log(p_y), LOG_EPS) - np.where(
+            p_rest > 0, np.log(p_rest), LOG_EPS
+        )
 
 
 # name -> (function, sign): ``sign * function(proba, y)`` is higher for members.

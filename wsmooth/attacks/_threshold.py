@@ -10,6 +10,7 @@ distinct value come from cumulative sums.
 """
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions
 
 from ._methods import AttackMethod, register_method
 from ._signals import SIGNALS
@@ -195,6 +196,11 @@ class ThresholdAttack(AttackMethod):
         "mentr": ("mentr", True),
     }
 
+    _parameter_constraints = {
+        "signal": [StrOptions(set(SIGNALS))],
+        "class_dependent": ["boolean"],
+    }
+
     def __init__(self, signal="mentr", class_dependent=True):
         self.signal = signal
         self.class_dependent = class_dependent
@@ -215,6 +221,7 @@ class ThresholdAttack(AttackMethod):
         return sign * func(proba, y)
 
     def fit(self, data):
+        self.check_params(data.shadow_proba.shape[0])
         n_shadow = data.shadow_proba.shape[0]
         values = self._signal(data.shadow_proba, data.y).ravel()
         membership = data.keep_masks.ravel()

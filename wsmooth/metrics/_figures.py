@@ -108,8 +108,10 @@ def _roc(members, nonmembers):
 
 def _tpr_at(fpr_curve, tpr_curve, levels):
     # ROC points are sorted by FPR and TPR is non-decreasing along them, so the
-    # largest TPR with FPR <= level is the last point at or before the level.
-    idx = np.searchsorted(fpr_curve, levels, side="right") - 1
+    # largest TPR with FPR < level (strict, Carlini et al.'s convention) is the
+    # last point strictly before the level. The first point has FPR 0 and every
+    # level is > 0, so the index is never negative.
+    idx = np.searchsorted(fpr_curve, levels, side="left") - 1
     return tpr_curve[idx]
 
 
@@ -167,9 +169,14 @@ def membership_auc(member_scores, nonmember_scores):
 def tpr_at_fpr(member_scores, nonmember_scores, fpr):
     """True positive rate of the attack at a low false positive rate.
 
-    The largest TPR among ROC points whose FPR is at most the level (the
-    convention of Carlini et al. 2022). An attack at chance has TPR about equal
-    to the level.
+    The largest TPR among ROC points whose FPR is *strictly below* the level,
+    the convention of Carlini et al. 2022 (their code reads
+    ``tpr[np.where(fpr < level)[0][-1]]``), so figures compare with the
+    published ones. With ``n`` non-members and ``level * n`` whole, at most
+    ``level * n - 1`` non-members are flagged: for ``level=0.001`` and 1000
+    non-members that is the TPR at zero false positives. ``level=1`` is the
+    largest TPR with at least one non-member left unflagged. An attack at
+    chance has TPR about equal to the level.
 
     Parameters
     ----------
@@ -261,6 +268,16 @@ def balanced_accuracy_at_threshold(member_scores, nonmember_scores, threshold):
 # --------------------------------------------------------------------------- #
 # Report
 # --------------------------------------------------------------------------- #
+def _variant_text(variant, counts):
+    if variant != "mixed" or not counts:
+        return f"variant {variant}"
+    groups = [
+        f"{group} " + ", ".join(f"{n} {v}" for v, n in sorted(c.items()))
+        for group, c in counts.items()
+    ]
+    return f"variant mixed ({'; '.join(groups)})"
+
+
 def _level_key(level):
     return f"tpr@{level * 100:g}%fpr"
 
@@ -289,7 +306,8 @@ class MembershipReport:
     advantage : float
         Largest ``TPR - FPR`` over thresholds.
     tpr_at_fpr : dict of {float: float}
-        TPR at each requested FPR level.
+        TPR at each requested FPR level, over ROC points with FPR strictly
+        below the level (see :func:`tpr_at_fpr`).
     fpr, tpr, thresholds : ndarray
         The ROC curve (read-only), as :func:`membership_roc_curve` returns it.
     threshold : float or None
@@ -298,6 +316,13 @@ class MembershipReport:
         Number of scored members and non-members.
     name : str or None
         Label of the attack (and target), used in summaries and plots.
+    variant : str or None
+        Which variant of the attack scored the records, when it has several:
+        ``"online"``, ``"offline"`` or ``"mixed"`` (LiRA and RMIA score
+        queries outside their population offline).
+    variant_counts : dict or None
+        How many members and non-members each variant scored, e.g.
+        ``{"members": {"online": 300}, "nonmembers": {"offline": 300}}``.
     """
 
     auc: float
@@ -312,6 +337,8 @@ class MembershipReport:
     n_members: int = 0
     n_nonmembers: int = 0
     name: str | None = None
+    variant: str | None = None
+    variant_counts: dict | None = None
 
     def __post_init__(self):
         for attr in ("fpr", "tpr", "thresholds"):
@@ -343,6 +370,8 @@ class MembershipReport:
             n_members=int(self.n_members),
             n_nonmembers=int(self.n_nonmembers),
         )
+        if self.variant is not None:
+            out["variant"] = self.variant
         return out
 
     def summary(self):
@@ -363,6 +392,8 @@ class MembershipReport:
             for level, v in sorted(self.tpr_at_fpr.items())
         ]
         parts.append(f"{self.n_members} members / {self.n_nonmembers} non-members")
+        if self.variant is not None:
+            parts.append(_variant_text(self.variant, self.variant_counts))
         line = " | ".join(parts)
         return line if self.name is None else f"{self.name}: {line}"
 
@@ -403,6 +434,8 @@ def membership_report(
     threshold=None,
     fpr_levels=(0.001, 0.01),
     name=None,
+    variant=None,
+    variant_counts=None,
 ):
     """Compute every membership-leakage figure of the protocol at once.
 
@@ -419,6 +452,11 @@ def membership_report(
         for levels below ``1 / n_nonmembers`` (see :func:`tpr_at_fpr`).
     name : str, default=None
         Label for summaries and plots.
+    variant : str, default=None
+        The attack variant that scored the records (see
+        :attr:`MembershipReport.variant`).
+    variant_counts : dict, default=None
+        Records per variant (see :attr:`MembershipReport.variant_counts`).
 
     Returns
     -------
@@ -456,6 +494,8 @@ def membership_report(
         n_members=int(members.size),
         n_nonmembers=int(nonmembers.size),
         name=name,
+        variant=variant,
+        variant_counts=variant_counts,
     )
 
 

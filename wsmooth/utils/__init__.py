@@ -7,6 +7,6 @@ user's Ctrl-C through skorch's ``fit`` (:func:`reraise_interrupt`).
 
 from ._encode import class_index
 from ._interrupt import reraise_interrupt
-from ._validation import check_proba
+from ._validation import check_log_proba, check_proba
 
-__all__ = ["check_proba", "class_index", "reraise_interrupt"]
+__all__ = ["check_log_proba", "check_proba", "class_index", "reraise_interrupt"]

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["check_proba"]
+__all__ = ["check_log_proba", "check_proba"]
 
 #: How far a row of probabilities may sum from 1 (float32 softmax of 100
 #: classes is within about 1e-6).
@@ -67,3 +67,64 @@ def check_proba(proba, *, n_records=None, n_classes=None, model="the model"):
             "model trained without diverging."
         )
     return proba
+
+
+def check_log_proba(log_proba, *, n_records=None, n_classes=None, model="the model"):
+    """Validate a ``predict_log_proba`` output and return it as float64.
+
+    Entries must be finite or ``-inf`` (probability exactly 0), and each row's
+    ``logsumexp`` within :data:`PROBA_SUM_TOL` of 0 (its probabilities sum
+    to 1).
+
+    Parameters
+    ----------
+    log_proba : array-like of shape (n_records, n_classes)
+    n_records, n_classes : int, default=None
+        Expected shape, when known.
+    model : str
+        Names the model in the error.
+
+    Returns
+    -------
+    ndarray of float64
+
+    Raises
+    ------
+    ValueError
+        On a wrong shape, NaN or ``+inf`` entries, or rows that are not
+        normalised log-probabilities.
+    """
+    from scipy.special import logsumexp
+
+    log_proba = np.asarray(log_proba, dtype=np.float64)
+    what = f"predict_log_proba of {model}"
+    if log_proba.ndim != 2:
+        raise ValueError(
+            f"{what} returned an array of shape {log_proba.shape}; expected "
+            "(n_records, n_classes)"
+        )
+    if n_records is not None and log_proba.shape[0] != n_records:
+        raise ValueError(
+            f"{what} returned {log_proba.shape[0]} rows for {n_records} records"
+        )
+    if n_classes is not None and log_proba.shape[1] != n_classes:
+        raise ValueError(
+            f"{what} returned {log_proba.shape[1]} columns for {n_classes} classes"
+        )
+    problems = []
+    bad = (np.isnan(log_proba) | (log_proba == np.inf)).any(axis=1)
+    if bad.any():
+        problems.append(f"{int(bad.sum())} with NaN or +inf values")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = logsumexp(np.where(bad[:, None], 0.0, log_proba), axis=1)
+    off = ~bad & ~(np.abs(total) <= PROBA_SUM_TOL)
+    if off.any():
+        problems.append(f"{int(off.sum())} whose probabilities do not sum to 1")
+    if problems:
+        raise ValueError(
+            f"{what} is not a log-probability distribution in "
+            f"{' and '.join(problems)} of {log_proba.shape[0]} rows; membership "
+            "figures computed from it would be meaningless. Check that the "
+            "model trained without diverging."
+        )
+    return log_proba
