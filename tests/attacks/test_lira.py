@@ -149,12 +149,14 @@ def test_memorising_target_leaks(setup, splits):
     fixed = reports["online fixed"].tpr_at_fpr
     assert fixed[0.001] > 5 * max(base.tpr_at_fpr[0.001], 0.001)
     assert fixed[0.01] > 3 * base.tpr_at_fpr[0.01]
-    # ... and it is the default below 64 shadow models.
+    # ... and the default picks, on the shadows, the estimate it then uses.
     default = attack(target, pool, cache)
-    assert default.method_.fixed_variance_ is True
+    chosen = default.method_.fixed_variance_
+    figures = default.method_.variance_selection_
+    assert chosen == (figures[True] >= figures[False])
     np.testing.assert_array_equal(
         default.decision_function(Xm, ym),
-        attack(target, pool, cache, fixed_variance=True).decision_function(Xm, ym),
+        attack(target, pool, cache, fixed_variance=chosen).decision_function(Xm, ym),
     )
 
 
@@ -206,7 +208,7 @@ class MustNotTrain(ClassifierMixin, BaseEstimator):
     [
         ({"fixed_variance": False}, 3, 4),
         ({"online": False, "fixed_variance": False}, 2, 4),
-        ({}, 1, 2),  # "auto": the global variance below 64 shadow models
+        ({}, 1, 2),  # "auto": the global variance below 4 shadow models
         ({"fixed_variance": True}, 1, 2),
         ({"online": False, "fixed_variance": True}, 1, 2),
     ],
@@ -259,12 +261,17 @@ def _binary_log_proba(phi):
 
 def simulated_lira(seed, n_records=4000, n_shadow=4, shift=1.0, sd=1.0):
     """Gaussian phi per record (Carlini et al.'s model): OUT mean spread over
-    records, IN = OUT + shift, the same spread everywhere. Returns the AttackData,
-    the target's log-probabilities on the records and its membership."""
+    records, IN = OUT + shift, spread ``sd`` (a number, or ``"varied"``: one
+    per record, log-uniform over [0.01, 3], the shift scaled alike). Returns
+    the AttackData, the target's log-probabilities on the records and its
+    membership."""
     from wsmooth.attacks import make_keep_masks
 
     rng = np.random.default_rng(seed)
     mu = rng.normal(0.0, 3.0, n_records)
+    if sd == "varied":
+        sd = np.exp(rng.uniform(np.log(0.01), np.log(3.0), n_records))
+        shift = shift * sd
     keep = make_keep_masks(n_records, n_shadow, random_state=seed)
     phi = mu + shift * keep + rng.normal(0.0, sd, (n_shadow, n_records))
     member = rng.random(n_records) < 0.5
@@ -282,7 +289,7 @@ def simulated_lira(seed, n_records=4000, n_shadow=4, shift=1.0, sd=1.0):
         keep_masks=keep,
         shadow_proba=np.exp(log_proba),
         shadow_predict_proba=None,
-        population_index=_PopulationIndex(X, y, 2),
+        population_index=_PopulationIndex(X, y),
         random_state=0,
         shadow_log_proba=log_proba,
     )
@@ -310,10 +317,41 @@ def test_auto_fixed_variance_beats_per_record_at_4_shadows():
     assert figures["auto"][2] > 1.5 * figures[False][2], figures
 
 
-def test_auto_takes_per_record_variance_from_64_shadows():
-    lira = LiRAAttack()
-    assert lira._resolve_fixed_variance(63) is True
-    assert lira._resolve_fixed_variance(64) is False
+def _scores(lira, data, log_proba_t):
+    return lira.decision_function(
+        np.exp(log_proba_t), data.y, data.X, log_proba=log_proba_t
+    )
+
+
+def test_auto_takes_per_record_variance_where_spreads_differ():
+    # Records whose spreads differ by orders of magnitude (as saturated and
+    # unsaturated records of a forest): with 16 shadows the per-record
+    # estimate is the strong one, and "auto" finds it on the shadows.
+    from wsmooth.metrics import tpr_at_fpr
+
+    data, log_proba_t, member = simulated_lira(0, n_shadow=16, sd="varied")
+    auto = LiRAAttack().fit(data)
+    assert auto.fixed_variance_ is False
+    tpr_fixed, tpr_per_record = (
+        auto.variance_selection_[True][0],
+        auto.variance_selection_[False][0],
+    )
+    assert tpr_per_record > tpr_fixed
+    s_auto = _scores(auto, data, log_proba_t)
+    s_per_record = _scores(LiRAAttack(fixed_variance=False).fit(data), data, log_proba_t)
+    np.testing.assert_array_equal(s_auto, s_per_record)
+    s_fixed = _scores(LiRAAttack(fixed_variance=True).fit(data), data, log_proba_t)
+    # the choice made on the shadows holds on the target
+    assert tpr_at_fpr(s_auto[member], s_auto[~member], 0.01) > tpr_at_fpr(
+        s_fixed[member], s_fixed[~member], 0.01
+    )
+
+
+@pytest.mark.parametrize("n_shadow", [2, 4, 5])
+def test_auto_takes_the_global_variance_below_6_shadows(n_shadow):
+    data, _, _ = simulated_lira(0, n_records=200, n_shadow=n_shadow)
+    lira = LiRAAttack().fit(data)
+    assert lira.fixed_variance_ is True and lira.variance_selection_ is None
 
 
 class LogitModel(ClassifierMixin, BaseEstimator):
@@ -395,3 +433,14 @@ def test_bad_log_proba_of_the_target_is_refused():
     )
     with pytest.raises(ValueError, match="predict_log_proba of the target.*40 rows"):
         mia.fit(X, y)
+
+
+def test_shadow_left_out_with_its_partner_tells_nothing_without_signal():
+    # No membership signal at all: the leave-out attack on the shadows must be
+    # at chance. Leaving out a shadow alone would not be: each record's count
+    # of IN and OUT models among the rest gives its membership away, and
+    # per-record spreads from 2 or 3 values read it (AUC about 0.35).
+    data, _, _ = simulated_lira(0, n_shadow=6, shift=0.0)
+    figures = LiRAAttack().fit(data).variance_selection_
+    for fixed in (True, False):
+        assert abs(figures[fixed][1] - 0.5) < 0.02, figures

@@ -24,13 +24,14 @@ models give a sample of ``phi`` from models that trained on it (IN,
   Gaussians, so its log likelihood ratio is linear in ``phi`` for each record
   (with two spreads it is quadratic and, for ``sd_in < sd_out``, turns down
   for the most confident members); the offline test uses the spread of all
-  OUT values. Better with few shadow models. The default
-  ``fixed_variance="auto"`` takes it below 64 shadow models, the paper's
-  advice (Carlini et al. 2022, Sec. VI). Models whose probabilities are
-  exactly 0 or 1 (forests) break the Gaussian model: ``phi`` saturates at
-  ``±69`` for some records, and there per-record spreads, which shrink to
-  the floor around a saturated mean, can be the stronger choice from 16
-  shadows on.
+  OUT values. The paper advises it below about 64 shadow models (Carlini et
+  al. 2022, Sec. VI), but models whose probabilities are exactly 0 or 1
+  (forests) break the Gaussian model: ``phi`` saturates at ``±69`` for some
+  records, and there per-record spreads, which shrink to the floor around a
+  saturated mean, are the stronger choice from 16 shadows on. So the default
+  ``fixed_variance="auto"`` decides on the shadow models themselves: each in
+  turn is attacked with the others, with either estimate, and the one with
+  the higher TPR at 1% FPR (AUC breaking ties) is kept.
 
 Differences from the paper: no data augmentation (the data here are tabular;
 the paper averages the test over augmented queries); means are arithmetic
@@ -39,6 +40,8 @@ means (the reference code uses medians); standard deviations are floored at
 at probability 1) give finite scores.
 """
 
+
+import warnings
 
 import numpy as np
 from scipy.stats import norm
@@ -55,9 +58,13 @@ __all__ = ["LiRAAttack"]
 #: Floor on every standard deviation, in logit units.
 MIN_STD = 1e-3
 
-#: With ``fixed_variance="auto"``, per-record variances from this many shadow
-#: models on (Carlini et al. 2022: the global variance is better below 64).
-AUTO_PER_RECORD_VARIANCE_FROM = 64
+#: FPR level at which ``fixed_variance="auto"`` compares the two estimates.
+AUTO_SELECTION_FPR = 0.01
+
+#: Below this many shadow models ``fixed_variance="auto"`` takes the global
+#: variance without comparing: a shadow left out with its partner leaves
+#: fewer than 2 IN and 2 OUT models per record for per-record spreads.
+AUTO_SELECTION_MIN_SHADOWS = 6
 
 
 def _phi(proba, log_proba, y):
@@ -129,17 +136,21 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
         Global standard deviations instead of one per record: online, the
         spread of all IN values for both Gaussians (the reference
         implementation's choice, which keeps the likelihood ratio monotone in
-        ``phi``); offline, the spread of all OUT values. With few shadow models it is the stronger attack, as
-        per-record variances from a handful of values are noisy; ``"auto"``
-        takes it below 64 shadow models (the paper's advice) and per-record
-        variances from 64 on. The choice made is ``fixed_variance_``.
+        ``phi``); offline, the spread of all OUT values. With few shadow
+        models it is usually the stronger attack, as per-record variances from
+        a handful of values are noisy, but not for models whose probabilities
+        are exactly 0 or 1. ``"auto"`` attacks each shadow model in turn with
+        the others, with either estimate, and keeps the one with the higher
+        TPR at 1% FPR (AUC breaking ties); below 6 shadow models, the global
+        variance. The choice made is ``fixed_variance_``, the figures it was
+        made on ``variance_selection_``.
 
     Notes
     -----
     **Shadow models.** ``n_shadow`` must be at least 4 for the per-record
     variance (every population record then has at least 2 IN and 2 OUT models)
-    and at least 2 with the fixed variance (``True``, or ``"auto"`` below 64
-    models).
+    and at least 2 with the fixed variance (``True``, or ``"auto"``, which
+    takes it below 6 models).
 
     **Log-probabilities.** ``phi`` comes from the target's and the shadows'
     ``predict_log_proba`` when they have one (a log-softmax of logits never
@@ -162,9 +173,10 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
     **Scores and threshold.** The raw score (log likelihood ratio, or the
     offline ``-log Pr[Z > phi]``) minus a threshold calibrated on the shadow
     models: each shadow in turn plays the target, attacked with the Gaussians
-    of the other shadows, and the threshold maximising balanced accuracy over
-    all of them is kept (leave-one-out, so no model is tested against its own
-    values). When the shadows are too few for that (``n_shadow=2``), the
+    of the other shadows but its complementary partner (so no model is tested
+    against its own values, and every record keeps as many IN as OUT models),
+    and the threshold maximising balanced accuracy over all of them is kept.
+    When the shadows are too few for that (``n_shadow=2``), the
     threshold is 0 online (likelihood ratio 1, the Bayes rule at equal
     priors) and ``log 2`` offline (``phi`` at the OUT mean).
 
@@ -172,6 +184,10 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
     ----------
     fixed_variance_ : bool
         Whether the global variance was used (``fixed_variance`` resolved).
+    variance_selection_ : dict or None
+        With ``fixed_variance="auto"`` and at least 6 shadow models:
+        ``{True: (tpr_at_1%_fpr, auc), False: (...)}`` of the leave-one-shadow-out
+        attack with the global (True) and per-record (False) variance.
     threshold_ : float
         Threshold subtracted from the raw scores of the chosen variant.
     offline_threshold_ : float
@@ -192,19 +208,13 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
         "fixed_variance": [StrOptions({"auto"}), "boolean"],
     }
 
-    def _resolve_fixed_variance(self, n_shadow):
-        if isinstance(self.fixed_variance, str):
-            return n_shadow < AUTO_PER_RECORD_VARIANCE_FROM
-        return bool(self.fixed_variance)
-
     def check_params(self, n_shadow):
         super().check_params(n_shadow)
-        fixed = self._resolve_fixed_variance(n_shadow)
-        needed = 2 if fixed else 4
+        needed = 4 if self.fixed_variance is False else 2
         if n_shadow < needed:
             variant = "online" if self.online else "offline"
             models = "an IN and an OUT model" if self.online else "an OUT model"
-            if not fixed:
+            if self.fixed_variance is False:
                 models = "2 IN and 2 OUT models" if self.online else "2 OUT models"
             raise ValueError(
                 f"method='lira' ({variant}, fixed_variance={self.fixed_variance!r}) "
@@ -216,9 +226,9 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
     def fit(self, data):
         n_shadow = data.keep_masks.shape[0]
         self.check_params(n_shadow)
-        self.fixed_variance_ = self._resolve_fixed_variance(n_shadow)
         keep = np.asarray(data.keep_masks, dtype=bool)
         phi = _phi(data.shadow_proba, getattr(data, "shadow_log_proba", None), data.y)
+        self.fixed_variance_ = self._select_variance(phi, keep)
         self.std_in_ = _global_std(phi, keep)
         self.std_out_ = _global_std(phi, ~keep)
         self.mu_in_, self.sd_in_ = _gaussians(
@@ -240,23 +250,68 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
         )
         return self
 
-    def _calibrate(self, phi, keep, *, online):
-        """Leave-one-shadow-out threshold maximising balanced accuracy."""
+    def _select_variance(self, phi, keep):
+        """Resolve ``fixed_variance``: "auto" compares both on the shadows."""
+        self.variance_selection_ = None
+        if self.fixed_variance != "auto":
+            return bool(self.fixed_variance)
+        n_shadow = keep.shape[0]
+        if n_shadow < AUTO_SELECTION_MIN_SHADOWS:
+            return True
+        from ..metrics import membership_auc, tpr_at_fpr
+
+        figures = {}
+        for fixed in (True, False):
+            pseudo_target = self._pseudo_target(phi, keep, self.online, fixed)
+            runs = [r for r in map(pseudo_target, range(n_shadow)) if r is not None]
+            scores = np.concatenate([r[0] for r in runs])
+            labels = np.concatenate([r[1] for r in runs])
+            valid = np.isfinite(scores)
+            members, nonmembers = scores[valid & labels], scores[valid & ~labels]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # FPR below 1/n
+                figures[fixed] = (
+                    float(tpr_at_fpr(members, nonmembers, AUTO_SELECTION_FPR)),
+                    membership_auc(members, nonmembers),
+                )
+        self.variance_selection_ = figures
+        return figures[True] >= figures[False]
+
+    def _pseudo_target(self, phi, keep, online, fixed):
+        """``s -> (scores, membership)``: shadow ``s`` attacked with the others.
+
+        Shadow ``s`` is left out together with its complementary partner
+        (``s ^ 1``): with only ``s`` left out, each record's count of IN and
+        OUT models among the rest would tell its membership of ``s``, and
+        per-record spreads from 1 or 2 values would read it. None when no
+        model is left.
+        """
         n_shadow = keep.shape[0]
 
         def pseudo_target(s):
-            others = np.arange(n_shadow) != s
+            others = np.ones(n_shadow, dtype=bool)
+            others[s] = False
+            if s ^ 1 < n_shadow:
+                others[s ^ 1] = False
+            if not others.any():
+                return None
             phi_o, keep_o = phi[others], keep[others]
-            mu_out, sd_out = _gaussians(phi_o, ~keep_o, self.fixed_variance_)
+            mu_out, sd_out = _gaussians(phi_o, ~keep_o, fixed)
             if online:
-                mu_in, sd_in = _gaussians(phi_o, keep_o, self.fixed_variance_)
-                if self.fixed_variance_:
+                mu_in, sd_in = _gaussians(phi_o, keep_o, fixed)
+                if fixed:
                     sd_out = sd_in  # one spread for both (see the class notes)
                 return _online_score(phi[s], mu_in, sd_in, mu_out, sd_out), keep[s]
             return _offline_score(phi[s], mu_out, sd_out), keep[s]
 
+        return pseudo_target
+
+    def _calibrate(self, phi, keep, *, online):
+        """Leave-one-shadow-out threshold maximising balanced accuracy."""
         return self._leave_one_shadow_out_threshold(
-            n_shadow, pseudo_target, self._DEFAULT_THRESHOLD[online]
+            keep.shape[0],
+            self._pseudo_target(phi, keep, online, self.fixed_variance_),
+            self._DEFAULT_THRESHOLD[online],
         )
 
     def decision_function(self, proba, y, X, log_proba=None):
