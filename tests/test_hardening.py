@@ -189,8 +189,12 @@ def test_weight_refresh_cannot_be_switched_off(data):
     a = WeightedSmoothingClassifier(**SMALL, sigma=0.5).fit(X, y)
     # WS is the net's own epoch logic, not a callback one could set to None
     assert "ws_refresh" not in dict(a.callbacks_)
-    b = WeightedSmoothingClassifier(**SMALL, sigma=0.5, callbacks=[]).fit(X, y)
-    np.testing.assert_array_equal(a.vulnerability_weights_, b.vulnerability_weights_)
+    for off in ({"callbacks__ws_refresh": None}, {"callbacks": []}):
+        b = WeightedSmoothingClassifier(**SMALL, sigma=0.5, **off).fit(X, y)
+        np.testing.assert_array_equal(
+            a.vulnerability_weights_, b.vulnerability_weights_
+        )
+        np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
     c = WeightedSmoothingClassifier(**SMALL, sigma=0.0).fit(X, y)
     assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
 
