@@ -79,10 +79,14 @@ records, then print, for each, test accuracy and how much it leaks about its
 training records.
 
 Data: the embedded Purchase-like set (600 binary features, 100 classes; no
-download), split in two equal halves: members (the training set) and held-out
-non-members. Leakage: a loss-threshold membership attack between the two halves,
-summarised by ROC AUC (0.5 = no leakage, 1 = every member found) and by its best
-balanced accuracy (0.5 = chance).
+download), split in two equal halves, stratified by class: members (the
+training set) and held-out non-members. Leakage: a loss-threshold membership
+attack between the two halves, summarised by ROC AUC (0.5 = no leakage, 1 =
+every member found) and by its best balanced accuracy (0.5 = chance); a
+held-out record of a class the model never saw counts as probability 0.
+
+Exit status: 0 on success, 1 if training diverged, 2 for bad arguments, 130 on
+Ctrl-C (no figures are printed then).
 """
 
 _EPILOG = """\
