@@ -226,7 +226,9 @@ def test_predict_log_proba_is_log_softmax_without_saturation(data):
     ).fit(X, y)
     log_p = clf.predict_log_proba(X)
     assert log_p.shape == (len(X), 4) and np.isfinite(log_p).all()
-    np.testing.assert_allclose(np.exp(log_p), clf.predict_proba(X), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        np.exp(log_p), clf.predict_proba(X), rtol=1e-5, atol=1e-6
+    )
     # far-off inputs give logits whose softmax rounds to 0; the log stays finite
     far = X * 1e4
     log_far = clf.predict_log_proba(far)

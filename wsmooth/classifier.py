@@ -340,7 +340,8 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
             yield
 
     def _warn_if_noise_never_starts(self, done_epochs):
-        if self.sigma > SIGMA_TOL and done_epochs + self.max_epochs <= self.warmup_epochs:
+        last = done_epochs + self.max_epochs
+        if self.sigma > SIGMA_TOL and last <= self.warmup_epochs:
             warnings.warn(
                 f"sigma={self.sigma:g} but max_epochs={self.max_epochs} <= "
                 f"warmup_epochs={self.warmup_epochs}"
