@@ -107,7 +107,7 @@ def test_weights_come_from_an_eval_pass_over_the_training_set(data):
     # one refresh, at the start of the last epoch: its scores are those of the
     # model after the first five (clean, hence identical) epochs
     ws_net = _fit(data, max_epochs=6, warmup_epochs=5)
-    before = _fit(data, max_epochs=5, warmup_epochs=5)
+    before = _fit(data, max_epochs=5, warmup_epochs=5, sigma=0.0)
     p = before.predict_proba(X).astype(np.float64)
     py = p[np.arange(len(y)), y]
     log1m = np.log(np.maximum(1 - p, 1e-30))
@@ -129,7 +129,8 @@ def test_weights_come_from_an_eval_pass_over_the_training_set(data):
 
 
 def test_no_weights_during_warmup(data):
-    clf = _fit(data, warmup_epochs=6)
+    with pytest.warns(UserWarning, match="no epoch is trained with noise"):
+        clf = _fit(data, warmup_epochs=6)
     assert not hasattr(clf, "vulnerability_weights_")
 
 
@@ -301,7 +302,7 @@ def test_user_validation_split_is_honoured(data):
     n_train = len(X) - len(X) // 4
     assert clf.vulnerability_weights_.shape == (n_train,)
     assert clf.member_proba_.shape == (n_train, 4)
-    assert dict(clf.callbacks_)["ws_refresh"].dataset_train_ is None
+    assert clf._dataset_train is None
 
 
 class _StopAfterFirstEpoch(Callback):
@@ -313,6 +314,6 @@ def test_interrupted_fit_pickles_no_training_records(data):
     clf = WeightedSmoothingClassifier(callbacks=[_StopAfterFirstEpoch()], **SMALL)
     with pytest.raises(RuntimeError, match="stop"):
         clf.fit(*data)
-    assert dict(clf.callbacks_)["ws_refresh"].dataset_train_ is not None
+    assert clf._dataset_train is not None
     loaded = pickle.loads(pickle.dumps(clf))
-    assert dict(loaded.callbacks_)["ws_refresh"].dataset_train_ is None
+    assert not hasattr(loaded, "_dataset_train")

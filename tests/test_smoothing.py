@@ -198,3 +198,14 @@ def test_projection_is_finite_and_on_simplex(logits, sigma, weight, seed):
 def test_projection_of_zero_row_is_uniform():
     q = ws.project_to_simplex(torch.zeros(1, 4))
     assert torch.allclose(q, torch.full((1, 4), 0.25))
+
+
+def test_non_finite_logits_give_a_non_finite_loss():
+    # a diverged model must not read as a uniform prediction (loss log K)
+    logits = torch.tensor([[0.0, 1.0, 2.0], [float("nan"), 0.0, 0.0]])
+    labels = torch.tensor([0, 1])
+    loss = ws.noisy_nll_loss(
+        logits, labels, torch.zeros(2), 0.5, generator=torch.Generator().manual_seed(0)
+    )
+    assert not torch.isfinite(loss)
+    assert torch.isnan(ws.project_to_simplex(torch.full((1, 3), float("nan")))).all()

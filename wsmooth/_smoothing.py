@@ -233,7 +233,8 @@ def project_to_simplex(values, floor=PROB_FLOOR):
     """Map perturbed rows back onto the simplex: ``|v| / sum |v|``, clipped.
 
     Each entry is then clipped to ``[floor, 1]``, so the result is always finite
-    and strictly positive. A row that is entirely zero becomes uniform.
+    and strictly positive for finite input. A row that is entirely zero becomes
+    uniform; a row holding NaN stays NaN.
 
     Parameters
     ----------
@@ -247,9 +248,10 @@ def project_to_simplex(values, floor=PROB_FLOOR):
     magnitude = values.abs()
     total = magnitude.sum(dim=1, keepdim=True)
     # An all-zero row cannot come from a softmax plus continuous noise, but a
-    # guard keeps the division finite for any input.
+    # guard keeps the division finite for any finite input. A NaN row stays NaN,
+    # so that a diverged model shows in the loss instead of reading log K.
     uniform = torch.full_like(magnitude, 1.0 / magnitude.shape[1])
-    projected = torch.where(total > 0, magnitude / total.clamp(min=1e-300), uniform)
+    projected = torch.where(total == 0, uniform, magnitude / total.clamp(min=1e-300))
     return torch.clamp(projected, min=floor, max=1.0)
 
 

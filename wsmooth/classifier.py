@@ -1,6 +1,8 @@
 """WeightedSmoothingClassifier: a skorch classifier trained with weighted smoothing."""
 
 import inspect
+import math
+import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -10,20 +12,22 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     Interval,
+    Options,
     StrOptions,
     validate_parameter_constraints,
 )
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback, EpochScoring
+from skorch.callbacks import EpochScoring
 from torch.utils.data import Dataset as TorchDataset
 from torch.utils.data import Subset
 
 from . import _smoothing as ws
 from .nets import MLP
+from .utils import reraise_interrupt
 
-__all__ = ["WeightedSmoothingClassifier", "VulnerabilityWeightRefresh"]
+__all__ = ["WeightedSmoothingClassifier", "TrainingDivergedError"]
 
 #: Below this noise weight the classifier trains plain negative log-likelihood.
 SIGMA_TOL = 1e-12
@@ -42,10 +46,34 @@ MEMBER_ATTRIBUTES = (
     "member_labels_",
 )
 
+#: Largest magnitude a float64 feature may have: beyond it the cast to float32
+#: gives infinity.
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+class TrainingDivergedError(ValueError):
+    """Training produced a non-finite loss or a non-finite model.
+
+    Raised instead of returning a model that only looks fitted: once the loss is
+    NaN the weights are NaN too and every prediction is meaningless.
+    """
+
 
 def _encoded_accuracy(net, X, y):
     """Accuracy on a skorch validation set, whose labels are class indices."""
     return float(np.mean(net.predict_proba(X).argmax(axis=1) == np.asarray(y)))
+
+
+def _check_float32_range(X):
+    """Refuse float64 values that the cast to float32 would make infinite."""
+    if X.dtype == np.float64 and X.size and (
+        X.max() > _FLOAT32_MAX or X.min() < -_FLOAT32_MAX
+    ):
+        raise ValueError(
+            f"X holds values beyond the float32 range (|x| > {_FLOAT32_MAX:.3g}), "
+            "which the network's float32 input would turn into infinity. Scale "
+            "the features first (e.g. StandardScaler)."
+        )
 
 
 class IndexedTrainingSet(TorchDataset):
@@ -70,44 +98,6 @@ class IndexedTrainingSet(TorchDataset):
     def __getitem__(self, i):
         Xi, yi = self.dataset[i]
         return (Xi, i), yi
-
-
-class VulnerabilityWeightRefresh(Callback):
-    """Refresh the per-record weights at the start of every noisy epoch.
-
-    The reference computes the weights at the end of an epoch for use in the
-    next one; doing it at the start of the epoch that uses them is the same
-    schedule and also covers ``warmup_epochs=0``.
-    """
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        net.ws_running_scores_ = None
-        self.dataset_train_ = None
-
-    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
-        self.dataset_train_ = dataset_train
-        epoch = len(net.history) - 1
-        if net.noise_active(epoch):
-            net.refresh_vulnerability_weights(dataset_train)
-        if net.refresh == "running" and net.sigma > SIGMA_TOL:
-            n = len(dataset_train)
-            if net.ws_running_scores_ is None or len(net.ws_running_scores_) != n:
-                net.ws_running_scores_ = torch.zeros(n, device=net.device)
-
-    def on_train_end(self, net, X=None, y=None, **kwargs):
-        weights = getattr(net, "ws_weights_", None)
-        if weights is not None:
-            net.vulnerability_weights_ = weights.detach().cpu().numpy()
-        if self.dataset_train_ is not None:
-            net._record_members(self.dataset_train_.X, self.dataset_train_.y)
-        # the training records must not stay referenced by the fitted model
-        self.dataset_train_ = None
-
-    def __getstate__(self):
-        # also when a fit was interrupted before on_train_end
-        state = self.__dict__.copy()
-        state["dataset_train_"] = None
-        return state
 
 
 class WeightedSmoothingClassifier(NeuralNetClassifier):
@@ -200,6 +190,8 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "random_state": ["random_state"],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), Options(int, {-1})],
     }
 
     def __init__(
@@ -259,7 +251,7 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
             else (name, cb)
             for name, cb in super()._default_callbacks
         ]
-        return callbacks + [("ws_refresh", VulnerabilityWeightRefresh())]
+        return callbacks
 
     def initialize_module(self):
         kwargs = self.get_params_for("module")
@@ -290,7 +282,13 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
             caller_name=type(self).__name__,
         )
 
-    def _validate_training_data(self, X, y, reset):
+    def _validate_training_data(self, X, y, reset, classes=None):
+        """Check ``X`` and ``y``; fit or check the label encoder.
+
+        ``reset`` learns the classes anew (from ``classes`` if given, else from
+        the ``classes`` parameter, else from ``y``); otherwise ``y`` must hold
+        known classes only.
+        """
         X, y = validate_data(
             self,
             X,
@@ -300,11 +298,13 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
             allow_nd=True,
             y_numeric=False,
         )
+        _check_float32_range(X)
         check_classification_targets(y)
         if reset:
+            known = classes if classes is not None else self.classes
             encoder = LabelEncoder()
-            if self.classes is not None:
-                encoder.fit(np.asarray(self.classes))
+            if known is not None:
+                encoder.fit(np.asarray(known))
                 unknown = np.setdiff1d(np.unique(y), encoder.classes_)
                 if unknown.size:
                     raise ValueError(f"y holds labels not in `classes`: {unknown[:10]}")
@@ -328,22 +328,46 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
 
     @contextmanager
     def _seeded_rng(self, seed):
-        """Run with torch's global generators seeded, restoring them afterwards."""
+        """Run with torch's global generators seeded, restoring them afterwards.
+
+        The global generators drive weight initialisation, shuffling and dropout;
+        the noise has its own generator (:meth:`on_train_begin`).
+        """
         device = torch.device(self.device) if self.device else torch.device("cpu")
         devices = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             yield
 
+    def _warn_if_noise_never_starts(self, done_epochs):
+        last = done_epochs + self.max_epochs
+        if self.sigma > SIGMA_TOL and last <= self.warmup_epochs:
+            warnings.warn(
+                f"sigma={self.sigma:g} but max_epochs={self.max_epochs} <= "
+                f"warmup_epochs={self.warmup_epochs}"
+                + (f" - {done_epochs} epochs already trained" if done_epochs else "")
+                + ": no epoch is trained with noise, so the model is the undefended "
+                "one. Raise max_epochs or lower warmup_epochs.",
+                UserWarning,
+                stacklevel=3,
+            )
+
     # --------------------------------------------------------------- training
     def fit(self, X, y, **fit_params):
         """Initialise and train the network on every record of ``X``.
+
+        A Ctrl-C (SIGINT) during training stops it and is re-raised (skorch
+        alone would return the truncated model as if it had finished);
+        skorch's ``EarlyStopping`` still ends training quietly. With
+        ``warm_start=True`` a second ``fit`` continues the trained module: its
+        ``y`` must hold classes the module already has and ``X`` the same
+        number of features.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Numeric features (cast to float32 for torch; the input is not
-            modified).
+            modified). Values beyond the float32 range are refused.
         y : array-like of shape (n_samples,)
             Class labels, any hashable type.
         **fit_params
@@ -352,24 +376,60 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         Returns
         -------
         self
+
+        Raises
+        ------
+        TrainingDivergedError
+            If the loss or the trained model is not finite (NaN or infinity).
+
+        Warns
+        -----
+        UserWarning
+            If ``sigma > 0`` but ``max_epochs <= warmup_epochs``: no epoch would
+            be trained with noise.
         """
         self._check_hyperparameters()
-        X, y = self._validate_training_data(X, y, reset=True)
-        with self._seeded_rng(self._seed()):
-            if not self.warm_start or not self.initialized_:
+        warm = self.warm_start and self.initialized_ and hasattr(self, "label_encoder_")
+        if warm:
+            X, y = self._validate_warm_refit(X, y)
+        else:
+            X, y = self._validate_training_data(X, y, reset=True)
+        for name in MEMBER_ATTRIBUTES:
+            self.__dict__.pop(name, None)
+        done = len(self.history) if warm else 0
+        self._warn_if_noise_never_starts(done)
+        with reraise_interrupt(), self._seeded_rng(self._seed(done)):
+            if not warm:
                 self.initialize()
             super().partial_fit(X, y, **fit_params)
         return self
 
+    def _validate_warm_refit(self, X, y):
+        """With ``warm_start``, the data must fit the module being continued."""
+        try:
+            return self._validate_training_data(X, y, reset=False)
+        except ValueError as exc:
+            raise ValueError(
+                f"{exc} (warm_start=True continues the trained module, built for "
+                f"{self.n_features_in_} features and the classes "
+                f"{self.classes_.tolist()[:10]}; set warm_start=False to train a "
+                "new one)"
+            ) from exc
+
     def partial_fit(self, X, y, classes=None, **fit_params):
         """Train for ``max_epochs`` more epochs without re-initialising.
+
+        Ctrl-C is re-raised as in :meth:`fit`. Unlike :meth:`fit`, no warning is
+        given for calls that end inside the warm-up.
 
         Parameters
         ----------
         X, y, **fit_params
             As in :meth:`fit`.
-        classes : ignored
-            Present for scikit-learn compatibility.
+        classes : array-like of shape (n_classes,), default=None
+            Every class label, needed on the first call when ``y`` does not show
+            them all. On later calls it must equal ``classes_`` (the module's
+            output width is fixed).
 
         Returns
         -------
@@ -377,9 +437,23 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         """
         self._check_hyperparameters()
         first = not (self.initialized_ and hasattr(self, "label_encoder_"))
-        X, y = self._validate_training_data(X, y, reset=first)
+        if classes is not None:
+            classes = np.asarray(classes)
+            if classes.ndim != 1 or len(classes) == 0:
+                raise ValueError(
+                    f"classes must be a non-empty 1-d array, got shape {classes.shape}"
+                )
+            if np.unique(classes).size != classes.size:
+                raise ValueError("classes holds repeated labels")
+            if not first and not np.array_equal(np.sort(classes), self.classes_):
+                raise ValueError(
+                    f"classes={classes.tolist()[:10]} differs from the classes of the "
+                    f"first partial_fit ({self.classes_.tolist()[:10]}); the module's "
+                    "output width is fixed. Call fit to start again."
+                )
+        X, y = self._validate_training_data(X, y, reset=first, classes=classes)
         offset = 0 if first else len(self.history)
-        with self._seeded_rng(self._seed(offset)):
+        with reraise_interrupt(), self._seeded_rng(self._seed(offset)):
             if first:
                 self.initialize()
             super().partial_fit(X, y, **fit_params)
@@ -390,6 +464,61 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         # up its weight; validation and prediction batches are plain.
         dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
         return IndexedTrainingSet(dataset_train), dataset_valid
+
+    # WS's per-epoch work is the net's own, not a callback: it cannot be
+    # switched off with ``callbacks__...=None`` or lost by replacing callbacks.
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self.ws_running_scores_ = None
+        self._dataset_train = None
+        device = torch.device(self.device) if self.device else torch.device("cpu")
+        # own stream, apart from the global one that shuffles and initialises
+        self._noise_generator = torch.Generator(device=device).manual_seed(
+            self._seed(len(self.history)) ^ 0x5EED
+        )
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(
+            net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
+        )
+        self._dataset_train = dataset_train
+        if self.noise_active(len(self.history) - 1):
+            self.refresh_vulnerability_weights(dataset_train)
+        if self.refresh == "running" and self.sigma > SIGMA_TOL:
+            n = len(dataset_train)
+            if self.ws_running_scores_ is None or len(self.ws_running_scores_) != n:
+                self.ws_running_scores_ = torch.zeros(n, device=self.device)
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_end(
+            net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
+        )
+        # skorch has already read every batch loss with .item(): checking them
+        # here costs no device synchronisation
+        losses = [b.get("train_loss", 0.0) for b in self.history[-1]["batches"]]
+        if not math.isfinite(math.fsum(losses)):
+            batch = next(i for i, v in enumerate(losses) if not math.isfinite(v))
+            raise TrainingDivergedError(
+                f"Training diverged: the loss of epoch {len(self.history)}, "
+                f"batch {batch + 1} is {losses[batch]}. Lower lr or sigma, "
+                "scale the features, or keep gradient clipping (clip_grad_norm)."
+            )
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        super().on_train_end(net, X=X, y=y, **kwargs)
+        self._noise_generator = None
+        dataset, self._dataset_train = self._dataset_train, None
+        weights = getattr(self, "ws_weights_", None)
+        if weights is not None:
+            self.vulnerability_weights_ = weights.detach().cpu().numpy()
+        if dataset is not None:
+            self._record_members(dataset.X, dataset.y)
+            if not np.isfinite(self.member_proba_).all():
+                raise TrainingDivergedError(
+                    f"Training diverged: after epoch {len(self.history)} the model "
+                    "outputs NaN or infinite values. Lower lr or sigma, or scale "
+                    "the features."
+                )
 
     def noise_active(self, epoch):
         """Whether 0-based epoch ``epoch`` (counted over the whole history) is noisy."""
@@ -447,10 +576,20 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         (Xi, index), yi = batch
         yi = yi.to(self.device)
         logits = self.infer(Xi, **fit_params)
+        if logits.dim() != 2 or logits.shape[1] != len(self.classes_):
+            raise ValueError(
+                f"The module returned outputs of shape {tuple(logits.shape)}: "
+                f"{logits.shape[-1] if logits.dim() else 0} outputs for "
+                f"{len(self.classes_)} classes. It must return one logit per class, "
+                "shape (batch, n_classes); size its last layer from the data or "
+                "pass module__n_classes."
+            )
         epoch = len(self.history) - 1
         if self.noise_active(epoch):
             weights = self.ws_weights_[index.to(self.device)]
-            loss = ws.noisy_nll_loss(logits, yi, weights, self.sigma)
+            loss = ws.noisy_nll_loss(
+                logits, yi, weights, self.sigma, generator=self._noise_generator
+            )
         else:
             loss = self.get_loss(logits, yi, X=Xi, training=True)
         if self.refresh == "running" and self.sigma > SIGMA_TOL:
@@ -475,6 +614,7 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         X = validate_data(
             self, X, reset=False, dtype=(np.float32, np.float64), allow_nd=True
         )
+        _check_float32_range(X)
         return X.astype(np.float32, copy=False)
 
     def predict_proba(self, X):
@@ -489,6 +629,28 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         ndarray of shape (n_samples, n_classes)
         """
         return super().predict_proba(self._validate_query(X))
+
+    def predict_log_proba(self, X):
+        """Log of the clean class probabilities: ``log_softmax`` of the logits.
+
+        Computed from the logits in float64, so it stays finite and exact where
+        :meth:`predict_proba` rounds to 0 or 1 (membership attacks such as
+        LiRA read these values); ``exp`` of it matches :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of float64 of shape (n_samples, n_classes)
+        """
+        X = self._validate_query(X)
+        chunks = [
+            torch.log_softmax(logits.double(), dim=1).cpu().numpy()
+            for logits in self.forward_iter(X, training=False)
+        ]
+        return np.concatenate(chunks, axis=0)
 
     def predict(self, X):
         """Most probable class label of each record.
@@ -507,7 +669,7 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
     # ------------------------------------------------------------ persistence
     def __getstate__(self):
         state = super().__getstate__()
-        for name in MEMBER_ATTRIBUTES:
+        for name in MEMBER_ATTRIBUTES + ("_dataset_train", "_noise_generator"):
             state.pop(name, None)
         return state
 

@@ -1,5 +1,6 @@
 """Reference torch modules. Every module returns logits (no softmax)."""
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -36,10 +37,21 @@ class MLP(nn.Module):
             raise ValueError(
                 f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}"
             )
+        sizes = tuple(hidden_layer_sizes)
+        if not all(
+            isinstance(h, (int, np.integer)) and not isinstance(h, bool) and h >= 1
+            for h in sizes
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must be positive integers, got "
+                f"{hidden_layer_sizes!r}"
+            )
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         self.n_features = int(n_features)
         layers = []
         width = self.n_features
-        for size in hidden_layer_sizes:
+        for size in sizes:
             layers += [nn.Linear(width, int(size)), _ACTIVATIONS[activation]()]
             if dropout:
                 layers.append(nn.Dropout(dropout))
