@@ -21,7 +21,8 @@ and the threshold attacks the same models through the keep masks).
 Printed per sigma: test accuracy, then AUC, TPR at 0.1% and at 1% FPR for
 correctness, the global loss threshold, the class-dependent confidence, entropy
 and mentr thresholds, the learned attack, LiRA offline/online (per-record and
-fixed variance, "fixv"), RMIA offline/online, the label-only attack and the
+fixed variance, "fixv", and the default that chooses between them), RMIA
+offline/online, the label-only attack and the
 privacy risk score (``--methods`` picks a subset). ``--json FILE`` also writes
 the rows as JSON.
 
@@ -48,6 +49,8 @@ ATTACKS = [
     ("entropy", "entropy", None),
     ("mentr", "mentr", None),
     ("learned", "learned", None),
+    ("lira", "lira", None),  # the default: online, variance chosen on the shadows
+    ("lira off auto", "lira", {"online": False}),
     ("lira offline", "lira", {"online": False, "fixed_variance": False}),
     ("lira off fixv", "lira", {"online": False, "fixed_variance": True}),
     ("lira online", "lira", {"online": True, "fixed_variance": False}),
