@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import ParameterGrid
+
+from wsmooth import WeightedSmoothingClassifier
+from wsmooth.datasets import make_purchase_like
+from wsmooth.defences import (
+    Defence,
+    available_defences,
+    defence_configurations,
+    get_defence,
+    register_defence,
+)
+from wsmooth.defences import _registry
+
+COMMON = dict(max_epochs=6, module__hidden_layer_sizes=(16,), random_state=0)
+CHEAP = ["dropout", "early_stopping", "label_smoothing", "none", "weight_decay"]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_purchase_like(300, n_classes=3, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def undefended_proba(data):
+    X, y = data
+    return get_defence("none").build(**COMMON).fit(X, y).predict_proba(X)
+
+
+def test_registry_names_the_baselines_and_ws():
+    assert set(CHEAP + ["ws"]) <= set(available_defences())
+    assert available_defences() == sorted(available_defences())
+    with pytest.raises(ValueError, match="Unknown defence 'wd'.*registered"):
+        get_defence("wd")
+
+
+@pytest.mark.parametrize("name", CHEAP)
+def test_cheap_baselines_are_noise_free_ws_configurations(name):
+    est = get_defence(name).build(**COMMON, sigma=0.3)
+    assert isinstance(est, WeightedSmoothingClassifier)
+    assert est.sigma == 0.0  # the baseline alone, never mixed with WS noise
+    for params in ParameterGrid(get_defence(name).grid):
+        clone(est).set_params(**params)  # every grid name is a real parameter
+
+
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("weight_decay", {"optimizer__weight_decay": 0.1}),
+        ("label_smoothing", {"criterion__label_smoothing": 0.3}),
+        ("dropout", {"module__dropout": 0.5}),
+        ("early_stopping", {"max_epochs": 2}),
+    ],
+)
+def test_each_knob_reaches_training(data, undefended_proba, name, params):
+    X, y = data
+    model = get_defence(name).build(**COMMON).set_params(**params).fit(X, y)
+    proba = model.predict_proba(X)
+    assert np.abs(proba - undefended_proba).max() > 1e-3
+    # each of these knobs makes the model less confident on its members
+    assert proba.max(axis=1).mean() < undefended_proba.max(axis=1).mean()
+
+
+def test_configurations_for_the_runner():
+    configs = defence_configurations(
+        ["none", "ws"], grids={"ws": {"sigma": [0.5]}}, **COMMON
+    )
+    assert list(configs) == ["none", "ws"]
+    (plain, plain_grid), (ws, ws_grid) = configs["none"], configs["ws"]
+    assert plain_grid == {} and ws_grid == {"sigma": [0.5]}
+    assert ws.max_epochs == 6 and ws.random_state == 0
+    with pytest.raises(ValueError, match="grids given for defences not compared"):
+        defence_configurations(["none"], grids={"ws": {}})
+
+
+def test_register_refuses_to_overwrite_unless_forced(monkeypatch):
+    monkeypatch.setattr(_registry, "_REGISTRY", dict(_registry._REGISTRY))
+    mine = Defence("none", lambda **common: None)
+    with pytest.raises(ValueError, match="registered already.*force=True"):
+        register_defence(mine)
+    assert register_defence(mine, force=True) is get_defence("none")
+    with pytest.raises(TypeError, match="takes a Defence"):
+        register_defence("none")

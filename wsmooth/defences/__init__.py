@@ -1,0 +1,25 @@
+"""Defences against membership inference, in one API beside weighted smoothing.
+
+Every defence is a scikit-learn classifier (``fit`` / ``predict`` /
+``predict_proba`` / ``score``, ``clone``, ``GridSearchCV``) or a
+configuration of one. The registry (:func:`available_defences`,
+:func:`get_defence`, :func:`defence_configurations`) names them, so that the
+experiment runner and the ``wsmooth`` command can list and build every
+defence alike.
+"""
+
+from ._registry import (
+    Defence,
+    available_defences,
+    defence_configurations,
+    get_defence,
+    register_defence,
+)
+
+__all__ = [
+    "Defence",
+    "available_defences",
+    "defence_configurations",
+    "get_defence",
+    "register_defence",
+]

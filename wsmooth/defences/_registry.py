@@ -1,0 +1,192 @@
+"""The defence registry: name -> how to build the defended estimator.
+
+A :class:`Defence` builds an unfitted estimator from the settings every
+defence shares (network, epochs, batch size, seed...) and carries the
+parameter grid a comparison sweeps by default: the pair the experiment runner
+takes (:func:`wsmooth.experiments.run_experiment`). The cheap baselines are
+configurations of :class:`~wsmooth.WeightedSmoothingClassifier` with the
+noise off, each turning one knob skorch or torch already has; they are not
+classes of their own.
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+__all__ = [
+    "Defence",
+    "available_defences",
+    "defence_configurations",
+    "get_defence",
+    "register_defence",
+]
+
+_REGISTRY = {}
+
+
+@dataclass(frozen=True)
+class Defence:
+    """A named defence: how to build it and which settings to compare.
+
+    Attributes
+    ----------
+    name : str
+        Registry name, e.g. ``"weight_decay"``.
+    build : callable
+        ``build(**common) -> estimator``: an unfitted estimator, ``common``
+        being the settings shared by every defence of a comparison
+        (``max_epochs``, ``module``, ``module__hidden_layer_sizes``,
+        ``batch_size``, ``lr``, ``random_state``, ...).
+    grid : dict
+        Default parameter grid, over the built estimator's ``get_params``
+        names, as :class:`sklearn.model_selection.ParameterGrid` takes it.
+    description : str
+        One line: what the defence does.
+    reference : str, default=""
+        Where it comes from.
+    """
+
+    name: str
+    build: Callable
+    grid: dict = field(default_factory=dict)
+    description: str = ""
+    reference: str = ""
+
+
+def register_defence(defence, *, force=False):
+    """Add ``defence`` to the registry.
+
+    Parameters
+    ----------
+    defence : Defence
+    force : bool, default=False
+        Replace a defence registered under the same name; without it, such a
+        name is refused (a typo must not silently change what a comparison
+        runs).
+
+    Returns
+    -------
+    Defence
+    """
+    if not isinstance(defence, Defence):
+        raise TypeError(f"register_defence takes a Defence, got {defence!r}")
+    if defence.name in _REGISTRY and not force:
+        raise ValueError(
+            f"a defence named {defence.name!r} is registered already; pass "
+            "force=True to replace it"
+        )
+    _REGISTRY[defence.name] = defence
+    return defence
+
+
+def available_defences():
+    """Names of the registered defences, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get_defence(name):
+    """The :class:`Defence` registered under ``name``."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(
+            f"Unknown defence {name!r}; registered: {available_defences()}"
+        ) from None
+
+
+def defence_configurations(names=None, *, grids=None, **common):
+    """``{name: (estimator, grid)}`` for the experiment runner.
+
+    Parameters
+    ----------
+    names : list of str, default=None
+        Defences to compare; all registered ones if None.
+    grids : dict, default=None
+        ``{name: grid}`` replacing a defence's default grid.
+    **common
+        Settings passed to every defence's ``build`` (same network, epochs
+        and seed for all, so the comparison is fair).
+
+    Returns
+    -------
+    dict
+    """
+    names = available_defences() if names is None else list(names)
+    grids = grids or {}
+    unknown = sorted(set(grids) - set(names))
+    if unknown:
+        raise ValueError(f"grids given for defences not compared: {unknown}")
+    configurations = {}
+    for name in names:
+        defence = get_defence(name)
+        configurations[name] = (defence.build(**common), grids.get(name, defence.grid))
+    return configurations
+
+
+# --------------------------------------------------------------------------- #
+# Weighted smoothing and the cheap baselines
+# --------------------------------------------------------------------------- #
+def _ws(**common):
+    from ..classifier import WeightedSmoothingClassifier
+
+    return WeightedSmoothingClassifier(**common)
+
+
+def _plain(**common):
+    """The undefended network: weighted smoothing with the noise off."""
+    return _ws(**{**common, "sigma": 0.0})
+
+
+register_defence(
+    Defence(
+        "none",
+        _plain,
+        {},
+        "the undefended network (plain negative log-likelihood)",
+    )
+)
+register_defence(
+    Defence(
+        "ws",
+        _ws,
+        {"sigma": [0.05, 0.1, 0.2]},
+        "weighted smoothing: Gaussian noise on the softmax output during "
+        "training, more for the records the model already fits confidently",
+        "Tan et al., ACSAC 2023",
+    )
+)
+register_defence(
+    Defence(
+        "weight_decay",
+        _plain,
+        {"optimizer__weight_decay": [1e-4, 1e-3, 1e-2]},
+        "L2 penalty on the weights (the optimizer's weight_decay)",
+    )
+)
+register_defence(
+    Defence(
+        "early_stopping",
+        _plain,
+        {"max_epochs": [3, 6, 10]},
+        "training stopped after a fixed number of epochs (no validation "
+        "split: every record given to fit is a member)",
+    )
+)
+register_defence(
+    Defence(
+        "label_smoothing",
+        _plain,
+        {"criterion__label_smoothing": [0.05, 0.1, 0.2]},
+        "soft targets: the loss spreads epsilon of each label's mass over "
+        "every class (torch's CrossEntropyLoss label_smoothing)",
+        "Szegedy et al., CVPR 2016",
+    )
+)
+register_defence(
+    Defence(
+        "dropout",
+        _plain,
+        {"module__dropout": [0.1, 0.3, 0.5]},
+        "dropout after every hidden layer of the default MLP",
+        "Srivastava et al., JMLR 2014",
+    )
+)
