@@ -245,6 +245,7 @@ def test_partial_fit_continues_training(data):
         ({"weighting": "bogus"}, "weighting"),
         ({"vulnerability": "bogus"}, "vulnerability"),
         ({"refresh": "sometimes"}, "refresh"),
+        ({"noise_scale": "per_class"}, "noise_scale"),
         ({"warmup_epochs": -1}, "warmup_epochs"),
         ({"clip_grad_norm": 0}, "clip_grad_norm"),
     ],
@@ -319,3 +320,19 @@ def test_interrupted_fit_pickles_no_training_records(data):
     assert clf._dataset_train is not None
     loaded = pickle.loads(pickle.dumps(clf))
     assert not hasattr(loaded, "_dataset_train")
+
+
+@pytest.mark.parametrize("noise_scale, divisor", [("reference", 1), ("class_invariant", 3)])
+def test_noise_scale_sets_the_per_class_std(data, monkeypatch, noise_scale, divisor):
+    from wsmooth import _smoothing
+
+    seen = []
+    original = _smoothing.noisy_nll_loss
+
+    def spy(logits, labels, weights, sigma, **kwargs):
+        seen.append(sigma)
+        return original(logits, labels, weights, sigma, **kwargs)
+
+    monkeypatch.setattr(_smoothing, "noisy_nll_loss", spy)
+    _fit(data, sigma=0.6, noise_scale=noise_scale)  # 4 classes
+    assert seen and set(seen) == {0.6 / divisor}

@@ -209,3 +209,34 @@ def test_non_finite_logits_give_a_non_finite_loss():
     )
     assert not torch.isfinite(loss)
     assert torch.isnan(ws.project_to_simplex(torch.full((1, 3), float("nan")))).all()
+
+
+def _true_class_mass(n_classes, std, p_true=0.9, n=20_000, seed=0):
+    """Monte-Carlo mean of the projected true-class entry |p_y + e_y| / sum |p + e|
+    for a confident prediction (the rest of the mass spread evenly)."""
+    gen = torch.Generator().manual_seed(seed)
+    p = torch.full((n, n_classes), (1 - p_true) / (n_classes - 1), dtype=torch.float64)
+    p[:, 0] = p_true
+    a = (p + std * torch.randn(p.shape, generator=gen, dtype=torch.float64)).abs()
+    return (a[:, 0] / a.sum(dim=1)).mean().item()
+
+
+@pytest.mark.parametrize("sigma", [0.1, 0.5, 1.0])
+def test_class_invariant_scale_keeps_the_true_class_mass(sigma):
+    def mass(k, scale):
+        return _true_class_mass(k, ws.class_noise_std(sigma, k, scale))
+
+    assert mass(10, "class_invariant") == pytest.approx(
+        mass(100, "class_invariant"), abs=0.01
+    )
+    # the reference scale is what the option corrects: 100 classes drown the
+    # true class far more than 10 do
+    assert mass(100, "reference") < 0.5 * mass(10, "reference")
+
+
+def test_class_noise_std():
+    assert ws.class_noise_std(0.3, 2, "class_invariant") == 0.3
+    assert ws.class_noise_std(0.3, 100, "reference") == 0.3
+    assert ws.class_noise_std(0.3, 101, "class_invariant") == pytest.approx(0.003)
+    with pytest.raises(ValueError, match="noise_scale"):
+        ws.class_noise_std(0.3, 10, "bogus")

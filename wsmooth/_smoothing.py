@@ -28,6 +28,8 @@ __all__ = [
     "perturb_probabilities",
     "project_to_simplex",
     "noisy_nll_loss",
+    "NOISE_SCALES",
+    "class_noise_std",
 ]
 
 #: Logits are clipped from above at this value before the vulnerability score.
@@ -41,6 +43,7 @@ PROB_FLOOR = math.exp(-36)
 
 SCORES = ("mentr", "cross_entropy")
 WEIGHTINGS = ("zscore", "minmax", "uniform")
+NOISE_SCALES = ("reference", "class_invariant")
 
 
 def _true_class(values, labels):
@@ -207,8 +210,14 @@ def prediction_margin(probs):
     -------
     Tensor of shape (n,)
     """
-    top = torch.topk(probs.detach(), k=2, dim=1).values
-    return top[:, 0] - top[:, 1]
+    return _margin(probs.detach()).squeeze(1)
+
+
+def _margin(probs):
+    # max, then the max with the winner masked: same values as topk(2) (a tie
+    # gives 0 either way) at two thirds of its cost on the CPU
+    top, winner = probs.max(dim=1, keepdim=True)
+    return top - probs.scatter(1, winner, -1.0).amax(dim=1, keepdim=True)
 
 
 def perturb_probabilities(probs, noise, margin, weights):
@@ -255,8 +264,46 @@ def project_to_simplex(values, floor=PROB_FLOOR):
     return torch.clamp(projected, min=floor, max=1.0)
 
 
+def class_noise_std(sigma, n_classes, noise_scale="reference"):
+    """Per-class standard deviation of the Gaussian noise for a noise weight.
+
+    ``"reference"`` draws every class's noise with std ``sigma`` (Tan et al.).
+    The projection divides by the summed magnitudes of all K entries, and for a
+    confident prediction the K - 1 wrong classes hold almost no probability, so
+    the noise mass the true class competes with is about
+    ``(K - 1) * sigma * sqrt(2 / pi)`` times the record's scale: the same
+    ``sigma`` is K times stronger on 100 classes than on 10.
+    ``"class_invariant"`` divides by ``K - 1``, which keeps that expected mass
+    (an L1 quantity, hence ``K - 1`` and not ``sqrt(K)``, which would only fix
+    the noise vector's L2 norm) independent of K; on 2 classes the two agree.
+
+    Parameters
+    ----------
+    sigma : float
+    n_classes : int, >= 2
+    noise_scale : {"reference", "class_invariant"}
+
+    Returns
+    -------
+    float
+    """
+    if noise_scale == "reference":
+        return sigma
+    if noise_scale == "class_invariant":
+        return sigma / (n_classes - 1)
+    raise ValueError(
+        f"noise_scale must be one of {NOISE_SCALES}, got {noise_scale!r}"
+    )
+
+
 def noisy_nll_loss(logits, labels, weights, sigma, noise=None, generator=None):
     """The weighted-smoothing training loss for one batch (section 2 of the algorithm).
+
+    The same value as :func:`perturb_probabilities` then :func:`project_to_simplex`
+    then the negative log-likelihood, in fewer operations: the per-record noise
+    scale is computed once without gradient, the perturbation is one fused
+    multiply-add, and only the true class's projected entry is formed (the clip
+    of the others never reaches the loss). No host synchronisation.
 
     Parameters
     ----------
@@ -283,8 +330,13 @@ def noisy_nll_loss(logits, labels, weights, sigma, noise=None, generator=None):
         noise = torch.randn(
             probs.shape, dtype=probs.dtype, device=probs.device, generator=generator
         )
-    perturbed = perturb_probabilities(
-        probs, sigma * noise, prediction_margin(probs), weights.to(probs.dtype)
+    with torch.no_grad():
+        scale = _margin(probs) * (1.0 - weights.to(probs.dtype)).unsqueeze(1) * sigma
+    magnitude = torch.addcmul(probs, noise, scale).abs()
+    total = magnitude.sum(dim=1)
+    true = _true_class(magnitude, labels)
+    # an all-zero row projects to uniform (as project_to_simplex); NaN stays NaN
+    projected = torch.where(
+        total == 0, 1.0 / magnitude.shape[1], true / total.clamp(min=1e-300)
     )
-    projected = project_to_simplex(perturbed)
-    return -torch.log(_true_class(projected, labels)).mean()
+    return -torch.log(torch.clamp(projected, min=PROB_FLOOR, max=1.0)).mean()

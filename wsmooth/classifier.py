@@ -32,8 +32,10 @@ __all__ = ["WeightedSmoothingClassifier", "TrainingDivergedError"]
 #: Below this noise weight the classifier trains plain negative log-likelihood.
 SIGMA_TOL = 1e-12
 
-#: Records per forward pass in the full refresh.
-_REFRESH_CHUNK = 4096
+#: Records per forward pass in the full refresh (on the CPU, chunks that stay in
+#: cache ran faster than one large pass: 0.44-0.50 s vs 0.54-0.77 s at 10,000
+#: records through the default MLP).
+_REFRESH_CHUNK = 1024
 
 #: Fitted attributes derived from individual training records. They are left out
 #: of pickles so that a saved model carries no per-member data.
@@ -132,6 +134,13 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         ``"uniform"``: ``w = 0``, plain smoothing noise (ablation).
     vulnerability : {"mentr", "cross_entropy"}, default="mentr"
         Vulnerability score: modified entropy (reference) or cross-entropy.
+    noise_scale : {"reference", "class_invariant"}, default="reference"
+        ``"reference"``: every class's noise has std ``sigma`` (Tan et al.), so
+        the noise mass the true class competes with grows like ``K * sigma``
+        and one ``sigma`` means different things on 10 and 100 classes.
+        ``"class_invariant"``: std ``sigma / (K - 1)``, which keeps that mass
+        independent of the number of classes K (equal to the reference on 2
+        classes; reference ``sigma`` s on K classes is ``s * (K - 1)`` here).
     warmup_epochs : int, default=4
         Clean epochs before the noise starts (reference: 4).
     refresh : {"full", "running"}, default="full"
@@ -185,6 +194,7 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         "sigma": [Interval(Real, 0, None, closed="left")],
         "weighting": [StrOptions(set(ws.WEIGHTINGS))],
         "vulnerability": [StrOptions(set(ws.SCORES))],
+        "noise_scale": [StrOptions(set(ws.NOISE_SCALES))],
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "refresh": [StrOptions({"full", "running"})],
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
@@ -208,6 +218,7 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         sigma=0.1,
         weighting="zscore",
         vulnerability="mentr",
+        noise_scale="reference",
         warmup_epochs=4,
         refresh="full",
         clip_grad_norm=10.0,
@@ -230,6 +241,7 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         self.sigma = sigma
         self.weighting = weighting
         self.vulnerability = vulnerability
+        self.noise_scale = noise_scale
         self.warmup_epochs = warmup_epochs
         self.refresh = refresh
         self.clip_grad_norm = clip_grad_norm
@@ -587,8 +599,9 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         epoch = len(self.history) - 1
         if self.noise_active(epoch):
             weights = self.ws_weights_[index.to(self.device)]
+            sigma = ws.class_noise_std(self.sigma, logits.shape[1], self.noise_scale)
             loss = ws.noisy_nll_loss(
-                logits, yi, weights, self.sigma, generator=self._noise_generator
+                logits, yi, weights, sigma, generator=self._noise_generator
             )
         else:
             loss = self.get_loss(logits, yi, X=Xi, training=True)
