@@ -246,6 +246,8 @@ def test_partial_fit_continues_training(data):
         ({"vulnerability": "bogus"}, "vulnerability"),
         ({"refresh": "sometimes"}, "refresh"),
         ({"noise_scale": "per_class"}, "noise_scale"),
+        ({"noise_ramp_epochs": -1}, "noise_ramp_epochs"),
+        ({"weight_momentum": 1.0}, "weight_momentum"),
         ({"warmup_epochs": -1}, "warmup_epochs"),
         ({"clip_grad_norm": 0}, "clip_grad_norm"),
     ],
@@ -336,3 +338,41 @@ def test_noise_scale_sets_the_per_class_std(data, monkeypatch, noise_scale, divi
     monkeypatch.setattr(_smoothing, "noisy_nll_loss", spy)
     _fit(data, sigma=0.6, noise_scale=noise_scale)  # 4 classes
     assert seen and set(seen) == {0.6 / divisor}
+
+
+def test_noise_ramps_in_over_the_first_noisy_epochs(data, monkeypatch):
+    from wsmooth import _smoothing
+
+    seen = []
+    original = _smoothing.noisy_nll_loss
+
+    def spy(logits, labels, weights, sigma, **kwargs):
+        seen.append(sigma)
+        return original(logits, labels, weights, sigma, **kwargs)
+
+    monkeypatch.setattr(_smoothing, "noisy_nll_loss", spy)
+    # 4 noisy epochs of 7 batches (400 records, batch 64), ramp over 3
+    _fit(data, sigma=0.6, noise_ramp_epochs=3)
+    per_epoch = [seen[i * 7 : (i + 1) * 7] for i in range(4)]
+    assert len(seen) == 28 and all(len(set(e)) == 1 for e in per_epoch)
+    assert [e[0] for e in per_epoch] == pytest.approx([0.2, 0.4, 0.6, 0.6])
+
+
+def test_weight_momentum_averages_the_refreshes(data, monkeypatch):
+    from wsmooth import _smoothing
+
+    raw = []
+    original = _smoothing.vulnerability_weights
+
+    def spy(*args, **kwargs):
+        raw.append(original(*args, **kwargs).clone())
+        return raw[-1]
+
+    monkeypatch.setattr(_smoothing, "vulnerability_weights", spy)
+    clf = _fit(data, weight_momentum=0.75)
+    assert len(raw) == SMALL["max_epochs"] - SMALL["warmup_epochs"]
+    expected = raw[0]
+    for w in raw[1:]:
+        expected = 0.75 * expected + 0.25 * w
+    np.testing.assert_allclose(clf.vulnerability_weights_, expected.numpy(), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(clf.vulnerability_weights_, raw[-1].numpy())

@@ -143,6 +143,14 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         classes; reference ``sigma`` s on K classes is ``s * (K - 1)`` here).
     warmup_epochs : int, default=4
         Clean epochs before the noise starts (reference: 4).
+    noise_ramp_epochs : int, default=0
+        Raise the noise linearly over this many noisy epochs instead of
+        switching it on at full strength: the ``r``-th noisy epoch (from 1)
+        uses ``sigma * min(1, r / noise_ramp_epochs)``. ``0``: the reference.
+    weight_momentum : float in [0, 1), default=0.0
+        Exponential moving average of the weights over refreshes:
+        ``w <- m * w_previous + (1 - m) * w_new``, so that a record's noise does
+        not jump from one epoch to the next. ``0``: the reference.
     refresh : {"full", "running"}, default="full"
         ``"full"``: before every noisy epoch, one batched eval-mode forward pass
         over the training set (reference). ``"running"``: reuse the logits the
@@ -196,6 +204,8 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         "vulnerability": [StrOptions(set(ws.SCORES))],
         "noise_scale": [StrOptions(set(ws.NOISE_SCALES))],
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "noise_ramp_epochs": [Interval(Integral, 0, None, closed="left")],
+        "weight_momentum": [Interval(Real, 0, 1, closed="left")],
         "refresh": [StrOptions({"full", "running"})],
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "random_state": ["random_state"],
@@ -220,6 +230,8 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         vulnerability="mentr",
         noise_scale="reference",
         warmup_epochs=4,
+        noise_ramp_epochs=0,
+        weight_momentum=0.0,
         refresh="full",
         clip_grad_norm=10.0,
         random_state=None,
@@ -243,6 +255,8 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         self.vulnerability = vulnerability
         self.noise_scale = noise_scale
         self.warmup_epochs = warmup_epochs
+        self.noise_ramp_epochs = noise_ramp_epochs
+        self.weight_momentum = weight_momentum
         self.refresh = refresh
         self.clip_grad_norm = clip_grad_norm
         self.random_state = random_state
@@ -536,6 +550,14 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         """Whether 0-based epoch ``epoch`` (counted over the whole history) is noisy."""
         return self.sigma > SIGMA_TOL and epoch >= self.warmup_epochs
 
+    def noise_std(self, epoch):
+        """Per-class noise std of 0-based epoch ``epoch``: ``sigma`` after the
+        class scaling (``noise_scale``) and the ramp (``noise_ramp_epochs``)."""
+        std = ws.class_noise_std(self.sigma, len(self.classes_), self.noise_scale)
+        if self.noise_ramp_epochs:
+            std *= min(1.0, (epoch - self.warmup_epochs + 1) / self.noise_ramp_epochs)
+        return std
+
     def refresh_vulnerability_weights(self, dataset):
         """Recompute the per-record weights from the current model.
 
@@ -551,9 +573,13 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         else:
             scores = self._score_dataset(dataset.X, y)
         self.vulnerability_scores_ = scores.cpu().numpy()
-        self.ws_weights_ = ws.vulnerability_weights(
+        weights = ws.vulnerability_weights(
             scores, y, len(self.classes_), self.weighting
         )
+        previous = getattr(self, "ws_weights_", None)
+        if self.weight_momentum and previous is not None and len(previous) == len(y):
+            weights = torch.lerp(weights, previous, self.weight_momentum)
+        self.ws_weights_ = weights
 
     def _score_dataset(self, X, y):
         """Vulnerability scores from one eval-mode pass over the training set."""
@@ -599,9 +625,12 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         epoch = len(self.history) - 1
         if self.noise_active(epoch):
             weights = self.ws_weights_[index.to(self.device)]
-            sigma = ws.class_noise_std(self.sigma, logits.shape[1], self.noise_scale)
             loss = ws.noisy_nll_loss(
-                logits, yi, weights, sigma, generator=self._noise_generator
+                logits,
+                yi,
+                weights,
+                self.noise_std(epoch),
+                generator=self._noise_generator,
             )
         else:
             loss = self.get_loss(logits, yi, X=Xi, training=True)

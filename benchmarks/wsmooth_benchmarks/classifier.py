@@ -84,3 +84,70 @@ class WeightedSmoothingClassifierSuite:
 def _meaningful(sigma, refresh):
     # With sigma=0 no weights are refreshed, so both modes are the same model.
     return sigma > 0 or refresh == "full"
+
+
+class WeightedSmoothingOverheadSuite:
+    """Fit time of WS over plain skorch training (issue: at most 1.10x).
+
+    Same network, data, epochs and batch size; WS at its defaults except
+    ``sigma``; plain skorch is ``NeuralNetClassifier`` with cross-entropy.
+    Fits are interleaved and the median of three taken, as in
+    ``benchmarks/ws_overhead.py``.
+    """
+
+    param_names = ["refresh"]
+    params = [["full", "running"]]
+    processes = 1
+    number = 1
+    repeat = 1
+    timeout = 1800.0
+
+    def setup_cache(self):
+        import statistics
+        import time
+
+        import torch
+        from skorch import NeuralNetClassifier
+
+        from wsmooth.nets import MLP
+
+        from ._common import size
+
+        s = size()
+        (X, y), _ = make_splits()
+
+        def plain():
+            return NeuralNetClassifier(
+                MLP,
+                module__n_features=X.shape[1],
+                module__n_classes=len(set(y.tolist())),
+                module__hidden_layer_sizes=s["hidden"],
+                criterion=torch.nn.CrossEntropyLoss,
+                optimizer=torch.optim.Adam,
+                lr=1e-3,
+                max_epochs=s["max_epochs"],
+                batch_size=s["batch_size"],
+                train_split=None,
+                iterator_train__shuffle=True,
+                verbose=0,
+            )
+
+        makers = {"plain": plain}
+        for refresh in self.params[0]:
+            makers[refresh] = lambda r=refresh: make_classifier(WS_SIGMA, refresh=r)
+        times = {name: [] for name in makers}
+        for _ in range(3):
+            for name, make in makers.items():
+                est = make()
+                start = time.perf_counter()
+                est.fit(X, y)
+                times[name].append(time.perf_counter() - start)
+        base = statistics.median(times["plain"])
+        return {r: statistics.median(times[r]) / base for r in self.params[0]}
+
+    setup_cache.timeout = 1800.0
+
+    def track_fit_time_ratio(self, ratios, refresh):
+        return ratios[refresh]
+
+    track_fit_time_ratio.unit = "x plain skorch"
