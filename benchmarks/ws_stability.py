@@ -34,21 +34,23 @@ def main(argv=None):
     parser.add_argument("--sigma", type=float, default=0.5)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--hidden", default="256,128")
     args = parser.parse_args(argv)
+    hidden = tuple(int(h) for h in args.hidden.split(","))
     X, y = make_purchase_like(args.n_samples, n_classes=args.n_classes, random_state=0)
     X_tr, X_te, y_tr, y_te = train_test_split(
         X, y, test_size=0.5, stratify=y, random_state=0
     )
     print(
         f"{args.n_samples} records (half train), {args.n_classes} classes, MLP "
-        f"(256, 128), {args.epochs} epochs, sigma {args.sigma:g}, "
+        f"{hidden}, {args.epochs} epochs, sigma {args.sigma:g}, "
         f"seeds 0..{args.seeds - 1}"
     )
     for name in args.variants.split(","):
         acc = []
         for seed in range(args.seeds):
             clf = WeightedSmoothingClassifier(
-                module__hidden_layer_sizes=(256, 128),
+                module__hidden_layer_sizes=hidden,
                 max_epochs=args.epochs,
                 random_state=seed,
                 **{"sigma": args.sigma, **VARIANTS[name]},

@@ -37,9 +37,14 @@ def _fit(data, **params):
     )
 
 
-def test_sigma_zero_is_plain_skorch_training(data):
+# 0.01 clips every step, 10 (the default) none here: both code paths of the
+# clipping must match skorch's GradientNormClipping bit for bit
+@pytest.mark.parametrize("clip", [10.0, 0.01])
+def test_sigma_zero_is_plain_skorch_training(data, clip):
     X, y = data
-    clf = WeightedSmoothingClassifier(sigma=0.0, random_state=3, **SMALL).fit(X, y)
+    clf = WeightedSmoothingClassifier(
+        sigma=0.0, random_state=3, clip_grad_norm=clip, **SMALL
+    ).fit(X, y)
     plain = NeuralNetClassifier(
         MLP,
         module__n_features=X.shape[1],
@@ -53,7 +58,7 @@ def test_sigma_zero_is_plain_skorch_training(data):
         train_split=None,
         iterator_train__shuffle=True,
         verbose=0,
-        callbacks=[GradientNormClipping(10.0)],
+        callbacks=[GradientNormClipping(clip)],
     )
     torch.manual_seed(clf._seed())
     plain.fit(X, y)
