@@ -1,7 +1,8 @@
 """Spread of weighted smoothing's test accuracy over seeds, per stabilising option.
 
 Same data and split for every run (only the training seed changes); prints the
-mean, standard deviation and range of the test accuracy of each variant.
+mean, standard deviation and range of the test accuracy of each variant, and the
+mean AUC of a loss-threshold attack (training records against the test half).
 
     OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/ws_stability.py \\
         --n-samples 4000 --n-classes 100 --epochs 20 --sigma 0.5 --seeds 5
@@ -15,6 +16,13 @@ from sklearn.model_selection import train_test_split
 
 from wsmooth import WeightedSmoothingClassifier
 from wsmooth.datasets import make_purchase_like
+from wsmooth.metrics import membership_auc
+
+
+def _log_true_proba(clf, X, y):
+    proba = clf.predict_proba(X)
+    return np.log(np.clip(proba[np.arange(len(y)), np.searchsorted(clf.classes_, y)],
+                          1e-30, None))
 
 VARIANTS = {
     "clean (sigma=0)": {"sigma": 0.0},
@@ -23,6 +31,7 @@ VARIANTS = {
     "noise_ramp_epochs=5": {"noise_ramp_epochs": 5},
     "weight_momentum=0.8": {"weight_momentum": 0.8},
     "ramp 5 + momentum 0.8": {"noise_ramp_epochs": 5, "weight_momentum": 0.8},
+    "refresh=running": {"refresh": "running"},
 }
 
 
@@ -47,7 +56,7 @@ def main(argv=None):
         f"seeds 0..{args.seeds - 1}"
     )
     for name in args.variants.split(","):
-        acc = []
+        acc, auc = [], []
         for seed in range(args.seeds):
             clf = WeightedSmoothingClassifier(
                 module__hidden_layer_sizes=hidden,
@@ -56,9 +65,12 @@ def main(argv=None):
                 **{"sigma": args.sigma, **VARIANTS[name]},
             ).fit(X_tr, y_tr)
             acc.append(float(np.mean(clf.predict(X_te) == y_te)))
+            auc.append(membership_auc(_log_true_proba(clf, X_tr, y_tr),
+                                      _log_true_proba(clf, X_te, y_te)))
         print(
             f"{name:<24} acc {np.mean(acc):.3f} +- {np.std(acc):.3f} "
-            f"range {max(acc) - min(acc):.3f}  {json.dumps([round(a, 3) for a in acc])}",
+            f"range {max(acc) - min(acc):.3f}  loss-AUC {np.mean(auc):.3f} "
+            f"+- {np.std(auc):.3f}  {json.dumps([round(a, 3) for a in acc])}",
             flush=True,
         )
 
