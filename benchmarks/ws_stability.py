@@ -32,6 +32,8 @@ VARIANTS = {
     "weight_momentum=0.8": {"weight_momentum": 0.8},
     "ramp 5 + momentum 0.8": {"noise_ramp_epochs": 5, "weight_momentum": 0.8},
     "refresh=running": {"refresh": "running"},
+    "noise_top_k=5": {"noise_top_k": 5},
+    "noise_top_k=5 sigma=5": {"noise_top_k": 5, "sigma": 5.0},
 }
 
 

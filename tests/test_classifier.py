@@ -253,6 +253,7 @@ def test_partial_fit_continues_training(data):
         ({"noise_scale": "per_class"}, "noise_scale"),
         ({"noise_ramp_epochs": -1}, "noise_ramp_epochs"),
         ({"weight_momentum": 1.0}, "weight_momentum"),
+        ({"noise_top_k": 0}, "noise_top_k"),
         ({"warmup_epochs": -1}, "warmup_epochs"),
         ({"clip_grad_norm": 0}, "clip_grad_norm"),
     ],
@@ -381,3 +382,18 @@ def test_weight_momentum_averages_the_refreshes(data, monkeypatch):
         expected = 0.75 * expected + 0.25 * w
     np.testing.assert_allclose(clf.vulnerability_weights_, expected.numpy(), rtol=1e-5, atol=1e-6)
     assert not np.allclose(clf.vulnerability_weights_, raw[-1].numpy())
+
+
+def test_noise_top_k_reaches_the_loss(data, monkeypatch):
+    from wsmooth import _smoothing
+
+    seen = []
+    original = _smoothing.noisy_nll_loss
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("top_k"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_smoothing, "noisy_nll_loss", spy)
+    _fit(data, noise_top_k=2)
+    assert seen and set(seen) == {2}

@@ -240,3 +240,25 @@ def test_class_noise_std():
     assert ws.class_noise_std(0.3, 101, "class_invariant") == pytest.approx(0.003)
     with pytest.raises(ValueError, match="noise_scale"):
         ws.class_noise_std(0.3, 10, "bogus")
+
+
+@pytest.mark.parametrize("top_k", [1, 2, 3])
+def test_top_k_noise_perturbs_only_the_most_probable_classes(toy, top_k):
+    z, y = toy
+    rng = np.random.default_rng(4)
+    w = rng.normal(size=len(y))
+    e = rng.normal(size=z.shape)
+    # transcription: zero the draws outside each row's top_k probabilities
+    order = np.argsort(-_np_softmax(z), axis=1)
+    masked = e.copy()
+    np.put_along_axis(masked, order[:, top_k:], 0.0, axis=1)
+    got = ws.noisy_nll_loss(
+        torch.tensor(z), torch.tensor(y), torch.tensor(w), 0.7,
+        noise=torch.tensor(e), top_k=top_k,
+    )
+    assert got.item() == pytest.approx(_np_loss(z, y, w, 0.7, masked), rel=1e-10)
+    full = ws.noisy_nll_loss(
+        torch.tensor(z), torch.tensor(y), torch.tensor(w), 0.7,
+        noise=torch.tensor(e), top_k=4,
+    )
+    assert full.item() == pytest.approx(_np_loss(z, y, w, 0.7, e), rel=1e-10)

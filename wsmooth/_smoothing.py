@@ -296,7 +296,9 @@ def class_noise_std(sigma, n_classes, noise_scale="reference"):
     )
 
 
-def noisy_nll_loss(logits, labels, weights, sigma, noise=None, generator=None):
+def noisy_nll_loss(
+    logits, labels, weights, sigma, noise=None, generator=None, top_k=None
+):
     """The weighted-smoothing training loss for one batch (section 2 of the algorithm).
 
     The same value as :func:`perturb_probabilities` then :func:`project_to_simplex`
@@ -319,6 +321,10 @@ def noisy_nll_loss(logits, labels, weights, sigma, noise=None, generator=None):
         ``sigma`` here.
     generator : torch.Generator, optional
         Source of the noise when ``noise`` is None.
+    top_k : int, optional
+        Perturb only each record's ``top_k`` most probable classes (ours, not
+        the reference): the others keep their probability, so the true class
+        competes with ``top_k`` noise terms instead of K. None: every class.
 
     Returns
     -------
@@ -330,6 +336,9 @@ def noisy_nll_loss(logits, labels, weights, sigma, noise=None, generator=None):
         noise = torch.randn(
             probs.shape, dtype=probs.dtype, device=probs.device, generator=generator
         )
+    if top_k is not None and top_k < probs.shape[1]:
+        top = torch.topk(probs.detach(), top_k, dim=1).indices
+        noise = torch.zeros_like(noise).scatter_(1, top, noise.gather(1, top))
     with torch.no_grad():
         scale = _margin(probs) * (1.0 - weights.to(probs.dtype)).unsqueeze(1) * sigma
     magnitude = torch.addcmul(probs, noise, scale).abs()

@@ -143,6 +143,9 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         classes; reference ``sigma`` s on K classes is ``s * (K - 1)`` here).
     warmup_epochs : int, default=4
         Clean epochs before the noise starts (reference: 4).
+    noise_top_k : int or None, default=None
+        Perturb only each record's ``noise_top_k`` most probable classes; the
+        others keep their probability. ``None``: every class (reference).
     noise_ramp_epochs : int, default=0
         Raise the noise linearly over this many noisy epochs instead of
         switching it on at full strength: the ``r``-th noisy epoch (from 1)
@@ -205,6 +208,7 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         "noise_scale": [StrOptions(set(ws.NOISE_SCALES))],
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "noise_ramp_epochs": [Interval(Integral, 0, None, closed="left")],
+        "noise_top_k": [Interval(Integral, 1, None, closed="left"), None],
         "weight_momentum": [Interval(Real, 0, 1, closed="left")],
         "refresh": [StrOptions({"full", "running"})],
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
@@ -231,6 +235,7 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         noise_scale="reference",
         warmup_epochs=4,
         noise_ramp_epochs=0,
+        noise_top_k=None,
         weight_momentum=0.0,
         refresh="full",
         clip_grad_norm=10.0,
@@ -256,6 +261,7 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         self.noise_scale = noise_scale
         self.warmup_epochs = warmup_epochs
         self.noise_ramp_epochs = noise_ramp_epochs
+        self.noise_top_k = noise_top_k
         self.weight_momentum = weight_momentum
         self.refresh = refresh
         self.clip_grad_norm = clip_grad_norm
@@ -631,6 +637,7 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
                 weights,
                 self.noise_std(epoch),
                 generator=self._noise_generator,
+                top_k=self.noise_top_k,
             )
         else:
             loss = self.get_loss(logits, yi, X=Xi, training=True)
