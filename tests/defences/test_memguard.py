@@ -21,7 +21,7 @@ def _net(**params):
 def memorising():
     """A net that memorises 150 records; 150 reference and 150 test non-members."""
     X, y = make_purchase_like(450, n_classes=4, random_state=1)
-    net = _net(max_epochs=40, lr=1e-2, module__hidden_layer_sizes=(64,))
+    net = _net(max_epochs=25, lr=1e-2, batch_size=64, module__hidden_layer_sizes=(64,))
     net.fit(X[:150], y[:150])
     guard = MemGuard(net, prefit=True, budget=1.0, random_state=0).fit(
         X[:150], y[:150], X_reference=X[150:300], y_reference=y[150:300]
