@@ -23,6 +23,8 @@ def test_basics_and_bad_input():
         _make(0, target_epsilon=0).fit(X, y)
     with pytest.raises(ValueError, match="partial_fit"):
         _make(0).partial_fit(X, y)
+    with pytest.raises(ValueError, match="train_split=None"):
+        _make(0, train_split=lambda ds, y: (ds, None)).fit(X, y)
 
 
 @pytest.mark.parametrize("target", [0.5, 4.0])

@@ -77,8 +77,8 @@ class DPSGDClassifier(NetClassifier):
         As in :class:`~wsmooth.WeightedSmoothingClassifier`. ``random_state``
         also seeds the sampling and the noise (not cryptographically secure:
         for a deployed model, use Opacus' ``secure_mode`` directly).
-        ``warm_start`` and ``partial_fit`` are refused: the budget is for one
-        ``fit``.
+        ``warm_start``, ``partial_fit`` and a ``train_split`` are refused:
+        the budget is for one ``fit`` on every record given.
 
     Attributes
     ----------
@@ -134,6 +134,11 @@ class DPSGDClassifier(NetClassifier):
             With ``warm_start=True`` on a fitted model.
         """
         _opacus()
+        if self.train_split is not None:
+            raise ValueError(
+                "DPSGDClassifier trains on every record passed to fit and accounts "
+                "for them all: set train_split=None and validate on held-out data."
+            )
         if self.warm_start and self.initialized_:
             raise ValueError(
                 "DPSGDClassifier does not continue training (warm_start=True): the "

@@ -57,7 +57,7 @@ class MemGuard(ClassifierMixin, BaseEstimator):
         Without ``X_reference``: the fraction of ``X`` held out (stratified)
         as non-members, which the classifier is then NOT trained on (only
         with ``prefit=False``).
-    max_iter : int, default=100
+    perturbation_steps : int, default=100
         Gradient steps of the perturbation search.
     attack_hidden_layer_sizes : tuple of int, default=(64,)
     attack_epochs : int, default=200
@@ -78,7 +78,7 @@ class MemGuard(ClassifierMixin, BaseEstimator):
         "prefit": ["boolean"],
         "budget": [Interval(Real, 0, 2, closed="both")],
         "reference_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "perturbation_steps": [Interval(Integral, 0, None, closed="left")],
         "attack_hidden_layer_sizes": [tuple, list],
         "attack_epochs": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
@@ -91,7 +91,7 @@ class MemGuard(ClassifierMixin, BaseEstimator):
         prefit=False,
         budget=0.5,
         reference_fraction=0.2,
-        max_iter=100,
+        perturbation_steps=100,
         attack_hidden_layer_sizes=(64,),
         attack_epochs=200,
         random_state=None,
@@ -100,7 +100,7 @@ class MemGuard(ClassifierMixin, BaseEstimator):
         self.prefit = prefit
         self.budget = budget
         self.reference_fraction = reference_fraction
-        self.max_iter = max_iter
+        self.perturbation_steps = perturbation_steps
         self.attack_hidden_layer_sizes = attack_hidden_layer_sizes
         self.attack_epochs = attack_epochs
         self.random_state = random_state
@@ -208,7 +208,7 @@ class MemGuard(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples, n_classes)
         """
         proba = self._raw_proba(self._validate(X))
-        if self.max_iter == 0 or self.budget == 0 or len(proba) == 0:
+        if self.perturbation_steps == 0 or self.budget == 0 or len(proba) == 0:
             return proba
         p = torch.as_tensor(proba, dtype=torch.float32)
         logits = torch.log(p.clamp_min(1e-12))
@@ -216,7 +216,7 @@ class MemGuard(ClassifierMixin, BaseEstimator):
         noise = torch.zeros_like(logits, requires_grad=True)
         optimizer = torch.optim.Adam([noise], lr=0.1)
         onehot = F.one_hot(top, p.shape[1]).bool()
-        for _ in range(self.max_iter):
+        for _ in range(self.perturbation_steps):
             optimizer.zero_grad()
             z = logits + noise
             q = torch.softmax(z, dim=1)
