@@ -59,6 +59,17 @@ def test_grad_sample_modes_give_the_same_model():
     np.testing.assert_allclose(proba[0], proba[2], atol=1e-5)
 
 
+@pytest.mark.parametrize("mode", ["hooks", "ew"])
+def test_empty_poisson_batches_are_noise_only_steps(mode):
+    # one record per expected batch: about a third of the batches are empty
+    X, y = tiny_data()
+    est = _make(0, max_epochs=1, batch_size=1, grad_sample_mode=mode)
+    est.fit(X[:20], y[:20])
+    sizes = [b["train_batch_size"] for b in est.history[-1]["batches"]]
+    assert 0 in sizes and est.steps_ == 20
+    assert np.isfinite(est.predict_proba(X)).all()
+
+
 def test_more_noise_than_plain_training():
     X, y = tiny_data()
     loose = _make(0, target_epsilon=1e3).fit(X, y)
