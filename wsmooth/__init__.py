@@ -15,9 +15,15 @@ __version__ = "0.1.0"
 _LAZY = {
     "MembershipInferenceAttack": ".attacks",
     "WeightedSmoothingClassifier": ".classifier",
+    "NetClassifier": "._net",
 }
 
-__all__ = ["MembershipInferenceAttack", "WeightedSmoothingClassifier", "__version__"]
+__all__ = [
+    "MembershipInferenceAttack",
+    "NetClassifier",
+    "WeightedSmoothingClassifier",
+    "__version__",
+]
 
 
 def __getattr__(name):

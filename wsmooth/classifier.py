@@ -1,41 +1,22 @@
 """WeightedSmoothingClassifier: a skorch classifier trained with weighted smoothing."""
 
-import inspect
-import math
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     Interval,
-    Options,
     StrOptions,
-    validate_parameter_constraints,
 )
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch import NeuralNetClassifier
-from skorch.callbacks import EpochScoring
-from torch.utils.data import Dataset as TorchDataset
-from torch.utils.data import Subset
 
 from . import _smoothing as ws
-from .nets import MLP
-from .utils import reraise_interrupt
+from ._net import NetClassifier, TrainingDivergedError
 
 __all__ = ["WeightedSmoothingClassifier", "TrainingDivergedError"]
 
 #: Below this noise weight the classifier trains plain negative log-likelihood.
 SIGMA_TOL = 1e-12
-
-#: Records per forward pass in the full refresh (on the CPU, chunks that stay in
-#: cache ran faster than one large pass: 0.44-0.50 s vs 0.54-0.77 s at 10,000
-#: records through the default MLP).
-_REFRESH_CHUNK = 1024
 
 #: Fitted attributes derived from individual training records. They are left out
 #: of pickles so that a saved model carries no per-member data.
@@ -48,61 +29,7 @@ MEMBER_ATTRIBUTES = (
     "member_labels_",
 )
 
-#: Largest magnitude a float64 feature may have: beyond it the cast to float32
-#: gives infinity.
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
-class TrainingDivergedError(ValueError):
-    """Training produced a non-finite loss or a non-finite model.
-
-    Raised instead of returning a model that only looks fitted: once the loss is
-    NaN the weights are NaN too and every prediction is meaningless.
-    """
-
-
-def _encoded_accuracy(net, X, y):
-    """Accuracy on a skorch validation set, whose labels are class indices."""
-    return float(np.mean(net.predict_proba(X).argmax(axis=1) == np.asarray(y)))
-
-
-def _check_float32_range(X):
-    """Refuse float64 values that the cast to float32 would make infinite."""
-    if X.dtype == np.float64 and X.size and (
-        X.max() > _FLOAT32_MAX or X.min() < -_FLOAT32_MAX
-    ):
-        raise ValueError(
-            f"X holds values beyond the float32 range (|x| > {_FLOAT32_MAX:.3g}), "
-            "which the network's float32 input would turn into infinity. Scale "
-            "the features first (e.g. StandardScaler)."
-        )
-
-
-class IndexedTrainingSet(TorchDataset):
-    """The training part of a split, yielding each record's position too.
-
-    Items are ``((X_i, i), y_i)`` with ``i`` the record's position in the
-    training set, so that a training step can look up per-record weights.
-    ``X`` and ``y`` hold the training records' arrays.
-    """
-
-    def __init__(self, dataset):
-        self.dataset = dataset
-        if isinstance(dataset, Subset):
-            indices = np.asarray(dataset.indices)
-            self.X, self.y = dataset.dataset.X[indices], dataset.dataset.y[indices]
-        else:
-            self.X, self.y = dataset.X, dataset.y
-
-    def __len__(self):
-        return len(self.dataset)
-
-    def __getitem__(self, i):
-        Xi, yi = self.dataset[i]
-        return (Xi, i), yi
-
-
-class WeightedSmoothingClassifier(NeuralNetClassifier):
+class WeightedSmoothingClassifier(NetClassifier):
     """Neural network classifier trained with weighted smoothing (WS).
 
     During training, Gaussian noise is added to the softmax output before the
@@ -202,6 +129,7 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
     """
 
     _parameter_constraints = {
+        **NetClassifier._parameter_constraints,
         "sigma": [Interval(Real, 0, None, closed="left")],
         "weighting": [StrOptions(set(ws.WEIGHTINGS))],
         "vulnerability": [StrOptions(set(ws.SCORES))],
@@ -212,11 +140,14 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         "weight_momentum": [Interval(Real, 0, 1, closed="left")],
         "refresh": [StrOptions({"full", "running"})],
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "random_state": ["random_state"],
-        "max_epochs": [Interval(Integral, 0, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), Options(int, {-1})],
     }
+
+    _member_attributes = MEMBER_ATTRIBUTES
+    _transient_attributes = ("_dataset_train", "_noise_generator")
+    _divergence_remedy = (
+        "Lower lr or sigma, scale the features, or keep gradient clipping "
+        "(clip_grad_norm)."
+    )
 
     def __init__(
         self,
@@ -242,7 +173,6 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         random_state=None,
         **kwargs,
     ):
-        kwargs.setdefault("iterator_train__shuffle", True)
         super().__init__(
             module,
             *args,
@@ -253,6 +183,7 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
             batch_size=batch_size,
             train_split=train_split,
             verbose=verbose,
+            random_state=random_state,
             **kwargs,
         )
         self.sigma = sigma
@@ -265,111 +196,10 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         self.weight_momentum = weight_momentum
         self.refresh = refresh
         self.clip_grad_norm = clip_grad_norm
-        self.random_state = random_state
 
     # ------------------------------------------------------------------ set-up
-    @property
-    def _default_callbacks(self):
-        callbacks = [
-            # skorch's own valid_acc compares predict() (original labels) with
-            # the encoded labels it reads from the validation set
-            (
-                name,
-                EpochScoring(
-                    _encoded_accuracy, name="valid_acc", lower_is_better=False
-                ),
-            )
-            if name == "valid_acc"
-            else (name, cb)
-            for name, cb in super()._default_callbacks
-        ]
-        return callbacks
-
-    def initialize_module(self):
-        kwargs = self.get_params_for("module")
-        module = MLP if self.module is None else self.module
-        if isinstance(module, type) and hasattr(self, "n_features_in_"):
-            accepted = inspect.signature(module).parameters
-            if "n_features" in accepted:
-                kwargs.setdefault("n_features", self.n_features_in_)
-            if "n_classes" in accepted:
-                kwargs.setdefault("n_classes", len(self.classes_))
-        self.module_ = self.initialized_instance(module, kwargs)
-        return self
-
-    @property
-    def classes_(self):
-        """Class labels known to the classifier."""
-        try:
-            return self.label_encoder_.classes_
-        except AttributeError:
-            raise AttributeError(
-                f"{type(self).__name__} has no attribute 'classes_' before fit"
-            ) from None
-
-    def _check_hyperparameters(self):
-        validate_parameter_constraints(
-            self._parameter_constraints,
-            {name: getattr(self, name) for name in self._parameter_constraints},
-            caller_name=type(self).__name__,
-        )
-
-    def _validate_training_data(self, X, y, reset, classes=None):
-        """Check ``X`` and ``y``; fit or check the label encoder.
-
-        ``reset`` learns the classes anew (from ``classes`` if given, else from
-        the ``classes`` parameter, else from ``y``); otherwise ``y`` must hold
-        known classes only.
-        """
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=reset,
-            dtype=(np.float32, np.float64),
-            allow_nd=True,
-            y_numeric=False,
-        )
-        _check_float32_range(X)
-        check_classification_targets(y)
-        if reset:
-            known = classes if classes is not None else self.classes
-            encoder = LabelEncoder()
-            if known is not None:
-                encoder.fit(np.asarray(known))
-                unknown = np.setdiff1d(np.unique(y), encoder.classes_)
-                if unknown.size:
-                    raise ValueError(f"y holds labels not in `classes`: {unknown[:10]}")
-            else:
-                encoder.fit(y)
-            if len(encoder.classes_) < 2:
-                raise ValueError(
-                    "The classifier needs samples of at least 2 classes in the data, "
-                    f"but the data contain only one class: {encoder.classes_[0]!r}"
-                )
-            self.label_encoder_ = encoder
-        else:
-            unknown = np.setdiff1d(np.unique(y), self.classes_)
-            if unknown.size:
-                raise ValueError(f"y holds labels unseen in fit: {unknown[:10]}")
-        return X.astype(np.float32, copy=False), self.label_encoder_.transform(y)
-
-    def _seed(self, offset=0):
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        return (int(seed) + offset) % (2**63 - 1)
-
-    @contextmanager
-    def _seeded_rng(self, seed):
-        """Run with torch's global generators seeded, restoring them afterwards.
-
-        The global generators drive weight initialisation, shuffling and dropout;
-        the noise has its own generator (:meth:`on_train_begin`).
-        """
-        device = torch.device(self.device) if self.device else torch.device("cpu")
-        devices = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
-            yield
+    def _fit_warnings(self, done_epochs):
+        self._warn_if_noise_never_starts(done_epochs)
 
     def _warn_if_noise_never_starts(self, done_epochs):
         last = done_epochs + self.max_epochs
@@ -381,7 +211,7 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
                 + ": no epoch is trained with noise, so the model is the undefended "
                 "one. Raise max_epochs or lower warmup_epochs.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=5,
             )
 
     # --------------------------------------------------------------- training
@@ -420,89 +250,13 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
             If ``sigma > 0`` but ``max_epochs <= warmup_epochs``: no epoch would
             be trained with noise.
         """
-        self._check_hyperparameters()
-        warm = self.warm_start and self.initialized_ and hasattr(self, "label_encoder_")
-        if warm:
-            X, y = self._validate_warm_refit(X, y)
-        else:
-            X, y = self._validate_training_data(X, y, reset=True)
-        for name in MEMBER_ATTRIBUTES:
-            self.__dict__.pop(name, None)
-        done = len(self.history) if warm else 0
-        self._warn_if_noise_never_starts(done)
-        with reraise_interrupt(), self._seeded_rng(self._seed(done)):
-            if not warm:
-                self.initialize()
-            super().partial_fit(X, y, **fit_params)
-        return self
-
-    def _validate_warm_refit(self, X, y):
-        """With ``warm_start``, the data must fit the module being continued."""
-        try:
-            return self._validate_training_data(X, y, reset=False)
-        except ValueError as exc:
-            raise ValueError(
-                f"{exc} (warm_start=True continues the trained module, built for "
-                f"{self.n_features_in_} features and the classes "
-                f"{self.classes_.tolist()[:10]}; set warm_start=False to train a "
-                "new one)"
-            ) from exc
-
-    def partial_fit(self, X, y, classes=None, **fit_params):
-        """Train for ``max_epochs`` more epochs without re-initialising.
-
-        Ctrl-C is re-raised as in :meth:`fit`. Unlike :meth:`fit`, no warning is
-        given for calls that end inside the warm-up.
-
-        Parameters
-        ----------
-        X, y, **fit_params
-            As in :meth:`fit`.
-        classes : array-like of shape (n_classes,), default=None
-            Every class label, needed on the first call when ``y`` does not show
-            them all. On later calls it must equal ``classes_`` (the module's
-            output width is fixed).
-
-        Returns
-        -------
-        self
-        """
-        self._check_hyperparameters()
-        first = not (self.initialized_ and hasattr(self, "label_encoder_"))
-        if classes is not None:
-            classes = np.asarray(classes)
-            if classes.ndim != 1 or len(classes) == 0:
-                raise ValueError(
-                    f"classes must be a non-empty 1-d array, got shape {classes.shape}"
-                )
-            if np.unique(classes).size != classes.size:
-                raise ValueError("classes holds repeated labels")
-            if not first and not np.array_equal(np.sort(classes), self.classes_):
-                raise ValueError(
-                    f"classes={classes.tolist()[:10]} differs from the classes of the "
-                    f"first partial_fit ({self.classes_.tolist()[:10]}); the module's "
-                    "output width is fixed. Call fit to start again."
-                )
-        X, y = self._validate_training_data(X, y, reset=first, classes=classes)
-        offset = 0 if first else len(self.history)
-        with reraise_interrupt(), self._seeded_rng(self._seed(offset)):
-            if first:
-                self.initialize()
-            super().partial_fit(X, y, **fit_params)
-        return self
-
-    def get_split_datasets(self, X, y=None, **fit_params):
-        # Training batches carry each record's position so the step can look
-        # up its weight; validation and prediction batches are plain.
-        dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
-        return IndexedTrainingSet(dataset_train), dataset_valid
+        return super().fit(X, y, **fit_params)
 
     # WS's per-epoch work is the net's own, not a callback: it cannot be
     # switched off with ``callbacks__...=None`` or lost by replacing callbacks.
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self.ws_running_scores_ = None
-        self._dataset_train = None
         device = torch.device(self.device) if self.device else torch.device("cpu")
         # own stream, apart from the global one that shuffles and initialises
         self._noise_generator = torch.Generator(device=device).manual_seed(
@@ -513,7 +267,6 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         super().on_epoch_begin(
             net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
         )
-        self._dataset_train = dataset_train
         if self.noise_active(len(self.history) - 1):
             self.refresh_vulnerability_weights(dataset_train)
         if self.refresh == "running" and self.sigma > SIGMA_TOL:
@@ -521,36 +274,12 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
             if self.ws_running_scores_ is None or len(self.ws_running_scores_) != n:
                 self.ws_running_scores_ = torch.zeros(n, device=self.device)
 
-    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        super().on_epoch_end(
-            net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
-        )
-        # skorch has already read every batch loss with .item(): checking them
-        # here costs no device synchronisation
-        losses = [b.get("train_loss", 0.0) for b in self.history[-1]["batches"]]
-        if not math.isfinite(math.fsum(losses)):
-            batch = next(i for i, v in enumerate(losses) if not math.isfinite(v))
-            raise TrainingDivergedError(
-                f"Training diverged: the loss of epoch {len(self.history)}, "
-                f"batch {batch + 1} is {losses[batch]}. Lower lr or sigma, "
-                "scale the features, or keep gradient clipping (clip_grad_norm)."
-            )
-
     def on_train_end(self, net, X=None, y=None, **kwargs):
-        super().on_train_end(net, X=X, y=y, **kwargs)
         self._noise_generator = None
-        dataset, self._dataset_train = self._dataset_train, None
         weights = getattr(self, "ws_weights_", None)
         if weights is not None:
             self.vulnerability_weights_ = weights.detach().cpu().numpy()
-        if dataset is not None:
-            self._record_members(dataset.X, dataset.y)
-            if not np.isfinite(self.member_proba_).all():
-                raise TrainingDivergedError(
-                    f"Training diverged: after epoch {len(self.history)} the model "
-                    "outputs NaN or infinite values. Lower lr or sigma, or scale "
-                    "the features."
-                )
+        super().on_train_end(net, X=X, y=y, **kwargs)
 
     def noise_active(self, epoch):
         """Whether 0-based epoch ``epoch`` (counted over the whole history) is noisy."""
@@ -590,28 +319,6 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
     def _score_dataset(self, X, y):
         """Vulnerability scores from one eval-mode pass over the training set."""
         return ws.vulnerability_scores(self._eval_logits(X), y, self.vulnerability)
-
-    def _eval_logits(self, X):
-        """Logits of the module in eval mode, in large batches, without gradient."""
-        X = torch.as_tensor(X)
-        was_training = self.module_.training
-        self.module_.eval()
-        try:
-            with torch.no_grad():
-                return torch.cat(
-                    [
-                        self.module_(X[i : i + _REFRESH_CHUNK].to(self.device))
-                        for i in range(0, len(X), _REFRESH_CHUNK)
-                    ]
-                )
-        finally:
-            self.module_.train(was_training)
-
-    def _record_members(self, X, y):
-        """Keep the final model's outputs on its training records (see Attributes)."""
-        logits = self._eval_logits(X)
-        self.member_proba_ = torch.softmax(logits.float(), dim=1).cpu().numpy()
-        self.member_labels_ = np.asarray(y, dtype=np.int64)
 
     def train_step_single(self, batch, **fit_params):
         """One gradient step: the noisy loss drives the update, the clean logits
@@ -672,76 +379,3 @@ class WeightedSmoothingClassifier(NeuralNetClassifier):
         self.ws_running_scores_[index.to(logits.device)] = ws.vulnerability_scores(
             logits.detach(), yi, self.vulnerability
         )
-
-    # -------------------------------------------------------------- prediction
-    def _validate_query(self, X):
-        check_is_fitted(self, "label_encoder_")
-        if isinstance(X, TorchDataset):  # skorch's own scoring during fit
-            return X
-        X = validate_data(
-            self, X, reset=False, dtype=(np.float32, np.float64), allow_nd=True
-        )
-        _check_float32_range(X)
-        return X.astype(np.float32, copy=False)
-
-    def predict_proba(self, X):
-        """Clean class probabilities (softmax of the logits, no noise).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        return super().predict_proba(self._validate_query(X))
-
-    def predict_log_proba(self, X):
-        """Log of the clean class probabilities: ``log_softmax`` of the logits.
-
-        Computed from the logits in float64, so it stays finite and exact where
-        :meth:`predict_proba` rounds to 0 or 1 (membership attacks such as
-        LiRA read these values); ``exp`` of it matches :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of float64 of shape (n_samples, n_classes)
-        """
-        X = self._validate_query(X)
-        chunks = [
-            torch.log_softmax(logits.double(), dim=1).cpu().numpy()
-            for logits in self.forward_iter(X, training=False)
-        ]
-        return np.concatenate(chunks, axis=0)
-
-    def predict(self, X):
-        """Most probable class label of each record.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(axis=1)]
-
-    # ------------------------------------------------------------ persistence
-    def __getstate__(self):
-        state = super().__getstate__()
-        for name in MEMBER_ATTRIBUTES + ("_dataset_train", "_noise_generator"):
-            state.pop(name, None)
-        return state
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = True
-        tags.non_deterministic = self.random_state is None
-        return tags

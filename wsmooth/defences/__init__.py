@@ -8,6 +8,10 @@ experiment runner and the ``wsmooth`` command can list and build every
 defence alike.
 """
 
+from ._advreg import AdversarialRegularizationClassifier
+from ._dpsgd import DPSGDClassifier
+from ._hamp import HAMPClassifier, hamp_loss, hamp_soft_labels
+from ._memguard import MemGuard
 from ._registry import (
     Defence,
     available_defences,
@@ -15,8 +19,17 @@ from ._registry import (
     get_defence,
     register_defence,
 )
+from ._relaxloss import RelaxLossClassifier, relaxloss_loss
 
 __all__ = [
+    "AdversarialRegularizationClassifier",
+    "DPSGDClassifier",
+    "HAMPClassifier",
+    "MemGuard",
+    "RelaxLossClassifier",
+    "hamp_loss",
+    "hamp_soft_labels",
+    "relaxloss_loss",
     "Defence",
     "available_defences",
     "defence_configurations",

@@ -190,3 +190,79 @@ register_defence(
         "Srivastava et al., JMLR 2014",
     )
 )
+
+
+# --------------------------------------------------------------------------- #
+# The defences with estimators of their own
+# --------------------------------------------------------------------------- #
+def _build(class_name):
+    def build(**common):
+        from .. import defences
+
+        return getattr(defences, class_name)(**common)
+
+    build.__name__ = f"build_{class_name}"
+    return build
+
+
+def _memguard(**common):
+    from ..classifier import WeightedSmoothingClassifier
+    from ._memguard import MemGuard
+
+    random_state = common.get("random_state")
+    return MemGuard(
+        WeightedSmoothingClassifier(**{**common, "sigma": 0.0}),
+        random_state=random_state,
+    )
+
+
+register_defence(
+    Defence(
+        "dpsgd",
+        _build("DPSGDClassifier"),
+        {"target_epsilon": [1.0, 4.0, 8.0]},
+        "DP-SGD through Opacus: per-record gradient clipping and Gaussian noise "
+        "calibrated to a target (epsilon, delta); needs the dp extra",
+        "Abadi et al., CCS 2016",
+    )
+)
+register_defence(
+    Defence(
+        "relaxloss",
+        _build("RelaxLossClassifier"),
+        {"alpha": [0.5, 1.0, 2.0]},
+        "training loss held near a target level alpha: gradient ascent below "
+        "it, posterior flattening on alternate epochs",
+        "Chen et al., ICLR 2022",
+    )
+)
+register_defence(
+    Defence(
+        "advreg",
+        _build("AdversarialRegularizationClassifier"),
+        {"reg_lambda": [0.5, 1.0, 3.0]},
+        "min-max game with an inference model trained on members vs a held-out "
+        "reference set",
+        "Nasr et al., CCS 2018",
+    )
+)
+register_defence(
+    Defence(
+        "memguard",
+        _memguard,
+        {"budget": [0.25, 0.5, 1.0]},
+        "post-hoc: confidence vectors perturbed within an L1 budget to fool a "
+        "defender's attack model, labels unchanged",
+        "Jia et al., CCS 2019",
+    )
+)
+register_defence(
+    Defence(
+        "hamp",
+        _build("HAMPClassifier"),
+        {"gamma": [0.8, 0.9, 0.95]},
+        "high-entropy soft labels with an entropy regulariser, and outputs "
+        "replaced by re-ranked outputs on random input",
+        "Chen et al., NDSS 2024",
+    )
+)

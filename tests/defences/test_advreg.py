@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from wsmooth.defences import AdversarialRegularizationClassifier, get_defence
+
+from defence_checks import SMALL, check_bad_input, check_estimator_basics, tiny_data
+
+
+def _make(random_state, **params):
+    return AdversarialRegularizationClassifier(
+        random_state=random_state, **{**SMALL, **params}
+    )
+
+
+def test_basics_and_bad_input():
+    X, y = tiny_data()
+    est = check_estimator_basics(_make, X, y)
+    # the held-out reference fifth is not trained on
+    assert len(est.member_labels_) == len(X) - int(np.ceil(0.2 * len(X)))
+    assert not hasattr(est, "_attack")
+    check_bad_input(_make, X, y)
+    with pytest.raises(ValueError, match="both"):
+        _make(0).fit(X, y, X_reference=X[:10])
+    with pytest.raises(ValueError, match="partial_fit"):
+        _make(0).partial_fit(X, y)
+
+
+def test_explicit_reference_set_trains_on_every_record():
+    X, y = tiny_data()
+    est = _make(0).fit(X[:120], y[:120], X_reference=X[120:], y_reference=y[120:])
+    assert len(est.member_labels_) == 120
+
+
+def test_regularisation_changes_training_and_zero_is_plain():
+    X, y = tiny_data()
+    kw = dict(X_reference=X[120:], y_reference=y[120:])
+    plain = _make(0, reg_lambda=0.0).fit(X[:120], y[:120], **kw)
+    game = _make(0, reg_lambda=3.0).fit(X[:120], y[:120], **kw)
+    assert not np.allclose(plain.predict_proba(X), game.predict_proba(X))
+
+
+def test_registered():
+    est = get_defence("advreg").build(max_epochs=2)
+    assert isinstance(est, AdversarialRegularizationClassifier)

@@ -1,0 +1,43 @@
+"""scikit-learn's estimator checks on the defence estimators."""
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from wsmooth import WeightedSmoothingClassifier
+from wsmooth.defences import HAMPClassifier, MemGuard, RelaxLossClassifier
+
+_SMALL = dict(
+    module__hidden_layer_sizes=(32,), max_epochs=10, lr=2e-2, batch_size=32,
+    random_state=0,
+)
+
+_SKORCH_INIT = (
+    "skorch's NeuralNet.__init__ sets history_, initialized_ and virtual_params_ and "
+    "stores dunder parameters (module__*, iterator_train__*) as attributes"
+)
+_SKORCH_SET_PARAMS = (
+    "skorch checks parameters and re-initialises components inside set_params, so "
+    "the deliberately invalid values of this check raise there rather than in fit"
+)
+_NET_FAILURES = {
+    "check_no_attributes_set_in_init": _SKORCH_INIT,
+    "check_set_params": _SKORCH_SET_PARAMS,
+}
+
+_EXPECTED_FAILURES = {
+    RelaxLossClassifier(alpha=0.05, **_SMALL): dict(_NET_FAILURES),
+    HAMPClassifier(output_modification=False, **_SMALL): dict(_NET_FAILURES),
+    MemGuard(
+        WeightedSmoothingClassifier(sigma=0.0, **_SMALL), perturbation_steps=20, random_state=0
+    ): {},
+}
+
+
+# about 9 minutes on 2 cores: kept out of the default run
+@pytest.mark.slow
+@parametrize_with_checks(
+    list(_EXPECTED_FAILURES),
+    expected_failed_checks=lambda est: _EXPECTED_FAILURES.get(est, {}),
+)
+def test_sklearn_compatible_defence(estimator, check):
+    check(estimator)

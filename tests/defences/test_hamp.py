@@ -1,0 +1,57 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from wsmooth.defences import HAMPClassifier, get_defence, hamp_loss, hamp_soft_labels
+
+from defence_checks import SMALL, check_bad_input, check_estimator_basics, tiny_data
+
+
+def _make(random_state, **params):
+    return HAMPClassifier(random_state=random_state, **{**SMALL, **params})
+
+
+def test_basics_and_bad_input():
+    X, y = tiny_data()
+    check_estimator_basics(_make, X, y)
+    check_bad_input(_make, X, y)
+    with pytest.raises(ValueError, match="gamma"):
+        _make(0, gamma=1.5).fit(X, y)
+
+
+def _entropy(row):
+    return -sum(p * math.log(p) for p in row if p > 0)
+
+
+def test_soft_labels_meet_the_entropy_threshold_tightly():
+    soft = hamp_soft_labels(torch.tensor([1]), 3, 0.5)[0].tolist()
+    assert soft[0] == pytest.approx(soft[2])
+    assert sum(soft) == pytest.approx(1)
+    assert _entropy(soft) == pytest.approx(0.5 * math.log(3), abs=1e-6)
+    assert soft[1] > 0.5  # the largest true-class share meeting the threshold
+
+
+def test_loss_on_a_hand_computed_batch():
+    # gamma = 1: the soft label is uniform; the logits give p = [0.5, 0.25, 0.25]
+    logits = torch.log(torch.tensor([[0.5, 0.25, 0.25]]))
+    ce = -(math.log(0.5) + 2 * math.log(0.25)) / 3
+    entropy = _entropy([0.5, 0.25, 0.25])
+    got = hamp_loss(logits, torch.tensor([0]), 1.0, 0.1).item()
+    assert got == pytest.approx(ce - 0.1 * entropy, rel=1e-5)
+
+
+def test_output_modification_keeps_ranking_and_changes_confidences():
+    X, y = tiny_data()
+    plain = _make(0, output_modification=False).fit(X, y)
+    modified = _make(0).fit(X, y)
+    p, q = plain.predict_proba(X), modified.predict_proba(X)
+    np.testing.assert_array_equal(np.argsort(-p, axis=1), np.argsort(-q, axis=1))
+    assert not np.allclose(p, q)
+    np.testing.assert_array_equal(plain.predict(X), modified.predict(X))
+    np.testing.assert_allclose(np.exp(modified.predict_log_proba(X)), q)
+
+
+def test_registered():
+    assert isinstance(get_defence("hamp").build(max_epochs=2), HAMPClassifier)

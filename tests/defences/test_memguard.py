@@ -1,0 +1,102 @@
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+from wsmooth import WeightedSmoothingClassifier
+from wsmooth.datasets import make_purchase_like
+from wsmooth.defences import MemGuard, get_defence
+
+from defence_checks import SMALL, tiny_data
+
+
+def _net(**params):
+    return WeightedSmoothingClassifier(sigma=0.0, random_state=0, **{**SMALL, **params})
+
+
+@pytest.fixture(scope="module")
+def memorising():
+    """A net that memorises 150 records; 150 reference and 150 test non-members."""
+    X, y = make_purchase_like(450, n_classes=4, random_state=1)
+    net = _net(max_epochs=25, lr=1e-2, batch_size=64, module__hidden_layer_sizes=(64,))
+    net.fit(X[:150], y[:150])
+    guard = MemGuard(net, prefit=True, budget=1.0, random_state=0).fit(
+        X[:150], y[:150], X_reference=X[150:300], y_reference=y[150:300]
+    )
+    return guard, X, y
+
+
+def test_labels_kept_rows_distributions_and_budget(memorising):
+    guard, X, _ = memorising
+    raw = guard.estimator_.predict_proba(X)
+    out = guard.predict_proba(X)
+    np.testing.assert_array_equal(guard.predict(X), guard.estimator_.predict(X))
+    np.testing.assert_array_equal(out.argmax(axis=1), raw.argmax(axis=1))
+    assert (out >= 0).all()
+    np.testing.assert_allclose(out.sum(axis=1), 1, atol=1e-9)
+    assert (np.abs(out - raw).sum(axis=1) <= guard.budget + 1e-9).all()
+    assert np.abs(out - raw).sum() > 0
+
+
+def test_attacks_read_less_membership(memorising):
+    guard, X, _ = memorising
+    members, others = X[:150], X[300:]  # test non-members unseen by the defender
+    membership = np.r_[np.ones(150), np.zeros(150)]
+
+    def defender_auc(proba_fn):
+        scores = np.r_[guard.defender_score(proba_fn(members)),
+                       guard.defender_score(proba_fn(others))]
+        return roc_auc_score(membership, scores)
+
+    assert defender_auc(guard.predict_proba) < defender_auc(guard.estimator_.predict_proba)
+
+    # an attacker of its own: logistic regression on the sorted confidences,
+    # trained on half the records and scored on the other half
+    def own_attack_auc(proba_fn):
+        feats = -np.sort(-np.r_[proba_fn(members), proba_fn(others)], axis=1)
+        train = np.arange(300) % 2 == 0
+        attack = LogisticRegression().fit(feats[train], membership[train])
+        return roc_auc_score(membership[~train],
+                             attack.predict_proba(feats[~train])[:, 1])
+
+    assert own_attack_auc(guard.predict_proba) < own_attack_auc(
+        guard.estimator_.predict_proba
+    )
+
+
+def test_fit_clone_pickle_and_determinism():
+    X, y = tiny_data()
+    guard = MemGuard(_net(), random_state=0).fit(X, y)
+    assert 0 <= guard.score(X, y) <= 1
+    np.testing.assert_array_equal(guard.classes_, np.unique(y))
+    again = MemGuard(_net(), random_state=0).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), guard.predict_proba(X))
+    twin = clone(guard)
+    assert not hasattr(twin, "estimator_")
+    blob = pickle.dumps(guard)
+    loaded = pickle.loads(blob)
+    np.testing.assert_array_equal(loaded.predict_proba(X), guard.predict_proba(X))
+    assert not hasattr(loaded.estimator_, "member_proba_")
+    assert X[0].astype(np.float32).tobytes() not in blob
+
+
+def test_bad_input():
+    X, y = tiny_data()
+    with pytest.raises(ValueError, match="budget"):
+        MemGuard(_net(), budget=3).fit(X, y)
+    with pytest.raises(ValueError, match="X_reference"):
+        MemGuard(_net(), prefit=True).fit(X, y)
+    with pytest.raises(ValueError, match="both"):
+        MemGuard(_net()).fit(X, y, X_reference=X)
+    with pytest.raises(ValueError, match="NaN"):
+        MemGuard(_net()).fit(np.where(X == X[0, 0], np.nan, X), y)
+    guard = MemGuard(_net(), random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        guard.predict_proba(X[:, :-1])
+
+
+def test_registered():
+    assert isinstance(get_defence("memguard").build(max_epochs=2), MemGuard)
