@@ -42,7 +42,7 @@ def one_thread():
 
 
 @pytest.mark.parametrize("net_class", [CifarCNN, DenseNet])
-def test_image_nets_take_flat_rows_and_images(net_class):
+def test_image_nets_take_flat_rows_and_images(net_class, one_thread):
     net = net_class(n_features=3072, n_classes=7).eval()
     flat = torch.randn(2, 3072)
     out = net(flat)
