@@ -256,3 +256,27 @@ def test_early_stopping_stops_before_the_full_training(tmp_path):
     )
     (_, grid), = configurations(args, nets.MLP, {}).values()
     assert grid == {"max_epochs": [3, 6, 9]}
+
+
+def test_cifar_batches_run_with_the_image_cnn(tmp_path, capsys):
+    """The image path end to end: CIFAR's python batches, read without
+    unpickling code, trained with CifarCNN on (n, 3, 32, 32) tensors."""
+    import pickle
+
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        labels = [0] * 8 + [1] * 8
+        data = rng.integers(0, 256, size=(16, 3072), dtype=np.uint8)
+        data[8:, :1024] //= 4  # class 1 is darker in red
+        batch = {b"batch_label": b"batch", b"data": data, b"labels": labels,
+                 b"filenames": [b"x.png"] * 16}
+        with open(folder / name, "wb") as f:
+            pickle.dump(batch, f, protocol=4)
+    argv = tiny(tmp_path / "out", "--data", "cifar10", str(folder), "--n-samples", "80",
+                "--channels", "4")
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "CifarCNN" in out and "80 records" in out
+    assert (tmp_path / "out" / "frontier.png").exists()
