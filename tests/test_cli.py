@@ -1,89 +1,112 @@
-"""The wsmooth command."""
+"""The wsmooth command: the defence comparison, its report, resume and errors."""
 
+import csv
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 
+import wsmooth.cli
 from wsmooth.cli import main
 
-TINY = [
-    "--n-samples",
-    "400",
-    "--n-classes",
-    "4",
-    "--epochs",
-    "6",
-    "--warmup-epochs",
-    "2",
-    "--hidden",
-    "32",
-    "--quiet",
-]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_default_run_prints_accuracy_and_leakage_per_model(capsys):
-    assert main(TINY + ["--sigma", "0.5", "2"]) == 0
+def tiny(out, *extra):
+    """Seconds-long settings: 4 classes, a one-layer net, 1 seed, 2 shadows."""
+    return [
+        "--n-samples", "160", "--n-classes", "4", "--epochs", "3",
+        "--warmup-epochs", "1", "--hidden", "8", "--seeds", "1", "--shadows", "2",
+        "--defences", "none", "ws", "--sigma", "0.5", "--quiet", "--out", str(out),
+        *extra,
+    ]
+
+
+def test_compare_prints_the_frontier_and_writes_the_report(tmp_path, capsys):
+    assert main(["compare", *tiny(tmp_path, "--max-leakage", "1")]) == 0
     out = capsys.readouterr().out
-    assert "undefended" in out and "WS sigma=0.5" in out and "WS sigma=2" in out
-    assert "test acc" in out and "leak AUC" in out
+    assert "none (undefended)" in out and "sigma=0.5" in out
+    assert "* on the frontier" in out
+    # --max-leakage 1 admits every setting: an answer is printed
+    assert "most accurate setting leaking no more than 1" in out
+    results = json.loads((tmp_path / "results.json").read_text())
+    rows = results["rows"]
+    # 2 settings x 1 seed x 2 attacks, every figure a number
+    assert len(rows) == 4
+    assert {r["attack"] for r in rows} == {"lira", "rmia"}
+    assert all(0 <= r["test_accuracy"] <= 1 and 0 <= r["auc"] <= 1 for r in rows)
+    with open(tmp_path / "results.csv", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert len(table) == 4 and float(table[0]["tpr@1%fpr"]) >= 0
+    png = (tmp_path / "frontier.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    for name in ("results.json", "results.csv", "frontier.png"):
+        assert str(tmp_path / name) in out
 
 
-def test_json_output(capsys):
-    main(TINY + ["--json"])
-    rows = json.loads(capsys.readouterr().out)
-    assert [r["sigma"] for r in rows] == [0.0, 0.2]
-    for r in rows:
-        assert 0 <= r["test_accuracy"] <= 1
-        assert 0 <= r["leakage_auc"] <= 1
-        assert 0.5 <= r["leakage_balanced_accuracy"] <= 1
+def test_json_output_holds_the_points_and_the_answer(tmp_path, capsys):
+    assert main(tiny(tmp_path, "--json", "--max-leakage", "0")) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [p["setting"] for p in report["points"]] == ["default", "sigma=0.5"]
+    assert any(p["on_frontier"] for p in report["points"])
+    if report["answer"] is None:  # max leakage 0: usually nothing qualifies
+        assert "no setting" in report["no_answer"]
+    assert os.path.exists(report["files"]["json"])
 
 
-@pytest.mark.parametrize(
-    "argv", [["--sigma", "-1"], ["--epochs", "0"], ["--n-samples", "10"]]
-)
-def test_bad_arguments_exit_with_a_message(argv, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(TINY + argv)
-    assert info.value.code == 2
-    assert "error" in capsys.readouterr().err
+def test_an_interrupted_run_resumes_without_retraining(tmp_path, monkeypatch, capsys):
+    """Ctrl-C after the first cell: exit 130, nothing on stdout; the rerun
+    trains only the cells that had not finished."""
+    from wsmooth.experiments import _runner
+
+    real = _runner._run_cell
+    calls = []
+
+    def interrupt_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_runner, "_run_cell", interrupt_second)
+    argv = tiny(tmp_path, "--sigma", "0.5", "1.0")  # 3 cells
+    assert main(argv) == 130
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "interrupted" in captured.err and "resume" in captured.err
+    assert not (tmp_path / "results.json").exists()
+
+    calls.clear()
+    monkeypatch.setattr(_runner, "_run_cell", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    assert main(argv) == 0
+    assert len(calls) == 2  # the first cell came from the cache
+    assert len(json.loads((tmp_path / "results.json").read_text())["rows"]) == 6
 
 
-def test_module_entry_point_help():
-    out = subprocess.run(
-        [sys.executable, "-m", "wsmooth", "--help"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert "weighted smoothing" in out and "--sigma" in out
-
-
-# ------------------------------------------------------------- hardening
-def test_ctrl_c_stops_the_command_with_exit_code_130():
-    import os
-    import signal
-    import time
-
+def test_ctrl_c_stops_the_command_with_exit_code_130(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    argv = [sys.executable, "-m", "wsmooth", "--n-samples", "400", "--n-classes",
-            "4", "--epochs", "100000", "--warmup-epochs", "1", "--hidden", "8"]
+    argv = [sys.executable, "-m", "wsmooth", *tiny(tmp_path)]
+    argv.remove("--quiet")
+    argv[argv.index("--epochs") + 1] = "100000"
     proc = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT
     )
     try:
-        # the progress bar on stderr says training has started
+        # the progress bar on stderr says the run has started
         seen = b""
         deadline = time.monotonic() + 120
-        while b"epoch" not in seen and time.monotonic() < deadline:
+        while b"cell" not in seen and time.monotonic() < deadline:
             chunk = os.read(proc.stderr.fileno(), 4096)
             if not chunk:
                 break
             seen += chunk
-        assert b"epoch" in seen, seen.decode(errors="replace")
+        assert b"cell" in seen, seen.decode(errors="replace")
+        time.sleep(2)  # inside training (and torch's lazy imports)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
@@ -91,60 +114,76 @@ def test_ctrl_c_stops_the_command_with_exit_code_130():
             proc.kill()
             proc.wait()
     assert proc.returncode == 130
-    assert out == b""  # no figures of a truncated model
+    assert out == b""  # no figures of an unfinished run
     assert b"interrupted" in err and b"Traceback" not in err
 
 
-def _auc_by_hand(clf, X_in, y_in, X_out, y_out):
-    from sklearn.metrics import roc_auc_score
-
-    def neg_loss(X, y):
-        proba = clf.predict_proba(X).astype(np.float64)
-        col = {c: i for i, c in enumerate(clf.classes_)}
-        p = np.array([proba[r, col[c]] if c in col else 0.0 for r, c in enumerate(y)])
-        return np.log(np.clip(p, 1e-30, 1.0))
-
-    scores = np.r_[neg_loss(X_in, y_in), neg_loss(X_out, y_out)]
-    truth = np.r_[np.ones(len(y_in)), np.zeros(len(y_out))]
-    return roc_auc_score(truth, scores)
+def test_module_entry_point_help_has_a_worked_example():
+    out = subprocess.run(
+        [sys.executable, "-m", "wsmooth", "--help"],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    ).stdout
+    assert "--defences" in out and "--data" in out and "--out" in out
+    assert "examples:" in out and "most accurate setting" in out
 
 
-@pytest.mark.parametrize("missing", [1, 3])
-def test_leakage_with_a_class_missing_from_the_members(missing):
-    from wsmooth import WeightedSmoothingClassifier
-    from wsmooth.cli import _loss_leakage
+# --------------------------------------------------------------- the data
+def test_digits_run_with_the_cnn(tmp_path, capsys):
+    argv = tiny(tmp_path, "--data", "digits", "--n-samples", "200", "--channels", "4")
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "digits" in out and "DigitsCNN" in out
+
+
+def test_npz_data_is_read(tmp_path, capsys):
     from wsmooth.datasets import make_purchase_like
 
-    X, y = make_purchase_like(200, n_features=20, n_classes=4, random_state=0)
-    X_in, y_in = X[:100][y[:100] != missing], y[:100][y[:100] != missing]
-    X_out, y_out = X[100:], y[100:]
-    clf = WeightedSmoothingClassifier(
-        module__hidden_layer_sizes=(8,), max_epochs=2, sigma=0.0, random_state=0
-    ).fit(X_in, y_in)
-    assert missing not in clf.classes_
-    auc, _ = _loss_leakage(clf, X_in, y_in, X_out, y_out)
-    assert auc == pytest.approx(_auc_by_hand(clf, X_in, y_in, X_out, y_out))
+    X, y = make_purchase_like(160, n_features=20, n_classes=4, random_state=0)
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    assert main(tiny(tmp_path / "out", "--data", "npz", str(tmp_path / "d.npz"))) == 0
+    assert "160 records" in capsys.readouterr().out
 
 
-def test_members_and_non_members_are_split_by_class():
-    from wsmooth.cli import _split
-
-    y = np.repeat(np.arange(100), 4)
-    X = np.zeros((400, 2))
-    _, _, y_in, y_out = _split(X, y, seed=0)
-    assert set(y_in) == set(y_out) == set(range(100))
-    y = np.r_[y, 100]  # one record of class 100: stratifying is impossible
-    _, _, y_in, y_out = _split(np.zeros((401, 2)), y, seed=0)
-    assert len(y_in) + len(y_out) == 401
-
-
-def test_noise_that_would_never_start_is_refused(capsys):
+@pytest.mark.parametrize(
+    "data",
+    [
+        ["nonsense"],
+        ["purchase100"],  # no path
+        ["digits", "somewhere"],  # the embedded sets take none
+        ["csv", "/no/such/file.csv"],
+    ],
+)
+def test_bad_data_arguments_exit_2(tmp_path, data, capsys, monkeypatch):
+    monkeypatch.setattr(wsmooth.cli, "run", _no_run)
     with pytest.raises(SystemExit) as info:
-        main(["--epochs", "2", "--sigma", "1e6", "--n-samples", "400",
-              "--n-classes", "4", "--quiet"])
+        main(tiny(tmp_path, "--data", *data))
     assert info.value.code == 2
     err = capsys.readouterr().err
-    assert "--epochs" in err and "--warmup-epochs" in err
+    assert "--data" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("fmt, content", [
+    ("purchase100", "1,0,1\n2,1,0\n"),  # 2 features where the format has 600
+    ("npz", "not a zip archive"),
+    ("csv", "a,b,label\n1,x,0\n"),
+])
+def test_unreadable_data_is_one_line_and_exit_1(tmp_path, fmt, content):
+    path = tmp_path / "data"
+    path.write_text(content)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wsmooth", *tiny(tmp_path / "out", "--data", fmt, str(path))],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("wsmooth: error: cannot read")
+    assert str(path) in lines[0]
+
+
+# --------------------------------------------------------------- arguments
+def _no_run(args):
+    raise AssertionError("the run started")
 
 
 @pytest.mark.parametrize(
@@ -153,7 +192,7 @@ def test_noise_that_would_never_start_is_refused(capsys):
         (["--n-samples", "-5"], "--n-samples"),
         (["--n-samples", "abc"], "--n-samples"),
         (["--n-classes", "1"], "--n-classes"),
-        (["--epochs", "-1"], "--epochs"),
+        (["--epochs", "0"], "--epochs"),
         (["--lr", "0"], "--lr"),
         (["--lr", "nan"], "--lr"),
         (["--lr", "inf"], "--lr"),
@@ -164,19 +203,80 @@ def test_noise_that_would_never_start_is_refused(capsys):
         (["--seed", "-1"], "--seed"),
         (["--seed", str(2**40)], "--seed"),
         (["--sigma", "nan"], "--sigma"),
-        (["--sigma", "inf"], "--sigma"),
         (["--sigma", "-0.1"], "--sigma"),
         (["--warmup-epochs", "-1"], "--warmup-epochs"),
+        (["--seeds", "0"], "--seeds"),
+        (["--shadows", "0"], "--shadows"),
+        (["--max-leakage", "-1"], "--max-leakage"),
+        (["--defences", "none", "magic"], "--defences"),
+        (["--attacks", "psychic"], "--attacks"),
+        (["--device", "tpu"], "--device"),
+        (["--net", "resnet"], "--net"),
+        (["--n-samples", "10"], "--n-samples"),  # fewer than 8 per class
+        (["--epochs", "1"], "--warmup-epochs"),  # noise would never start
+        (["frobnicate"], "compare"),
     ],
 )
-def test_every_numeric_argument_is_checked(argv, name, capsys, monkeypatch):
-    import wsmooth.cli
-
-    def no_training(args):
-        raise AssertionError("training started")
-
-    monkeypatch.setattr(wsmooth.cli, "run", no_training)
+def test_every_argument_is_checked_before_the_run(argv, name, tmp_path, capsys,
+                                                   monkeypatch):
+    monkeypatch.setattr(wsmooth.cli, "run", _no_run)
     with pytest.raises(SystemExit) as info:
-        main(TINY + argv)
+        main(tiny(tmp_path, *argv) if argv != ["frobnicate"] else argv)
     assert info.value.code == 2
     assert name in capsys.readouterr().err
+
+
+def test_device_cuda_without_a_gpu_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(wsmooth.cli, "run", _no_run)
+    with pytest.raises(SystemExit) as info:
+        main(tiny(tmp_path, "--device", "cuda"))
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--device" in err and "CUDA is not available" in err
+
+
+def test_the_device_reaches_every_model(tmp_path):
+    from wsmooth import nets
+    from wsmooth.cli import build_parser, configurations
+
+    args = build_parser().parse_args(tiny(tmp_path, "--device", "cpu"))
+    confs = configurations(args, nets.MLP, {"hidden_layer_sizes": (8,)})
+    assert {est.device for est, _ in confs.values()} == {"cpu"}
+
+
+def test_early_stopping_stops_before_the_full_training(tmp_path):
+    from wsmooth import nets
+    from wsmooth.cli import build_parser, configurations
+
+    args = build_parser().parse_args(
+        tiny(tmp_path, "--defences", "early_stopping", "--epochs", "12")
+    )
+    (_, grid), = configurations(args, nets.MLP, {}).values()
+    assert grid == {"max_epochs": [3, 6, 9]}
+
+
+def test_cifar_batches_run_with_the_image_cnn(tmp_path, capsys):
+    """The image path end to end: CIFAR's python batches, read without
+    unpickling code, trained with CifarCNN on (n, 3, 32, 32) tensors."""
+    import pickle
+
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        labels = [0] * 8 + [1] * 8
+        data = rng.integers(0, 256, size=(16, 3072), dtype=np.uint8)
+        data[8:, :1024] //= 4  # class 1 is darker in red
+        batch = {b"batch_label": b"batch", b"data": data, b"labels": labels,
+                 b"filenames": [b"x.png"] * 16}
+        with open(folder / name, "wb") as f:
+            pickle.dump(batch, f, protocol=4)
+    argv = tiny(tmp_path / "out", "--data", "cifar10", str(folder), "--n-samples", "80",
+                "--channels", "4")
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "CifarCNN" in out and "80 records" in out
+    assert (tmp_path / "out" / "frontier.png").exists()

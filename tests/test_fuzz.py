@@ -156,7 +156,8 @@ def fitted():
 
 # ------------------------------------------------------------------ command
 _FLAGS = ["--n-samples", "--n-classes", "--epochs", "--sigma", "--warmup-epochs",
-          "--hidden", "--batch-size", "--lr", "--seed"]
+          "--hidden", "--batch-size", "--lr", "--seed", "--seeds", "--shadows",
+          "--max-leakage", "--channels", "--threads"]
 _VALUES = st.one_of(
     st.integers(-10, 10**12).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
@@ -164,6 +165,10 @@ _VALUES = st.one_of(
                      "x", "2**3", "0x10", " 3 ", "1_000"]),
     st.text(max_size=6),
 )
+
+
+class _Ran(Exception):
+    """Raised by the stand-in for the run: the arguments got through."""
 
 
 @settings(max_examples=150, deadline=None)
@@ -174,25 +179,29 @@ def test_command_arguments_are_checked_before_training(pairs):
 
     def fake_run(args):
         seen.append(args)
-        return []
+        raise _Ran
 
     err = io.StringIO()
     with mock.patch.object(wsmooth.cli, "run", fake_run), \
             contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         try:
-            status = main(argv)
+            main(argv)
         except SystemExit as exc:
             assert exc.code == 2, (argv, err.getvalue())
             assert "error" in err.getvalue()
             return
-    assert status == 0
+        except _Ran:
+            pass
     (args,) = seen
-    assert args.n_classes >= 2 and args.n_samples >= 4 * args.n_classes
+    n_samples = args.n_samples or wsmooth.cli._DEFAULT_N_SAMPLES
+    assert args.n_classes >= 2 and n_samples >= 8 * args.n_classes
     assert args.epochs >= 1 and args.warmup_epochs >= 0 and args.batch_size >= 1
     assert np.isfinite(args.lr) and args.lr > 0
     assert all(np.isfinite(s) and s >= 0 for s in args.sigma)
     assert all(isinstance(h, int) and h >= 1 for h in args.hidden)
     assert 0 <= args.seed < 2**32
+    assert args.seeds >= 1 and args.shadows >= 1 and args.threads >= 1
+    assert np.isfinite(args.max_leakage) and args.max_leakage >= 0
     if any(s > 0 for s in args.sigma):
         assert args.epochs > args.warmup_epochs
     # what parsed also parses the same way again (no hidden state)

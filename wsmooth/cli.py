@@ -1,10 +1,12 @@
-"""Command line: train an undefended and a weighted-smoothing model, measure leakage."""
+"""Command line: compare defences on one data set and print the privacy-utility frontier."""
 
 import argparse
 import json
 import math
+import os
 import sys
-import time
+import warnings
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -75,33 +77,119 @@ def _hidden(text):
         )
     return sizes
 
+
+# --data NAME [PATH]: the embedded sets take no path, the loaders exactly one.
+_EMBEDDED = ("purchase-like", "digits")
+_FILES = ("purchase100", "texas100", "location30", "cifar10", "cifar100", "npz", "csv")
+#: Default size of the generated Purchase-like data (records).
+_DEFAULT_N_SAMPLES = 2500
+
+
+class _DataAction(argparse.Action):
+    """``--data purchase-like|digits`` or ``--data FORMAT PATH``."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        name, *rest = values
+        if name not in _EMBEDDED + _FILES:
+            parser.error(
+                f"argument {option_string}: unknown data {name!r}; choose one of "
+                f"{', '.join(_EMBEDDED)} (embedded) or FORMAT PATH with FORMAT in "
+                f"{', '.join(_FILES)}"
+            )
+        if name in _EMBEDDED and rest:
+            parser.error(f"argument {option_string}: {name} takes no path")
+        if name in _FILES:
+            if len(rest) != 1:
+                parser.error(
+                    f"argument {option_string}: {name} needs one PATH (the local "
+                    f"copy of the data; nothing is downloaded), e.g. "
+                    f"{option_string} {name} ./{name}"
+                )
+            if not os.path.exists(os.path.expanduser(rest[0])):
+                parser.error(f"argument {option_string}: {rest[0]}: no such file or folder")
+        setattr(namespace, self.dest, (name, rest[0] if rest else None))
+
+
+def _device(text):
+    import torch
+
+    try:
+        device = torch.device(text)
+    except (RuntimeError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"expected cpu, cuda or cuda:N, got {text!r}"
+        ) from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise argparse.ArgumentTypeError(
+                f"{text}: CUDA is not available here (torch {torch.__version__}, "
+                "no GPU visible); use --device cpu or install a CUDA build of torch"
+            )
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise argparse.ArgumentTypeError(
+                f"{text}: only {torch.cuda.device_count()} GPU(s) visible"
+            )
+    elif device.type != "cpu":
+        raise argparse.ArgumentTypeError(f"expected cpu, cuda or cuda:N, got {text!r}")
+    return str(device)
+
+
 _DESCRIPTION = """\
-Train a classifier without defence and with weighted smoothing (WS) on the same
-records, then print, for each, test accuracy and how much it leaks about its
-training records.
+Compare membership-inference defences on one data set: train every defence
+setting on several seeds, attack each with the same shadow budget, and print
+the privacy-utility frontier: test accuracy against leakage under the strongest
+attack, the frontier settings marked *, and the answer: the most accurate
+setting leaking no more than --max-leakage.
 
-Data: the embedded Purchase-like set (600 binary features, 100 classes; no
-download), split in two equal halves, stratified by class: members (the
-training set) and held-out non-members. Leakage: a loss-threshold membership
-attack between the two halves, summarised by ROC AUC (0.5 = no leakage, 1 =
-every member found) and by its best balanced accuracy (0.5 = chance); a
-held-out record of a class the model never saw counts as probability 0.
+Protocol (the pool protocol, see the user guide): 20% of the records are held
+out for test accuracy; for each seed the target trains on half of the rest
+(members) and the other half are non-members; every attack trains --shadows
+shadow models on random halves of the same pool. Leakage is the attack's TPR
+at 1% FPR by default (--leakage).
 
-Exit status: 0 on success, 1 if training diverged, 2 for bad arguments, 130 on
-Ctrl-C (no figures are printed then).
+Written to --out: results.json and results.csv (one row per setting x seed x
+attack), frontier.png (the plot) and cache/ (finished cells and shadow models:
+run the same command again after a Ctrl-C and it resumes from there).
+
+Exit status: 0 on success, 1 if the data cannot be read or training diverged,
+2 for bad arguments, 130 on Ctrl-C (no figures are printed then).
 """
 
 _EPILOG = """\
 examples:
-  wsmooth                                   default run (undefended vs sigma=0.2)
-  wsmooth --sigma 0.1 0.2 0.3               several noise weights
-  wsmooth --n-samples 4000 --epochs 10      a quicker, smaller run
-  wsmooth --json > figures.json             machine-readable figures
+  wsmooth                      the default comparison on the embedded data
+                               (Purchase-like, 2500 records, 10 classes)
+  wsmooth compare --data digits --seeds 3 --out digits-report
+                               scikit-learn's digits, a small CNN
+  wsmooth --defences none ws label_smoothing --sigma 0.1 0.3 --max-leakage 0.2
+  wsmooth --data purchase100 ~/data/purchase100.csv --n-samples 20000 \\
+          --hidden 1024,512,256,128 --epochs 30 --shadows 16 --n-jobs 2
+  wsmooth --data cifar10 ~/data/cifar-10-batches-py --net densenet --device cuda
+  wsmooth --json > frontier.json
+
+worked example: the default run (`wsmooth`, 2,500 records, 10 classes, a
+600-128 MLP, 12 epochs, 3 seeds, LiRA and RMIA with 4 shadow models) prints,
+among its 13 rows (mean ± std over the 3 seeds):
+
+     configuration      setting         test_accuracy    tpr@1%fpr        attack
+     none (undefended)  default         0.9927 ± 0.0046  0.2960 ± 0.0187  lira
+  *  ws                 sigma=0.3       0.9767 ± 0.0162  0.0813 ± 0.0325  rmia
+  *  ws                 sigma=0.6       0.9287 ± 0.0172  0.0297 ± 0.0040  rmia
+     early_stopping     max_epochs=3    0.9527 ± 0.0212  0.0890 ± 0.0421  rmia
+  *  early_stopping     max_epochs=6    0.9847 ± 0.0031  0.1840 ± 0.0075  lira
+
+  most accurate setting leaking no more than 0.1 (tpr@1%, strongest attack):
+  ws sigma=0.3, test accuracy 0.977 ± 0.016, leakage 0.081 ± 0.033 (rmia)
+
+* marks the frontier: no other setting is more accurate and leaks less.
 """
 
 
 def build_parser():
     """Argument parser of the ``wsmooth`` command."""
+    from .attacks._methods import METHODS
+    from .defences import available_defences
+
     parser = argparse.ArgumentParser(
         prog="wsmooth",
         description=_DESCRIPTION,
@@ -109,216 +197,405 @@ def build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--n-samples",
-        type=_int_at_least(8),
-        default=10_000,
-        metavar="N",
-        help="records generated, half members, half non-members (default: %(default)s)",
+        "command", nargs="?", choices=["compare"], default="compare",
+        help="what to run (default and only command: compare)",
     )
-    parser.add_argument(
-        "--n-classes",
-        type=_int_at_least(2),
-        default=100,
-        metavar="K",
-        help="classes of the generated data (default: %(default)s)",
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "--data", action=_DataAction, nargs="+", metavar=("NAME", "PATH"),
+        default=("purchase-like", None),
+        help="purchase-like (embedded, default) | digits (scikit-learn's) | "
+        "purchase100 PATH | texas100 PATH | location30 PATH | cifar10 PATH | "
+        "cifar100 PATH | npz PATH (arrays X, y) | csv PATH (label last)",
     )
-    parser.add_argument(
-        "--epochs",
-        type=_int_at_least(1),
-        default=20,
+    data.add_argument(
+        "--n-samples", type=_int_at_least(8), default=None, metavar="N",
+        help=f"records used: generated (purchase-like, default {_DEFAULT_N_SAMPLES}) "
+        "or drawn from the file (default: all)",
+    )
+    data.add_argument(
+        "--n-classes", type=_int_at_least(2), default=10, metavar="K",
+        help="classes of the generated purchase-like data (default: %(default)s)",
+    )
+    comp = parser.add_argument_group("comparison")
+    comp.add_argument(
+        "--defences", nargs="+", choices=available_defences(), metavar="NAME",
+        default=["none", "ws", "weight_decay", "early_stopping", "label_smoothing"],
+        help=f"defences compared, from {', '.join(available_defences())} "
+        "(default: %(default)s); each runs its default grid",
+    )
+    comp.add_argument(
+        "--sigma", type=_finite_float(positive=False), nargs="+",
+        default=[0.1, 0.3, 0.6], metavar="S",
+        help="WS noise weights (default: %(default)s)",
+    )
+    comp.add_argument(
+        "--attacks", nargs="+", choices=sorted(METHODS), metavar="METHOD",
+        default=["lira", "rmia"],
+        help=f"attacks at their defaults, from {', '.join(sorted(METHODS))} "
+        "(default: %(default)s); leakage is the strongest per setting",
+    )
+    comp.add_argument(
+        "--seeds", type=_int_at_least(1), default=3,
+        help="seeds per setting: member half, training and shadow splits "
+        "(default: %(default)s; the protocol asks 3 or more for decisions)",
+    )
+    comp.add_argument(
+        "--shadows", type=_int_at_least(1), default=4,
+        help="shadow models per attack, shared by the attacks (default: %(default)s)",
+    )
+    comp.add_argument(
+        "--leakage", choices=["tpr@1%", "tpr@0.1%", "auc", "advantage"],
+        default="tpr@1%", help="leakage figure (default: %(default)s)",
+    )
+    comp.add_argument(
+        "--max-leakage", type=_finite_float(positive=False), default=0.1, metavar="X",
+        help="the leakage you accept: the answer is the most accurate setting "
+        "at or below it (default: %(default)s)",
+    )
+    net = parser.add_argument_group("network and training")
+    net.add_argument(
+        "--net", choices=["auto", "mlp", "cnn", "densenet"], default="auto",
+        help="auto: a CNN for images (digits, CIFAR), else the tanh MLP "
+        "(default: auto); densenet (DenseNet-BC-40) wants a GPU",
+    )
+    net.add_argument(
+        "--hidden", type=_hidden, default="128",
+        help="hidden layer sizes of the MLP (default: %(default)s; the field's "
+        "standard for Purchase100 is 1024,512,256,128)",
+    )
+    net.add_argument(
+        "--channels", type=_int_at_least(1), default=16,
+        help="width of the CNN's first block (default: %(default)s)",
+    )
+    net.add_argument(
+        "--epochs", type=_int_at_least(1), default=12,
         help="training epochs per model (default: %(default)s)",
     )
-    parser.add_argument(
-        "--sigma",
-        type=_finite_float(positive=False),
-        nargs="+",
-        default=[0.2],
-        metavar="S",
-        help="WS noise weight(s) to compare with the undefended model (default: 0.2; "
-        "with 100 classes the useful range is about 0.05-0.3)",
+    net.add_argument(
+        "--warmup-epochs", type=_int_at_least(0), default=3,
+        help="WS: clean epochs before the noise starts (default: %(default)s)",
     )
-    parser.add_argument(
-        "--warmup-epochs",
-        type=_int_at_least(0),
-        default=4,
-        help="clean epochs before the noise starts (default: 4)",
-    )
-    parser.add_argument(
-        "--hidden",
-        type=_hidden,
-        default="1024,512,256,128",
-        help="hidden layer sizes of the tanh MLP (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--batch-size",
-        type=_int_at_least(1),
-        default=128,
+    net.add_argument(
+        "--batch-size", type=_int_at_least(1), default=128,
         help="mini-batch size (default: %(default)s)",
     )
-    parser.add_argument(
-        "--lr",
-        type=_finite_float(positive=True),
-        default=1e-3,
+    net.add_argument(
+        "--lr", type=_finite_float(positive=True), default=1e-3,
         help="Adam learning rate (default: %(default)s)",
     )
-    parser.add_argument(
-        "--seed",
-        type=_seed,
-        default=0,
-        help="seed of the data, the split and the training (default: %(default)s)",
+    net.add_argument(
+        "--device", type=_device, default="cpu",
+        help="torch device: cpu, cuda or cuda:N (default: %(default)s)",
     )
-    parser.add_argument(
-        "--json",
-        action="store_true",
-        help="print the figures as JSON instead of a table",
+    run_group = parser.add_argument_group("run and output")
+    run_group.add_argument(
+        "--n-jobs", type=int, default=None, metavar="N",
+        help="shadow models trained in parallel (joblib; -1: all cores)",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    run_group.add_argument(
+        "--threads", type=_int_at_least(1), default=1, metavar="T",
+        help="torch threads per model on the CPU (default: %(default)s: small "
+        "models train fastest on one thread each; use --n-jobs for parallelism)",
+    )
+    run_group.add_argument(
+        "--seed", type=_seed, default=0,
+        help="seed of the data and of the test / pool split (default: %(default)s)",
+    )
+    run_group.add_argument(
+        "--out", default="wsmooth-report", metavar="DIR",
+        help="output folder: results, plot and resume cache (default: %(default)s)",
+    )
+    run_group.add_argument(
+        "--json", action="store_true",
+        help="print the frontier points and the answer as JSON instead of a table",
+    )
+    run_group.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 
-def _split(X, y, seed):
-    """Members and held-out halves, stratified by class where every class has
-    at least two records (so that no class is missing from the members)."""
-    from sklearn.model_selection import train_test_split
-
-    _, counts = np.unique(y, return_counts=True)
-    stratify = y if counts.min() >= 2 else None
-    return train_test_split(X, y, test_size=0.5, random_state=seed, stratify=stratify)
+# --------------------------------------------------------------------------- #
+# Data and configurations
+# --------------------------------------------------------------------------- #
+class DataError(Exception):
+    """The data named on the command line cannot be read (exit status 1)."""
 
 
-def _loss_leakage(clf, X_members, y_members, X_nonmembers, y_nonmembers):
-    """AUC and best balanced accuracy of the loss-threshold attack."""
-    from .attacks._signals import EPS, cross_entropy
-    from .metrics import best_balanced_accuracy, membership_auc
-    from .utils import check_proba, class_index
+def load_data(name, path, *, n_samples, n_classes, seed):
+    """``(X, y, description)`` of the data named by ``--data``."""
+    from . import datasets
 
-    def neg_loss(X, y):
-        proba = check_proba(
-            clf.predict_proba(X), n_records=len(y), n_classes=len(clf.classes_)
+    if name == "purchase-like":
+        n = _DEFAULT_N_SAMPLES if n_samples is None else n_samples
+        X, y = datasets.make_purchase_like(n, n_classes=n_classes, random_state=seed)
+        return X, y, f"Purchase-like (embedded), {n} records, {n_classes} classes"
+    if name == "digits":
+        from sklearn.datasets import load_digits
+        from sklearn.utils import resample
+
+        X, y = load_digits(return_X_y=True)
+        X = (X / 16.0).astype(np.float32)
+        if n_samples is not None and n_samples < len(y):
+            X, y = resample(X, y, n_samples=n_samples, replace=False,
+                            random_state=seed, stratify=y)
+        return X, y, f"digits (scikit-learn), {len(y)} records, 10 classes"
+    loader = {
+        "purchase100": datasets.load_purchase100,
+        "texas100": datasets.load_texas100,
+        "location30": datasets.load_location30,
+        "cifar10": datasets.load_cifar10,
+        "cifar100": datasets.load_cifar100,
+        "npz": datasets.load_npz,
+        "csv": datasets.load_csv,
+    }[name]
+    try:
+        X, y = loader(os.path.expanduser(path), return_X_y=True,
+                      n_samples=n_samples, random_state=seed)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        # the loaders name the file and what is wrong: keep to their message
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        raise DataError(f"cannot read {name} data from {path}: {message}") from None
+    if X.ndim != 2 and X.ndim != 4:
+        raise DataError(
+            f"{name} data from {path}: expected features of shape (n, d) or "
+            f"(n, C, H, W), got {X.shape}"
         )
-        index = class_index(y, clf.classes_)
-        # a class the model never saw gets probability 0
-        loss = np.full(len(y), -np.log(EPS))
-        seen = index >= 0
-        loss[seen] = cross_entropy(proba[seen], index[seen])
-        return -loss
-
-    members = neg_loss(X_members, y_members)
-    nonmembers = neg_loss(X_nonmembers, y_nonmembers)
-    return (
-        membership_auc(members, nonmembers),
-        best_balanced_accuracy(members, nonmembers),
-    )
+    if X.dtype.kind not in "biuf":
+        raise DataError(f"{name} data from {path}: features must be numeric, got {X.dtype}")
+    X = X.astype(np.float32, copy=False)
+    if name in ("cifar10", "cifar100") and X.max(initial=0) > 1:
+        X = X / np.float32(255)
+    n_found = len(np.unique(y))
+    return X, y, f"{name} ({path}), {len(y)} records, {n_found} classes"
 
 
-def _progress_callback(label, epochs):
-    from skorch.callbacks import Callback
-    from tqdm.auto import tqdm
+def _module(args, X):
+    """``(module, module params, description)`` for ``--net`` and the data."""
+    from . import nets
 
-    class EpochProgress(Callback):
-        def on_train_begin(self, net, **kwargs):
-            self.bar_ = tqdm(
-                total=epochs, desc=label, unit="epoch", leave=False, file=sys.stderr
-            )
+    image = X.ndim == 4 or args.data[0] in ("digits", "cifar10", "cifar100")
+    kind = args.net if args.net != "auto" else ("cnn" if image else "mlp")
+    if kind == "mlp":
+        width = int(np.prod(X.shape[1:]))
+        if X.ndim != 2:
+            raise DataError(f"--net mlp needs flat rows; the data are images {X.shape}")
+        sizes = ",".join(map(str, args.hidden))
+        return nets.MLP, {"hidden_layer_sizes": args.hidden}, f"MLP {width}-{sizes}"
+    if args.data[0] == "digits":
+        if kind == "densenet":
+            raise DataError("--net densenet takes 3-channel images, not digits")
+        return nets.DigitsCNN, {"channels": args.channels}, "DigitsCNN"
+    # images (n, C, H, W): C channels, any size; flat rows: 3 x side x side
+    in_channels = X.shape[1] if X.ndim == 4 else 3
+    try:
+        nets._image_layout(X.shape[1], in_channels, f"--net {kind}")
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    if kind == "densenet":
+        return nets.DenseNet, {"in_channels": in_channels}, "DenseNet-BC-40 (k=12)"
+    params = {"in_channels": in_channels, "channels": args.channels}
+    return nets.CifarCNN, params, "CifarCNN"
 
-        def on_epoch_end(self, net, **kwargs):
-            self.bar_.set_postfix(loss=f"{net.history[-1, 'train_loss']:.3f}")
-            self.bar_.update()
 
-        def on_train_end(self, net, **kwargs):
-            self.bar_.close()
+def configurations(args, module, module_params):
+    """``{name: (estimator, grid)}`` of the defences chosen on the command line."""
+    from .defences import defence_configurations
 
-    return EpochProgress()
+    common = {
+        "module": module,
+        **{f"module__{k}": v for k, v in module_params.items()},
+        "max_epochs": args.epochs,
+        "warmup_epochs": args.warmup_epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "device": args.device,
+        "random_state": args.seed,
+    }
+    names = list(dict.fromkeys(args.defences))
+    grids = {}
+    if "ws" in names:
+        grids["ws"] = {"sigma": sorted(set(args.sigma))}
+    if "early_stopping" in names:
+        # stop at a quarter, half and three quarters of the full training
+        stops = sorted({max(1, round(args.epochs * f)) for f in (0.25, 0.5, 0.75)})
+        grids["early_stopping"] = {"max_epochs": [e for e in stops if e < args.epochs]
+                                   or [max(1, args.epochs - 1)]}
+    return defence_configurations(names, grids=grids, **common)
 
 
+# --------------------------------------------------------------------------- #
+# The run
+# --------------------------------------------------------------------------- #
 def run(args):
-    """Run the comparison described by parsed ``args``; return the figures."""
-    from .classifier import WeightedSmoothingClassifier
-    from .datasets import make_purchase_like
+    """Load the data, run the comparison, write the report; return a summary dict."""
+    from .experiments import run_experiment
 
-    X, y = make_purchase_like(
-        args.n_samples, n_classes=args.n_classes, random_state=args.seed
+    X, y, data_text = load_data(
+        *args.data, n_samples=args.n_samples, n_classes=args.n_classes, seed=args.seed
     )
-    X_in, X_out, y_in, y_out = _split(X, y, args.seed)
-    rows = []
-    for sigma in [0.0] + [s for s in args.sigma if s != 0.0]:
-        label = "undefended" if sigma == 0 else f"WS sigma={sigma:g}"
-        callbacks = (
-            [] if args.quiet else [("progress", _progress_callback(label, args.epochs))]
-        )
-        clf = WeightedSmoothingClassifier(
-            sigma=sigma,
-            max_epochs=args.epochs,
-            warmup_epochs=args.warmup_epochs,
-            module__hidden_layer_sizes=args.hidden,
-            batch_size=args.batch_size,
-            lr=args.lr,
-            callbacks=callbacks,
+    module, module_params, net_text = _module(args, X)
+    defences = configurations(args, module, module_params)
+    os.makedirs(args.out, exist_ok=True)
+    with _torch_threads(args.threads), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = run_experiment(
+            X, y, defences,
+            attacks=list(dict.fromkeys(args.attacks)),
+            seeds=args.seeds,
+            n_shadow=args.shadows,
+            n_jobs=args.n_jobs,
+            cache_dir=os.path.join(args.out, "cache"),
             random_state=args.seed,
+            undefended="none" if "none" in defences else None,
+            verbose=0 if args.quiet else 1,
         )
-        start = time.perf_counter()
-        clf.fit(X_in, y_in)
-        seconds = time.perf_counter() - start
-        auc, bal_acc = _loss_leakage(clf, X_in, y_in, X_out, y_out)
-        rows.append(
-            {
-                "model": label,
-                "sigma": sigma,
-                "train_accuracy": clf.score(X_in, y_in),
-                "test_accuracy": clf.score(X_out, y_out),
-                "leakage_auc": auc,
-                "leakage_balanced_accuracy": bal_acc,
-                "fit_seconds": seconds,
-            }
-        )
-    return rows
+    notes = list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
+    return _report(args, results, data_text, net_text, notes)
 
 
-def _print_table(rows, args):
-    print(
-        f"Purchase-like data: {args.n_samples} records, {args.n_classes} classes, "
-        f"{args.n_samples // 2} members / {args.n_samples - args.n_samples // 2} "
-        f"held-out; {args.epochs} epochs, seed {args.seed}"
+@contextmanager
+def _torch_threads(n):
+    """Run with ``n`` torch threads, restoring the previous count afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _report(args, results, data_text, net_text, notes):
+    from .experiments import most_accurate_under, setting_points
+
+    points = setting_points(results, leakage=args.leakage)
+    try:
+        best = most_accurate_under(results, args.max_leakage, leakage=args.leakage)
+        answer = None
+    except ValueError as exc:
+        best, answer = None, str(exc)
+    paths = {
+        "json": os.path.join(args.out, "results.json"),
+        "csv": os.path.join(args.out, "results.csv"),
+        "png": os.path.join(args.out, "frontier.png"),
+    }
+    results.to_json(paths["json"])
+    results.to_csv(paths["csv"])
+    plot_note = _plot(results, args, paths["png"], data_text)
+    if plot_note:
+        paths["png"] = None
+        notes.append(plot_note)
+    meta = results.meta
+    return {
+        "data": data_text,
+        "network": net_text,
+        "protocol": (
+            f"{meta['n_members']} members / {meta['n_nonmembers']} non-members per "
+            f"seed, {meta['n_test']} test records; {args.epochs} epochs; "
+            f"{args.shadows} shadow models; seeds {meta['seeds']}"
+        ),
+        "leakage": args.leakage,
+        "max_leakage": args.max_leakage,
+        "points": points,
+        "answer": best,
+        "no_answer": answer,
+        "table": results,
+        "files": paths,
+        "notes": notes,
+    }
+
+
+def _plot(results, args, path, title):
+    """Write the frontier plot; return a note instead when matplotlib is missing."""
+    try:
+        import matplotlib
+    except ImportError:
+        return "frontier.png not written: matplotlib is not installed"
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .experiments import FrontierDisplay
+
+    fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
+    FrontierDisplay.from_results(results, leakage=args.leakage, ax=ax)
+    ax.axvline(args.max_leakage, color="grey", linestyle=":", linewidth=1.2,
+               label=f"max leakage {args.max_leakage:g}")
+    ax.legend(loc="best", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return None
+
+
+def _answer_line(summary):
+    name = summary["leakage"]
+    best = summary["answer"]
+    if best is None:
+        return f"no setting leaks at most {summary['max_leakage']:g}: {summary['no_answer']}"
+    return (
+        f"most accurate setting leaking no more than {summary['max_leakage']:g} "
+        f"({name}, strongest attack): {best['configuration']} {best['setting']}, "
+        f"test accuracy {best['utility']:.3f} ± {best['utility_std']:.3f}, "
+        f"leakage {best['leakage']:.3f} ± {best['leakage_std']:.3f} ({best['attack']})"
     )
-    print("leakage = loss-threshold attack, members vs held-out records")
-    header = (
-        f"{'model':<18}{'train acc':>10}{'test acc':>10}"
-        f"{'leak AUC':>10}{'leak bal.acc':>14}{'fit s':>8}"
-    )
-    print(header)
-    print("-" * len(header))
-    for r in rows:
-        print(
-            f"{r['model']:<18}{r['train_accuracy']:>10.3f}{r['test_accuracy']:>10.3f}"
-            f"{r['leakage_auc']:>10.3f}{r['leakage_balanced_accuracy']:>14.3f}"
-            f"{r['fit_seconds']:>8.0f}"
-        )
+
+
+def _print_report(summary, args):
+    from .experiments import frontier_table
+
+    print(f"data: {summary['data']}; network: {summary['network']}")
+    print(f"protocol: {summary['protocol']}")
+    print(frontier_table(summary["table"], leakage=args.leakage))
+    print()
+    print(_answer_line(summary))
+    files = summary["files"]
+    print("written: " + ", ".join(p for p in files.values() if p))
+
+
+def _json_report(summary):
+    keys = ("data", "network", "protocol", "leakage", "max_leakage", "points",
+            "answer", "no_answer", "files", "notes")
+    return json.dumps({k: summary[k] for k in keys}, indent=2)
 
 
 def main(argv=None):
     """Entry point of the ``wsmooth`` command and of ``python -m wsmooth``.
 
-    Returns 0 on success, 1 if training diverged and 130 on Ctrl-C (nothing
-    is printed on stdout then: no figures of a half-trained model).
+    Returns 0 on success, 1 if the data cannot be read or training diverged,
+    and 130 on Ctrl-C (nothing is printed on stdout then: no figures of an
+    unfinished run; the finished cells stay cached in ``--out``).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.n_samples < 4 * args.n_classes:
-        parser.error(
-            f"--n-samples must be at least 4 x --n-classes "
-            f"({4 * args.n_classes}), got {args.n_samples}"
-        )
-    if any(s > 0 for s in args.sigma) and args.epochs <= args.warmup_epochs:
+    if "ws" in args.defences and any(s > 0 for s in args.sigma) and (
+        args.epochs <= args.warmup_epochs
+    ):
         parser.error(
             f"--epochs {args.epochs} <= --warmup-epochs {args.warmup_epochs}: no "
             "epoch would be trained with noise, so every WS row would be the "
             "undefended model. Raise --epochs or lower --warmup-epochs."
         )
+    if args.data[0] == "purchase-like":
+        n = _DEFAULT_N_SAMPLES if args.n_samples is None else args.n_samples
+        if n < 8 * args.n_classes:
+            parser.error(
+                f"--n-samples must be at least 8 x --n-classes ({8 * args.n_classes}) "
+                f"so that every class has members, non-members and test records; "
+                f"got {n}"
+            )
     try:
-        rows = run(args)
+        summary = run(args)
     except KeyboardInterrupt:
-        print("wsmooth: interrupted; no figures printed", file=sys.stderr)
+        print(
+            f"wsmooth: interrupted; no figures printed. Finished cells are kept in "
+            f"{os.path.join(args.out, 'cache')}: run the same command to resume.",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
+    except DataError as exc:
+        print(f"wsmooth: error: {exc}", file=sys.stderr)
+        return 1
     except ValueError as exc:
         from .classifier import TrainingDivergedError
 
@@ -326,8 +603,11 @@ def main(argv=None):
             raise
         print(f"wsmooth: error: {exc}", file=sys.stderr)
         return 1
+    if not args.quiet:
+        for note in summary["notes"]:
+            print(f"wsmooth: note: {note}", file=sys.stderr)
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(_json_report(summary))
     else:
-        _print_table(rows, args)
+        _print_report(summary, args)
     return 0
