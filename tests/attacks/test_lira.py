@@ -87,11 +87,8 @@ def test_gaussian_likelihood_ratio_by_hand(fixed_variance):
             sd_in, sd_out = np.std(phi[keep]), np.std(phi[~keep])
         else:
             sd_in, sd_out = np.std(v_in), np.std(v_out)
-        # online fixed variance: the IN spread for both Gaussians, as the
-        # reference implementation (generate_ours) does
-        sd_out_on = sd_in if fixed_variance else sd_out
         expected_on = norm.logpdf(phi_t[i], v_in.mean(), sd_in) - norm.logpdf(
-            phi_t[i], v_out.mean(), sd_out_on
+            phi_t[i], v_out.mean(), sd_out
         )
         expected_off = -np.log(norm.sf(phi_t[i], v_out.mean(), sd_out))
         assert got_on[i] == pytest.approx(expected_on, rel=1e-9)
