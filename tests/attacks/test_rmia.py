@@ -5,7 +5,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from wsmooth.attacks import AttackData, MembershipInferenceAttack
 from wsmooth.attacks._base import _PopulationIndex
 from wsmooth.attacks._methods import METHOD_NAMES, METHODS
-from wsmooth.attacks._rmia import RMIAAttack, pairwise_fraction
+from wsmooth.attacks._rmia import (
+    DEFAULT_TEMPERATURE,
+    TEMPERATURE_GRID,
+    RMIAAttack,
+    pairwise_fraction,
+    tempered_true_class_proba,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:FPR level.*below 1/n_nonmembers")
 
@@ -73,7 +79,16 @@ def tiny():
     return data, Xq, yq, pq, new_proba
 
 
-def brute_force(data, Xq, yq, pq, new_proba, *, online, a, gamma, z_index):
+def temper(p, t):
+    """Temperature softmax of logits log(p): p**(1/t), renormalised."""
+    q = np.asarray(p, dtype=float) ** (1.0 / t)
+    return q / q.sum(axis=-1, keepdims=True)
+
+
+def brute_force(data, Xq, yq, pq, new_proba, *, online, a, gamma, z_index, t=1.0):
+    shadow_proba, target_proba = temper(data.shadow_proba, t), temper(data.target_proba, t)
+    pq, new_proba = temper(pq, t), temper(new_proba, t)
+
     def pr(ps, ks):  # Pr(x) from reference probabilities and IN flags
         ps_in = [p for p, k in zip(ps, ks, strict=True) if k]
         ps_out = [p for p, k in zip(ps, ks, strict=True) if not k]
@@ -82,15 +97,15 @@ def brute_force(data, Xq, yq, pq, new_proba, *, online, a, gamma, z_index):
         return ((1 + a) * np.mean(ps_out) + (1 - a)) / 2
 
     def ratio_pop(i):
-        ps = data.shadow_proba[:, i, data.y[i]]
-        return data.target_proba[i, data.y[i]] / pr(ps, data.keep_masks[:, i])
+        ps = shadow_proba[:, i, data.y[i]]
+        return target_proba[i, data.y[i]] / pr(ps, data.keep_masks[:, i])
 
     pop_index = {0: 1, 1: 4, 2: 6}
     scores = []
     for q in range(len(yq)):
         if q in pop_index:
             i = pop_index[q]
-            ps, ks = data.shadow_proba[:, i, yq[q]], data.keep_masks[:, i]
+            ps, ks = shadow_proba[:, i, yq[q]], data.keep_masks[:, i]
         else:
             i = -1
             ps, ks = new_proba[:, q - 3, yq[q]], [False] * S
@@ -102,12 +117,16 @@ def brute_force(data, Xq, yq, pq, new_proba, *, online, a, gamma, z_index):
 
 @pytest.mark.parametrize("online", [True, False])
 @pytest.mark.parametrize(
-    "gamma, a, n_z", [(1.0, 0.3, None), (1.7, 0.0, 5), (0.6, 1.0, None)]
+    "gamma, a, n_z, t",
+    [(1.0, 0.3, None, 1.0), (1.7, 0.0, 5, 2.0), (0.6, 1.0, None, 0.5), (1.0, 0.3, None, 3.0)],
 )
-def test_pairwise_score_equals_double_loop(tiny, online, gamma, a, n_z):
+def test_pairwise_score_equals_double_loop(tiny, online, gamma, a, n_z, t):
     data, Xq, yq, pq, new_proba = tiny
-    rmia = RMIAAttack(online=online, offline_a=a, gamma=gamma, n_population_z=n_z)
+    rmia = RMIAAttack(
+        online=online, offline_a=a, gamma=gamma, n_population_z=n_z, temperature=t
+    )
     rmia.fit(data)
+    assert rmia.temperature_ == t
     assert len(rmia.z_index_) == (n_z or N_POP)
     expected = brute_force(
         data,
@@ -119,6 +138,7 @@ def test_pairwise_score_equals_double_loop(tiny, online, gamma, a, n_z):
         a=a,
         gamma=gamma,
         z_index=rmia.z_index_,
+        t=t,
     )
     assert 0 < expected.mean() < 1  # a case where the comparison matters
     if online:
@@ -201,6 +221,8 @@ class MustNotTrain(ClassifierMixin, BaseEstimator):
         ({"offline_a": 1.5}, 4, "offline_a"),
         ({"n_population_z": 0}, 4, "n_population_z"),
         ({"online": 1}, 4, "online"),
+        ({"temperature": 0}, 4, "temperature"),
+        ({"temperature": "best"}, 4, "temperature"),
     ],
 )
 def test_bad_parameters(forest, splits, params, n_shadow, match):
@@ -265,11 +287,11 @@ def test_offline_a_tuned_by_hand(tiny):
         expected[float(a)] = np.mean(aucs)
     best = min(a for a, v in expected.items() if v == max(expected.values()))
     assert len(set(np.round(list(expected.values()), 12))) > 1  # a matters here
-    rmia = RMIAAttack(online=False).fit(data)
+    rmia = RMIAAttack(online=False, temperature=1.0).fit(data)
     assert rmia.offline_a_ == pytest.approx(best)
     assert rmia.offline_a_auc_ == pytest.approx(expected)
     # ... and the scores are those of that a.
-    fixed = RMIAAttack(online=False, offline_a=best).fit(data)
+    fixed = RMIAAttack(online=False, offline_a=best, temperature=1.0).fit(data)
     assert fixed.threshold_ == rmia.threshold_
     assert np.array_equal(fixed.pr_, rmia.pr_)
 
@@ -279,7 +301,7 @@ def test_threshold_calibrated_on_the_z_the_attack_meets(tiny, online):
     from wsmooth.attacks._threshold import best_threshold
 
     data = tiny[0]
-    rmia = RMIAAttack(online=online, offline_a=0.3).fit(data)
+    rmia = RMIAAttack(online=online, offline_a=0.3, temperature=1.0).fit(data)
 
     def expected(online, z_members):
         scores, labels = [], []
@@ -328,3 +350,106 @@ def test_offline_a_untunable_with_two_shadows(tiny):
     data.shadow_proba = data.shadow_proba[:2]
     rmia = RMIAAttack(online=False).fit(data)
     assert rmia.offline_a_ == 0.3 and rmia.offline_a_auc_ is None
+    assert rmia.temperature_ == DEFAULT_TEMPERATURE
+    assert rmia.temperature_score_ is None
+
+
+# --------------------------------------------------------------------------- #
+# temperature: the signal is softmax(logits / T) of the log-probabilities
+# --------------------------------------------------------------------------- #
+def test_temperature_by_hand():
+    # Logits (2, 0, 0) and (0, 0, -inf), each shifted by a per-row constant as
+    # a log-softmax is: at T = 2 the softmax is e / (e + 2), and 1/2 for the
+    # second record's class 1; an exact zero stays 0.
+    logits = np.array([[2.0, 0.0, 0.0], [0.0, 0.0, -np.inf]])
+    log_proba = logits - np.array([[7.0], [-3.0]])
+    got = tempered_true_class_proba(log_proba, np.array([0, 2]), 2.0)
+    assert got == pytest.approx([np.e / (np.e + 2), 0.0])
+    got = tempered_true_class_proba(log_proba, np.array([1, 1]), 2.0)
+    assert got == pytest.approx([1 / (np.e + 2), 0.5])
+    # T = 1 is the model's own probability, kept apart from 1 in float64
+    # where float32 probabilities round to 1.
+    lp = np.log(np.array([[1 - 1e-12, 1e-12]]))
+    assert 1 - tempered_true_class_proba(lp, np.array([0]), 1.0)[0] == (
+        pytest.approx(1e-12)
+    )
+
+
+def test_log_proba_used_over_proba(tiny):
+    """Target and reference models are read from their log-probabilities."""
+    data = tiny[0]
+    rng = np.random.default_rng(5)
+    logits = rng.normal(scale=4.0, size=data.shadow_proba.shape)
+    t_logits = rng.normal(scale=4.0, size=data.target_proba.shape)
+    log_sm = lambda z: z - np.log(np.exp(z).sum(axis=-1, keepdims=True))  # noqa: E731
+    data.shadow_proba, data.target_proba = np.exp(log_sm(logits)), np.exp(
+        log_sm(t_logits)
+    )
+    ref = RMIAAttack(temperature=3.0).fit(data)
+    # Same log-probabilities, the probabilities replaced by uniform ones.
+    data.shadow_log_proba, data.target_log_proba = log_sm(logits), log_sm(t_logits)
+    data.shadow_proba = np.full_like(data.shadow_proba, 1 / N_CLASSES)
+    data.target_proba = np.full_like(data.target_proba, 1 / N_CLASSES)
+    got = RMIAAttack(temperature=3.0).fit(data)
+    np.testing.assert_allclose(got.pr_, ref.pr_)
+    np.testing.assert_allclose(got.sorted_z_log_ratio_, ref.sorted_z_log_ratio_)
+
+
+def saturated_data(n_pop=300, n_shadow=8, seed=0):
+    """Reference models whose members' logit margins exceed what float64
+    resolves at T = 1 (p_y rounds to exactly 1), as a memorising net's do."""
+    rng = np.random.default_rng(seed)
+    difficulty = rng.uniform(0, 30, n_pop)
+    keep = np.zeros((n_shadow, n_pop), dtype=bool)
+    for k in range(0, n_shadow, 2):
+        keep[k] = rng.random(n_pop) < 0.5
+        keep[k + 1] = ~keep[k]
+    target_in = rng.random(n_pop) < 0.5
+
+    def log_proba(member):
+        margin = difficulty + 30.0 * member + rng.normal(size=member.shape)
+        logits = np.stack([margin, np.zeros_like(margin)], axis=-1)
+        return logits - np.logaddexp(margin, 0.0)[..., None]
+
+    shadow_lp, target_lp = log_proba(keep), log_proba(target_in)
+    X = rng.normal(size=(n_pop, 2))
+    y = np.zeros(n_pop, dtype=int)
+    data = AttackData(
+        target=None,
+        classes=np.arange(2),
+        X=X,
+        y=y,
+        target_proba=np.exp(target_lp),
+        shadow_models=[],
+        keep_masks=keep,
+        shadow_proba=np.exp(shadow_lp),
+        shadow_predict_proba=None,
+        population_index=_PopulationIndex(X, y),
+        random_state=0,
+    )
+    data.target_log_proba, data.shadow_log_proba = target_lp, shadow_lp
+    return data, target_in
+
+
+@pytest.mark.parametrize("online", [True, False])
+def test_temperature_auto_beats_saturation(online):
+    from sklearn.metrics import roc_auc_score
+
+    assert RMIAAttack().temperature == "auto"  # the default, measured best
+    data, target_in = saturated_data()
+    auto = RMIAAttack(online=online).fit(data)
+    assert set(auto.temperature_score_) == set(TEMPERATURE_GRID)
+    best = max(auto.temperature_score_.values())
+    assert auto.temperature_ == min(
+        t for t, v in auto.temperature_score_.items() if v == best
+    )
+    assert auto.temperature_ > 1.0  # saturation at T = 1 is avoided
+    fixed = RMIAAttack(online=online, temperature=auto.temperature_).fit(data)
+    np.testing.assert_array_equal(fixed.pr_, auto.pr_)
+    assert fixed.threshold_ == auto.threshold_
+
+    def auc(rmia):
+        lr = rmia.z_log_ratio_  # every record is a z: its log ratio
+        return roc_auc_score(target_in, lr)
+
+    assert auc(auto) > auc(RMIAAttack(online=online, temperature=1.0).fit(data)) + 0.05
