@@ -86,7 +86,8 @@ def temper(p, t):
 
 
 def brute_force(data, Xq, yq, pq, new_proba, *, online, a, gamma, z_index, t=1.0):
-    shadow_proba, target_proba = temper(data.shadow_proba, t), temper(data.target_proba, t)
+    shadow_proba = temper(data.shadow_proba, t)
+    target_proba = temper(data.target_proba, t)
     pq, new_proba = temper(pq, t), temper(new_proba, t)
 
     def pr(ps, ks):  # Pr(x) from reference probabilities and IN flags
@@ -118,7 +119,12 @@ def brute_force(data, Xq, yq, pq, new_proba, *, online, a, gamma, z_index, t=1.0
 @pytest.mark.parametrize("online", [True, False])
 @pytest.mark.parametrize(
     "gamma, a, n_z, t",
-    [(1.0, 0.3, None, 1.0), (1.7, 0.0, 5, 2.0), (0.6, 1.0, None, 0.5), (1.0, 0.3, None, 3.0)],
+    [
+        (1.0, 0.3, None, 1.0),
+        (1.7, 0.0, 5, 2.0),
+        (0.6, 1.0, None, 0.5),
+        (1.0, 0.3, None, 3.0),
+    ],
 )
 def test_pairwise_score_equals_double_loop(tiny, online, gamma, a, n_z, t):
     data, Xq, yq, pq, new_proba = tiny

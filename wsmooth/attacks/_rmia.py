@@ -292,7 +292,10 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         "gamma": [Interval(Real, 0, None, closed="neither")],
         "n_population_z": [Interval(Integral, 1, None, closed="left"), None],
         "trim": [Interval(Real, 0, 0.5, closed="left")],
-        "temperature": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "temperature": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, None, closed="neither"),
+        ],
     }
 
     uses_log_proba = True
