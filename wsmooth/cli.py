@@ -172,14 +172,15 @@ worked example: the default run (`wsmooth`, 2,500 records, 10 classes, a
 among its 13 rows (mean ± std over the 3 seeds):
 
      configuration      setting         test_accuracy    tpr@1%fpr        attack
-     none (undefended)  default         0.9927 ± 0.0046  0.2960 ± 0.0187  lira
-  *  ws                 sigma=0.3       0.9767 ± 0.0162  0.0813 ± 0.0325  rmia
-  *  ws                 sigma=0.6       0.9287 ± 0.0172  0.0297 ± 0.0040  rmia
-     early_stopping     max_epochs=3    0.9527 ± 0.0212  0.0890 ± 0.0421  rmia
-  *  early_stopping     max_epochs=6    0.9847 ± 0.0031  0.1840 ± 0.0075  lira
+     none (undefended)  default         0.9927 ± 0.0046  0.3550 ± 0.0429  rmia
+  *  ws                 sigma=0.3       0.9760 ± 0.0122  0.1080 ± 0.0577  rmia
+  *  ws                 sigma=0.6       0.9347 ± 0.0186  0.0790 ± 0.0078  rmia
+  *  early_stopping     max_epochs=3    0.9527 ± 0.0212  0.0907 ± 0.0407  rmia
+  *  early_stopping     max_epochs=6    0.9847 ± 0.0031  0.2063 ± 0.0155  rmia
 
   most accurate setting leaking no more than 0.1 (tpr@1%, strongest attack):
-  ws sigma=0.3, test accuracy 0.977 ± 0.016, leakage 0.081 ± 0.033 (rmia)
+  early_stopping max_epochs=3, test accuracy 0.953 ± 0.021,
+  leakage 0.091 ± 0.041 (rmia)
 
 * marks the frontier: no other setting is more accurate and leaks less.
 """
