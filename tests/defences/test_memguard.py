@@ -91,6 +91,8 @@ def test_bad_input():
         MemGuard(_net(), prefit=True).fit(X, y)
     with pytest.raises(ValueError, match="both"):
         MemGuard(_net()).fit(X, y, X_reference=X)
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        MemGuard(_net()).fit(X, None)
     with pytest.raises(ValueError, match="NaN"):
         MemGuard(_net()).fit(np.where(X == X[0, 0], np.nan, X), y)
     guard = MemGuard(_net(), random_state=0).fit(X, y)

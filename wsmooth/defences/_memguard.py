@@ -123,6 +123,11 @@ class MemGuard(ClassifierMixin, BaseEstimator):
         validate_parameter_constraints(
             self._parameter_constraints, self.get_params(deep=False), "MemGuard"
         )
+        if y is None:
+            raise ValueError(
+                "MemGuard requires y to be passed, but the target y is None: the "
+                "classifier it defends is trained (or was trained) on labels."
+            )
         if (X_reference is None) != (y_reference is None):
             raise ValueError("pass both X_reference and y_reference, or neither")
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
