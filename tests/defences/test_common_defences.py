@@ -1,6 +1,5 @@
 """scikit-learn's estimator checks on the defence estimators."""
 
-import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from wsmooth import WeightedSmoothingClassifier
@@ -40,8 +39,6 @@ _EXPECTED_FAILURES = {
 }
 
 
-# about 9 minutes on 2 cores: kept out of the default run
-@pytest.mark.slow
 @parametrize_with_checks(
     list(_EXPECTED_FAILURES),
     expected_failed_checks=lambda est: _EXPECTED_FAILURES.get(est, {}),
