@@ -358,7 +358,7 @@ def test_losing_the_manifest_race_follows_the_winner(population, tmp_path, monke
     X, y = population
     template = DecisionTreeClassifier()
     fp = fingerprint(template, X, y, np.unique(y))
-    real = _cache._create_exclusive
+    real = _cache.create_exclusive
 
     def late(path, data):  # another process creates the manifest first
         if path.endswith("manifest.json"):
@@ -366,7 +366,7 @@ def test_losing_the_manifest_race_follows_the_winner(population, tmp_path, monke
             real(path, json.dumps(winner).encode())
         return real(path, data)
 
-    monkeypatch.setattr(_cache, "_create_exclusive", late)
+    monkeypatch.setattr(_cache, "create_exclusive", late)
     # random_state=None: the loser proposed its own seed, and follows the winner
     assert _cache.open_cache(str(tmp_path), fp, None, propose=99) == 1234
     monkeypatch.undo()
@@ -386,7 +386,7 @@ def test_losing_the_race_with_another_seed_is_an_error(
 
     X, y = population
     fp = fingerprint(DecisionTreeClassifier(), X, y, np.unique(y))
-    real = _cache._create_exclusive
+    real = _cache.create_exclusive
 
     def late(path, data):
         if path.endswith("manifest.json"):
@@ -394,7 +394,7 @@ def test_losing_the_race_with_another_seed_is_an_error(
             real(path, json.dumps(winner).encode())
         return real(path, data)
 
-    monkeypatch.setattr(_cache, "_create_exclusive", late)
+    monkeypatch.setattr(_cache, "create_exclusive", late)
     with pytest.raises(ValueError, match="another random_state"):
         _cache.open_cache(str(tmp_path), fp, 2, propose=2)
 

@@ -86,6 +86,23 @@ def test_rerun_reads_every_cell_from_the_cache(data, counting_lr, tmp_path):
     assert len(glob.glob(os.path.join(tmp_path, "cells", "*.json"))) == 6
 
 
+@pytest.mark.parametrize(
+    "damage", [b"", b"{not json", b"[13]", b'{"format": 1, "key": 3}', b"\xff\xfe"]
+)
+def test_damaged_cell_is_recomputed_not_trusted(data, counting_lr, tmp_path, damage):
+    first = _run(data, counting_lr, tmp_path, seeds=1)
+    cells = sorted((tmp_path / "cells").glob("*.json"))
+    cells[0].write_bytes(damage)
+    counting_lr.fits.clear()
+    again = _run(data, counting_lr, tmp_path, seeds=1)
+    assert len(counting_lr.fits) == 1  # that cell's target; its shadows are cached
+
+    def figures(rows):
+        return [{k: v for k, v in r.items() if not k.endswith("_seconds")} for r in rows]
+
+    assert figures(again.rows) == figures(first.rows)
+
+
 def test_interrupted_run_resumes_without_retraining(data, counting_lr, tmp_path):
     fresh = _run(data, counting_lr, tmp_path / "fresh")
     counting_lr.fits.clear()

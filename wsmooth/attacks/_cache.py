@@ -45,12 +45,13 @@ import io
 import json
 import os
 import sys
-import tempfile
 import time
 import warnings
 
 import joblib
 import numpy as np
+
+from ..utils._files import create_exclusive, file_mode, write_atomic
 
 __all__ = ["ShadowCache", "fingerprint", "open_cache"]
 
@@ -152,61 +153,6 @@ def fingerprint(template, X, y, classes):
 # --------------------------------------------------------------------------- #
 # Files
 # --------------------------------------------------------------------------- #
-def _file_mode():
-    """``0o666`` less the process umask (mkstemp would leave 0o600)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
-    except OSError:
-        pass
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _temp_file(directory, data):
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, _file_mode())
-    except BaseException:
-        os.remove(tmp)
-        raise
-    return tmp
-
-
-def _atomic_write(path, data):
-    tmp = _temp_file(os.path.dirname(path), data)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        os.remove(tmp)
-        raise
-
-
-def _create_exclusive(path, data):
-    """Write ``path`` only if it does not exist, atomically; True if created."""
-    tmp = _temp_file(os.path.dirname(path), data)
-    try:
-        os.link(tmp, path)
-        return True
-    except FileExistsError:
-        return False
-    except OSError:  # a file system without hard links
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _file_mode())
-        except FileExistsError:
-            return False
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        return True
-    finally:
-        os.remove(tmp)
-
-
 def _json_bytes(obj):
     return json.dumps(obj, indent=1, sort_keys=True).encode()
 
@@ -295,13 +241,13 @@ def open_cache(cache_dir, fp, entropy=None, *, propose=None):
     manifest = _read_json(path, "shadow cache manifest")
     if manifest is None:
         new = dict(expected) if propose is None else {**expected, "entropy": propose}
-        _create_exclusive(path, _json_bytes(new))
+        create_exclusive(path, _json_bytes(new))
         manifest = _read_json(path, "shadow cache manifest")
     _check_manifest(manifest, expected, cache_dir)
     cached = _entropy_of(cache_dir, manifest)
     if cached is None and propose is not None:
         seed_path = os.path.join(cache_dir, _SEED)
-        _create_exclusive(seed_path, _json_bytes({"entropy": propose}))
+        create_exclusive(seed_path, _json_bytes({"entropy": propose}))
         cached = _entropy_of(cache_dir, manifest)
     if entropy is not None and cached is not None and cached != entropy:
         raise ValueError(
@@ -485,7 +431,7 @@ class ShadowCache:
             joblib.dump(model, buffer)
             payload = buffer.getvalue()
         payload_path = self._path(i, _SUFFIX[kind])
-        _atomic_write(payload_path, payload)
+        write_atomic(payload_path, payload)
         record = {
             "format": FORMAT,
             "kind": kind,
@@ -498,7 +444,7 @@ class ShadowCache:
             "sha256": hashlib.sha256(payload).hexdigest(),
             "attributes": attributes,
         }
-        _atomic_write(self._path(i, ".json"), _json_bytes(record))
+        write_atomic(self._path(i, ".json"), _json_bytes(record))
         return True
 
     # ------------------------------------------------------------------ load

@@ -38,6 +38,7 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_consistent_length
 
 from ..utils import reraise_interrupt
+from ..utils._files import write_atomic
 from ._results import ExperimentResults, _jsonable
 from ._split import member_mask, pool_split
 
@@ -191,26 +192,23 @@ def _slug(text):
 
 
 def _write_json_atomic(path, obj):
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    write_atomic(path, json.dumps(obj, indent=1).encode())
 
 
 def _read_cell(path, key):
-    if not os.path.exists(path):
+    """The rows of a finished cell; None when absent, stale or unreadable
+    (a damaged cell file is recomputed, never trusted)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            cell = json.load(f)
+        if cell.get("format") != _CELL_FORMAT or cell.get("key") != key:
+            return None
+        rows = cell["rows"]
+    except FileNotFoundError:
         return None
-    with open(path) as f:
-        cell = json.load(f)
-    if cell.get("format") != _CELL_FORMAT or cell.get("key") != key:
+    except (ValueError, AttributeError, KeyError, TypeError):
         return None
-    return cell["rows"]
+    return rows if isinstance(rows, list) else None
 
 
 # --------------------------------------------------------------------------- #
