@@ -9,6 +9,25 @@ __all__ = ["check_log_proba", "check_proba"]
 PROBA_SUM_TOL = 1e-3
 
 
+def _as_2d(values, n_records, n_classes, what):
+    """``values`` as a float64 array of shape (n_records, n_classes)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 2:
+        raise ValueError(
+            f"{what} returned an array of shape {values.shape}; expected "
+            "(n_records, n_classes)"
+        )
+    if n_records is not None and values.shape[0] != n_records:
+        raise ValueError(
+            f"{what} returned {values.shape[0]} rows for {n_records} records"
+        )
+    if n_classes is not None and values.shape[1] != n_classes:
+        raise ValueError(
+            f"{what} returned {values.shape[1]} columns for {n_classes} classes"
+        )
+    return values
+
+
 def check_proba(proba, *, n_records=None, n_classes=None, model="the model"):
     """Validate a ``predict_proba`` output and return it as float64.
 
@@ -32,22 +51,7 @@ def check_proba(proba, *, n_records=None, n_classes=None, model="the model"):
         :data:`PROBA_SUM_TOL`: a figure computed from such rows would be
         silently wrong, so the error says which model and how many rows.
     """
-    proba = np.asarray(proba, dtype=np.float64)
-    if proba.ndim != 2:
-        raise ValueError(
-            f"predict_proba of {model} returned an array of shape {proba.shape}; "
-            "expected (n_records, n_classes)"
-        )
-    if n_records is not None and proba.shape[0] != n_records:
-        raise ValueError(
-            f"predict_proba of {model} returned {proba.shape[0]} rows for "
-            f"{n_records} records"
-        )
-    if n_classes is not None and proba.shape[1] != n_classes:
-        raise ValueError(
-            f"predict_proba of {model} returned {proba.shape[1]} columns for "
-            f"{n_classes} classes"
-        )
+    proba = _as_2d(proba, n_records, n_classes, f"predict_proba of {model}")
     problems = []
     nonfinite = ~np.isfinite(proba).all(axis=1)
     if nonfinite.any():
@@ -96,21 +100,8 @@ def check_log_proba(log_proba, *, n_records=None, n_classes=None, model="the mod
     """
     from scipy.special import logsumexp
 
-    log_proba = np.asarray(log_proba, dtype=np.float64)
     what = f"predict_log_proba of {model}"
-    if log_proba.ndim != 2:
-        raise ValueError(
-            f"{what} returned an array of shape {log_proba.shape}; expected "
-            "(n_records, n_classes)"
-        )
-    if n_records is not None and log_proba.shape[0] != n_records:
-        raise ValueError(
-            f"{what} returned {log_proba.shape[0]} rows for {n_records} records"
-        )
-    if n_classes is not None and log_proba.shape[1] != n_classes:
-        raise ValueError(
-            f"{what} returned {log_proba.shape[1]} columns for {n_classes} classes"
-        )
+    log_proba = _as_2d(log_proba, n_records, n_classes, what)
     problems = []
     bad = (np.isnan(log_proba) | (log_proba == np.inf)).any(axis=1)
     if bad.any():
