@@ -23,10 +23,11 @@ models give a sample of ``phi`` from models that trained on it (IN,
   the OUT one. The reference implementation (``generate_ours``) uses the IN
   spread for both, which keeps the log likelihood ratio linear in ``phi``; on
   the embedded 100-class data the two spreads were the stronger attack at 4,
-  8 and 16 shadows (TPR at 1% FPR 0.97 / 0.99 / 0.99 against 0.71 / 0.80 /
-  0.86 undefended, ``benchmarks/attack_table.py``), so they are kept. The paper advises it below about 64 shadow models (Carlini et
-  al. 2022, Sec. VI), but models whose probabilities are exactly 0 or 1
-  (forests) break the Gaussian model: ``phi`` saturates at ``±69`` for some
+  8 and 16 shadows (TPR at 1% FPR 0.970 / 0.980 / 0.986 against 0.705 /
+  0.798 / 0.861 undefended, ``benchmarks/attack_table.py``), so they are
+  kept. The paper advises the global variance below about 64 shadow models
+  (Carlini et al. 2022, Sec. VI), but models whose probabilities are exactly
+  0 or 1 (forests) break the Gaussian model: ``phi`` saturates at ``±69`` for some
   records, and there per-record spreads, which shrink to the floor around a
   saturated mean, are the stronger choice from 16 shadows on. So the default
   ``fixed_variance="auto"`` decides on the shadow models themselves: each in
