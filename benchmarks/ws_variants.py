@@ -19,7 +19,6 @@ Finished cells are cached under ``--out``: a rerun resumes.
 """
 
 import argparse
-import json
 import os
 import sys
 
@@ -27,7 +26,7 @@ import numpy as np
 from sklearn.base import clone
 
 from wsmooth.cli import _module, build_parser, configurations, load_data
-from wsmooth.experiments import ExperimentResults, run_experiment
+from wsmooth.experiments import run_experiment
 from wsmooth.experiments._frontier import STRONGEST, setting_points
 
 #: name -> extra parameters of the WS estimator. ``noise_scale=
