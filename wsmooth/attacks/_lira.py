@@ -126,7 +126,7 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
     """LiRA (Carlini et al. 2022), online or offline, per-record or fixed variance.
 
     Use it as ``MembershipInferenceAttack(target, method="lira",
-    method_params={...})``.
+    method_params={...})``, or fit it on arrays directly (see :meth:`fit`).
 
     Parameters
     ----------
@@ -223,11 +223,43 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
             )
 
     # ------------------------------------------------------------------ #
-    def fit(self, data):
-        n_shadow = data.keep_masks.shape[0]
-        self.check_params(n_shadow)
-        keep = np.asarray(data.keep_masks, dtype=bool)
-        phi = _phi(data.shadow_proba, getattr(data, "shadow_log_proba", None), data.y)
+    def fit(
+        self,
+        proba,
+        y,
+        X=None,
+        *,
+        log_proba=None,
+        shadow_proba=None,
+        shadow_log_proba=None,
+        keep_masks=None,
+        shadows=None,
+        target=None,
+        random_state=0,
+    ):
+        """Fit the IN and OUT Gaussians of every population record.
+
+        Reads ``y``, ``X`` (to recognise queries from the population),
+        ``keep_masks`` and ``shadow_log_proba`` (or, without it,
+        ``shadow_proba``); ``shadows`` scores queries outside the population
+        (without it, such queries raise a ValueError). The target's outputs
+        on the population are not read. See :meth:`AttackMethod.fit`.
+        """
+        if shadow_proba is None and shadow_log_proba is None:
+            raise ValueError(
+                "LiRAAttack.fit needs shadow_log_proba or shadow_proba (the "
+                "shadow models' outputs on the population), and neither was "
+                "given."
+            )
+        keep = self._check_shadow_arrays(
+            y,
+            keep_masks,
+            shadow_proba=shadow_proba,
+            shadow_log_proba=shadow_log_proba,
+        )
+        self.check_params(keep.shape[0])
+        y = np.asarray(y)
+        phi = _phi(shadow_proba, shadow_log_proba, y)
         self.fixed_variance_ = self._select_variance(phi, keep)
         self.std_in_ = _global_std(phi, keep)
         self.std_out_ = _global_std(phi, ~keep)
@@ -243,11 +275,7 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
             if self.online
             else self.offline_threshold_
         )
-        self.population_index_ = data.population_index
-        self.shadow_predict_proba_ = data.shadow_predict_proba
-        self.shadow_predict_log_proba_ = getattr(
-            data, "shadow_predict_log_proba", None
-        )
+        self._fit_population(X, y, shadows)
         return self
 
     def _select_variance(self, phi, keep):
@@ -335,12 +363,7 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
                 phi.shape[0],
                 "LiRA online falls back to the offline test",
             )
-            log_fn = getattr(self, "shadow_predict_log_proba_", None)
-            if log_fn is None:
-                shadow_proba = self.shadow_predict_proba_(X[missing])
-                shadow_phi = _phi(shadow_proba, None, y[missing])
-            else:
-                shadow_phi = _phi(None, log_fn(X[missing]), y[missing])
+            shadow_phi = _phi(*self._shadow_outputs(X[missing]), y[missing])
             all_out = np.ones(shadow_phi.shape, dtype=bool)
             mu, sd = _gaussians(
                 shadow_phi, all_out, self.fixed_variance_, self.std_out_
