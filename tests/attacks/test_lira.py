@@ -442,3 +442,26 @@ def test_shadow_left_out_with_its_partner_tells_nothing_without_signal():
     figures = LiRAAttack().fit(**data).variance_selection_
     for fixed in (True, False):
         assert abs(figures[fixed][1] - 0.5) < 0.02, figures
+
+
+def test_variance_chosen_on_the_low_fpr_end():
+    # The figure of each estimate is the low-FPR TPR of the pooled
+    # leave-one-shadow-out scores (AUC second), not the TPR at 1% FPR.
+    from wsmooth.attacks._lira import _phi
+    from wsmooth.metrics import mean_tpr_at_low_fpr, membership_auc
+
+    data, _, _ = simulated_lira(0, n_records=500, n_shadow=8, sd="varied")
+    lira = LiRAAttack().fit(**data)
+    phi = _phi(None, data["shadow_log_proba"], data["y"])
+    keep = data["keep_masks"]
+    for fixed in (True, False):
+        runs = [lira._pseudo_target(phi, keep, True, fixed)(s) for s in range(8)]
+        scores = np.concatenate([r[0] for r in runs])
+        member = np.concatenate([r[1] for r in runs])
+        expected = (
+            mean_tpr_at_low_fpr(scores[member], scores[~member]),
+            membership_auc(scores[member], scores[~member]),
+        )
+        assert lira.variance_selection_[fixed] == pytest.approx(expected)
+    figures = lira.variance_selection_
+    assert lira.fixed_variance_ is (figures[True] >= figures[False])

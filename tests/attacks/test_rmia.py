@@ -460,3 +460,78 @@ def test_temperature_auto_beats_saturation(online):
 
     at_one = RMIAAttack(online=online, temperature=1.0).fit(**data)
     assert auc(auto) > auc(at_one) + 0.05
+
+
+def two_kinds_data(n_pop=3000, n_shadow=8, seed=2):
+    """Binary logits (margin, 0) of two kinds of records.
+
+    93% are fitted confidently (OUT margin 5 +- 7, IN 9 more) with little
+    model-to-model noise (0.3): separable, but their probabilities sit near
+    1, where a low temperature compresses their log ratios towards 0. 7% are
+    misfitted OUT (margin -4 +- 3), partly memorised IN (13 more) and noisy
+    (3.5): their noisiest non-members outrank the compressed members of the
+    first kind unless the temperature is high. From T = 2 on, TPR at 1% FPR
+    is about 0.999 whatever T, so the 1% rule picks T on noise; the low-FPR
+    end tells the temperatures apart. (Over seeds 0-7 the 1% rule picked a
+    lower T than the low-FPR rule in 5, whose TPR at 0.1% FPR on the target
+    was then higher every time, and never lower in the others.)
+    """
+    rng = np.random.default_rng(seed)
+    kind = rng.choice(2, n_pop, p=[0.07, 0.93])
+    out_mean, out_sd, effect, noise = np.array(
+        [[-4.0, 3.0, 13.0, 3.5], [5.0, 7.0, 9.0, 0.3]]
+    )[kind].T
+    base = out_mean + out_sd * rng.normal(size=n_pop)
+    keep = np.zeros((n_shadow, n_pop), dtype=bool)
+    for k in range(0, n_shadow, 2):
+        keep[k] = rng.random(n_pop) < 0.5
+        keep[k + 1] = ~keep[k]
+    target_in = rng.random(n_pop) < 0.5
+
+    def log_proba(member):
+        margin = base + effect * member + noise * rng.normal(size=member.shape)
+        logits = np.stack([margin, np.zeros_like(margin)], axis=-1)
+        return logits - np.logaddexp(margin, 0.0)[..., None]
+
+    shadow_lp, target_lp = log_proba(keep), log_proba(target_in)
+    data = dict(
+        proba=np.exp(target_lp),
+        y=np.zeros(n_pop, dtype=int),
+        X=np.arange(n_pop, dtype=float)[:, None],
+        log_proba=target_lp,
+        shadow_log_proba=shadow_lp,
+        keep_masks=keep,
+    )
+    return data, target_in
+
+
+def test_temperature_chosen_on_the_low_fpr_end(monkeypatch):
+    import wsmooth.metrics
+    from wsmooth.metrics import tpr_at_fpr
+
+    data, target_in = two_kinds_data()
+    new = RMIAAttack().fit(**data)
+    # The former criterion, TPR at 1% FPR alone, through the same code path.
+    with monkeypatch.context() as m:
+        m.setattr(
+            wsmooth.metrics,
+            "mean_tpr_at_low_fpr",
+            lambda members, nonmembers: tpr_at_fpr(members, nonmembers, 0.01),
+        )
+        old = RMIAAttack().fit(**data)
+    at_1 = [old.temperature_score_[t][0] for t in (2.0, 4.0, 8.0)]
+    assert max(at_1) - min(at_1) < 0.001  # the 1% rule decides on noise
+    assert old.temperature_ < new.temperature_ == 8.0
+    low = new.temperature_score_
+    assert low[8.0][0] > low[old.temperature_][0] + 0.1
+
+    def tpr(rmia, level):
+        s = rmia.decision_function(
+            data["proba"], data["y"], data["X"], log_proba=data["log_proba"]
+        )
+        return tpr_at_fpr(s[target_in], s[~target_in], level)
+
+    # On the target: TPR at 1% FPR held, TPR at 0.1% FPR far higher.
+    assert (~target_in).sum() >= 1000  # 0.1% FPR is resolved
+    assert tpr(new, 0.01) >= tpr(old, 0.01) - 0.005
+    assert tpr(new, 0.001) > tpr(old, 0.001) + 0.2

@@ -212,8 +212,12 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         model, whose probabilities round to 1. ``"auto"`` picks it from
         :data:`TEMPERATURE_GRID` (1, 2, 4, 8) on the shadow models: each in
         turn plays the target (in the ``online`` variant), attacked with the
-        others, and the ``T`` with the best mean TPR at 1% FPR (ties: AUC, then
-        the smallest) is kept; 2 when it cannot be tuned (2 shadow models).
+        others, and the ``T`` with the best mean low-FPR TPR (the mean TPR
+        over FPR levels from 0.1% to 10%, evenly spaced in log:
+        :func:`~wsmooth.metrics.mean_tpr_at_low_fpr`; ties: AUC, then the
+        smallest) is kept; 2 when it cannot be tuned (2 shadow models). A
+        single level, TPR at 1% FPR, was the criterion before and let the
+        TPR at 0.1% FPR fall unseen.
         Measured: 2 served a memorising MLP best, 1 a random forest, so no
         fixed value is the default.
 
@@ -255,8 +259,9 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
     temperature_ : float
         The temperature used (``temperature`` resolved).
     temperature_score_ : dict of {float: (float, float)} or None
-        With ``temperature="auto"``: the mean leave-one-shadow-out (TPR at 1%
-        FPR, AUC) of each temperature of the grid (None when untuned).
+        With ``temperature="auto"``: the mean leave-one-shadow-out (low-FPR
+        TPR, AUC) of each temperature of the grid, the first figure from
+        :func:`~wsmooth.metrics.mean_tpr_at_low_fpr` (None when untuned).
     offline_a_auc_ : dict of {float: float} or None
         With ``offline_a="auto"``: the mean leave-one-shadow-out AUC of each
         ``a`` of the grid (None when it could not be tuned).
@@ -414,13 +419,15 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
 
         Each shadow in turn plays the target, attacked (in the variant
         ``online`` selects) with the other shadows as reference models; the
-        temperature with the best mean TPR at 1% FPR is kept, ties broken by
-        the mean AUC, then by the smallest temperature. Offline, ``a`` is
+        temperature with the best mean low-FPR TPR
+        (:func:`~wsmooth.metrics.mean_tpr_at_low_fpr`: the mean TPR over FPR
+        levels from 0.1% to 10%, evenly spaced in log) is kept, ties broken
+        by the mean AUC, then by the smallest temperature. Offline, ``a`` is
         resolved at each temperature; online, where ``a`` only serves records
         without IN reference models, a fixed ``a`` (0.3 when ``"auto"``)
         spares tuning it at every temperature.
         """
-        from ..metrics import tpr_at_fpr
+        from ..metrics import mean_tpr_at_low_fpr
 
         in_z = np.zeros(keep.shape[1], dtype=bool)
         in_z[z] = True
@@ -441,7 +448,7 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
                 )
                 if out is not None and 0 < out[1].sum() < out[1].size:
                     score, member = out
-                    tprs.append(tpr_at_fpr(score[member], score[~member], 0.01))
+                    tprs.append(mean_tpr_at_low_fpr(score[member], score[~member]))
                     aucs.append(roc_auc_score(member, score))
             if tprs:
                 scores[float(t)] = (float(np.mean(tprs)), float(np.mean(aucs)))
