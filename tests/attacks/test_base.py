@@ -13,7 +13,7 @@ from sklearn.svm import SVC
 
 import wsmooth
 from wsmooth.attacks import AttackMethod, MembershipInferenceAttack, register_method
-from wsmooth.attacks._methods import METHOD_NAMES, METHODS
+from wsmooth.attacks._methods import METHOD_NAMES, METHODS, PopulationQueryMixin
 
 pytestmark = pytest.mark.filterwarnings("ignore:FPR level.*below 1/n_nonmembers")
 
@@ -188,19 +188,23 @@ def test_population_index_and_new_method_plug_in(forest, splits):
     seen = {}
 
     @register_method("_test_lookup")
-    class Lookup(AttackMethod):
+    class Lookup(PopulationQueryMixin, AttackMethod):
         """Score = fraction of shadows trained on the record (from keep masks)."""
 
-        def fit(self, data):
-            seen["shapes"] = (data.shadow_proba.shape, data.keep_masks.shape)
-            self.data = data
+        online = True
+
+        def fit(self, proba, y, X=None, *, shadow_proba=None, keep_masks=None,
+                shadows=None, **ignored):
+            seen["shapes"] = (shadow_proba.shape, keep_masks.shape)
+            seen["ignored"] = sorted(ignored)
+            self.keep_masks_ = keep_masks
+            self._fit_population(X, y, shadows)
             return self
 
         def decision_function(self, proba, y, X):
-            idx = self.data.population_index(X, y)
-            q = self.data.shadow_predict_proba(X)
-            seen["query"] = q.shape
-            frac = np.where(idx >= 0, self.data.keep_masks[:, idx].mean(axis=0), 0)
+            idx, found = self._lookup(X, y)
+            seen["query"] = self.shadows_.predict_proba(X).shape
+            frac = np.where(found, self.keep_masks_[:, idx].mean(axis=0), 0)
             return frac - 0.25
 
     try:
@@ -215,6 +219,9 @@ def test_population_index_and_new_method_plug_in(forest, splits):
         METHOD_NAMES.discard("_test_lookup")
     assert seen["shapes"] == ((2, len(yp), 4), (2, len(yp)))
     assert seen["query"] == (2, 10, 4)
+    assert seen["ignored"] == [
+        "log_proba", "random_state", "shadow_log_proba", "target"
+    ]
     assert np.allclose(scores, [0.25] * 5 + [-0.25] * 5)
 
 

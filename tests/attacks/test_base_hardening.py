@@ -121,7 +121,7 @@ def test_saved_attack_holds_no_population_row(method, splits):
 
 
 def test_population_index_ignores_dtype_and_negative_zero():
-    from wsmooth.attacks._base import _PopulationIndex
+    from wsmooth.attacks._methods import _PopulationIndex
 
     X = np.array([[0.0, 1.0], [-0.0, 2.0], [3.0, 1.0]])
     index = _PopulationIndex(X, np.array([0, 1, 1]))

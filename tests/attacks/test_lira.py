@@ -6,8 +6,7 @@ from scipy.stats import norm
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import RandomForestClassifier
 
-from wsmooth.attacks import AttackData, MembershipInferenceAttack
-from wsmooth.attacks._base import _PopulationIndex
+from wsmooth.attacks import MembershipInferenceAttack
 from wsmooth.attacks._lira import LiRAAttack
 from wsmooth.attacks._methods import METHOD_NAMES, METHODS
 
@@ -39,6 +38,16 @@ def test_registered():
 # --------------------------------------------------------------------------- #
 # The statistic, on a hand-made case
 # --------------------------------------------------------------------------- #
+class StubShadows:
+    """Shadow models answering new records with fixed probabilities."""
+
+    def __init__(self, proba):
+        self.proba = proba
+
+    def predict_proba(self, X):
+        return self.proba[:, : len(X)]
+
+
 def fake_data(rng, n_shadow=4):
     """3 population records, 2 classes, shadows with known probabilities."""
     X = np.array([[0.0], [1.0], [2.0]])
@@ -50,18 +59,14 @@ def fake_data(rng, n_shadow=4):
     proba[..., 1] = 1 - proba[..., 0]
     p_new = rng.uniform(0.05, 0.95, size=(n_shadow, 1))
     new_proba = np.stack([p_new, 1 - p_new], axis=-1)  # class 0 of record [[9.]]
-    data = AttackData(
-        target=None,
-        classes=np.array([0, 1]),
-        X=X,
+    # LiRAAttack.fit's arrays: plain arrays, no estimator
+    data = dict(
+        proba=np.full((3, 2), 0.5),
         y=y,
-        target_proba=np.full((3, 2), 0.5),
-        shadow_models=[],
-        keep_masks=keep,
+        X=X,
         shadow_proba=proba,
-        shadow_predict_proba=lambda Xq: new_proba[:, : len(Xq)],
-        population_index=_PopulationIndex(X, y),
-        random_state=0,
+        keep_masks=keep,
+        shadows=StubShadows(new_proba),
     )
     logit = np.log(p_y) - np.log1p(-p_y)
     return data, logit, np.log(p_new[:, 0]) - np.log1p(-p_new[:, 0])
@@ -71,16 +76,17 @@ def fake_data(rng, n_shadow=4):
 def test_gaussian_likelihood_ratio_by_hand(fixed_variance):
     rng = np.random.default_rng(0)
     data, phi, phi_new = fake_data(rng)
-    keep = data.keep_masks
+    keep = data["keep_masks"]
     p_t = np.array([0.9, 0.3, 0.6])  # the target's true-class probabilities
-    proba = np.stack([np.where(data.y == 0, p_t, 1 - p_t)] * 2, axis=-1)
+    proba = np.stack([np.where(data["y"] == 0, p_t, 1 - p_t)] * 2, axis=-1)
     proba[:, 1] = 1 - proba[:, 0]
     phi_t = np.log(p_t) - np.log1p(-p_t)
 
-    online = LiRAAttack(online=True, fixed_variance=fixed_variance).fit(data)
-    offline = LiRAAttack(online=False, fixed_variance=fixed_variance).fit(data)
-    got_on = online.decision_function(proba, data.y, data.X) + online.threshold_
-    got_off = offline.decision_function(proba, data.y, data.X) + offline.threshold_
+    online = LiRAAttack(online=True, fixed_variance=fixed_variance).fit(**data)
+    offline = LiRAAttack(online=False, fixed_variance=fixed_variance).fit(**data)
+    y, X = data["y"], data["X"]
+    got_on = online.decision_function(proba, y, X) + online.threshold_
+    got_off = offline.decision_function(proba, y, X) + offline.threshold_
     for i in range(3):
         v_in, v_out = phi[keep[:, i], i], phi[~keep[:, i], i]
         if fixed_variance:
@@ -111,7 +117,7 @@ def test_gaussian_likelihood_ratio_by_hand(fixed_variance):
 
 def test_offline_score_increases_with_confidence():
     data, _, _ = fake_data(np.random.default_rng(1))
-    lira = LiRAAttack(online=False).fit(data)
+    lira = LiRAAttack(online=False).fit(**data)
     p = np.linspace(0.2, 0.99, 6)
     proba = np.stack([p, 1 - p], axis=1)  # population record 0: X=[0.], label 0
     scores = lira.decision_function(proba, np.zeros(6, int), np.zeros((6, 1)))
@@ -260,7 +266,7 @@ def simulated_lira(seed, n_records=4000, n_shadow=4, shift=1.0, sd=1.0):
     """Gaussian phi per record (Carlini et al.'s model): OUT mean spread over
     records, IN = OUT + shift, spread ``sd`` (a number, or ``"varied"``: one
     per record, log-uniform over [0.01, 3], the shift scaled alike). Returns
-    the AttackData, the target's log-probabilities on the records and its
+    ``LiRAAttack.fit``'s arrays, the target's log-probabilities on the records and its
     membership."""
     from wsmooth.attacks import make_keep_masks
 
@@ -276,19 +282,13 @@ def simulated_lira(seed, n_records=4000, n_shadow=4, shift=1.0, sd=1.0):
     X = np.arange(n_records, dtype=float)[:, None]
     y = np.zeros(n_records, dtype=int)
     log_proba = _binary_log_proba(phi)
-    data = AttackData(
-        target=None,
-        classes=np.array([0, 1]),
-        X=X,
+    data = dict(
+        proba=np.exp(_binary_log_proba(phi_t)),
         y=y,
-        target_proba=np.exp(_binary_log_proba(phi_t)),
-        shadow_models=[],
-        keep_masks=keep,
+        X=X,
         shadow_proba=np.exp(log_proba),
-        shadow_predict_proba=None,
-        population_index=_PopulationIndex(X, y),
-        random_state=0,
         shadow_log_proba=log_proba,
+        keep_masks=keep,
     )
     return data, _binary_log_proba(phi_t), member
 
@@ -299,9 +299,9 @@ def test_auto_fixed_variance_beats_per_record_at_4_shadows():
     data, log_proba_t, member = simulated_lira(0)
     figures = {}
     for fv in ("auto", False):
-        lira = LiRAAttack(fixed_variance=fv).fit(data)
+        lira = LiRAAttack(fixed_variance=fv).fit(**data)
         s = lira.decision_function(
-            np.exp(log_proba_t), data.y, data.X, log_proba=log_proba_t
+            np.exp(log_proba_t), data["y"], data["X"], log_proba=log_proba_t
         )
         figures[fv] = (
             lira.fixed_variance_,
@@ -316,7 +316,7 @@ def test_auto_fixed_variance_beats_per_record_at_4_shadows():
 
 def _scores(lira, data, log_proba_t):
     return lira.decision_function(
-        np.exp(log_proba_t), data.y, data.X, log_proba=log_proba_t
+        np.exp(log_proba_t), data["y"], data["X"], log_proba=log_proba_t
     )
 
 
@@ -327,7 +327,7 @@ def test_auto_takes_per_record_variance_where_spreads_differ():
     from wsmooth.metrics import tpr_at_fpr
 
     data, log_proba_t, member = simulated_lira(0, n_shadow=16, sd="varied")
-    auto = LiRAAttack().fit(data)
+    auto = LiRAAttack().fit(**data)
     assert auto.fixed_variance_ is False
     tpr_fixed, tpr_per_record = (
         auto.variance_selection_[True][0],
@@ -335,9 +335,10 @@ def test_auto_takes_per_record_variance_where_spreads_differ():
     )
     assert tpr_per_record > tpr_fixed
     s_auto = _scores(auto, data, log_proba_t)
-    s_per_record = _scores(LiRAAttack(fixed_variance=False).fit(data), data, log_proba_t)
+    per_record = LiRAAttack(fixed_variance=False).fit(**data)
+    s_per_record = _scores(per_record, data, log_proba_t)
     np.testing.assert_array_equal(s_auto, s_per_record)
-    s_fixed = _scores(LiRAAttack(fixed_variance=True).fit(data), data, log_proba_t)
+    s_fixed = _scores(LiRAAttack(fixed_variance=True).fit(**data), data, log_proba_t)
     # the choice made on the shadows holds on the target
     assert tpr_at_fpr(s_auto[member], s_auto[~member], 0.01) > tpr_at_fpr(
         s_fixed[member], s_fixed[~member], 0.01
@@ -347,7 +348,7 @@ def test_auto_takes_per_record_variance_where_spreads_differ():
 @pytest.mark.parametrize("n_shadow", [2, 4, 5])
 def test_auto_takes_the_global_variance_below_6_shadows(n_shadow):
     data, _, _ = simulated_lira(0, n_records=200, n_shadow=n_shadow)
-    lira = LiRAAttack().fit(data)
+    lira = LiRAAttack().fit(**data)
     assert lira.fixed_variance_ is True and lira.variance_selection_ is None
 
 
@@ -438,6 +439,29 @@ def test_shadow_left_out_with_its_partner_tells_nothing_without_signal():
     # of IN and OUT models among the rest gives its membership away, and
     # per-record spreads from 2 or 3 values read it (AUC about 0.35).
     data, _, _ = simulated_lira(0, n_shadow=6, shift=0.0)
-    figures = LiRAAttack().fit(data).variance_selection_
+    figures = LiRAAttack().fit(**data).variance_selection_
     for fixed in (True, False):
         assert abs(figures[fixed][1] - 0.5) < 0.02, figures
+
+
+def test_variance_chosen_on_the_low_fpr_end():
+    # The figure of each estimate is the low-FPR TPR of the pooled
+    # leave-one-shadow-out scores (AUC second), not the TPR at 1% FPR.
+    from wsmooth.attacks._lira import _phi
+    from wsmooth.metrics import mean_tpr_at_low_fpr, membership_auc
+
+    data, _, _ = simulated_lira(0, n_records=500, n_shadow=8, sd="varied")
+    lira = LiRAAttack().fit(**data)
+    phi = _phi(None, data["shadow_log_proba"], data["y"])
+    keep = data["keep_masks"]
+    for fixed in (True, False):
+        runs = [lira._pseudo_target(phi, keep, True, fixed)(s) for s in range(8)]
+        scores = np.concatenate([r[0] for r in runs])
+        member = np.concatenate([r[1] for r in runs])
+        expected = (
+            mean_tpr_at_low_fpr(scores[member], scores[~member]),
+            membership_auc(scores[member], scores[~member]),
+        )
+        assert lira.variance_selection_[fixed] == pytest.approx(expected)
+    figures = lira.variance_selection_
+    assert lira.fixed_variance_ is (figures[True] >= figures[False])

@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from wsmooth.attacks import AttackData, MembershipInferenceAttack
-from wsmooth.attacks._base import _PopulationIndex
+from wsmooth.attacks import MembershipInferenceAttack
 from wsmooth.attacks._methods import METHOD_NAMES, METHODS
 from wsmooth.attacks._rmia import (
     DEFAULT_TEMPERATURE,
@@ -49,6 +48,16 @@ def random_proba(rng, *shape):
     return p / p.sum(axis=-1, keepdims=True)
 
 
+class StubShadows:
+    """Shadow models answering new records with fixed probabilities."""
+
+    def __init__(self, proba):
+        self.proba = proba
+
+    def predict_proba(self, X):
+        return self.proba[:, : len(X)]
+
+
 @pytest.fixture
 def tiny():
     rng = np.random.default_rng(0)
@@ -59,18 +68,14 @@ def tiny():
     keep[1], keep[3] = ~keep[0], ~keep[2]
     X_new = rng.normal(size=(2, 2)) + 10  # outside the population
     new_proba = random_proba(rng, S, 2)
-    data = AttackData(
-        target=None,
-        classes=np.arange(N_CLASSES),
-        X=X,
+    # RMIAAttack.fit's arrays: plain arrays, no estimator
+    data = dict(
+        proba=random_proba(rng, N_POP),
         y=y,
-        target_proba=random_proba(rng, N_POP),
-        shadow_models=[],
-        keep_masks=keep,
+        X=X,
         shadow_proba=random_proba(rng, S, N_POP),
-        shadow_predict_proba=lambda Xq: new_proba[:, : len(Xq)],
-        population_index=_PopulationIndex(X, y),
-        random_state=0,
+        keep_masks=keep,
+        shadows=StubShadows(new_proba),
     )
     # queries: 3 population records, then the 2 new ones
     Xq = np.vstack([X[[1, 4, 6]], X_new])
@@ -86,8 +91,8 @@ def temper(p, t):
 
 
 def brute_force(data, Xq, yq, pq, new_proba, *, online, a, gamma, z_index, t=1.0):
-    shadow_proba = temper(data.shadow_proba, t)
-    target_proba = temper(data.target_proba, t)
+    shadow_proba = temper(data["shadow_proba"], t)
+    target_proba = temper(data["proba"], t)
     pq, new_proba = temper(pq, t), temper(new_proba, t)
 
     def pr(ps, ks):  # Pr(x) from reference probabilities and IN flags
@@ -98,15 +103,15 @@ def brute_force(data, Xq, yq, pq, new_proba, *, online, a, gamma, z_index, t=1.0
         return ((1 + a) * np.mean(ps_out) + (1 - a)) / 2
 
     def ratio_pop(i):
-        ps = shadow_proba[:, i, data.y[i]]
-        return target_proba[i, data.y[i]] / pr(ps, data.keep_masks[:, i])
+        ps = shadow_proba[:, i, data["y"][i]]
+        return target_proba[i, data["y"][i]] / pr(ps, data["keep_masks"][:, i])
 
     pop_index = {0: 1, 1: 4, 2: 6}
     scores = []
     for q in range(len(yq)):
         if q in pop_index:
             i = pop_index[q]
-            ps, ks = shadow_proba[:, i, yq[q]], data.keep_masks[:, i]
+            ps, ks = shadow_proba[:, i, yq[q]], data["keep_masks"][:, i]
         else:
             i = -1
             ps, ks = new_proba[:, q - 3, yq[q]], [False] * S
@@ -131,7 +136,7 @@ def test_pairwise_score_equals_double_loop(tiny, online, gamma, a, n_z, t):
     rmia = RMIAAttack(
         online=online, offline_a=a, gamma=gamma, n_population_z=n_z, temperature=t
     )
-    rmia.fit(data)
+    rmia.fit(**data)
     assert rmia.temperature_ == t
     assert len(rmia.z_index_) == (n_z or N_POP)
     expected = brute_force(
@@ -251,8 +256,8 @@ def brute_pseudo_target(data, s, *, online, a, z_members, trim=0.0):
     """Scores of shadow s attacked by the others, by loops (NaN: no Pr(x))."""
     from scipy.stats import trim_mean
 
-    keep, y = data.keep_masks, data.y
-    p = data.shadow_proba[:, np.arange(N_POP), y]  # (S, N_POP) true-class
+    keep, y = data["keep_masks"], data["y"]
+    p = data["shadow_proba"][:, np.arange(N_POP), y]  # (S, N_POP) true-class
     others = [t for t in range(S) if t != s]
 
     def pr(i):
@@ -289,15 +294,15 @@ def test_offline_a_tuned_by_hand(tiny):
         for s in range(S):
             sc = brute_pseudo_target(data, s, online=False, a=a, z_members=False)
             ok = ~np.isnan(sc)
-            aucs.append(brute_auc(sc[ok], data.keep_masks[s][ok]))
+            aucs.append(brute_auc(sc[ok], data["keep_masks"][s][ok]))
         expected[float(a)] = np.mean(aucs)
     best = min(a for a, v in expected.items() if v == max(expected.values()))
     assert len(set(np.round(list(expected.values()), 12))) > 1  # a matters here
-    rmia = RMIAAttack(online=False, temperature=1.0).fit(data)
+    rmia = RMIAAttack(online=False, temperature=1.0).fit(**data)
     assert rmia.offline_a_ == pytest.approx(best)
     assert rmia.offline_a_auc_ == pytest.approx(expected)
     # ... and the scores are those of that a.
-    fixed = RMIAAttack(online=False, offline_a=best, temperature=1.0).fit(data)
+    fixed = RMIAAttack(online=False, offline_a=best, temperature=1.0).fit(**data)
     assert fixed.threshold_ == rmia.threshold_
     assert np.array_equal(fixed.pr_, rmia.pr_)
 
@@ -307,7 +312,7 @@ def test_threshold_calibrated_on_the_z_the_attack_meets(tiny, online):
     from wsmooth.attacks._threshold import best_threshold
 
     data = tiny[0]
-    rmia = RMIAAttack(online=online, offline_a=0.3, temperature=1.0).fit(data)
+    rmia = RMIAAttack(online=online, offline_a=0.3, temperature=1.0).fit(**data)
 
     def expected(online, z_members):
         scores, labels = [], []
@@ -317,7 +322,7 @@ def test_threshold_calibrated_on_the_z_the_attack_meets(tiny, online):
             )
             ok = ~np.isnan(sc)
             scores.append(sc[ok])
-            labels.append(data.keep_masks[s][ok])
+            labels.append(data["keep_masks"][s][ok])
         return best_threshold(np.concatenate(scores), np.concatenate(labels))[0]
 
     # Queries in the population (the pool protocol): the pseudo-target's
@@ -352,9 +357,9 @@ def test_trimmed_mean_by_hand():
 
 def test_offline_a_untunable_with_two_shadows(tiny):
     data = tiny[0]
-    data.keep_masks = data.keep_masks[:2]
-    data.shadow_proba = data.shadow_proba[:2]
-    rmia = RMIAAttack(online=False).fit(data)
+    data["keep_masks"] = data["keep_masks"][:2]
+    data["shadow_proba"] = data["shadow_proba"][:2]
+    rmia = RMIAAttack(online=False).fit(**data)
     assert rmia.offline_a_ == 0.3 and rmia.offline_a_auc_ is None
     assert rmia.temperature_ == DEFAULT_TEMPERATURE
     assert rmia.temperature_score_ is None
@@ -385,18 +390,18 @@ def test_log_proba_used_over_proba(tiny):
     """Target and reference models are read from their log-probabilities."""
     data = tiny[0]
     rng = np.random.default_rng(5)
-    logits = rng.normal(scale=4.0, size=data.shadow_proba.shape)
-    t_logits = rng.normal(scale=4.0, size=data.target_proba.shape)
+    logits = rng.normal(scale=4.0, size=data["shadow_proba"].shape)
+    t_logits = rng.normal(scale=4.0, size=data["proba"].shape)
     log_sm = lambda z: z - np.log(np.exp(z).sum(axis=-1, keepdims=True))  # noqa: E731
-    data.shadow_proba, data.target_proba = np.exp(log_sm(logits)), np.exp(
+    data["shadow_proba"], data["proba"] = np.exp(log_sm(logits)), np.exp(
         log_sm(t_logits)
     )
-    ref = RMIAAttack(temperature=3.0).fit(data)
+    ref = RMIAAttack(temperature=3.0).fit(**data)
     # Same log-probabilities, the probabilities replaced by uniform ones.
-    data.shadow_log_proba, data.target_log_proba = log_sm(logits), log_sm(t_logits)
-    data.shadow_proba = np.full_like(data.shadow_proba, 1 / N_CLASSES)
-    data.target_proba = np.full_like(data.target_proba, 1 / N_CLASSES)
-    got = RMIAAttack(temperature=3.0).fit(data)
+    data["shadow_log_proba"], data["log_proba"] = log_sm(logits), log_sm(t_logits)
+    data["shadow_proba"] = np.full_like(data["shadow_proba"], 1 / N_CLASSES)
+    data["proba"] = np.full_like(data["proba"], 1 / N_CLASSES)
+    got = RMIAAttack(temperature=3.0).fit(**data)
     np.testing.assert_allclose(got.pr_, ref.pr_)
     np.testing.assert_allclose(got.sorted_z_log_ratio_, ref.sorted_z_log_ratio_)
 
@@ -420,20 +425,15 @@ def saturated_data(n_pop=300, n_shadow=8, seed=0):
     shadow_lp, target_lp = log_proba(keep), log_proba(target_in)
     X = rng.normal(size=(n_pop, 2))
     y = np.zeros(n_pop, dtype=int)
-    data = AttackData(
-        target=None,
-        classes=np.arange(2),
-        X=X,
+    data = dict(
+        proba=np.exp(target_lp),
         y=y,
-        target_proba=np.exp(target_lp),
-        shadow_models=[],
-        keep_masks=keep,
+        X=X,
+        log_proba=target_lp,
         shadow_proba=np.exp(shadow_lp),
-        shadow_predict_proba=None,
-        population_index=_PopulationIndex(X, y),
-        random_state=0,
+        shadow_log_proba=shadow_lp,
+        keep_masks=keep,
     )
-    data.target_log_proba, data.shadow_log_proba = target_lp, shadow_lp
     return data, target_in
 
 
@@ -443,14 +443,14 @@ def test_temperature_auto_beats_saturation(online):
 
     assert RMIAAttack().temperature == "auto"  # the default, measured best
     data, target_in = saturated_data()
-    auto = RMIAAttack(online=online).fit(data)
+    auto = RMIAAttack(online=online).fit(**data)
     assert set(auto.temperature_score_) == set(TEMPERATURE_GRID)
     best = max(auto.temperature_score_.values())
     assert auto.temperature_ == min(
         t for t, v in auto.temperature_score_.items() if v == best
     )
     assert auto.temperature_ > 1.0  # saturation at T = 1 is avoided
-    fixed = RMIAAttack(online=online, temperature=auto.temperature_).fit(data)
+    fixed = RMIAAttack(online=online, temperature=auto.temperature_).fit(**data)
     np.testing.assert_array_equal(fixed.pr_, auto.pr_)
     assert fixed.threshold_ == auto.threshold_
 
@@ -458,4 +458,80 @@ def test_temperature_auto_beats_saturation(online):
         lr = rmia.z_log_ratio_  # every record is a z: its log ratio
         return roc_auc_score(target_in, lr)
 
-    assert auc(auto) > auc(RMIAAttack(online=online, temperature=1.0).fit(data)) + 0.05
+    at_one = RMIAAttack(online=online, temperature=1.0).fit(**data)
+    assert auc(auto) > auc(at_one) + 0.05
+
+
+def two_kinds_data(n_pop=3000, n_shadow=8, seed=2):
+    """Binary logits (margin, 0) of two kinds of records.
+
+    93% are fitted confidently (OUT margin 5 +- 7, IN 9 more) with little
+    model-to-model noise (0.3): separable, but their probabilities sit near
+    1, where a low temperature compresses their log ratios towards 0. 7% are
+    misfitted OUT (margin -4 +- 3), partly memorised IN (13 more) and noisy
+    (3.5): their noisiest non-members outrank the compressed members of the
+    first kind unless the temperature is high. From T = 2 on, TPR at 1% FPR
+    is about 0.999 whatever T, so the 1% rule picks T on noise; the low-FPR
+    end tells the temperatures apart. (Over seeds 0-7 the 1% rule picked a
+    lower T than the low-FPR rule in 5, whose TPR at 0.1% FPR on the target
+    was then higher every time, and never lower in the others.)
+    """
+    rng = np.random.default_rng(seed)
+    kind = rng.choice(2, n_pop, p=[0.07, 0.93])
+    out_mean, out_sd, effect, noise = np.array(
+        [[-4.0, 3.0, 13.0, 3.5], [5.0, 7.0, 9.0, 0.3]]
+    )[kind].T
+    base = out_mean + out_sd * rng.normal(size=n_pop)
+    keep = np.zeros((n_shadow, n_pop), dtype=bool)
+    for k in range(0, n_shadow, 2):
+        keep[k] = rng.random(n_pop) < 0.5
+        keep[k + 1] = ~keep[k]
+    target_in = rng.random(n_pop) < 0.5
+
+    def log_proba(member):
+        margin = base + effect * member + noise * rng.normal(size=member.shape)
+        logits = np.stack([margin, np.zeros_like(margin)], axis=-1)
+        return logits - np.logaddexp(margin, 0.0)[..., None]
+
+    shadow_lp, target_lp = log_proba(keep), log_proba(target_in)
+    data = dict(
+        proba=np.exp(target_lp),
+        y=np.zeros(n_pop, dtype=int),
+        X=np.arange(n_pop, dtype=float)[:, None],
+        log_proba=target_lp,
+        shadow_log_proba=shadow_lp,
+        keep_masks=keep,
+    )
+    return data, target_in
+
+
+def test_temperature_chosen_on_the_low_fpr_end(monkeypatch):
+    import wsmooth.metrics
+    from wsmooth.metrics import tpr_at_fpr
+
+    data, target_in = two_kinds_data()
+    new = RMIAAttack().fit(**data)
+    # The former criterion, TPR at 1% FPR alone, through the same code path.
+    with monkeypatch.context() as m:
+        m.setattr(
+            wsmooth.metrics,
+            "mean_tpr_at_low_fpr",
+            lambda members, nonmembers: tpr_at_fpr(members, nonmembers, 0.01),
+        )
+        old = RMIAAttack().fit(**data)
+    at_1 = [old.temperature_score_[t][0] for t in (2.0, 4.0, 8.0)]
+    assert max(at_1) - min(at_1) < 0.001  # the 1% rule decides on noise
+    assert old.temperature_ < new.temperature_ == 8.0
+    low = new.temperature_score_
+    assert low[8.0][0] > low[old.temperature_][0] + 0.1
+
+    def tpr(rmia, level):
+        s = rmia.decision_function(
+            data["proba"], data["y"], data["X"], log_proba=data["log_proba"]
+        )
+        return tpr_at_fpr(s[target_in], s[~target_in], level)
+
+    # On the target: TPR at 1% FPR held, TPR at 0.1% FPR far higher.
+    assert (~target_in).sum() >= 1000  # 0.1% FPR is resolved
+    assert tpr(new, 0.01) >= tpr(old, 0.01) - 0.005
+    assert tpr(new, 0.001) > tpr(old, 0.001) + 0.2

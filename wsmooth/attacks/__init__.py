@@ -6,15 +6,15 @@ is a name or an instance of :class:`ThresholdAttack`,
 :class:`RMIAAttack`. :func:`pool_split` sets up the pool protocol. The shadow
 training engine (:func:`fit_shadow_models`, :func:`make_keep_masks`,
 :func:`train_shadow_models`) and the method interface (:class:`AttackMethod`,
-:class:`AttackData`, :func:`register_method`) are public for algorithms added
-later (LiRA, RMIA) and for users' own.
+whose ``fit`` and ``decision_function`` take explicit arrays, and
+:func:`register_method`) are public for users' own algorithms.
 """
 
 from ._base import MembershipInferenceAttack
 from ._label_only import LabelOnlyAttack, label_only_scores
 from ._learned import LearnedAttack
 from ._lira import LiRAAttack
-from ._methods import AttackData, AttackMethod, register_method
+from ._methods import AttackMethod, register_method
 from ._pool import PoolSplit, pool_split
 from ._risk import PrivacyRiskAttack, privacy_risk_score
 from ._rmia import RMIAAttack
@@ -28,7 +28,6 @@ from ._shadow import (
 from ._threshold import CorrectnessAttack, ThresholdAttack
 
 __all__ = [
-    "AttackData",
     "AttackMethod",
     "CorrectnessAttack",
     "LearnedAttack",

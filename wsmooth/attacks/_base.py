@@ -1,6 +1,5 @@
 """MembershipInferenceAttack: one estimator in front of every attack algorithm."""
 
-import hashlib
 import os
 import warnings
 from numbers import Integral
@@ -19,7 +18,7 @@ from sklearn.utils.validation import (
 
 from ..utils import check_log_proba, check_proba, class_index
 from . import _label_only, _learned, _risk, _threshold  # noqa: F401  (register)
-from ._methods import METHOD_NAMES, AttackData, AttackMethod, get_method
+from ._methods import METHOD_NAMES, AttackMethod, get_method
 from ._shadow import (
     align_proba,
     derive_entropy,
@@ -83,65 +82,6 @@ def _check_membership(membership):
             f"the target's training set, 0 otherwise; got {bad[:5].tolist()}"
         )
     return raw.astype(int)
-
-
-class _NoShadowProba:
-    """``shadow_predict_proba`` for methods without shadow models (picklable)."""
-
-    def __init__(self, n_classes):
-        self.n_classes = n_classes
-
-    def __call__(self, X):
-        return np.zeros((0, len(X), self.n_classes))
-
-
-def _record_digests(X, y, chunk=4096):
-    """16-byte BLAKE2b digest of each (row, label) record, as ``S16``.
-
-    Rows are read as little-endian float64 (``-0.0`` as ``0.0``), so a record
-    has one digest whatever numeric dtype it arrives in; the label is its
-    class index. Converted ``chunk`` rows at a time to bound the copies.
-    """
-    n = X.shape[0]
-    X = np.asarray(X).reshape(n, -1)
-    labels = np.asarray(y).astype("<i8").reshape(n, 1)
-    out = np.empty(n, dtype="S16")
-    blake2b = hashlib.blake2b
-    for start in range(0, n, chunk):
-        stop = min(start + chunk, n)
-        rows = X[start:stop].astype("<f8") + 0.0
-        buf = np.ascontiguousarray(
-            np.concatenate(
-                [rows.view(np.uint8), labels[start:stop].view(np.uint8)], axis=1
-            )
-        )
-        out[start:stop] = [blake2b(r.data, digest_size=16).digest() for r in buf]
-    return out
-
-
-class _PopulationIndex:
-    """``population_index(X, y)``: index of each (row, label) record in the
-    population, -1 where absent (picklable).
-
-    Holds one digest per population record (:func:`_record_digests`), sorted,
-    never the records themselves, so a saved attack does not carry the
-    population (in the pool protocol: the target's members).
-    """
-
-    def __init__(self, X, y):
-        digests = _record_digests(X, y)
-        self.order_ = np.argsort(digests, kind="stable")
-        self.sorted_digests_ = digests[self.order_]
-
-    def __call__(self, X, y):
-        query = _record_digests(np.asarray(X), y)
-        n = self.sorted_digests_.shape[0]
-        if n == 0:
-            return np.full(query.shape[0], -1, dtype=np.intp)
-        pos = np.clip(np.searchsorted(self.sorted_digests_, query), 0, n - 1)
-        return np.where(
-            self.sorted_digests_[pos] == query, self.order_[pos], -1
-        ).astype(np.intp)
 
 
 class MembershipInferenceAttack(BaseEstimator):
@@ -426,11 +366,9 @@ class MembershipInferenceAttack(BaseEstimator):
         method = self._make_method()
         method_cls = type(method)
         entropy = derive_entropy(self.random_state)
-        n_classes = len(self.classes_)
 
         self.shadow_models_ = None
-        keep = np.zeros((0, X.shape[0]), dtype=bool)
-        shadow_proba = np.zeros((0, X.shape[0], n_classes))
+        shadows = keep = shadow_proba = shadow_log_proba = log_proba = None
         if method_cls.requires_shadow_models:
             self._check_population(y_idx)
             template = (
@@ -438,7 +376,7 @@ class MembershipInferenceAttack(BaseEstimator):
                 if self.shadow_estimator is None
                 else clone(self.shadow_estimator)
             )
-            self.shadow_models_ = fit_shadow_models(
+            shadows = self.shadow_models_ = fit_shadow_models(
                 template,
                 X,
                 y,
@@ -450,35 +388,27 @@ class MembershipInferenceAttack(BaseEstimator):
                 cache_dir=self._cache_location(),
                 trust_cache=self.trust_cache,
             )
-            keep = self.shadow_models_.keep_masks
+            keep = shadows.keep_masks
             if self._needs_proba():
-                shadow_proba = self.shadow_models_.predict_proba(X)
-        shadows = self.shadow_models_
-        data = AttackData(
-            target=target,
-            classes=self.classes_,
-            X=X,
-            y=y_idx,
-            target_proba=self._target_proba(X),
-            shadow_models=[] if shadows is None else shadows.models,
-            keep_masks=keep,
-            shadow_proba=shadow_proba,
-            shadow_predict_proba=(
-                _NoShadowProba(n_classes) if shadows is None else shadows.predict_proba
-            ),
-            population_index=_PopulationIndex(X, y_idx),
-            random_state=entropy,
-            n_jobs=self.n_jobs,
-            verbose=self.verbose,
-        )
-        if getattr(method_cls, "uses_log_proba", False):
-            data.target_log_proba = self._target_log_proba(X)
+                shadow_proba = shadows.predict_proba(X)
+        # The target's outputs are checked before the shadows' log-probabilities.
+        proba = self._target_proba(X)
+        if method_cls.uses_log_proba:
+            log_proba = self._target_log_proba(X)
             if shadows is not None:
-                data.shadow_log_proba = shadows.predict_log_proba(X)
-                data.shadow_predict_log_proba = shadows.predict_log_proba
-            else:
-                data.shadow_log_proba = np.zeros((0,) + data.target_log_proba.shape)
-        self.method_ = method.fit(data)
+                shadow_log_proba = shadows.predict_log_proba(X)
+        self.method_ = method.fit(
+            proba,
+            y_idx,
+            X,
+            log_proba=log_proba,
+            shadow_proba=shadow_proba,
+            shadow_log_proba=shadow_log_proba,
+            keep_masks=keep,
+            shadows=shadows,
+            target=target,
+            random_state=entropy,
+        )
         online = getattr(self.method_, "online", None)
         self.variant_ = None if online is None else ("online" if online else "offline")
         return self
@@ -545,7 +475,7 @@ class MembershipInferenceAttack(BaseEstimator):
         X, y_idx = self._validate_query(X, y)
         proba = self._target_proba(X)
         kwargs = {}
-        if getattr(self.method_, "uses_log_proba", False):
+        if self.method_.uses_log_proba:
             kwargs["log_proba"] = self._target_log_proba(X)
         scores = np.asarray(self.method_.decision_function(proba, y_idx, X, **kwargs))
         return scores.astype(np.float64, copy=False)

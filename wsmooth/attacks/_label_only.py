@@ -451,23 +451,58 @@ class LabelOnlyAttack(AttackMethod):
         ]
         return list(dict.fromkeys(tried))
 
-    def fit(self, data):
-        self.classes_ = data.classes
-        self.target_ = data.target
-        self.random_state_ = data.random_state
-        image = self.image_shape is not None or data.X.ndim in (3, 4)
-        self.binary_, self.spread_ = (None, None) if image else feature_kinds(data.X)
-        predicts = [m.predict for m in data.shadow_models]
-        labels = data.classes[data.y]
+    def fit(
+        self,
+        proba,
+        y,
+        X=None,
+        *,
+        log_proba=None,
+        shadow_proba=None,
+        shadow_log_proba=None,
+        keep_masks=None,
+        shadows=None,
+        target=None,
+        random_state=0,
+    ):
+        """Tune the perturbation strength and the threshold on the shadows.
+
+        Reads ``y``, the population ``X``, ``keep_masks``, ``shadows`` (their
+        ``models``' ``predict`` scores perturbed copies of the population),
+        ``target`` (its ``predict`` and ``classes_`` serve the queries) and
+        ``random_state`` (the perturbations' seed); no probabilities. See
+        :meth:`AttackMethod.fit`.
+        """
+        self._require(X=X, shadows=shadows, target=target)
+        if not hasattr(target, "classes_"):
+            raise ValueError(
+                "LabelOnlyAttack.fit needs a fitted target with classes_ (the "
+                "class indices in y refer to it)."
+            )
+        keep = self._check_shadow_arrays(y, keep_masks)
+        y = np.asarray(y)
+        X = np.asarray(X)
+        self.classes_ = np.asarray(target.classes_)
+        self.target_ = target
+        self.random_state_ = random_state
+        image = self.image_shape is not None or X.ndim in (3, 4)
+        self.binary_, self.spread_ = (None, None) if image else feature_kinds(X)
+        predicts = [m.predict for m in shadows.models]
+        if len(predicts) != keep.shape[0]:
+            raise ValueError(
+                f"shadows holds {len(predicts)} models but keep_masks has "
+                f"{keep.shape[0]} rows"
+            )
+        labels = self.classes_[y]
         best = None
         for strength in self._strengths(image):  # a few strengths, not records
-            shadow = self.scores(predicts, data.X, labels, strength)
-            t, acc = best_threshold(shadow.ravel(), data.keep_masks.ravel())
+            shadow = self.scores(predicts, X, labels, strength)
+            t, acc = best_threshold(shadow.ravel(), keep.ravel())
             if best is None or acc > best[2]:
                 best = (strength, t, acc)
         (self.flip_proba_, self.noise_scale_, self.max_shift_), t, acc = best
         self.threshold_, self.calibration_accuracy_ = t, acc
         return self
 
-    def decision_function(self, proba, y, X):
+    def decision_function(self, proba, y, X, log_proba=None):
         return self.scores(self.target_.predict, X, self.classes_[y]) - self.threshold_

@@ -119,16 +119,16 @@ class LearnedAttack(AttackMethod):
         params.update(attack.method_params or {})
         return cls(**params)
 
-    def _split_records(self, data):
+    def _split_records(self, y, random_state):
         """Population indices for training and for calibration."""
         frac = self.calibration_fraction
-        n = data.y.shape[0]
+        n = y.shape[0]
         n_cal = int(round(frac * n))
         if n_cal == 0:
             return np.arange(n), np.arange(0)
-        counts = np.bincount(data.y)
-        stratify = data.y if counts[counts > 0].min() >= 2 else None
-        seed = int(data.random_state) % (2**32)
+        counts = np.bincount(y)
+        stratify = y if counts[counts > 0].min() >= 2 else None
+        seed = int(random_state) % (2**32)
         try:
             return train_test_split(
                 np.arange(n), test_size=n_cal, random_state=seed, stratify=stratify
@@ -136,25 +136,46 @@ class LearnedAttack(AttackMethod):
         except ValueError:  # too few records per class for stratification
             return train_test_split(np.arange(n), test_size=n_cal, random_state=seed)
 
-    def fit(self, data):
-        self.check_params(data.keep_masks.shape[0])
-        train, cal = self._split_records(data)
-        features = attack_features(data.shadow_proba, data.y)
+    def fit(
+        self,
+        proba,
+        y,
+        X=None,
+        *,
+        log_proba=None,
+        shadow_proba=None,
+        shadow_log_proba=None,
+        keep_masks=None,
+        shadows=None,
+        target=None,
+        random_state=0,
+    ):
+        """Train the attack classifier on ``shadow_proba`` and ``keep_masks``.
+
+        ``random_state`` seeds the held-out split and the classifier; the
+        other arguments are not read (see :meth:`AttackMethod.fit`).
+        """
+        self._require(shadow_proba=shadow_proba)
+        keep = self._check_shadow_arrays(y, keep_masks, shadow_proba=shadow_proba)
+        self.check_params(keep.shape[0])
+        y = np.asarray(y)
+        train, cal = self._split_records(y, random_state)
+        features = attack_features(shadow_proba, y)
         Xa = features[:, train].reshape(-1, features.shape[-1]).astype(np.float32)
-        ya = data.keep_masks[:, train].reshape(-1).astype(np.int64)
+        ya = keep[:, train].reshape(-1).astype(np.int64)
         if self.attack_classifier is None:
             clf = default_attack_classifier(Xa.shape[1])
         else:
             clf = clone(self.attack_classifier)
             params = clf.get_params(deep=False)
             if "random_state" in params and params["random_state"] is None:
-                clf.set_params(random_state=data.random_state)
+                clf.set_params(random_state=random_state)
         torch = sys.modules.get("torch")
         if torch is None:
             clf.fit(Xa, ya)
         else:
             with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(data.random_state)
+                torch.manual_seed(random_state)
                 clf.fit(Xa, ya)
         classes = list(np.asarray(clf.classes_).tolist())
         if 1 not in classes:
@@ -164,7 +185,7 @@ class LearnedAttack(AttackMethod):
         self.threshold_ = 0.5
         if cal.size:
             Xc = features[:, cal].reshape(-1, features.shape[-1])
-            yc = data.keep_masks[:, cal].reshape(-1)
+            yc = keep[:, cal].reshape(-1)
             if 0 < yc.sum() < yc.size:
                 self.threshold_ = best_threshold(self._member_proba(Xc), yc)[0]
         return self

@@ -32,7 +32,9 @@ models give a sample of ``phi`` from models that trained on it (IN,
   saturated mean, are the stronger choice from 16 shadows on. So the default
   ``fixed_variance="auto"`` decides on the shadow models themselves: each in
   turn is attacked with the others, with either estimate, and the one with
-  the higher TPR at 1% FPR (AUC breaking ties) is kept.
+  the higher low-FPR TPR (the mean TPR over FPR levels from 0.1% to 10%,
+  evenly spaced in log: :func:`~wsmooth.metrics.mean_tpr_at_low_fpr`; AUC
+  breaking ties, then the global variance) is kept.
 
 Differences from the paper: no data augmentation (the data here are tabular;
 the paper averages the test over augmented queries); means are arithmetic
@@ -40,9 +42,6 @@ means (the reference code uses medians); standard deviations are floored at
 :data:`MIN_STD` so that records every shadow fits identically (a random forest
 at probability 1) give finite scores.
 """
-
-
-import warnings
 
 import numpy as np
 from scipy.stats import norm
@@ -58,9 +57,6 @@ __all__ = ["LiRAAttack"]
 
 #: Floor on every standard deviation, in logit units.
 MIN_STD = 1e-3
-
-#: FPR level at which ``fixed_variance="auto"`` compares the two estimates.
-AUTO_SELECTION_FPR = 0.01
 
 #: Below this many shadow models ``fixed_variance="auto"`` takes the global
 #: variance without comparing: a shadow left out with its partner leaves
@@ -126,7 +122,7 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
     """LiRA (Carlini et al. 2022), online or offline, per-record or fixed variance.
 
     Use it as ``MembershipInferenceAttack(target, method="lira",
-    method_params={...})``.
+    method_params={...})``, or fit it on arrays directly (see :meth:`fit`).
 
     Parameters
     ----------
@@ -141,7 +137,9 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
         a handful of values are noisy, but not for models whose probabilities
         are exactly 0 or 1. ``"auto"`` attacks each shadow model in turn with
         the others, with either estimate, and keeps the one with the higher
-        TPR at 1% FPR (AUC breaking ties); below 6 shadow models, the global
+        mean TPR over FPR levels from 0.1% to 10%
+        (:func:`~wsmooth.metrics.mean_tpr_at_low_fpr`; AUC breaking ties,
+        then the global variance); below 6 shadow models, the global
         variance. The choice made is ``fixed_variance_``, the figures it was
         made on ``variance_selection_``.
 
@@ -186,8 +184,10 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
         Whether the global variance was used (``fixed_variance`` resolved).
     variance_selection_ : dict or None
         With ``fixed_variance="auto"`` and at least 6 shadow models:
-        ``{True: (tpr_at_1%_fpr, auc), False: (...)}`` of the leave-one-shadow-out
-        attack with the global (True) and per-record (False) variance.
+        ``{True: (low_fpr_tpr, auc), False: (...)}`` of the
+        leave-one-shadow-out attack with the global (True) and per-record
+        (False) variance, ``low_fpr_tpr`` from
+        :func:`~wsmooth.metrics.mean_tpr_at_low_fpr`.
     threshold_ : float
         Threshold subtracted from the raw scores of the chosen variant.
     offline_threshold_ : float
@@ -223,11 +223,43 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
             )
 
     # ------------------------------------------------------------------ #
-    def fit(self, data):
-        n_shadow = data.keep_masks.shape[0]
-        self.check_params(n_shadow)
-        keep = np.asarray(data.keep_masks, dtype=bool)
-        phi = _phi(data.shadow_proba, getattr(data, "shadow_log_proba", None), data.y)
+    def fit(
+        self,
+        proba,
+        y,
+        X=None,
+        *,
+        log_proba=None,
+        shadow_proba=None,
+        shadow_log_proba=None,
+        keep_masks=None,
+        shadows=None,
+        target=None,
+        random_state=0,
+    ):
+        """Fit the IN and OUT Gaussians of every population record.
+
+        Reads ``y``, ``X`` (to recognise queries from the population),
+        ``keep_masks`` and ``shadow_log_proba`` (or, without it,
+        ``shadow_proba``); ``shadows`` scores queries outside the population
+        (without it, such queries raise a ValueError). The target's outputs
+        on the population are not read. See :meth:`AttackMethod.fit`.
+        """
+        if shadow_proba is None and shadow_log_proba is None:
+            raise ValueError(
+                "LiRAAttack.fit needs shadow_log_proba or shadow_proba (the "
+                "shadow models' outputs on the population), and neither was "
+                "given."
+            )
+        keep = self._check_shadow_arrays(
+            y,
+            keep_masks,
+            shadow_proba=shadow_proba,
+            shadow_log_proba=shadow_log_proba,
+        )
+        self.check_params(keep.shape[0])
+        y = np.asarray(y)
+        phi = _phi(shadow_proba, shadow_log_proba, y)
         self.fixed_variance_ = self._select_variance(phi, keep)
         self.std_in_ = _global_std(phi, keep)
         self.std_out_ = _global_std(phi, ~keep)
@@ -243,11 +275,7 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
             if self.online
             else self.offline_threshold_
         )
-        self.population_index_ = data.population_index
-        self.shadow_predict_proba_ = data.shadow_predict_proba
-        self.shadow_predict_log_proba_ = getattr(
-            data, "shadow_predict_log_proba", None
-        )
+        self._fit_population(X, y, shadows)
         return self
 
     def _select_variance(self, phi, keep):
@@ -258,7 +286,7 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
         n_shadow = keep.shape[0]
         if n_shadow < AUTO_SELECTION_MIN_SHADOWS:
             return True
-        from ..metrics import membership_auc, tpr_at_fpr
+        from ..metrics import mean_tpr_at_low_fpr, membership_auc
 
         figures = {}
         for fixed in (True, False):
@@ -268,12 +296,10 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
             labels = np.concatenate([r[1] for r in runs])
             valid = np.isfinite(scores)
             members, nonmembers = scores[valid & labels], scores[valid & ~labels]
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)  # FPR below 1/n
-                figures[fixed] = (
-                    float(tpr_at_fpr(members, nonmembers, AUTO_SELECTION_FPR)),
-                    membership_auc(members, nonmembers),
-                )
+            figures[fixed] = (
+                mean_tpr_at_low_fpr(members, nonmembers),
+                membership_auc(members, nonmembers),
+            )
         self.variance_selection_ = figures
         return figures[True] >= figures[False]
 
@@ -335,12 +361,7 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
                 phi.shape[0],
                 "LiRA online falls back to the offline test",
             )
-            log_fn = getattr(self, "shadow_predict_log_proba_", None)
-            if log_fn is None:
-                shadow_proba = self.shadow_predict_proba_(X[missing])
-                shadow_phi = _phi(shadow_proba, None, y[missing])
-            else:
-                shadow_phi = _phi(None, log_fn(X[missing]), y[missing])
+            shadow_phi = _phi(*self._shadow_outputs(X[missing]), y[missing])
             all_out = np.ones(shadow_phi.shape, dtype=bool)
             mu, sd = _gaussians(
                 shadow_phi, all_out, self.fixed_variance_, self.std_out_

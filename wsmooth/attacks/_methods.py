@@ -2,28 +2,34 @@
 
 An attack algorithm is a small class derived from :class:`AttackMethod`,
 registered under a name with :func:`register_method`; the estimator looks the
-name up in the registry and drives the instance through two calls:
+name up in the registry and drives the instance through two calls, each with
+explicit arrays:
 
-* ``fit(data)`` once, with an :class:`AttackData` holding everything the
-  attacker has: the fitted target, its classes, the population, the shadow
-  models with their keep masks and their probabilities on the population;
-* ``decision_function(proba, y, X)`` per query, with the target's
-  probabilities on the queried records, their class indices and the records.
+* ``fit(proba, y, X=None, *, log_proba=None, shadow_proba=None,
+  shadow_log_proba=None, keep_masks=None, shadows=None, target=None,
+  random_state=0)`` once, with the target's outputs on the attacker's
+  population, the population itself, and the shadow models' outputs on it
+  with their keep masks;
+* ``decision_function(proba, y, X, log_proba=None)`` per query, with the
+  target's outputs on the queried records, their class indices and the
+  records.
+
+Each method reads only the arrays it needs and raises a ValueError naming one
+it needs and was not given, so an algorithm can be fitted and tested on plain
+arrays, without an estimator or shadow models.
 
 A method's scores are *centred on its calibrated threshold*: ``score >= 0``
 means "member". The estimator's ``predict`` is exactly that test, and
 ``evaluate`` reports balanced accuracy at threshold 0.
 """
 
+import hashlib
 import warnings
-from dataclasses import dataclass
-from typing import Any, Callable
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
 __all__ = [
-    "AttackData",
     "AttackMethod",
     "PopulationQueryMixin",
     "register_method",
@@ -36,76 +42,6 @@ __all__ = [
 # (``StrOptions(METHOD_NAMES)``) accepts methods registered after import.
 METHODS = {}
 METHOD_NAMES = set()
-
-
-@dataclass
-class AttackData:
-    """What an attack method may use to calibrate itself.
-
-    Attributes
-    ----------
-    target : estimator
-        The fitted target model (has ``predict_proba`` and ``classes_``).
-    classes : ndarray of shape (n_classes,)
-        The target's ``classes_``. All class indices below refer to it.
-    X : ndarray of shape (n_population, ...)
-        The attacker's population records.
-    y : ndarray of int of shape (n_population,)
-        Index in ``classes`` of each population record's label.
-    target_proba : ndarray of shape (n_population, n_classes)
-        The target's probabilities on the population (records the target has
-        not seen, by the protocol).
-    shadow_models : list of estimator
-        Fitted shadow models (empty for methods with ``requires_shadow_models``
-        False).
-    keep_masks : ndarray of bool of shape (n_shadow, n_population)
-        ``keep_masks[s, i]`` is True if shadow ``s`` was trained on record ``i``.
-    shadow_proba : ndarray of shape (n_shadow, n_population, n_classes)
-        Each shadow model's probabilities on the population, columns aligned
-        to ``classes``; computed once.
-    shadow_predict_proba : callable
-        ``shadow_predict_proba(X) -> ndarray (n_shadow, n_records, n_classes)``
-        for arbitrary records (e.g. LiRA online queries).
-    population_index : callable
-        ``population_index(X, y) -> ndarray of int``: for each record, the index
-        of an identical (row, label) record in the population, or -1.
-    random_state : int
-        Seed derived from the estimator's ``random_state``, for methods that
-        need randomness of their own.
-    n_jobs, verbose
-        The estimator's settings.
-    target_log_proba : ndarray of shape (n_population, n_classes) or None
-        The target's log-probabilities on the population (its
-        ``predict_log_proba`` when it has one, else the log of
-        ``predict_proba``); set only for methods with ``uses_log_proba``.
-    shadow_log_proba : ndarray of shape (n_shadow, n_population, n_classes) or None
-        The same for each shadow model; set only for methods with
-        ``uses_log_proba``.
-    shadow_predict_log_proba : callable or None
-        ``shadow_predict_log_proba(X)``, as ``shadow_predict_proba``; set only
-        for methods with ``uses_log_proba``.
-    """
-
-    target: Any
-    classes: np.ndarray
-    X: np.ndarray
-    y: np.ndarray
-    target_proba: np.ndarray
-    shadow_models: list
-    keep_masks: np.ndarray
-    shadow_proba: np.ndarray
-    shadow_predict_proba: Callable
-    population_index: Callable
-    random_state: int
-    n_jobs: Any = None
-    verbose: int = 0
-    target_log_proba: Any = None
-    shadow_log_proba: Any = None
-    shadow_predict_log_proba: Any = None
-
-    @property
-    def n_classes(self):
-        return len(self.classes)
 
 
 class AttackMethod(BaseEstimator):
@@ -121,6 +57,9 @@ class AttackMethod(BaseEstimator):
     used): its ``__init__`` stores its parameters, as a scikit-learn
     estimator's does, and ``_parameter_constraints`` declares them, so that
     :meth:`check_params` rejects bad values before any shadow model trains.
+
+    Both calls take explicit arrays (see :meth:`fit`): a method can be fitted
+    on arrays alone, with no estimator and no shadow models.
     """
 
     _parameter_constraints: dict = {}
@@ -128,9 +67,9 @@ class AttackMethod(BaseEstimator):
     #: Whether the estimator must train shadow models before :meth:`fit`.
     requires_shadow_models = True
 
-    #: Whether the method reads log-probabilities: the estimator then fills
-    #: the ``*_log_proba`` fields of :class:`AttackData` and passes
-    #: ``log_proba=`` (the target's log-probabilities on the queries) to
+    #: Whether the method reads log-probabilities: the estimator then passes
+    #: ``log_proba`` and ``shadow_log_proba`` to :meth:`fit` and ``log_proba``
+    #: (the target's log-probabilities on the queries) to
     #: :meth:`decision_function`.
     uses_log_proba = False
 
@@ -148,9 +87,99 @@ class AttackMethod(BaseEstimator):
         if self._parameter_constraints:
             self._validate_params()
 
-    def fit(self, data):
-        """Calibrate on an :class:`AttackData`; return self."""
+    def fit(
+        self,
+        proba,
+        y,
+        X=None,
+        *,
+        log_proba=None,
+        shadow_proba=None,
+        shadow_log_proba=None,
+        keep_masks=None,
+        shadows=None,
+        target=None,
+        random_state=0,
+    ):
+        """Calibrate on the attacker's population; return self.
+
+        Every argument but ``y`` may be None where the method does not read
+        it; a method raises a ValueError naming an array it needs and was
+        not given. :class:`MembershipInferenceAttack` passes all of them.
+
+        Parameters
+        ----------
+        proba : ndarray of shape (n_population, n_classes) or None
+            The target's probabilities on the population, columns in the
+            order of the target's ``classes_`` (None for label-only methods).
+        y : ndarray of int of shape (n_population,)
+            Index in the target's ``classes_`` of each population record's
+            label.
+        X : ndarray of shape (n_population, ...), default=None
+            The population records (methods that recognise queries in the
+            population, or query models on perturbed copies, read them).
+        log_proba : ndarray of shape (n_population, n_classes), default=None
+            The target's log-probabilities on the population (its
+            ``predict_log_proba`` where it has one, else the log of
+            ``predict_proba``).
+        shadow_proba : ndarray of shape (n_shadow, n_population, n_classes), \
+                default=None
+            Each shadow model's probabilities on the population.
+        shadow_log_proba : ndarray of shape (n_shadow, n_population, \
+                n_classes), default=None
+            The same as log-probabilities.
+        keep_masks : ndarray of bool of shape (n_shadow, n_population), \
+                default=None
+            ``keep_masks[s, i]`` is True if shadow ``s`` trained on record
+            ``i``.
+        shadows : ShadowModels, default=None
+            The fitted shadow models (:class:`~wsmooth.attacks.ShadowModels`,
+            or any object with ``models``, ``predict_proba(X)`` and
+            ``predict_log_proba(X)`` returning arrays of shape
+            ``(n_shadow, n_records, n_classes)``), for methods that query
+            them on new records: LiRA and RMIA for queries outside the
+            population, the label-only attack.
+        target : estimator, default=None
+            The fitted target, for methods that query it themselves (the
+            label-only attack calls its ``predict``).
+        random_state : int, default=0
+            Seed for methods that need randomness of their own.
+
+        Returns
+        -------
+        self
+        """
         return self
+
+    def _require(self, **arrays):
+        """Raise a ValueError naming the first of ``arrays`` that is None."""
+        for name, value in arrays.items():
+            if value is None:
+                raise ValueError(
+                    f"{type(self).__name__}.fit needs {name}, which was not "
+                    f"given: pass {name}=... (MembershipInferenceAttack passes "
+                    "it for you)."
+                )
+
+    def _check_shadow_arrays(self, y, keep_masks, **arrays):
+        """``keep_masks`` as bool, checked against ``y`` and the shadow arrays."""
+        self._require(keep_masks=keep_masks)
+        keep = np.asarray(keep_masks, dtype=bool)
+        n_pop = np.asarray(y).shape[0]
+        if keep.ndim != 2 or keep.shape[1] != n_pop:
+            raise ValueError(
+                f"keep_masks must have shape (n_shadow, n_population) = "
+                f"(n_shadow, {n_pop}) for {n_pop} population records; got "
+                f"{keep.shape}"
+            )
+        for name, value in arrays.items():
+            if value is not None and np.shape(value)[:2] != keep.shape:
+                raise ValueError(
+                    f"{name} must have shape (n_shadow, n_population, n_classes) "
+                    f"with (n_shadow, n_population) = {keep.shape} as keep_masks; "
+                    f"got {np.shape(value)}"
+                )
+        return keep
 
     def _leave_one_shadow_out_threshold(self, n_shadow, pseudo_target, default):
         """The calibration shared by the shadow-model attacks.
@@ -187,19 +216,77 @@ class AttackMethod(BaseEstimator):
         """
         return None
 
-    def decision_function(self, proba, y, X):
+    def decision_function(self, proba, y, X, log_proba=None):
         """Membership scores, ``>= 0`` for predicted members.
 
         Parameters
         ----------
-        proba : ndarray of shape (n_records, n_classes)
-            The target's probabilities on the queried records.
+        proba : ndarray of shape (n_records, n_classes) or None
+            The target's probabilities on the queried records (None for
+            label-only methods).
         y : ndarray of int of shape (n_records,)
             Index in the target's ``classes_`` of each record's label.
-        X : ndarray
-            The queried records (for methods that query shadow models).
+        X : ndarray of shape (n_records, ...)
+            The queried records (for methods that look them up in the
+            population or query models).
+        log_proba : ndarray of shape (n_records, n_classes), default=None
+            The target's log-probabilities on them; passed by the estimator
+            to methods with :attr:`uses_log_proba` only.
+
+        Returns
+        -------
+        ndarray of shape (n_records,)
         """
         raise NotImplementedError
+
+
+def _record_digests(X, y, chunk=4096):
+    """16-byte BLAKE2b digest of each (row, label) record, as ``S16``.
+
+    Rows are read as little-endian float64 (``-0.0`` as ``0.0``), so a record
+    has one digest whatever numeric dtype it arrives in; the label is its
+    class index. Converted ``chunk`` rows at a time to bound the copies.
+    """
+    n = X.shape[0]
+    X = np.asarray(X).reshape(n, -1)
+    labels = np.asarray(y).astype("<i8").reshape(n, 1)
+    out = np.empty(n, dtype="S16")
+    blake2b = hashlib.blake2b
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        rows = X[start:stop].astype("<f8") + 0.0
+        buf = np.ascontiguousarray(
+            np.concatenate(
+                [rows.view(np.uint8), labels[start:stop].view(np.uint8)], axis=1
+            )
+        )
+        out[start:stop] = [blake2b(r.data, digest_size=16).digest() for r in buf]
+    return out
+
+
+class _PopulationIndex:
+    """``population_index(X, y)``: index of each (row, label) record in the
+    population, -1 where absent (picklable).
+
+    Holds one digest per population record (:func:`_record_digests`), sorted,
+    never the records themselves, so a saved attack does not carry the
+    population (in the pool protocol: the target's members).
+    """
+
+    def __init__(self, X, y):
+        digests = _record_digests(np.asarray(X), y)
+        self.order_ = np.argsort(digests, kind="stable")
+        self.sorted_digests_ = digests[self.order_]
+
+    def __call__(self, X, y):
+        query = _record_digests(np.asarray(X), y)
+        n = self.sorted_digests_.shape[0]
+        if n == 0:
+            return np.full(query.shape[0], -1, dtype=np.intp)
+        pos = np.clip(np.searchsorted(self.sorted_digests_, query), 0, n - 1)
+        return np.where(
+            self.sorted_digests_[pos] == query, self.order_[pos], -1
+        ).astype(np.intp)
 
 
 class PopulationQueryMixin:
@@ -207,16 +294,49 @@ class PopulationQueryMixin:
 
     An online attack needs shadow models trained *with* the query, so only
     queries found in the population (same row, same label) can be scored
-    online; the others fall back to the offline test. Methods with an
-    ``online`` parameter that store ``population_index_`` (from
-    :attr:`AttackData.population_index`) in ``fit`` get :meth:`_lookup`,
-    :meth:`query_variants` and the fallback warning.
+    online; the others fall back to the offline test, which asks the shadow
+    models about them. Methods with an ``online`` parameter call
+    :meth:`_fit_population` in ``fit`` and get :meth:`_lookup`,
+    :meth:`_shadow_outputs`, :meth:`query_variants` and the fallback warning.
     """
+
+    def _fit_population(self, X, y, shadows):
+        """Index the population ``(X, y)`` and keep ``shadows`` for the fallback.
+
+        The index (``population_index_``) holds one digest per record, never
+        the records, so a saved attack carries no population row.
+        """
+        self._require(X=X)
+        X = np.asarray(X)
+        if X.shape[0] != np.asarray(y).shape[0]:
+            raise ValueError(
+                f"X and y have different lengths: {X.shape[0]} != "
+                f"{np.asarray(y).shape[0]}"
+            )
+        self.population_index_ = _PopulationIndex(X, y)
+        self.shadows_ = shadows
 
     def _lookup(self, X, y):
         """``(index, found)``: each query's population index (-1: absent)."""
         idx = np.asarray(self.population_index_(X, y))
         return idx, idx >= 0
+
+    def _shadow_outputs(self, X):
+        """``(proba, log_proba)`` of the shadow models on records outside the
+        population: log-probabilities where ``shadows_`` gives them (``proba``
+        is then None), else probabilities (``log_proba`` None)."""
+        shadows = getattr(self, "shadows_", None)
+        if shadows is None:
+            raise ValueError(
+                f"{len(X)} queried records are not in the population and "
+                f"{type(self).__name__} scores them with the shadow models, "
+                "which fit was not given: pass shadows=... to fit, or query "
+                "population records only."
+            )
+        log_fn = getattr(shadows, "predict_log_proba", None)
+        if log_fn is None:
+            return shadows.predict_proba(X), None
+        return None, log_fn(X)
 
     def query_variants(self, X, y):
         _, found = self._lookup(X, y)

@@ -226,13 +226,33 @@ class PrivacyRiskAttack(AttackMethod):
     def _signal(self, proba, y):
         return SIGNALS[self.signal][0](proba, y)
 
-    def fit(self, data):
-        values = self._signal(data.shadow_proba, data.y)  # (n_shadow, n_pop)
-        keep = data.keep_masks
-        labels = np.broadcast_to(data.y, keep.shape)
+    def fit(
+        self,
+        proba,
+        y,
+        X=None,
+        *,
+        log_proba=None,
+        shadow_proba=None,
+        shadow_log_proba=None,
+        keep_masks=None,
+        shadows=None,
+        target=None,
+        random_state=0,
+    ):
+        """Collect the shadow models' IN and OUT signal values per class.
+
+        Reads ``y``, ``shadow_proba`` and ``keep_masks`` only; see
+        :meth:`AttackMethod.fit`.
+        """
+        self._require(shadow_proba=shadow_proba)
+        keep = self._check_shadow_arrays(y, keep_masks, shadow_proba=shadow_proba)
+        y = np.asarray(y)
+        values = self._signal(shadow_proba, y)  # (n_shadow, n_pop)
+        labels = np.broadcast_to(y, keep.shape)
         self.in_values_, self.in_labels_ = values[keep], labels[keep]
         self.out_values_, self.out_labels_ = values[~keep], labels[~keep]
-        self.n_classes_ = data.n_classes
+        self.n_classes_ = np.shape(shadow_proba)[-1]
         return self
 
     def risk(self, proba, y):

@@ -174,7 +174,7 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
     """RMIA (Zarifzadeh et al. 2024), online or offline.
 
     Use it as ``MembershipInferenceAttack(target, method="rmia",
-    method_params={...})``.
+    method_params={...})``, or fit it on arrays directly (see :meth:`fit`).
 
     Parameters
     ----------
@@ -212,8 +212,12 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         model, whose probabilities round to 1. ``"auto"`` picks it from
         :data:`TEMPERATURE_GRID` (1, 2, 4, 8) on the shadow models: each in
         turn plays the target (in the ``online`` variant), attacked with the
-        others, and the ``T`` with the best mean TPR at 1% FPR (ties: AUC, then
-        the smallest) is kept; 2 when it cannot be tuned (2 shadow models).
+        others, and the ``T`` with the best mean low-FPR TPR (the mean TPR
+        over FPR levels from 0.1% to 10%, evenly spaced in log:
+        :func:`~wsmooth.metrics.mean_tpr_at_low_fpr`; ties: AUC, then the
+        smallest) is kept; 2 when it cannot be tuned (2 shadow models). A
+        single level, TPR at 1% FPR, was the criterion before and let the
+        TPR at 0.1% FPR fall unseen.
         Measured: 2 served a memorising MLP best, 1 a random forest, so no
         fixed value is the default.
 
@@ -255,8 +259,9 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
     temperature_ : float
         The temperature used (``temperature`` resolved).
     temperature_score_ : dict of {float: (float, float)} or None
-        With ``temperature="auto"``: the mean leave-one-shadow-out (TPR at 1%
-        FPR, AUC) of each temperature of the grid (None when untuned).
+        With ``temperature="auto"``: the mean leave-one-shadow-out (low-FPR
+        TPR, AUC) of each temperature of the grid, the first figure from
+        :func:`~wsmooth.metrics.mean_tpr_at_low_fpr` (None when untuned).
     offline_a_auc_ : dict of {float: float} or None
         With ``offline_a="auto"``: the mean leave-one-shadow-out AUC of each
         ``a`` of the grid (None when it could not be tuned).
@@ -320,29 +325,73 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         )
 
     # ------------------------------------------------------------------ #
-    def fit(self, data):
-        self.check_params(data.keep_masks.shape[0])
-        keep = np.asarray(data.keep_masks, dtype=bool)
+    def fit(
+        self,
+        proba,
+        y,
+        X=None,
+        *,
+        log_proba=None,
+        shadow_proba=None,
+        shadow_log_proba=None,
+        keep_masks=None,
+        shadows=None,
+        target=None,
+        random_state=0,
+    ):
+        """Tune, calibrate and store the population's likelihood ratios.
+
+        Reads the target's ``log_proba`` (or, without it, ``proba``) on the
+        population, ``y``, ``X`` (to recognise queries from the population),
+        ``keep_masks``, ``shadow_log_proba`` (or ``shadow_proba``) and
+        ``random_state`` (to draw the ``z`` with ``n_population_z``);
+        ``shadows`` scores queries outside the population (without it, such
+        queries raise a ValueError). See :meth:`AttackMethod.fit`.
+        """
+        if shadow_proba is None and shadow_log_proba is None:
+            raise ValueError(
+                "RMIAAttack.fit needs shadow_log_proba or shadow_proba (the "
+                "reference models' outputs on the population), and neither "
+                "was given."
+            )
+        if proba is None and log_proba is None:
+            raise ValueError(
+                "RMIAAttack.fit needs log_proba or proba (the target's outputs "
+                "on the population), and neither was given."
+            )
+        keep = self._check_shadow_arrays(
+            y,
+            keep_masks,
+            shadow_proba=shadow_proba,
+            shadow_log_proba=shadow_log_proba,
+        )
+        self.check_params(keep.shape[0])
+        y = np.asarray(y)
         n_pop = keep.shape[1]
-        log_ref = data.shadow_log_proba
+        log_ref = shadow_log_proba
         if log_ref is None:
-            log_ref = _log_of(data.shadow_proba)
-        log_target = data.target_log_proba
+            log_ref = _log_of(shadow_proba)
+        log_target = log_proba
         if log_target is None:
-            log_target = _log_of(data.target_proba)
+            log_target = _log_of(proba)
+        if np.shape(log_target)[0] != n_pop:
+            raise ValueError(
+                f"The target's outputs on the population must have one row per "
+                f"population record ({n_pop}); got shape {np.shape(log_target)}"
+            )
         if self.n_population_z is None or self.n_population_z >= n_pop:
             z = np.arange(n_pop)
         else:
-            rng = np.random.default_rng([data.random_state, 2])
+            rng = np.random.default_rng([random_state, 2])
             z = np.sort(rng.choice(n_pop, size=self.n_population_z, replace=False))
         self.z_index_ = z
         if isinstance(self.temperature, str):
             self.temperature_, self.temperature_score_ = self._tune_temperature(
-                log_ref, data.y, keep, z
+                log_ref, y, keep, z
             )
         else:
             self.temperature_, self.temperature_score_ = float(self.temperature), None
-        p_ref = tempered_true_class_proba(log_ref, data.y, self.temperature_)
+        p_ref = tempered_true_class_proba(log_ref, y, self.temperature_)
         self.offline_a_, self.offline_a_auc_ = self._resolve_offline_a(p_ref, keep, z)
         self.threshold_ = self._calibrate(
             p_ref, keep, z, online=self.online, z_members=True
@@ -352,14 +401,12 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         )
 
         self.pr_ = self._pr(p_ref, keep)
-        p_target = tempered_true_class_proba(log_target, data.y, self.temperature_)
+        p_target = tempered_true_class_proba(log_target, y, self.temperature_)
         log_ratio = _log_ratio(p_target, self.pr_)
         self.z_log_ratio_ = np.full(n_pop, np.nan)  # NaN: not a z
         self.z_log_ratio_[z] = log_ratio[z]
         self.sorted_z_log_ratio_ = np.sort(log_ratio[z])
-        self.population_index_ = data.population_index
-        self.shadow_predict_proba_ = data.shadow_predict_proba
-        self.shadow_predict_log_proba_ = data.shadow_predict_log_proba
+        self._fit_population(X, y, shadows)
         return self
 
     def _resolve_offline_a(self, p_ref, keep, z):
@@ -372,13 +419,15 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
 
         Each shadow in turn plays the target, attacked (in the variant
         ``online`` selects) with the other shadows as reference models; the
-        temperature with the best mean TPR at 1% FPR is kept, ties broken by
-        the mean AUC, then by the smallest temperature. Offline, ``a`` is
+        temperature with the best mean low-FPR TPR
+        (:func:`~wsmooth.metrics.mean_tpr_at_low_fpr`: the mean TPR over FPR
+        levels from 0.1% to 10%, evenly spaced in log) is kept, ties broken
+        by the mean AUC, then by the smallest temperature. Offline, ``a`` is
         resolved at each temperature; online, where ``a`` only serves records
         without IN reference models, a fixed ``a`` (0.3 when ``"auto"``)
         spares tuning it at every temperature.
         """
-        from ..metrics import tpr_at_fpr
+        from ..metrics import mean_tpr_at_low_fpr
 
         in_z = np.zeros(keep.shape[1], dtype=bool)
         in_z[z] = True
@@ -399,7 +448,7 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
                 )
                 if out is not None and 0 < out[1].sum() < out[1].size:
                     score, member = out
-                    tprs.append(tpr_at_fpr(score[member], score[~member], 0.01))
+                    tprs.append(mean_tpr_at_low_fpr(score[member], score[~member]))
                     aucs.append(roc_auc_score(member, score))
             if tprs:
                 scores[float(t)] = (float(np.mean(tprs)), float(np.mean(aucs)))
@@ -481,12 +530,9 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
                 p_target.shape[0],
                 "RMIA online uses the offline Pr(x)",
             )
-            log_fn = getattr(self, "shadow_predict_log_proba_", None)
-            log_ref = (
-                _log_of(self.shadow_predict_proba_(X[missing]))
-                if log_fn is None
-                else log_fn(X[missing])
-            )
+            ref_proba, log_ref = self._shadow_outputs(X[missing])
+            if log_ref is None:
+                log_ref = _log_of(ref_proba)
             p_ref = tempered_true_class_proba(log_ref, y[missing], self.temperature_)
             pr[missing] = self._pr(p_ref, np.zeros(p_ref.shape, dtype=bool))
         log_ratio = _log_ratio(p_target, pr)

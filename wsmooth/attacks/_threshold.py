@@ -220,20 +220,40 @@ class ThresholdAttack(AttackMethod):
         func, sign = SIGNALS[self.signal]
         return sign * func(proba, y)
 
-    def fit(self, data):
-        self.check_params(data.shadow_proba.shape[0])
-        n_shadow = data.shadow_proba.shape[0]
-        values = self._signal(data.shadow_proba, data.y).ravel()
-        membership = data.keep_masks.ravel()
+    def fit(
+        self,
+        proba,
+        y,
+        X=None,
+        *,
+        log_proba=None,
+        shadow_proba=None,
+        shadow_log_proba=None,
+        keep_masks=None,
+        shadows=None,
+        target=None,
+        random_state=0,
+    ):
+        """Calibrate the thresholds on ``shadow_proba`` and ``keep_masks``.
+
+        The other arguments are not read; see :meth:`AttackMethod.fit`.
+        """
+        self._require(shadow_proba=shadow_proba)
+        keep = self._check_shadow_arrays(y, keep_masks, shadow_proba=shadow_proba)
+        n_shadow, n_classes = keep.shape[0], np.shape(shadow_proba)[-1]
+        self.check_params(n_shadow)
+        y = np.asarray(y)
+        values = self._signal(shadow_proba, y).ravel()
+        membership = keep.ravel()
         if self.class_dependent:
-            classes = np.tile(data.y, n_shadow)
+            classes = np.tile(y, n_shadow)
             self.thresholds_, self.fallback_ = class_thresholds(
-                values, membership, classes, data.n_classes
+                values, membership, classes, n_classes
             )
         else:
             t, _ = best_threshold(values, membership)
-            self.thresholds_ = np.full(data.n_classes, t)
-            self.fallback_ = np.zeros(data.n_classes, dtype=bool)
+            self.thresholds_ = np.full(n_classes, t)
+            self.fallback_ = np.zeros(n_classes, dtype=bool)
         return self
 
     def decision_function(self, proba, y, X=None):

@@ -11,6 +11,7 @@ from ._figures import (
     membership_report,
     membership_report_by_class,
     membership_roc_curve,
+    mean_tpr_at_low_fpr,
     tpr_at_fpr,
 )
 from ._scorer import make_membership_scorer, most_accurate_under_leakage
@@ -27,6 +28,7 @@ __all__ = [
     "membership_report_by_class",
     "membership_roc_curve",
     "make_membership_scorer",
+    "mean_tpr_at_low_fpr",
     "most_accurate_under_leakage",
     "tpr_at_fpr",
 ]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score, roc_curve
+from sklearn.utils._param_validation import Interval, validate_params
 
 __all__ = [
     "ClassMembershipReport",
@@ -27,6 +28,7 @@ __all__ = [
     "membership_report",
     "membership_report_by_class",
     "membership_roc_curve",
+    "mean_tpr_at_low_fpr",
     "tpr_at_fpr",
 ]
 
@@ -202,6 +204,71 @@ def tpr_at_fpr(member_scores, nonmember_scores, fpr):
     fpr_curve, tpr_curve, _ = _roc(members, nonmembers)
     out = _tpr_at(fpr_curve, tpr_curve, levels)
     return float(out) if out.ndim == 0 else out
+
+
+@validate_params(
+    {
+        "member_scores": ["array-like"],
+        "nonmember_scores": ["array-like"],
+        "fpr_min": [Interval(numbers.Real, 0, 1, closed="right")],
+        "fpr_max": [Interval(numbers.Real, 0, 1, closed="right")],
+        "n_levels": [Interval(numbers.Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
+def mean_tpr_at_low_fpr(
+    member_scores, nonmember_scores, *, fpr_min=0.001, fpr_max=0.1, n_levels=9
+):
+    """Mean TPR over FPR levels spaced evenly in log10 over a low-FPR range.
+
+    The levels run from ``fpr_min`` to ``fpr_max``; the mean is a discrete,
+    normalised area under the TPR plotted against log FPR on that range:
+    each decade weighs alike, so the figure follows
+    the low-FPR end of the ROC that the log-log plots show, where a single
+    level (TPR at 1% FPR) is blind to what happens at 0.1%. With the
+    defaults the 9 levels are ``10 ** linspace(-3, -1, 9)``: 0.1%, 0.18%,
+    0.32%, ..., 10%. Each TPR follows :func:`tpr_at_fpr`'s strict
+    convention (the largest TPR among ROC points with FPR strictly below the
+    level).
+
+    Parameters
+    ----------
+    member_scores, nonmember_scores : array-like of shape (n,)
+        Attack scores of members and non-members.
+    fpr_min, fpr_max : float in (0, 1], default=0.001 and 0.1
+        The lowest and highest level; ``fpr_min <= fpr_max``.
+    n_levels : int, default=9
+        Number of levels (1: ``fpr_min`` alone).
+
+    Returns
+    -------
+    float
+        In [0, 1]: 1 for a perfect attack, about the mean of the levels for
+        an attack at chance (0.025 with the defaults).
+
+    Notes
+    -----
+    **Levels below 1 / n_nonmembers** are clamped to ``1 / n_nonmembers``,
+    silently. Under the strict convention every level in
+    ``(0, 1 / n_nonmembers]`` has the same TPR, the one at zero false
+    positives, so clamping does not change the figure; it only says that the
+    low end of the range is read where the data resolve it, the TPR at zero
+    false positives, rather than dropped (dropping those levels would leave
+    only the high-FPR end, the bias this figure is meant to correct).
+    :func:`tpr_at_fpr` warns for such levels; this figure serves automatic
+    choices (LiRA's ``fixed_variance="auto"``, RMIA's ``temperature="auto"``)
+    and does not.
+    """
+    members, nonmembers = _check_pair(member_scores, nonmember_scores)
+    if fpr_min > fpr_max:
+        raise ValueError(
+            f"fpr_min must not exceed fpr_max, got fpr_min={fpr_min} > "
+            f"fpr_max={fpr_max}."
+        )
+    levels = np.logspace(np.log10(fpr_min), np.log10(fpr_max), n_levels)
+    levels = np.maximum(levels, 1.0 / nonmembers.size)
+    fpr_curve, tpr_curve, _ = _roc(members, nonmembers)
+    return float(np.mean(_tpr_at(fpr_curve, tpr_curve, levels)))
 
 
 def membership_advantage(member_scores, nonmember_scores):
