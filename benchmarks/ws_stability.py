@@ -28,6 +28,7 @@ VARIANTS = {
     "clean (sigma=0)": {"sigma": 0.0},
     "reference": {},
     "weighting=minmax": {"weighting": "minmax"},
+    "weighting=zscore_clipped": {"weighting": "zscore_clipped"},
     "noise_ramp_epochs=5": {"noise_ramp_epochs": 5},
     "weight_momentum=0.8": {"weight_momentum": 0.8},
     "ramp 5 + momentum 0.8": {"noise_ramp_epochs": 5, "weight_momentum": 0.8},

@@ -40,6 +40,7 @@ VARIANTS = {
     "momentum": {"weight_momentum": 0.8},
     "top_k": {"noise_top_k": 2},
     "minmax": {"weighting": "minmax"},
+    "clipped": {"weighting": "zscore_clipped"},
     "cross_entropy": {"vulnerability": "cross_entropy"},
     "uniform": {"weighting": "uniform"},
     "+weight_decay": {"optimizer__weight_decay": 1e-3},

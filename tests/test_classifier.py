@@ -90,7 +90,7 @@ def test_fit_leaves_global_torch_rng_alone(data):
     assert torch.equal(torch.rand(3), expected)
 
 
-@pytest.mark.parametrize("weighting", ["zscore", "minmax", "uniform"])
+@pytest.mark.parametrize("weighting", ["zscore", "zscore_clipped", "minmax", "uniform"])
 @pytest.mark.parametrize("vulnerability", ["mentr", "cross_entropy"])
 def test_weights_of_last_refresh_are_exposed(data, weighting, vulnerability):
     X, y = data
@@ -101,6 +101,13 @@ def test_weights_of_last_refresh_are_exposed(data, weighting, vulnerability):
         for c in range(4):
             assert abs(w[y == c].mean()) < 1e-4
             assert abs(w[y == c].std() - 1) < 1e-3
+    elif weighting == "zscore_clipped":
+        assert w.max() <= 1
+        scores = clf.vulnerability_scores_
+        for c in range(4):
+            sel = y == c
+            z = (scores[sel] - scores[sel].mean()) / (scores[sel].std() + np.exp(-20))
+            np.testing.assert_allclose(w[sel], np.minimum(z, 1.0), atol=1e-4)
     elif weighting == "minmax":
         assert w.min() >= 0 and w.max() <= 1 + 1e-6
     else:

@@ -102,6 +102,23 @@ def test_minmax_per_class_spans_unit_interval(toy):
         )
 
 
+def test_clipped_zscore_gives_the_hardest_records_no_noise(toy):
+    _, y = toy
+    m = np.random.default_rng(3).random(len(y))
+    m[0] = 50.0  # far above its class: z well over 1
+    labels = torch.tensor(y)
+    w = ws.vulnerability_weights(torch.tensor(m), labels, 4, "zscore_clipped")
+    z = ws.zscore_per_class(torch.tensor(m), labels, 4)
+    assert z[0] > 1 and w[0] == 1.0
+    np.testing.assert_array_equal(w.numpy(), np.minimum(z.numpy(), 1.0))
+    # multiplier 1 - w: zero noise on that record, reference noise elsewhere
+    probs = torch.softmax(torch.randn(len(y), 4, dtype=torch.float64), dim=1)
+    noise = torch.randn(len(y), 4, dtype=torch.float64)
+    margin = ws.prediction_margin(probs)
+    out = ws.perturb_probabilities(probs, noise, margin, w)
+    assert torch.equal(out[0], probs[0])
+
+
 def test_uniform_weighting_is_zero(toy):
     _, y = toy
     m = torch.rand(len(y), dtype=torch.float64)

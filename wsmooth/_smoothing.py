@@ -42,7 +42,7 @@ STD_EPS = math.exp(-20)
 PROB_FLOOR = math.exp(-36)
 
 SCORES = ("mentr", "cross_entropy")
-WEIGHTINGS = ("zscore", "minmax", "uniform")
+WEIGHTINGS = ("zscore", "zscore_clipped", "minmax", "uniform")
 NOISE_SCALES = ("reference", "class_invariant")
 
 
@@ -182,9 +182,11 @@ def vulnerability_weights(scores, labels, n_classes, weighting="zscore"):
     scores : Tensor of shape (n,)
     labels : LongTensor of shape (n,)
     n_classes : int
-    weighting : {"zscore", "minmax", "uniform"}
-        ``"zscore"`` is the reference; ``"uniform"`` returns zeros (plain
-        smoothing noise, the ablation without weighting).
+    weighting : {"zscore", "zscore_clipped", "minmax", "uniform"}
+        ``"zscore"`` is the reference; ``"zscore_clipped"`` the same capped
+        at 1, so that the noise multiplier ``1 - w`` stays >= 0 and the
+        hardest records get none instead of more; ``"uniform"`` returns zeros
+        (plain smoothing noise, the ablation without weighting).
 
     Returns
     -------
@@ -192,6 +194,8 @@ def vulnerability_weights(scores, labels, n_classes, weighting="zscore"):
     """
     if weighting == "zscore":
         return zscore_per_class(scores, labels, n_classes)
+    if weighting == "zscore_clipped":
+        return zscore_per_class(scores, labels, n_classes).clamp(max=1.0)
     if weighting == "minmax":
         return minmax_per_class(scores, labels, n_classes)
     if weighting == "uniform":

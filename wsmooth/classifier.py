@@ -54,8 +54,15 @@ class WeightedSmoothingClassifier(NetClassifier):
     sigma : float, default=0.1
         Noise weight (standard deviation of the Gaussian), >= 0. ``0`` trains
         the plain model.
-    weighting : {"zscore", "minmax", "uniform"}, default="zscore"
+    weighting : {"zscore", "zscore_clipped", "minmax", "uniform"}, \
+            default="zscore"
         ``"zscore"``: scores standardised within each class (reference).
+        The noise multiplier ``|1 - w|`` then grows again for records with
+        ``w > 1``, the hardest or misclassified ones.
+        ``"zscore_clipped"``: the same, capped at ``w <= 1``: those records get
+        no noise instead of more, which removes a feedback loop in which
+        records the model gets wrong are the noisiest and stay wrong (see the
+        tuning guide for when it matters).
         ``"minmax"``: rescaled into [0, 1] within each class, so noise falls
         monotonically from the most confident record to the most isolated.
         ``"uniform"``: ``w = 0``, plain smoothing noise (ablation).
