@@ -413,8 +413,13 @@ class ShadowCache:
         elif kind == "skops":
             import skops.io as sio
 
-            payload = sio.dumps(model)
-            _, refused = _skops_types(payload, self.rule)
+            try:
+                payload = sio.dumps(model)
+            except Exception as exc:  # skops cannot hold the state at all
+                # (e.g. a wrapper holding torch modules, as MemGuard does)
+                payload, refused = None, [f"{type(exc).__name__}: {exc}"]
+            else:
+                _, refused = _skops_types(payload, self.rule)
             if refused:
                 if not self.trust_cache:
                     self._warn(
