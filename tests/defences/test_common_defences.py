@@ -47,14 +47,7 @@ _EXPECTED_FAILURES = {
     ),
     MemGuard(
         WeightedSmoothingClassifier(sigma=0.0, **_SMALL), perturbation_steps=20, random_state=0
-    ): {
-        "check_methods_subset_invariance": (
-            "the defended output is an iterative optimisation started from the "
-            "wrapped net's float32 probabilities, which differ by about 1e-7 "
-            "between batch sizes; the optimisation can carry that to about 1e-3 "
-            "on a few records"
-        ),
-    },
+    ): {},
 }
 
 
