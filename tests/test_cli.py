@@ -280,3 +280,19 @@ def test_cifar_batches_run_with_the_image_cnn(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "CifarCNN" in out and "80 records" in out
     assert (tmp_path / "out" / "frontier.png").exists()
+
+
+def test_defences_without_a_warm_up_can_be_built_and_fitted(tmp_path):
+    # regression: --warmup-epochs reached every defence, and the ones other
+    # than weighted smoothing refused it at fit time
+    from wsmooth import nets
+    from wsmooth.cli import build_parser, configurations
+    from wsmooth.datasets import make_purchase_like
+
+    args = build_parser().parse_args(
+        tiny(tmp_path, "--defences", "ws", "relaxloss", "--warmup-epochs", "2")
+    )
+    confs = configurations(args, nets.MLP, {"hidden_layer_sizes": (8,)})
+    assert confs["ws"][0].warmup_epochs == 2
+    X, y = make_purchase_like(60, n_classes=3, random_state=0)
+    confs["relaxloss"][0].set_params(max_epochs=1).fit(X, y)

@@ -406,7 +406,6 @@ def configurations(args, module, module_params):
         "module": module,
         **{f"module__{k}": v for k, v in module_params.items()},
         "max_epochs": args.epochs,
-        "warmup_epochs": args.warmup_epochs,
         "batch_size": args.batch_size,
         "lr": args.lr,
         "device": args.device,
@@ -421,7 +420,12 @@ def configurations(args, module, module_params):
         stops = sorted({max(1, round(args.epochs * f)) for f in (0.25, 0.5, 0.75)})
         grids["early_stopping"] = {"max_epochs": [e for e in stops if e < args.epochs]
                                    or [max(1, args.epochs - 1)]}
-    return defence_configurations(names, grids=grids, **common)
+    configs = defence_configurations(names, grids=grids, **common)
+    for estimator, _ in configs.values():
+        # only weighted smoothing has a warm-up; the other nets refuse the knob
+        if "warmup_epochs" in estimator.get_params(deep=False):
+            estimator.set_params(warmup_epochs=args.warmup_epochs)
+    return configs
 
 
 # --------------------------------------------------------------------------- #

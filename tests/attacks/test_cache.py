@@ -510,3 +510,18 @@ def test_ctrl_c_stops_the_attack_and_caches_nothing_partial(
     # model 0 came from the cache (weights only, no history), the rest trained
     # every epoch
     assert [len(m.history) for m in resumed.shadow_models_.models] == [0, 4, 4, 4]
+
+
+def test_estimators_skops_cannot_write_are_left_uncached(population, tmp_path):
+    # regression: MemGuard holds torch modules, on which skops.io.dumps raised
+    # and took the whole attack (and the experiment runner) down with it
+    from wsmooth.defences import MemGuard
+
+    X, y = population
+    template = MemGuard(tiny_ws(sigma=0.0, max_epochs=1), attack_epochs=5,
+                        perturbation_steps=2, random_state=0)
+    cache = tmp_path / "cache"
+    with pytest.warns(UserWarning, match="not cached"):
+        out = fit_shadow_models(template, X, y, n_shadow=2, random_state=0,
+                                cache_dir=cache)
+    assert out.n_trained == 2 and not list(cache.glob("shadow_*"))

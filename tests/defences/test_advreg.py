@@ -21,8 +21,6 @@ def test_basics_and_bad_input():
     check_bad_input(_make, X, y)
     with pytest.raises(ValueError, match="both"):
         _make(0).fit(X, y, X_reference=X[:10])
-    with pytest.raises(ValueError, match="partial_fit"):
-        _make(0).partial_fit(X, y)
 
 
 def test_explicit_reference_set_trains_on_every_record():
@@ -42,3 +40,19 @@ def test_regularisation_changes_training_and_zero_is_plain():
 def test_registered():
     est = get_defence("advreg").build(max_epochs=2)
     assert isinstance(est, AdversarialRegularizationClassifier)
+
+
+def test_partial_fit_is_absent_with_its_reason():
+    est = _make(0)
+    assert not hasattr(est, "partial_fit")
+    with pytest.raises(AttributeError) as info:
+        est.partial_fit
+    assert "reference set" in str(info.value.__cause__)
+    assert "reference set" in type(est).partial_fit.__doc__
+
+
+def test_missing_y_is_refused_clearly():
+    # regression: y=None reached len() of the reference split as a TypeError
+    X, _ = tiny_data()
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        _make(0).fit(X, None)

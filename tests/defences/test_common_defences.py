@@ -3,10 +3,24 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from wsmooth import WeightedSmoothingClassifier
-from wsmooth.defences import HAMPClassifier, MemGuard, RelaxLossClassifier
+from wsmooth.defences import (
+    AdversarialRegularizationClassifier,
+    DPSGDClassifier,
+    HAMPClassifier,
+    MemGuard,
+    RelaxLossClassifier,
+)
 
 _SMALL = dict(
     module__hidden_layer_sizes=(32,), max_epochs=10, lr=2e-2, batch_size=32,
+    random_state=0,
+)
+
+# DP-SGD and adversarial regularisation cost more per step (per-record
+# gradients, the inference model): fewer, larger batches keep their checks to
+# seconds while still passing check_classifiers_train's accuracy bar
+_FAST = dict(
+    module__hidden_layer_sizes=(16,), max_epochs=4, lr=5e-2, batch_size=64,
     random_state=0,
 )
 
@@ -26,16 +40,14 @@ _NET_FAILURES = {
 _EXPECTED_FAILURES = {
     RelaxLossClassifier(alpha=0.05, **_SMALL): dict(_NET_FAILURES),
     HAMPClassifier(output_modification=False, **_SMALL): dict(_NET_FAILURES),
+    # partial_fit is absent (available_if) on these two, so the checks skip it
+    DPSGDClassifier(**_FAST): dict(_NET_FAILURES),
+    AdversarialRegularizationClassifier(attack_hidden_layer_sizes=(8,), **_FAST): dict(
+        _NET_FAILURES
+    ),
     MemGuard(
         WeightedSmoothingClassifier(sigma=0.0, **_SMALL), perturbation_steps=20, random_state=0
-    ): {
-        "check_methods_subset_invariance": (
-            "the defended output is an iterative optimisation started from the "
-            "wrapped net's float32 probabilities, which differ by about 1e-7 "
-            "between batch sizes; the optimisation can carry that to about 1e-3 "
-            "on a few records"
-        ),
-    },
+    ): {},
 }
 
 

@@ -21,8 +21,6 @@ def test_basics_and_bad_input():
     check_bad_input(_make, X, y)
     with pytest.raises(ValueError, match="target_epsilon"):
         _make(0, target_epsilon=0).fit(X, y)
-    with pytest.raises(ValueError, match="partial_fit"):
-        _make(0).partial_fit(X, y)
     with pytest.raises(ValueError, match="train_split=None"):
         _make(0, train_split=lambda ds, y: (ds, None)).fit(X, y)
 
@@ -79,3 +77,25 @@ def test_more_noise_than_plain_training():
 
 def test_registered():
     assert isinstance(get_defence("dpsgd").build(max_epochs=2), DPSGDClassifier)
+
+
+def test_partial_fit_is_absent_with_its_reason():
+    est = _make(0)
+    assert not hasattr(est, "partial_fit")
+    with pytest.raises(AttributeError) as info:
+        est.partial_fit
+    assert "privacy budget" in str(info.value.__cause__)
+    assert "privacy budget" in type(est).partial_fit.__doc__
+
+
+def test_noise_calibration_is_reused_across_fits(monkeypatch):
+    # Opacus' search takes seconds; shadow models and refits repeat the setting
+    import opacus.accountants.utils as utils
+
+    X, y = tiny_data()
+    first = _make(0, target_epsilon=3.0).fit(X, y)
+    monkeypatch.setattr(utils, "get_noise_multiplier",
+                        lambda **kw: pytest.fail("the noise was calibrated again"))
+    second = _make(1, target_epsilon=3.0).fit(X, y)
+    assert second.noise_multiplier_ == first.noise_multiplier_
+    assert second.epsilon_ == first.epsilon_

@@ -55,3 +55,18 @@ def test_output_modification_keeps_ranking_and_changes_confidences():
 
 def test_registered():
     assert isinstance(get_defence("hamp").build(max_epochs=2), HAMPClassifier)
+
+
+def test_shadow_models_reloaded_from_the_cache_modify_outputs(tmp_path):
+    # regression: the cache kept the weights but not the feature bounds the
+    # output modification draws from, so reloaded shadows could not predict
+    from wsmooth.attacks import fit_shadow_models
+
+    X, y = tiny_data()
+    kw = dict(n_shadow=2, random_state=0, cache_dir=tmp_path)
+    first = fit_shadow_models(_make(0, max_epochs=1), X, y, **kw)
+    again = fit_shadow_models(_make(0, max_epochs=1), X, y, **kw)
+    assert again.n_trained == 0
+    for a, b in zip(first.models, again.models):
+        np.testing.assert_array_equal(a.feature_low_, b.feature_low_)
+        np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))

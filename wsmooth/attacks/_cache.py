@@ -335,6 +335,13 @@ def _net_state(model):
             continue
         for key, tensor in part.state_dict().items():
             state[f"{name}_.{key}"] = tensor.detach().cpu().contiguous().clone()
+    # fitted arrays a net needs to predict besides its weights (a class lists
+    # them in ``_fitted_arrays``; HAMP's feature bounds)
+    import torch
+
+    for name in getattr(model, "_fitted_arrays", ()):
+        if hasattr(model, name):
+            state[f"fitted.{name}"] = torch.as_tensor(np.array(getattr(model, name)))
     return state
 
 
@@ -413,8 +420,13 @@ class ShadowCache:
         elif kind == "skops":
             import skops.io as sio
 
-            payload = sio.dumps(model)
-            _, refused = _skops_types(payload, self.rule)
+            try:
+                payload = sio.dumps(model)
+            except Exception as exc:  # skops cannot hold the state at all
+                # (e.g. a wrapper holding torch modules, as MemGuard does)
+                payload, refused = None, [f"{type(exc).__name__}: {exc}"]
+            else:
+                _, refused = _skops_types(payload, self.rule)
             if refused:
                 if not self.trust_cache:
                     self._warn(
@@ -596,6 +608,9 @@ class ShadowCache:
                     f"its weights do not fit the template's {name} ({detail})"
                 ) from None
             state = {k: v for k, v in state.items() if not k.startswith(prefix)}
+        for name in getattr(model, "_fitted_arrays", ()):
+            if f"fitted.{name}" in state:
+                setattr(model, name, state.pop(f"fitted.{name}").numpy())
         if state:
             raise ValueError(f"unexpected tensors {sorted(state)[:5]}")
         return model

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.metaestimators import available_if
 
 from .._net import NetClassifier
 
@@ -120,6 +121,12 @@ class AdversarialRegularizationClassifier(NetClassifier):
         self
         """
         self._check_hyperparameters()
+        if y is None:
+            raise ValueError(
+                "AdversarialRegularizationClassifier requires y to be passed, but "
+                "the target y is None: the classifier and its inference model "
+                "train on labels."
+            )
         if (X_reference is None) != (y_reference is None):
             raise ValueError("pass both X_reference and y_reference, or neither")
         if X_reference is None:
@@ -167,12 +174,20 @@ class AdversarialRegularizationClassifier(NetClassifier):
             self._seed(0xA7)
         )
 
-    def partial_fit(self, X, y, classes=None, **fit_params):
-        """Refused: the game needs the reference set :meth:`fit` takes."""
-        raise ValueError(
-            "AdversarialRegularizationClassifier has no partial_fit; call fit "
-            "with X_reference, y_reference"
+    def _no_partial_fit(self):
+        raise AttributeError(
+            "AdversarialRegularizationClassifier has no partial_fit: the game "
+            "needs the reference set fit takes. Call fit."
         )
+
+    @available_if(_no_partial_fit)
+    def partial_fit(self, X, y, classes=None, **fit_params):
+        """Not available: the game needs the reference set :meth:`fit` takes.
+
+        ``hasattr(est, "partial_fit")`` is False, so scikit-learn and
+        incremental-learning code see an estimator without it.
+        """
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _attack_step(self, Xi, yi):
         Xr, yr = self._reference

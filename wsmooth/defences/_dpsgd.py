@@ -1,11 +1,13 @@
 """DP-SGD through Opacus (Abadi et al., CCS 2016): per-record clipping and noise."""
 
+import functools
 import warnings
 from numbers import Real
 
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 from torch.utils.data import Dataset as TorchDataset
 
 from .._net import NetClassifier
@@ -25,6 +27,33 @@ def _opacus():
             "DPSGDClassifier needs Opacus: pip install 'wsmooth[dp]'"
         ) from exc
     return opacus
+
+
+@functools.lru_cache(maxsize=128)
+def _noise_multiplier(target_epsilon, delta, sample_rate, steps, accountant):
+    """Opacus' noise calibration, kept per setting: its search over the
+    accountant takes seconds, and shadow models repeat the same setting."""
+    from opacus.accountants.utils import get_noise_multiplier
+
+    return float(
+        get_noise_multiplier(
+            target_epsilon=target_epsilon,
+            target_delta=delta,
+            sample_rate=sample_rate,
+            steps=steps,
+            accountant=accountant,
+        )
+    )
+
+
+@functools.lru_cache(maxsize=128)
+def _epsilon(noise_multiplier, sample_rate, steps, accountant, delta):
+    """Epsilon spent by ``steps`` steps, by Opacus' accountant."""
+    from opacus.accountants import create_accountant
+
+    accountant = create_accountant(accountant)
+    accountant.history = [(noise_multiplier, sample_rate, steps)]
+    return float(accountant.get_epsilon(delta=delta))
 
 
 class _TensorTrainingSet(TorchDataset):
@@ -80,8 +109,8 @@ class DPSGDClassifier(NetClassifier):
         As in :class:`~wsmooth.WeightedSmoothingClassifier`. ``random_state``
         also seeds the sampling and the noise (not cryptographically secure:
         for a deployed model, use Opacus' ``secure_mode`` directly).
-        ``warm_start``, ``partial_fit`` and a ``train_split`` are refused:
-        the budget is for one ``fit`` on every record given.
+        ``warm_start`` and a ``train_split`` are refused and ``partial_fit``
+        is absent: the budget is for one ``fit`` on every record given.
 
     Attributes
     ----------
@@ -157,12 +186,20 @@ class DPSGDClassifier(NetClassifier):
         finally:
             self._unwrap()
 
-    def partial_fit(self, X, y, classes=None, **fit_params):
-        """Refused: the privacy budget covers one :meth:`fit`."""
-        raise ValueError(
+    def _no_partial_fit(self):
+        raise AttributeError(
             "DPSGDClassifier has no partial_fit: the privacy budget covers one "
             "fit. Call fit."
         )
+
+    @available_if(_no_partial_fit)
+    def partial_fit(self, X, y, classes=None, **fit_params):
+        """Not available: the privacy budget covers one :meth:`fit`.
+
+        ``hasattr(est, "partial_fit")`` is False, so scikit-learn and
+        incremental-learning code see an estimator without it.
+        """
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def get_split_datasets(self, X, y=None, **fit_params):
         dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
@@ -178,7 +215,6 @@ class DPSGDClassifier(NetClassifier):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
-        from opacus.accountants.utils import get_noise_multiplier
         from opacus.grad_sample import GradSampleModule
         from opacus.grad_sample.gsm_exp_weights import GradSampleModuleExpandedWeights
         from opacus.optimizers import DPOptimizer
@@ -189,14 +225,12 @@ class DPSGDClassifier(NetClassifier):
         self.sample_rate_ = 1.0 / steps_per_epoch
         self.delta_ = 1.0 / n if self.target_delta is None else float(self.target_delta)
         if self.max_epochs > 0:
-            self.noise_multiplier_ = float(
-                get_noise_multiplier(
-                    target_epsilon=self.target_epsilon,
-                    target_delta=self.delta_,
-                    sample_rate=self.sample_rate_,
-                    steps=self.max_epochs * steps_per_epoch,
-                    accountant=self.accountant,
-                )
+            self.noise_multiplier_ = _noise_multiplier(
+                float(self.target_epsilon),
+                self.delta_,
+                self.sample_rate_,
+                self.max_epochs * steps_per_epoch,
+                self.accountant,
             )
         else:
             self.noise_multiplier_ = 0.0
@@ -259,10 +293,9 @@ class DPSGDClassifier(NetClassifier):
         super().on_train_end(net, X=X, y=y, **kwargs)
 
     def _spent_epsilon(self):
-        from opacus.accountants import create_accountant
-
         if self.steps_ == 0:
             return 0.0
-        accountant = create_accountant(self.accountant)
-        accountant.history = [(self.noise_multiplier_, self.sample_rate_, self.steps_)]
-        return float(accountant.get_epsilon(delta=self.delta_))
+        return _epsilon(
+            self.noise_multiplier_, self.sample_rate_, self.steps_, self.accountant,
+            self.delta_,
+        )

@@ -96,6 +96,10 @@ class HAMPClassifier(NetClassifier):
         "output_modification": ["boolean"],
     }
 
+    #: Fitted arrays the output modification needs besides the weights (the
+    #: shadow cache stores them with the weights).
+    _fitted_arrays = ("feature_low_", "feature_high_")
+
     def __init__(
         self,
         module=None,

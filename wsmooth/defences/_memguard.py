@@ -7,13 +7,29 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import Interval, validate_parameter_constraints
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
 from ..utils import check_proba
 
 __all__ = ["MemGuard"]
+
+#: Rows per evaluation of the wrapped classifier and per perturbation search.
+#: Every call is padded to whole chunks of this size, so each row goes through
+#: computations of one fixed shape whatever batch it came in. Float32 results
+#: (the net's outputs, the defender's scores) otherwise differ by ~1e-7 with
+#: the batch shape, and the search, whose Adam steps have a fixed size
+#: whatever the gradient's, carried that to ~1e-2 on some records.
+_CHUNK = 64
+
+
+def _chunks(n):
+    """``(rows, padded)`` index pairs covering ``range(n)`` in chunks of
+    ``_CHUNK``; ``padded`` repeats the chunk's last row up to the full size."""
+    for start in range(0, n, _CHUNK):
+        rows = np.arange(start, min(start + _CHUNK, n))
+        yield rows, np.pad(rows, (0, _CHUNK - len(rows)), mode="edge")
 
 
 def _defender_model(n_classes, hidden):
@@ -33,7 +49,8 @@ class MemGuard(ClassifierMixin, BaseEstimator):
     confidence vector, as in the paper) to tell the classifier's outputs on
     its training records (members) from its outputs on a reference set
     (non-members). At prediction every output ``p`` is perturbed in logit
-    space by a batched gradient search (all records at once) that pushes the
+    space by a gradient search (rows in chunks of a fixed size, so that a
+    record's output does not depend on the batch it comes in) that pushes the
     defender's score towards 0.5 while keeping the top class ahead; the
     perturbation is then scaled back so that ``||p' - p||_1 <= budget`` for
     every record. ``p'`` stays a distribution with the same argmax (a convex
@@ -158,7 +175,17 @@ class MemGuard(ClassifierMixin, BaseEstimator):
         return self
 
     def _raw_proba(self, X):
-        proba = np.asarray(self.estimator_.predict_proba(X), dtype=np.float64)
+        n = _num_samples(X)
+        if n == 0:
+            proba = np.asarray(self.estimator_.predict_proba(X), dtype=np.float64)
+        else:
+            proba = np.concatenate([
+                np.asarray(
+                    self.estimator_.predict_proba(_safe_indexing(X, padded)),
+                    dtype=np.float64,
+                )[: len(rows)]
+                for rows, padded in _chunks(n)
+            ])
         check_proba(proba, n_records=len(proba), n_classes=len(self.classes_),
                     model=type(self.estimator_).__name__)
         return proba
@@ -215,6 +242,22 @@ class MemGuard(ClassifierMixin, BaseEstimator):
         proba = self._raw_proba(self._validate(X))
         if self.perturbation_steps == 0 or self.budget == 0 or len(proba) == 0:
             return proba
+        q = np.concatenate(
+            [self._search(proba[padded])[: len(rows)] for rows, padded in _chunks(len(proba))]
+        )
+        delta = q - proba
+        l1 = np.abs(delta).sum(axis=1)
+        scale = np.minimum(1.0, self.budget / np.maximum(l1, 1e-300))
+        out = proba + scale[:, None] * delta
+        out = np.clip(out, 0, None)
+        out /= out.sum(axis=1, keepdims=True)
+        changed = out.argmax(axis=1) != proba.argmax(axis=1)
+        out[changed] = proba[changed]
+        return out
+
+    def _search(self, proba):
+        """The gradient search of one chunk: each row's perturbed vector
+        (rows do not interact: the loss is a sum over rows, Adam per entry)."""
         p = torch.as_tensor(proba, dtype=torch.float32)
         logits = torch.log(p.clamp_min(1e-12))
         top = p.argmax(dim=1)
@@ -235,16 +278,7 @@ class MemGuard(ClassifierMixin, BaseEstimator):
             loss.backward()
             optimizer.step()
         with torch.no_grad():
-            q = torch.softmax(logits + noise, dim=1).double().numpy()
-        delta = q - proba
-        l1 = np.abs(delta).sum(axis=1)
-        scale = np.minimum(1.0, self.budget / np.maximum(l1, 1e-300))
-        out = proba + scale[:, None] * delta
-        out = np.clip(out, 0, None)
-        out /= out.sum(axis=1, keepdims=True)
-        changed = out.argmax(axis=1) != proba.argmax(axis=1)
-        out[changed] = proba[changed]
-        return out
+            return torch.softmax(logits + noise, dim=1).double().numpy()
 
     def predict(self, X):
         """The classifier's own predicted labels (MemGuard never changes them)."""
