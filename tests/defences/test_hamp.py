@@ -53,6 +53,32 @@ def test_output_modification_keeps_ranking_and_changes_confidences():
     np.testing.assert_allclose(np.exp(modified.predict_log_proba(X)), q)
 
 
+def test_modified_output_of_a_record_does_not_depend_on_its_batch():
+    X, y = tiny_data()
+    net = _make(0).fit(X, y)
+    whole = net.predict_proba(X)
+    order = np.random.default_rng(0).permutation(len(X))
+    np.testing.assert_array_equal(net.predict_proba(X[order]), whole[order])
+    # alone, up to the float32 rounding of the net's own forward pass
+    np.testing.assert_allclose(net.predict_proba(X[3:4]), whole[3:4], atol=1e-6)
+    # the random inputs still differ between records
+    assert len(np.unique(np.round(whole, 6), axis=0)) > len(X) // 2
+
+
+def test_random_inputs_fill_the_feature_box():
+    X, y = tiny_data()
+    net = _make(0).fit(X, y)
+    Xq = np.random.default_rng(1).normal(size=(4000, X.shape[1])).astype(np.float32)
+    from wsmooth.defences._hamp import _record_uniforms
+
+    u = _record_uniforms(net, Xq)
+    assert u.shape == Xq.shape and u.min() >= 0 and u.max() < 1
+    # roughly uniform per feature: each decile holds about a tenth
+    hist = np.stack([np.histogram(u[:, j], bins=10, range=(0, 1))[0]
+                     for j in range(u.shape[1])])
+    assert np.abs(hist / len(Xq) - 0.1).max() < 0.03
+
+
 def test_registered():
     assert isinstance(get_defence("hamp").build(max_epochs=2), HAMPClassifier)
 

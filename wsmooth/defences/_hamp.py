@@ -77,7 +77,9 @@ class HAMPClassifier(NetClassifier):
         Replace the outputs at prediction as above.
     module, random_state, criterion, optimizer, lr, max_epochs, batch_size, **kwargs
         As in :class:`~wsmooth.WeightedSmoothingClassifier`. ``random_state``
-        also seeds the random inputs of the output modification.
+        also seeds the random inputs of the output modification, which are a
+        fixed function of each queried record: a record's output does not
+        depend on the other records of the batch or on its position.
 
     Attributes
     ----------
@@ -138,7 +140,7 @@ class HAMPClassifier(NetClassifier):
         proba = super().predict_proba(X)
         if not self.output_modification or isinstance(X, torch.utils.data.Dataset):
             return proba
-        return modify_outputs(self, proba)
+        return modify_outputs(self, proba, X)
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba` (of the logits when
@@ -149,12 +151,31 @@ class HAMPClassifier(NetClassifier):
             return np.log(self.predict_proba(X).astype(np.float64))
 
 
-def modify_outputs(net, proba):
-    """HAMP's output modification: outputs on random uniform input, sorted
-    into the ranking of ``proba``."""
+def _record_uniforms(net, X):
+    """Uniform values in [0, 1), one per feature, that depend on the record only.
+
+    HAMP draws a random input per query. Drawn in batch order, a record's
+    output would depend on its position in the batch; here the draw is a
+    fixed pseudo-random function of the record itself (a random projection
+    seeded by ``random_state``, passed through ``frac(sin(t) * c)``, a classic
+    hash to [0, 1)), so a record gets the same output in any batch, and
+    the inputs are still spread over the feature box.
+    """
+    n_features = net.feature_low_.shape
     rng = np.random.default_rng(net._seed(0x4A4D))
-    shape = (len(proba),) + net.feature_low_.shape
-    noise_X = rng.uniform(size=shape).astype(np.float32)
+    flat = np.asarray(X, dtype=np.float32).reshape(len(X), -1).astype(np.float64)
+    width = int(np.prod(n_features))
+    projection = rng.standard_normal((flat.shape[1], width)) / np.sqrt(flat.shape[1])
+    phase = rng.uniform(0.0, 2.0 * np.pi, size=width)
+    t = np.sin(flat @ projection * 1e3 + phase) * 43758.5453
+    return (t - np.floor(t)).reshape((len(X),) + n_features)
+
+
+def modify_outputs(net, proba, X):
+    """HAMP's output modification: outputs on random uniform input, sorted
+    into the ranking of ``proba``; the random input of a record depends on
+    the record only (:func:`_record_uniforms`)."""
+    noise_X = _record_uniforms(net, X).astype(np.float32)
     noise_X = net.feature_low_ + noise_X * (net.feature_high_ - net.feature_low_)
     noise = super(HAMPClassifier, net).predict_proba(noise_X.astype(np.float32))
     # the k-th largest noise output goes where proba has its k-th largest
