@@ -86,6 +86,21 @@ def test_rerun_reads_every_cell_from_the_cache(data, counting_lr, tmp_path):
     assert len(glob.glob(os.path.join(tmp_path, "cells", "*.json"))) == 6
 
 
+def test_changed_code_is_rerun_not_reused(data, counting_lr, tmp_path, monkeypatch):
+    # A finished cell and its shadow models stand for the code that made them:
+    # after a change of the estimator's or the attacks' code a rerun on the
+    # same cache computes them afresh (before, it reused the stale cells, or
+    # the shadow cache refused the new code with an error).
+    from wsmooth.attacks import _cache
+
+    _run(data, counting_lr, tmp_path, seeds=1)
+    counting_lr.fits.clear()
+    monkeypatch.setattr(_cache, "_code_digest", lambda obj: "another version")
+    _run(data, counting_lr, tmp_path, seeds=1)
+    assert len(counting_lr.fits) == 3 * (1 + N_SHADOW)
+    assert len(glob.glob(os.path.join(tmp_path, "cells", "*.json"))) == 6
+
+
 @pytest.mark.parametrize(
     "damage", [b"", b"{not json", b"[13]", b'{"format": 1, "key": 3}', b"\xff\xfe"]
 )

@@ -37,6 +37,8 @@ from sklearn.model_selection import ParameterGrid
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_consistent_length
 
+from ..attacks._cache import _code, _stable
+from ..attacks._methods import get_method
 from ..utils import reraise_interrupt
 from ..utils._files import write_atomic
 from ._results import ExperimentResults, _jsonable
@@ -92,7 +94,7 @@ def _varying(settings):
     return {
         k
         for k in keys
-        if len({joblib.hash(_describe(p.get(k, _MISSING))) for p in settings}) > 1
+        if len({joblib.hash(_stable(p.get(k, _MISSING))) for p in settings}) > 1
     }
 
 
@@ -166,25 +168,6 @@ def _attacks(attacks):
     if not out:
         raise ValueError("attacks is empty: name at least one attack method")
     return out
-
-
-def _describe(value):
-    """An address-free, picklable description of a parameter value (for hashes)."""
-    if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
-        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
-    if hasattr(value, "get_params"):
-        params = value.get_params(deep=False)
-        return (
-            f"{type(value).__module__}.{type(value).__qualname__}",
-            {k: _describe(v) for k, v in sorted(params.items())},
-        )
-    if isinstance(value, dict):
-        return {str(k): _describe(v) for k, v in sorted(value.items(), key=str)}
-    if isinstance(value, list | tuple):
-        return [_describe(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str | bytes):
-        return value
-    return joblib.hash(value)
 
 
 def _slug(text):
@@ -385,6 +368,7 @@ def run_experiment(
         raise ValueError("defences is empty: give at least one configuration")
     specs = {str(name): _settings(name, spec) for name, spec in defences.items()}
     attack_specs = _attacks(attacks)
+    attack_code = sorted({_code(get_method(m)) for m, _ in attack_specs.values()})
     seeds = list(range(seeds)) if isinstance(seeds, Integral) else list(seeds)
     if not seeds or not all(isinstance(s, Integral) for s in seeds):
         raise ValueError(f"seeds must be a positive int or a list of ints; got {seeds}")
@@ -426,9 +410,12 @@ def run_experiment(
             params = labels[label]
             model = _seeded(estimator, params, seed)
             stem = f"{_slug(name)}-{_slug(label)}-seed{seed}"
-            shadow_key = joblib.hash((_describe(model), data_hash, seed))
+            # the model's parameters and the code of its classes: after a code
+            # change the cell and its shadow models are computed afresh
+            shadow_key = joblib.hash((_stable(model), data_hash, seed))
             key = joblib.hash(
-                (_CELL_FORMAT, shadow_key, n_shadow, sorted(attack_specs.items()))
+                (_CELL_FORMAT, shadow_key, n_shadow, sorted(attack_specs.items()),
+                 attack_code)
             )
             path = os.path.join(root, "cells", f"{stem}-{key[:12]}.json")
             cell_rows = _read_cell(path, key)
