@@ -53,7 +53,7 @@ import time
 
 import numpy as np
 
-from wsmooth.cli import _module, build_parser, load_data
+from wsmooth.cli import _module, build_parser, load_data, network_params
 from wsmooth.defences import defence_configurations
 from wsmooth.experiments import run_experiment
 
@@ -122,15 +122,7 @@ def command_setup(data, n_samples, epochs):
         *args.data, n_samples=args.n_samples, n_classes=args.n_classes, seed=args.seed
     )
     module, module_params, net_text = _module(args, X)
-    common = {
-        "module": module,
-        **{f"module__{k}": v for k, v in module_params.items()},
-        "max_epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-        "device": args.device,
-        "random_state": args.seed,
-    }
+    common = network_params(args, module, module_params)
     return X, y, common, args, f"{data_text}; {net_text}; {epochs} epochs"
 
 

@@ -23,6 +23,7 @@ from sklearn.utils._param_validation import (
     Options,
     validate_parameter_constraints,
 )
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
@@ -43,6 +44,32 @@ _EVAL_CHUNK = 1024
 #: Largest magnitude a float64 feature may have: beyond it the cast to float32
 #: gives infinity.
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def unavailable_partial_fit(reason):
+    """A ``partial_fit`` that ``hasattr`` does not see, for nets that cannot
+    train incrementally.
+
+    ``hasattr(est, "partial_fit")`` is False (scikit-learn's
+    :func:`~sklearn.utils.metaestimators.available_if`), so scikit-learn and
+    incremental-learning code see an estimator without it; reaching for it
+    raises an ``AttributeError`` whose cause gives ``reason``.
+    """
+
+    def check(self):
+        raise AttributeError(
+            f"{type(self).__name__} has no partial_fit: {reason} Call fit."
+        )
+
+    def partial_fit(self, X, y, classes=None, **fit_params):
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    partial_fit.__doc__ = (
+        f"Not available: {reason}\n\n"
+        "``hasattr(est, \"partial_fit\")`` is False, so scikit-learn and\n"
+        "incremental-learning code see an estimator without it.\n"
+    )
+    return available_if(check)(partial_fit)
 
 
 class TrainingDivergedError(ValueError):

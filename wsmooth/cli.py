@@ -398,11 +398,9 @@ def _module(args, X):
     return nets.CifarCNN, params, "CifarCNN"
 
 
-def configurations(args, module, module_params):
-    """``{name: (estimator, grid)}`` of the defences chosen on the command line."""
-    from .defences import defence_configurations
-
-    common = {
+def network_params(args, module, module_params):
+    """The parameters every defence's network gets from the command line."""
+    return {
         "module": module,
         **{f"module__{k}": v for k, v in module_params.items()},
         "max_epochs": args.epochs,
@@ -411,6 +409,13 @@ def configurations(args, module, module_params):
         "device": args.device,
         "random_state": args.seed,
     }
+
+
+def configurations(args, module, module_params):
+    """``{name: (estimator, grid)}`` of the defences chosen on the command line."""
+    from .defences import defence_configurations
+
+    common = network_params(args, module, module_params)
     names = list(dict.fromkeys(args.defences))
     grids = {}
     if "ws" in names:

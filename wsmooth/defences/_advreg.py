@@ -8,9 +8,8 @@ import torch
 import torch.nn.functional as F
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.metaestimators import available_if
 
-from .._net import NetClassifier
+from .._net import NetClassifier, unavailable_partial_fit
 
 __all__ = ["AdversarialRegularizationClassifier"]
 
@@ -174,20 +173,7 @@ class AdversarialRegularizationClassifier(NetClassifier):
             self._seed(0xA7)
         )
 
-    def _no_partial_fit(self):
-        raise AttributeError(
-            "AdversarialRegularizationClassifier has no partial_fit: the game "
-            "needs the reference set fit takes. Call fit."
-        )
-
-    @available_if(_no_partial_fit)
-    def partial_fit(self, X, y, classes=None, **fit_params):
-        """Not available: the game needs the reference set :meth:`fit` takes.
-
-        ``hasattr(est, "partial_fit")`` is False, so scikit-learn and
-        incremental-learning code see an estimator without it.
-        """
-        raise AssertionError("unreachable")  # pragma: no cover
+    partial_fit = unavailable_partial_fit("the game needs the reference set fit takes.")
 
     def _attack_step(self, Xi, yi):
         Xr, yr = self._reference

@@ -7,10 +7,9 @@ from numbers import Real
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 from torch.utils.data import Dataset as TorchDataset
 
-from .._net import NetClassifier
+from .._net import NetClassifier, unavailable_partial_fit
 
 __all__ = ["DPSGDClassifier"]
 
@@ -186,20 +185,7 @@ class DPSGDClassifier(NetClassifier):
         finally:
             self._unwrap()
 
-    def _no_partial_fit(self):
-        raise AttributeError(
-            "DPSGDClassifier has no partial_fit: the privacy budget covers one "
-            "fit. Call fit."
-        )
-
-    @available_if(_no_partial_fit)
-    def partial_fit(self, X, y, classes=None, **fit_params):
-        """Not available: the privacy budget covers one :meth:`fit`.
-
-        ``hasattr(est, "partial_fit")`` is False, so scikit-learn and
-        incremental-learning code see an estimator without it.
-        """
-        raise AssertionError("unreachable")  # pragma: no cover
+    partial_fit = unavailable_partial_fit("the privacy budget covers one fit.")
 
     def get_split_datasets(self, X, y=None, **fit_params):
         dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
