@@ -174,7 +174,8 @@ def table(results, attacks=ATTACKS):
     }
     out = []
     for config, setting in results.settings():
-        mine = [r for r in rows if (r["configuration"], r["setting"]) == (config, setting)]
+        mine = [r for r in rows
+                if (r["configuration"], r["setting"]) == (config, setting)]
         by_seed = {r["seed"]: r for r in mine}  # fit figures repeat per attack
         ratios = [r["fit_seconds"] / base[s] for s, r in by_seed.items() if s in base]
         entry = {

@@ -242,9 +242,10 @@ class MemGuard(ClassifierMixin, BaseEstimator):
         proba = self._raw_proba(self._validate(X))
         if self.perturbation_steps == 0 or self.budget == 0 or len(proba) == 0:
             return proba
-        q = np.concatenate(
-            [self._search(proba[padded])[: len(rows)] for rows, padded in _chunks(len(proba))]
-        )
+        q = np.concatenate([
+            self._search(proba[padded])[: len(rows)]
+            for rows, padded in _chunks(len(proba))
+        ])
         delta = q - proba
         l1 = np.abs(delta).sum(axis=1)
         scale = np.minimum(1.0, self.budget / np.maximum(l1, 1e-300))
