@@ -223,41 +223,16 @@ class WeightedSmoothingClassifier(NetClassifier):
 
     # --------------------------------------------------------------- training
     def fit(self, X, y, **fit_params):
-        """Initialise and train the network on every record of ``X``.
+        return super().fit(X, y, **fit_params)
 
-        A Ctrl-C (SIGINT) during training stops it and is re-raised (skorch
-        alone would return the truncated model as if it had finished);
-        skorch's ``EarlyStopping`` still ends training quietly. With
-        ``warm_start=True`` a second ``fit`` continues the trained module: its
-        ``y`` must hold classes the module already has and ``X`` the same
-        number of features.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric features (cast to float32 for torch; the input is not
-            modified). Values beyond the float32 range are refused.
-        y : array-like of shape (n_samples,)
-            Class labels, any hashable type.
-        **fit_params
-            Passed to the module's ``forward``.
-
-        Returns
-        -------
-        self
-
-        Raises
-        ------
-        TrainingDivergedError
-            If the loss or the trained model is not finite (NaN or infinity).
-
+    # the base class's documentation, plus the warning only WS gives
+    fit.__doc__ = NetClassifier.fit.__doc__ + """
         Warns
         -----
         UserWarning
             If ``sigma > 0`` but ``max_epochs <= warmup_epochs``: no epoch would
             be trained with noise.
         """
-        return super().fit(X, y, **fit_params)
 
     # WS's per-epoch work is the net's own, not a callback: it cannot be
     # switched off with ``callbacks__...=None`` or lost by replacing callbacks.

@@ -43,7 +43,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
-    validate_parameter_constraints,
     validate_params,
 )
 
@@ -395,15 +394,6 @@ class LabelOnlyAttack(AttackMethod):
         self.max_shift = max_shift
         self.hflip = hflip
         self.batch_size = batch_size
-
-    @classmethod
-    def from_attack(cls, attack):
-        method = cls(**(attack.method_params or {}))
-        # Validated before any shadow model trains.
-        validate_parameter_constraints(
-            cls._parameter_constraints, vars(method), caller_name="label_only"
-        )
-        return method
 
     def scores(self, predict, X, y_labels, strength=None):
         """Raw scores (fraction kept) of ``predict`` on ``X`` with labels ``y``.

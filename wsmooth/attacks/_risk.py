@@ -25,11 +25,7 @@ The functions are pure and vectorised over records and classes.
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import (
-    Interval,
-    StrOptions,
-    validate_parameter_constraints,
-)
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._methods import AttackMethod, register_method
 from ._signals import SIGNALS
@@ -214,14 +210,6 @@ class PrivacyRiskAttack(AttackMethod):
         self.n_bins = n_bins
         self.log_bins = log_bins
         self.prior = prior
-
-    @classmethod
-    def from_attack(cls, attack):
-        method = cls(**(attack.method_params or {}))
-        validate_parameter_constraints(
-            cls._parameter_constraints, vars(method), caller_name="risk"
-        )
-        return method
 
     def _signal(self, proba, y):
         return SIGNALS[self.signal][0](proba, y)
