@@ -29,12 +29,14 @@ VARIANTS = {
     "reference": {},
     "weighting=minmax": {"weighting": "minmax"},
     "weighting=zscore_clipped": {"weighting": "zscore_clipped"},
-    "noise_ramp_epochs=5": {"noise_ramp_epochs": 5},
-    "weight_momentum=0.8": {"weight_momentum": 0.8},
-    "ramp 5 + momentum 0.8": {"noise_ramp_epochs": 5, "weight_momentum": 0.8},
     "refresh=running": {"refresh": "running"},
-    "noise_top_k=5": {"noise_top_k": 5},
-    "noise_top_k=5 sigma=5": {"noise_top_k": 5, "sigma": 5.0},
+    "refresh=live": {"refresh": "live"},
+    "noise_scale=split": {"noise_scale": "split"},
+    "noise_huber=0.1": {"noise_huber": 0.1},
+    "noise_huber=1": {"noise_huber": 1.0},
+    "clipped + huber 0.1": {"weighting": "zscore_clipped", "noise_huber": 0.1},
+    "clip_grad_relative=3": {"clip_grad_relative": 3.0},
+    "huber 0.1 + relative 3": {"noise_huber": 0.1, "clip_grad_relative": 3.0},
 }
 
 

@@ -12,7 +12,7 @@ comparison at matched leakage.
         --data purchase-like --seeds 5 --shadows 8 --out /tmp/wsv-purchase
     OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/ws_variants.py \\
         --data digits --epochs 30 --seeds 5 --shadows 8 \\
-        --variants reference running ramp top_k +early_stopping \\
+        --variants reference live huber split +early_stopping \\
         --out /tmp/wsv-digits
 
 Finished cells are cached under ``--out``: a rerun resumes.
@@ -36,9 +36,11 @@ from wsmooth.experiments._frontier import STRONGEST, setting_points
 VARIANTS = {
     "reference": {},
     "running": {"refresh": "running"},
-    "ramp": {"noise_ramp_epochs": 4},
-    "momentum": {"weight_momentum": 0.8},
-    "top_k": {"noise_top_k": 2},
+    "live": {"refresh": "live"},
+    "split": {"noise_scale": "split"},
+    "huber": {"noise_huber": 0.1},
+    "relative": {"clip_grad_relative": 3.0},
+    "huber+relative": {"noise_huber": 0.1, "clip_grad_relative": 3.0},
     "minmax": {"weighting": "minmax"},
     "clipped": {"weighting": "zscore_clipped"},
     "cross_entropy": {"vulnerability": "cross_entropy"},

@@ -72,7 +72,7 @@ def test_noise_changes_training(data):
     assert not np.allclose(clean.predict_proba(X), noisy.predict_proba(X))
 
 
-@pytest.mark.parametrize("refresh", ["full", "running"])
+@pytest.mark.parametrize("refresh", ["full", "running", "live"])
 def test_same_seed_same_model_bit_for_bit(data, refresh):
     X, _ = data
     a = _fit(data, sigma=0.3, refresh=refresh)
@@ -156,9 +156,37 @@ def test_running_refresh_uses_no_extra_pass(data, monkeypatch):
 
     monkeypatch.setattr(WeightedSmoothingClassifier, "_score_dataset", counting)
     _fit(data, refresh="running")
+    _fit(data, refresh="live")
     assert calls == []
     _fit(data, refresh="full")
     assert calls == [len(data[0])] * (SMALL["max_epochs"] - SMALL["warmup_epochs"])
+
+
+def test_live_refresh_weighs_each_batch_from_its_own_logits(data, monkeypatch):
+    from wsmooth import _smoothing
+
+    checked = []
+    original = _smoothing.noisy_nll_loss
+
+    def spy(logits, labels, weights, sigma, **kwargs):
+        # within a class, w must be an increasing affine map of the score the
+        # step's own logits give: w_i - w_j = (s_i - s_j) / spread_class
+        scores = _smoothing.vulnerability_scores(logits.detach(), labels)
+        for c in labels.unique():
+            sel = labels == c
+            if sel.sum() > 2:
+                s, w = scores[sel].double(), weights[sel].double()
+                slope = (w - w[0])[1:] / (s - s[0])[1:]
+                assert (slope > 0).all()
+                torch.testing.assert_close(slope, slope[:1].expand_as(slope),
+                                           rtol=1e-3, atol=0)
+                checked.append(int(c))
+        return original(logits, labels, weights, sigma, **kwargs)
+
+    monkeypatch.setattr(_smoothing, "noisy_nll_loss", spy)
+    clf = _fit(data, refresh="live")
+    assert len(set(checked)) == 4
+    assert clf.vulnerability_weights_.shape == (len(data[0]),)
 
 
 def test_labels_features_and_dtypes_are_kept(data):
@@ -258,9 +286,7 @@ def test_partial_fit_continues_training(data):
         ({"vulnerability": "bogus"}, "vulnerability"),
         ({"refresh": "sometimes"}, "refresh"),
         ({"noise_scale": "per_class"}, "noise_scale"),
-        ({"noise_ramp_epochs": -1}, "noise_ramp_epochs"),
-        ({"weight_momentum": 1.0}, "weight_momentum"),
-        ({"noise_top_k": 0}, "noise_top_k"),
+        ({"noise_huber": 0.0}, "noise_huber"),
         ({"warmup_epochs": -1}, "warmup_epochs"),
         ({"clip_grad_norm": 0}, "clip_grad_norm"),
     ],
@@ -337,70 +363,75 @@ def test_interrupted_fit_pickles_no_training_records(data):
     assert not hasattr(loaded, "_dataset_train")
 
 
-@pytest.mark.parametrize("noise_scale, divisor", [("reference", 1), ("class_invariant", 3)])
-def test_noise_scale_sets_the_per_class_std(data, monkeypatch, noise_scale, divisor):
+@pytest.mark.parametrize(
+    "noise_scale, divisors",
+    [("reference", (1, 1)), ("class_invariant", (3, 3)), ("split", (1, 3))],
+)
+def test_noise_scale_sets_the_per_class_std(data, monkeypatch, noise_scale, divisors):
     from wsmooth import _smoothing
 
     seen = []
     original = _smoothing.noisy_nll_loss
 
     def spy(logits, labels, weights, sigma, **kwargs):
-        seen.append(sigma)
+        seen.append((sigma, kwargs["off_class_sigma"]))
         return original(logits, labels, weights, sigma, **kwargs)
 
     monkeypatch.setattr(_smoothing, "noisy_nll_loss", spy)
     _fit(data, sigma=0.6, noise_scale=noise_scale)  # 4 classes
-    assert seen and set(seen) == {0.6 / divisor}
+    assert seen and set(seen) == {(0.6 / divisors[0], 0.6 / divisors[1])}
 
 
-def test_noise_ramps_in_over_the_first_noisy_epochs(data, monkeypatch):
-    from wsmooth import _smoothing
-
-    seen = []
-    original = _smoothing.noisy_nll_loss
-
-    def spy(logits, labels, weights, sigma, **kwargs):
-        seen.append(sigma)
-        return original(logits, labels, weights, sigma, **kwargs)
-
-    monkeypatch.setattr(_smoothing, "noisy_nll_loss", spy)
-    # 4 noisy epochs of 7 batches (400 records, batch 64), ramp over 3
-    _fit(data, sigma=0.6, noise_ramp_epochs=3)
-    per_epoch = [seen[i * 7 : (i + 1) * 7] for i in range(4)]
-    assert len(seen) == 28 and all(len(set(e)) == 1 for e in per_epoch)
-    assert [e[0] for e in per_epoch] == pytest.approx([0.2, 0.4, 0.6, 0.6])
-
-
-def test_weight_momentum_averages_the_refreshes(data, monkeypatch):
-    from wsmooth import _smoothing
-
-    raw = []
-    original = _smoothing.vulnerability_weights
-
-    def spy(*args, **kwargs):
-        raw.append(original(*args, **kwargs).clone())
-        return raw[-1]
-
-    monkeypatch.setattr(_smoothing, "vulnerability_weights", spy)
-    clf = _fit(data, weight_momentum=0.75)
-    assert len(raw) == SMALL["max_epochs"] - SMALL["warmup_epochs"]
-    expected = raw[0]
-    for w in raw[1:]:
-        expected = 0.75 * expected + 0.25 * w
-    np.testing.assert_allclose(clf.vulnerability_weights_, expected.numpy(), rtol=1e-5, atol=1e-6)
-    assert not np.allclose(clf.vulnerability_weights_, raw[-1].numpy())
-
-
-def test_noise_top_k_reaches_the_loss(data, monkeypatch):
+def test_noise_huber_reaches_the_loss(data, monkeypatch):
     from wsmooth import _smoothing
 
     seen = []
     original = _smoothing.noisy_nll_loss
 
     def spy(*args, **kwargs):
-        seen.append(kwargs.get("top_k"))
+        seen.append(kwargs.get("huber"))
         return original(*args, **kwargs)
 
     monkeypatch.setattr(_smoothing, "noisy_nll_loss", spy)
-    _fit(data, noise_top_k=2)
-    assert seen and set(seen) == {2}
+    _fit(data, noise_huber=0.5)
+    assert seen and set(seen) == {0.5}
+
+
+def test_relative_clipping_bounds_a_step_by_the_recent_median():
+    import collections
+
+    clf = WeightedSmoothingClassifier(clip_grad_relative=3.0, clip_grad_norm=10.0)
+    clf._recent_grad_norms = collections.deque([1.0] * 5, maxlen=100)
+    # too few steps seen: only the fixed bound
+    assert clf._clip_limit(torch.tensor(50.0)) == 10.0
+    clf._recent_grad_norms = collections.deque([1.0] * 9 + [2.0] * 11, maxlen=100)
+    assert clf._clip_limit(torch.tensor(100.0)) == 6.0  # 3 x median 2
+    # the unclipped norm joins the history; a NaN does not
+    assert clf._recent_grad_norms[-1] == 100.0
+    clf._clip_limit(torch.tensor(float("nan")))
+    assert clf._recent_grad_norms[-1] == 100.0
+    # the fixed bound still holds when it is the smaller
+    clf.clip_grad_norm = 1.5
+    assert clf._clip_limit(torch.tensor(1.0)) == 1.5
+    clf.clip_grad_norm = None
+    assert clf._clip_limit(torch.tensor(1.0)) == 6.0
+
+
+def test_relative_clipping_reaches_training(data, monkeypatch):
+    limits = []
+    original = torch.nn.utils.clip_grads_with_norm_
+
+    def spy(params, max_norm, total_norm, **kwargs):
+        limits.append((float(max_norm), float(total_norm)))
+        return original(params, max_norm, total_norm, **kwargs)
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grads_with_norm_", spy)
+    X, _ = data
+    plain = _fit(data, sigma=0.3)
+    assert limits == []  # the fixed bound of 10 is never reached here
+    clipped = _fit(data, sigma=0.3, clip_grad_relative=0.5)
+    # a bound at half the recent median cuts (almost) every step after the
+    # first ten; on these data, all of them
+    assert len(limits) == SMALL["max_epochs"] * 7 - 10
+    assert all(limit < norm for limit, norm in limits)
+    assert not np.allclose(plain.predict_proba(X), clipped.predict_proba(X))

@@ -127,6 +127,37 @@ def test_uniform_weighting_is_zero(toy):
     )
 
 
+@pytest.mark.parametrize("weighting", ["zscore", "zscore_clipped", "minmax", "uniform"])
+def test_weights_against_own_statistics_are_the_refresh_weights(toy, weighting):
+    _, y = toy
+    m = torch.tensor(np.random.default_rng(6).random(len(y)))
+    labels = torch.tensor(y)
+    stats = ws.class_statistics(m, labels, 4, weighting)
+    got = ws.weights_from_statistics(m, labels, stats, weighting)
+    expected = ws.vulnerability_weights(m, labels, 4, weighting)
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_weights_against_earlier_statistics():
+    earlier = torch.tensor([1.0, 3.0, 10.0, 20.0], dtype=torch.float64)
+    labels = torch.tensor([0, 0, 1, 1])
+    now = torch.tensor([2.0, 5.0, 0.0, 40.0], dtype=torch.float64)
+    stats = ws.class_statistics(earlier, labels, 2, "zscore")
+    # class 0: mean 2, std 1; class 1: mean 15, std 5
+    torch.testing.assert_close(
+        ws.weights_from_statistics(now, labels, stats, "zscore"),
+        torch.tensor([0.0, 3.0, -3.0, 5.0], dtype=torch.float64),
+    )
+    clipped = ws.class_statistics(earlier, labels, 2, "zscore_clipped")
+    assert ws.weights_from_statistics(now, labels, clipped, "zscore_clipped").max() == 1
+    # min-max: a record past its class's earlier range is clipped into [0, 1]
+    mm = ws.class_statistics(earlier, labels, 2, "minmax")
+    w = ws.weights_from_statistics(now, labels, mm, "minmax")
+    assert w.min() == 0 and w.max() == 1
+    with pytest.raises(ValueError, match="weighting"):
+        ws.class_statistics(earlier, labels, 2, "bogus")
+
+
 def test_unknown_variants_are_rejected():
     with pytest.raises(ValueError, match="weighting"):
         ws.vulnerability_weights(
@@ -228,54 +259,91 @@ def test_non_finite_logits_give_a_non_finite_loss():
     assert torch.isnan(ws.project_to_simplex(torch.full((1, 3), float("nan")))).all()
 
 
-def _true_class_mass(n_classes, std, p_true=0.9, n=20_000, seed=0):
+def _true_class_mass(n_classes, stds, p_true=0.9, n=20_000, seed=0):
     """Monte-Carlo mean of the projected true-class entry |p_y + e_y| / sum |p + e|
-    for a confident prediction (the rest of the mass spread evenly)."""
+    for a confident prediction (the rest of the mass spread evenly); ``stds`` is
+    (true class's std, others' std)."""
     gen = torch.Generator().manual_seed(seed)
     p = torch.full((n, n_classes), (1 - p_true) / (n_classes - 1), dtype=torch.float64)
     p[:, 0] = p_true
+    std = torch.full((n_classes,), stds[1], dtype=torch.float64)
+    std[0] = stds[0]
     a = (p + std * torch.randn(p.shape, generator=gen, dtype=torch.float64)).abs()
     return (a[:, 0] / a.sum(dim=1)).mean().item()
 
 
 @pytest.mark.parametrize("sigma", [0.1, 0.5, 1.0])
-def test_class_invariant_scale_keeps_the_true_class_mass(sigma):
+@pytest.mark.parametrize("scale", ["class_invariant", "split"])
+def test_invariant_scales_keep_the_true_class_mass(sigma, scale):
     def mass(k, scale):
         return _true_class_mass(k, ws.class_noise_std(sigma, k, scale))
 
-    assert mass(10, "class_invariant") == pytest.approx(
-        mass(100, "class_invariant"), abs=0.01
-    )
-    # the reference scale is what the option corrects: 100 classes drown the
+    assert mass(10, scale) == pytest.approx(mass(100, scale), abs=0.01)
+    # the reference scale is what the options correct: 100 classes drown the
     # true class far more than 10 do
     assert mass(100, "reference") < 0.5 * mass(10, "reference")
 
 
 def test_class_noise_std():
-    assert ws.class_noise_std(0.3, 2, "class_invariant") == 0.3
-    assert ws.class_noise_std(0.3, 100, "reference") == 0.3
-    assert ws.class_noise_std(0.3, 101, "class_invariant") == pytest.approx(0.003)
+    assert ws.class_noise_std(0.3, 2, "class_invariant") == (0.3, 0.3)
+    assert ws.class_noise_std(0.3, 2, "split") == (0.3, 0.3)
+    assert ws.class_noise_std(0.3, 100, "reference") == (0.3, 0.3)
+    true, other = ws.class_noise_std(0.3, 101, "class_invariant")
+    assert (true, other) == (pytest.approx(0.003), pytest.approx(0.003))
+    true, other = ws.class_noise_std(0.3, 101, "split")
+    assert (true, other) == (0.3, pytest.approx(0.003))
     with pytest.raises(ValueError, match="noise_scale"):
         ws.class_noise_std(0.3, 10, "bogus")
 
 
-@pytest.mark.parametrize("top_k", [1, 2, 3])
-def test_top_k_noise_perturbs_only_the_most_probable_classes(toy, top_k):
+def test_off_class_sigma_scales_only_the_other_classes(toy):
     z, y = toy
-    rng = np.random.default_rng(4)
+    rng = np.random.default_rng(5)
     w = rng.normal(size=len(y))
     e = rng.normal(size=z.shape)
-    # transcription: zero the draws outside each row's top_k probabilities
-    order = np.argsort(-_np_softmax(z), axis=1)
-    masked = e.copy()
-    np.put_along_axis(masked, order[:, top_k:], 0.0, axis=1)
-    got = ws.noisy_nll_loss(
-        torch.tensor(z), torch.tensor(y), torch.tensor(w), 0.7,
-        noise=torch.tensor(e), top_k=top_k,
-    )
-    assert got.item() == pytest.approx(_np_loss(z, y, w, 0.7, masked), rel=1e-10)
-    full = ws.noisy_nll_loss(
-        torch.tensor(z), torch.tensor(y), torch.tensor(w), 0.7,
-        noise=torch.tensor(e), top_k=4,
-    )
-    assert full.item() == pytest.approx(_np_loss(z, y, w, 0.7, e), rel=1e-10)
+    sigma, off = 0.4, 0.1
+    # transcription: the true class's draws keep sigma, the others' get off
+    std = np.full(e.shape, off)
+    std[np.arange(len(y)), y] = sigma
+    args = torch.tensor(z), torch.tensor(y), torch.tensor(w)
+    got = ws.noisy_nll_loss(*args, sigma, noise=torch.tensor(e), off_class_sigma=off)
+    assert got.item() == pytest.approx(_np_loss(z, y, w, 1.0, e * std), rel=1e-10)
+    # equal stds give the reference value
+    same = ws.noisy_nll_loss(*args, sigma, noise=torch.tensor(e), off_class_sigma=sigma)
+    assert same.item() == ws.noisy_nll_loss(*args, sigma, noise=torch.tensor(e)).item()
+
+
+def test_huberised_nll_is_the_log_above_and_its_tangent_below():
+    q = torch.tensor([1e-9, 0.01, 0.05, 0.1, 0.5, 1.0], dtype=torch.float64,
+                     requires_grad=True)
+    t = 0.1
+    loss = ws.huberised_nll(q, t)
+    expected = [-np.log(t) + 1 - v / t if v < t else -np.log(v)
+                for v in q.detach().numpy()]
+    np.testing.assert_allclose(loss.detach().numpy(), expected, rtol=1e-12)
+    loss.sum().backward()
+    # the slope never exceeds 1 / t, and equals -1 / q above t
+    assert (q.grad.abs() <= 1 / t + 1e-12).all()
+    np.testing.assert_allclose(q.grad[3:].numpy(), -1 / q.detach()[3:].numpy())
+
+
+def test_huber_bounds_each_records_gradient():
+    # one record's noisy true-class entry lands next to zero: under the
+    # reference loss its gradient dwarfs the others'; Huberised, it is bounded
+    logits = torch.tensor([[3.0, 0.0, 0.0], [3.0, 0.0, 0.0]], dtype=torch.float64,
+                          requires_grad=True)
+    labels = torch.tensor([0, 0])
+    probs = torch.softmax(logits.detach(), 1)
+    margin = (probs[0, 0] - probs[0, 1]).item()
+    e = np.zeros((2, 3))
+    e[0, 0] = -(probs[0, 0].item() - 1e-9) / margin  # p_y + e_y = 1e-9
+    e[1, 0] = 0.1 / margin
+    grads = {}
+    for huber in (None, 1.0):
+        logits.grad = None
+        ws.noisy_nll_loss(logits, labels, torch.zeros(2), 1.0,
+                          noise=torch.tensor(e), huber=huber).backward()
+        grads[huber] = logits.grad.norm(dim=1)
+    assert grads[None][0] > 1e6 * grads[None][1]
+    # threshold 1/3: the slope in q is at most 3, and q moves less than z
+    assert grads[1.0][0] < 6.0

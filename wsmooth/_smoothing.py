@@ -24,9 +24,12 @@ __all__ = [
     "zscore_per_class",
     "minmax_per_class",
     "vulnerability_weights",
+    "class_statistics",
+    "weights_from_statistics",
     "prediction_margin",
     "perturb_probabilities",
     "project_to_simplex",
+    "huberised_nll",
     "noisy_nll_loss",
     "NOISE_SCALES",
     "class_noise_std",
@@ -43,7 +46,7 @@ PROB_FLOOR = math.exp(-36)
 
 SCORES = ("mentr", "cross_entropy")
 WEIGHTINGS = ("zscore", "zscore_clipped", "minmax", "uniform")
-NOISE_SCALES = ("reference", "class_invariant")
+NOISE_SCALES = ("reference", "class_invariant", "split")
 
 
 def _true_class(values, labels):
@@ -203,6 +206,74 @@ def vulnerability_weights(scores, labels, n_classes, weighting="zscore"):
     raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
 
 
+def class_statistics(scores, labels, n_classes, weighting="zscore", eps=STD_EPS):
+    """Per-class centre and spread that :func:`weights_from_statistics` applies.
+
+    Mean and population standard deviation (plus ``eps``) for the z-score
+    weightings, minimum and range (plus ``eps``) for ``"minmax"``; ``None`` for
+    ``"uniform"``.
+
+    Parameters
+    ----------
+    scores : Tensor of shape (n,)
+    labels : LongTensor of shape (n,)
+    n_classes : int
+    weighting : {"zscore", "zscore_clipped", "minmax", "uniform"}
+    eps : float
+
+    Returns
+    -------
+    (centre, spread) : pair of Tensors of shape (n_classes,), or None
+    """
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+    if weighting == "uniform":
+        return None
+    if weighting == "minmax":
+        fill = torch.full(
+            (n_classes,), float("inf"), dtype=scores.dtype, device=scores.device
+        )
+        low = fill.scatter_reduce(0, labels, scores, reduce="amin")
+        high = (-fill).scatter_reduce(0, labels, scores, reduce="amax")
+        return low, high - low + eps
+    counts = _class_counts(labels, n_classes, scores.dtype).clamp(min=1)
+    zeros = torch.zeros(n_classes, dtype=scores.dtype, device=scores.device)
+    mean = zeros.index_add(0, labels, scores) / counts
+    centred = scores - mean[labels]
+    std = torch.sqrt(zeros.index_add(0, labels, centred * centred) / counts)
+    return mean, std + eps
+
+
+def weights_from_statistics(scores, labels, statistics, weighting="zscore"):
+    """Weights of records scored now against class statistics taken earlier.
+
+    What ``refresh="live"`` uses: each record's score comes from the current
+    model, its class's centre and spread from :func:`class_statistics` of an
+    earlier set of scores. ``"minmax"`` weights are clipped into [0, 1] and
+    ``"zscore_clipped"`` ones at 1, as they would be against their own class.
+
+    Parameters
+    ----------
+    scores : Tensor of shape (n,)
+    labels : LongTensor of shape (n,)
+    statistics : pair of Tensors of shape (n_classes,), or None
+    weighting : {"zscore", "zscore_clipped", "minmax", "uniform"}
+
+    Returns
+    -------
+    Tensor of shape (n,)
+    """
+    if weighting == "uniform":
+        return torch.zeros_like(scores)
+    centre, spread = statistics
+    weights = (scores - centre[labels]) / spread[labels]
+    if weighting == "zscore_clipped":
+        return weights.clamp(max=1.0)
+    if weighting == "minmax":
+        return weights.clamp(0.0, 1.0)
+    return weights
+
+
 def prediction_margin(probs):
     """Gap between the largest and second-largest probability, without gradient.
 
@@ -269,7 +340,7 @@ def project_to_simplex(values, floor=PROB_FLOOR):
 
 
 def class_noise_std(sigma, n_classes, noise_scale="reference"):
-    """Per-class standard deviation of the Gaussian noise for a noise weight.
+    """Noise standard deviations for a noise weight: the true class's and the others'.
 
     ``"reference"`` draws every class's noise with std ``sigma`` (Tan et al.).
     The projection divides by the summed magnitudes of all K entries, and for a
@@ -277,31 +348,62 @@ def class_noise_std(sigma, n_classes, noise_scale="reference"):
     the noise mass the true class competes with is about
     ``(K - 1) * sigma * sqrt(2 / pi)`` times the record's scale: the same
     ``sigma`` is K times stronger on 100 classes than on 10.
-    ``"class_invariant"`` divides by ``K - 1``, which keeps that expected mass
-    (an L1 quantity, hence ``K - 1`` and not ``sqrt(K)``, which would only fix
-    the noise vector's L2 norm) independent of K; on 2 classes the two agree.
+    ``"class_invariant"`` divides every class's std by ``K - 1``, which keeps
+    that expected mass (an L1 quantity, hence ``K - 1`` and not ``sqrt(K)``)
+    independent of K, but also shrinks the true class's own noise K-fold.
+    ``"split"`` divides only the other classes' std by ``K - 1``: both the
+    true-class entry's own noise and the mass it competes with are then
+    independent of K. All three agree on 2 classes.
 
     Parameters
     ----------
     sigma : float
     n_classes : int, >= 2
-    noise_scale : {"reference", "class_invariant"}
+    noise_scale : {"reference", "class_invariant", "split"}
 
     Returns
     -------
-    float
+    true_std, other_std : float
+        Std of the true class's noise and of every other class's.
     """
     if noise_scale == "reference":
-        return sigma
+        return sigma, sigma
     if noise_scale == "class_invariant":
-        return sigma / (n_classes - 1)
+        return sigma / (n_classes - 1), sigma / (n_classes - 1)
+    if noise_scale == "split":
+        return sigma, sigma / (n_classes - 1)
     raise ValueError(
         f"noise_scale must be one of {NOISE_SCALES}, got {noise_scale!r}"
     )
 
 
+def huberised_nll(q, threshold):
+    """``-log q``, continued linearly below ``threshold``.
+
+    The partially Huberised negative log-likelihood of Menon et al., "Can
+    gradient clipping mitigate label noise?" (ICLR 2020): equal to ``-log q``
+    for ``q >= threshold`` and to its tangent there,
+    ``-log(threshold) + 1 - q / threshold``, below, so that its derivative in
+    ``q`` never exceeds ``1 / threshold`` in magnitude: a per-record bound on
+    the gradient, which global gradient-norm clipping cannot give.
+
+    Parameters
+    ----------
+    q : Tensor
+        Probabilities in (0, 1].
+    threshold : float in (0, 1]
+
+    Returns
+    -------
+    Tensor of the shape of ``q``
+    """
+    linear = (1.0 - math.log(threshold)) - q / threshold
+    return torch.where(q >= threshold, -torch.log(q.clamp(min=threshold)), linear)
+
+
 def noisy_nll_loss(
-    logits, labels, weights, sigma, noise=None, generator=None, top_k=None
+    logits, labels, weights, sigma, noise=None, generator=None, huber=None,
+    off_class_sigma=None,
 ):
     """The weighted-smoothing training loss for one batch (section 2 of the algorithm).
 
@@ -319,16 +421,22 @@ def noisy_nll_loss(
     weights : Tensor of shape (n,)
         Per-record weights ``w`` from :func:`vulnerability_weights`.
     sigma : float
-        Standard deviation of the Gaussian noise.
+        Standard deviation of the Gaussian noise (of the true class's when
+        ``off_class_sigma`` is given).
     noise : Tensor of shape (n, K), optional
         Standard-normal draws to use instead of sampling (for tests); scaled by
         ``sigma`` here.
     generator : torch.Generator, optional
         Source of the noise when ``noise`` is None.
-    top_k : int, optional
-        Perturb only each record's ``top_k`` most probable classes (ours, not
-        the reference): the others keep their probability, so the true class
-        competes with ``top_k`` noise terms instead of K. None: every class.
+    huber : float, optional
+        Replace ``-log q`` by :func:`huberised_nll` with threshold
+        ``huber / K`` (ours, not the reference). ``-log |p_y + e_y|`` has an
+        unbounded gradient as the noisy true-class entry nears zero, so a few
+        records can dominate a step; this bounds each record's share. None:
+        the reference loss.
+    off_class_sigma : float, optional
+        Standard deviation of the noise on the classes other than the true
+        one (see :func:`class_noise_std`). None: ``sigma`` for every class.
 
     Returns
     -------
@@ -340,11 +448,13 @@ def noisy_nll_loss(
         noise = torch.randn(
             probs.shape, dtype=probs.dtype, device=probs.device, generator=generator
         )
-    if top_k is not None and top_k < probs.shape[1]:
-        top = torch.topk(probs.detach(), top_k, dim=1).indices
-        noise = torch.zeros_like(noise).scatter_(1, top, noise.gather(1, top))
     with torch.no_grad():
-        scale = _margin(probs) * (1.0 - weights.to(probs.dtype)).unsqueeze(1) * sigma
+        scale = _margin(probs) * (1.0 - weights.to(probs.dtype)).unsqueeze(1)
+        if off_class_sigma is None or off_class_sigma == sigma:
+            scale = scale * sigma
+        else:
+            std = torch.full_like(probs, off_class_sigma)
+            scale = scale * std.scatter_(1, labels.view(-1, 1), sigma)
     magnitude = torch.addcmul(probs, noise, scale).abs()
     total = magnitude.sum(dim=1)
     true = _true_class(magnitude, labels)
@@ -352,4 +462,8 @@ def noisy_nll_loss(
     projected = torch.where(
         total == 0, 1.0 / magnitude.shape[1], true / total.clamp(min=1e-300)
     )
-    return -torch.log(torch.clamp(projected, min=PROB_FLOOR, max=1.0)).mean()
+    projected = torch.clamp(projected, min=PROB_FLOOR, max=1.0)
+    if huber is not None:
+        threshold = min(1.0, huber / magnitude.shape[1])
+        return huberised_nll(projected, threshold).mean()
+    return -torch.log(projected).mean()

@@ -1,5 +1,8 @@
 """WeightedSmoothingClassifier: a skorch classifier trained with weighted smoothing."""
 
+import collections
+import math
+import statistics
 import warnings
 from numbers import Integral, Real
 
@@ -17,6 +20,11 @@ __all__ = ["WeightedSmoothingClassifier", "TrainingDivergedError"]
 
 #: Below this noise weight the classifier trains plain negative log-likelihood.
 SIGMA_TOL = 1e-12
+
+#: ``clip_grad_relative`` compares each step with the median of this many
+#: previous steps, once at least ``RELATIVE_CLIP_MIN_STEPS`` have been seen.
+RELATIVE_CLIP_WINDOW = 100
+RELATIVE_CLIP_MIN_STEPS = 10
 
 #: Fitted attributes derived from individual training records. They are left out
 #: of pickles so that a saved model carries no per-member data.
@@ -68,34 +76,46 @@ class WeightedSmoothingClassifier(NetClassifier):
         ``"uniform"``: ``w = 0``, plain smoothing noise (ablation).
     vulnerability : {"mentr", "cross_entropy"}, default="mentr"
         Vulnerability score: modified entropy (reference) or cross-entropy.
-    noise_scale : {"reference", "class_invariant"}, default="reference"
+    noise_scale : {"reference", "class_invariant", "split"}, \
+            default="reference"
         ``"reference"``: every class's noise has std ``sigma`` (Tan et al.), so
         the noise mass the true class competes with grows like ``K * sigma``
         and one ``sigma`` means different things on 10 and 100 classes.
         ``"class_invariant"``: std ``sigma / (K - 1)``, which keeps that mass
         independent of the number of classes K (equal to the reference on 2
-        classes; reference ``sigma`` s on K classes is ``s * (K - 1)`` here).
+        classes; reference ``sigma`` s on K classes is ``s * (K - 1)`` here),
+        but it also shrinks the true class's own noise K-fold.
+        ``"split"``: the true class keeps std ``sigma``, the other classes get
+        ``sigma / (K - 1)``: the true class's own noise and the mass it
+        competes with both stay independent of K.
     warmup_epochs : int, default=4
         Clean epochs before the noise starts (reference: 4).
-    noise_top_k : int or None, default=None
-        Perturb only each record's ``noise_top_k`` most probable classes; the
-        others keep their probability. ``None``: every class (reference).
-    noise_ramp_epochs : int, default=0
-        Raise the noise linearly over this many noisy epochs instead of
-        switching it on at full strength: the ``r``-th noisy epoch (from 1)
-        uses ``sigma * min(1, r / noise_ramp_epochs)``. ``0``: the reference.
-    weight_momentum : float in [0, 1), default=0.0
-        Exponential moving average of the weights over refreshes:
-        ``w <- m * w_previous + (1 - m) * w_new``, so that a record's noise does
-        not jump from one epoch to the next. ``0``: the reference.
-    refresh : {"full", "running"}, default="full"
+    noise_huber : float or None, default=None
+        Bound each record's gradient: below ``noise_huber / K`` the negative
+        log of the projected true-class probability is continued linearly
+        (partially Huberised NLL, Menon et al. 2020). The reference loss's
+        gradient grows without bound as a record's noisy true-class entry
+        nears zero, so single records can dominate a step. Bounding them
+        steadies training, but also takes away part of the defence at a given
+        ``sigma`` (see the tuning guide). ``None``: the reference.
+    refresh : {"full", "running", "live"}, default="full"
         ``"full"``: before every noisy epoch, one batched eval-mode forward pass
         over the training set (reference). ``"running"``: reuse the logits the
         previous epoch's training steps already computed; no extra pass, but the
         scores come from a model that moved during that epoch and from
         train-mode outputs (dropout, batch norm), so they lag by up to one epoch.
+        ``"live"``: no extra pass either; each record is scored from the logits
+        of the very step that trains it (no lag), against its class's mean and
+        spread from the previous epoch's steps. Train-mode outputs too.
     clip_grad_norm : float or None, default=10.0
         Gradient-norm clipping (reference: 10). ``None`` disables it.
+    clip_grad_relative : float or None, default=None
+        Also clip each step's gradient norm at this multiple of the median
+        norm of the previous 100 steps (adaptive clipping, after AutoClip,
+        Seetharaman et al. 2020). A fixed bound cannot follow the gradients
+        as they shrink, and Adam turns one outlying step into a full-size
+        update of every parameter it touches; see the tuning guide.
+        ``None``: the reference.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, dropout and the noise. The same
         integer gives the same model, bit for bit on the CPU.
@@ -142,15 +162,19 @@ class WeightedSmoothingClassifier(NetClassifier):
         "vulnerability": [StrOptions(set(ws.SCORES))],
         "noise_scale": [StrOptions(set(ws.NOISE_SCALES))],
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
-        "noise_ramp_epochs": [Interval(Integral, 0, None, closed="left")],
-        "noise_top_k": [Interval(Integral, 1, None, closed="left"), None],
-        "weight_momentum": [Interval(Real, 0, 1, closed="left")],
-        "refresh": [StrOptions({"full", "running"})],
+        "noise_huber": [Interval(Real, 0, None, closed="neither"), None],
+        "refresh": [StrOptions({"full", "running", "live"})],
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "clip_grad_relative": [Interval(Real, 0, None, closed="neither"), None],
     }
 
     _member_attributes = MEMBER_ATTRIBUTES
-    _transient_attributes = ("_dataset_train", "_noise_generator")
+    _transient_attributes = (
+        "_dataset_train",
+        "_noise_generator",
+        "_class_statistics",
+        "_recent_grad_norms",
+    )
     _divergence_remedy = (
         "Lower lr or sigma, scale the features, or keep gradient clipping "
         "(clip_grad_norm)."
@@ -172,11 +196,10 @@ class WeightedSmoothingClassifier(NetClassifier):
         vulnerability="mentr",
         noise_scale="reference",
         warmup_epochs=4,
-        noise_ramp_epochs=0,
-        noise_top_k=None,
-        weight_momentum=0.0,
+        noise_huber=None,
         refresh="full",
         clip_grad_norm=10.0,
+        clip_grad_relative=None,
         random_state=None,
         **kwargs,
     ):
@@ -198,11 +221,10 @@ class WeightedSmoothingClassifier(NetClassifier):
         self.vulnerability = vulnerability
         self.noise_scale = noise_scale
         self.warmup_epochs = warmup_epochs
-        self.noise_ramp_epochs = noise_ramp_epochs
-        self.noise_top_k = noise_top_k
-        self.weight_momentum = weight_momentum
+        self.noise_huber = noise_huber
         self.refresh = refresh
         self.clip_grad_norm = clip_grad_norm
+        self.clip_grad_relative = clip_grad_relative
 
     # ------------------------------------------------------------------ set-up
     def _fit_warnings(self, done_epochs):
@@ -239,6 +261,7 @@ class WeightedSmoothingClassifier(NetClassifier):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self.ws_running_scores_ = None
+        self._recent_grad_norms = collections.deque(maxlen=RELATIVE_CLIP_WINDOW)
         device = torch.device(self.device) if self.device else torch.device("cpu")
         # own stream, apart from the global one that shuffles and initialises
         self._noise_generator = torch.Generator(device=device).manual_seed(
@@ -251,7 +274,7 @@ class WeightedSmoothingClassifier(NetClassifier):
         )
         if self.noise_active(len(self.history) - 1):
             self.refresh_vulnerability_weights(dataset_train)
-        if self.refresh == "running" and self.sigma > SIGMA_TOL:
+        if self.refresh != "full" and self.sigma > SIGMA_TOL:
             n = len(dataset_train)
             if self.ws_running_scores_ is None or len(self.ws_running_scores_) != n:
                 self.ws_running_scores_ = torch.zeros(n, device=self.device)
@@ -267,13 +290,10 @@ class WeightedSmoothingClassifier(NetClassifier):
         """Whether 0-based epoch ``epoch`` (counted over the whole history) is noisy."""
         return self.sigma > SIGMA_TOL and epoch >= self.warmup_epochs
 
-    def noise_std(self, epoch):
-        """Per-class noise std of 0-based epoch ``epoch``: ``sigma`` after the
-        class scaling (``noise_scale``) and the ramp (``noise_ramp_epochs``)."""
-        std = ws.class_noise_std(self.sigma, len(self.classes_), self.noise_scale)
-        if self.noise_ramp_epochs:
-            std *= min(1.0, (epoch - self.warmup_epochs + 1) / self.noise_ramp_epochs)
-        return std
+    def noise_std(self):
+        """Noise stds, the true class's and the others': ``sigma`` after the
+        class scaling (``noise_scale``)."""
+        return ws.class_noise_std(self.sigma, len(self.classes_), self.noise_scale)
 
     def refresh_vulnerability_weights(self, dataset):
         """Recompute the per-record weights from the current model.
@@ -285,7 +305,7 @@ class WeightedSmoothingClassifier(NetClassifier):
         """
         y = torch.as_tensor(np.asarray(dataset.y), dtype=torch.long, device=self.device)
         running = getattr(self, "ws_running_scores_", None)
-        if self.refresh == "running" and running is not None and len(running) == len(y):
+        if self.refresh != "full" and running is not None and len(running) == len(y):
             scores = running.clone()
         else:
             scores = self._score_dataset(dataset.X, y)
@@ -293,9 +313,10 @@ class WeightedSmoothingClassifier(NetClassifier):
         weights = ws.vulnerability_weights(
             scores, y, len(self.classes_), self.weighting
         )
-        previous = getattr(self, "ws_weights_", None)
-        if self.weight_momentum and previous is not None and len(previous) == len(y):
-            weights = torch.lerp(weights, previous, self.weight_momentum)
+        if self.refresh == "live":
+            self._class_statistics = ws.class_statistics(
+                scores, y, len(self.classes_), self.weighting
+            )
         self.ws_weights_ = weights
 
     def _score_dataset(self, X, y):
@@ -319,21 +340,33 @@ class WeightedSmoothingClassifier(NetClassifier):
             )
         epoch = len(self.history) - 1
         if self.noise_active(epoch):
-            weights = self.ws_weights_[index.to(self.device)]
+            if self.refresh == "live":
+                weights = ws.weights_from_statistics(
+                    self._record_running_scores(logits, yi, index),
+                    yi,
+                    self._class_statistics,
+                    self.weighting,
+                )
+            else:
+                weights = self.ws_weights_[index.to(self.device)]
+            true_std, other_std = self.noise_std()
             loss = ws.noisy_nll_loss(
                 logits,
                 yi,
                 weights,
-                self.noise_std(epoch),
+                true_std,
+                off_class_sigma=other_std,
                 generator=self._noise_generator,
-                top_k=self.noise_top_k,
+                huber=self.noise_huber,
             )
         else:
             loss = self.get_loss(logits, yi, X=Xi, training=True)
-        if self.refresh == "running" and self.sigma > SIGMA_TOL:
+        if self.refresh != "full" and self.sigma > SIGMA_TOL and not (
+            self.refresh == "live" and self.noise_active(epoch)
+        ):
             self._record_running_scores(logits, yi, index)
         loss.backward()
-        if self.clip_grad_norm is not None:
+        if self.clip_grad_norm is not None or self.clip_grad_relative is not None:
             self._clip_gradients()
         return {"loss": loss, "y_pred": logits}
 
@@ -351,13 +384,26 @@ class WeightedSmoothingClassifier(NetClassifier):
         norm = torch.nn.utils.get_total_norm(
             [p.grad for p in params], foreach=True
         )
+        limit = self._clip_limit(norm)
         # a NaN norm is clipped too, as clip_grad_norm_ does
-        if norm.device.type != "cpu" or not norm <= self.clip_grad_norm:
-            torch.nn.utils.clip_grads_with_norm_(
-                params, self.clip_grad_norm, norm, foreach=True
-            )
+        if norm.device.type != "cpu" or not norm <= limit:
+            torch.nn.utils.clip_grads_with_norm_(params, limit, norm, foreach=True)
+
+    def _clip_limit(self, norm):
+        """This step's bound: ``clip_grad_norm`` and, with ``clip_grad_relative``,
+        that multiple of the median of the previous steps' (unclipped) norms."""
+        limit = math.inf if self.clip_grad_norm is None else self.clip_grad_norm
+        if self.clip_grad_relative is None:
+            return limit
+        recent = self._recent_grad_norms
+        if len(recent) >= RELATIVE_CLIP_MIN_STEPS:
+            limit = min(limit, self.clip_grad_relative * statistics.median(recent))
+        value = float(norm)  # a host synchronisation on a GPU
+        if math.isfinite(value):
+            recent.append(value)
+        return limit
 
     def _record_running_scores(self, logits, yi, index):
-        self.ws_running_scores_[index.to(logits.device)] = ws.vulnerability_scores(
-            logits.detach(), yi, self.vulnerability
-        )
+        scores = ws.vulnerability_scores(logits.detach(), yi, self.vulnerability)
+        self.ws_running_scores_[index.to(logits.device)] = scores
+        return scores

@@ -12,10 +12,10 @@ from ._common import WS_SIGMA, loss_leakage_auc, make_classifier, make_splits
 
 
 class WeightedSmoothingClassifierSuite:
-    """Undefended (``sigma=0``) against weighted smoothing, both refresh modes."""
+    """Undefended (``sigma=0``) against weighted smoothing, every refresh mode."""
 
     param_names = ["sigma", "refresh"]
-    params = [[0.0, WS_SIGMA], ["full", "running"]]
+    params = [[0.0, WS_SIGMA], ["full", "running", "live"]]
 
     # Fits take seconds: one fit per sample, a few samples at most.
     processes = 1
@@ -82,7 +82,7 @@ class WeightedSmoothingClassifierSuite:
 
 
 def _meaningful(sigma, refresh):
-    # With sigma=0 no weights are refreshed, so both modes are the same model.
+    # With sigma=0 no weights are refreshed, so every mode is the same model.
     return sigma > 0 or refresh == "full"
 
 
@@ -96,7 +96,7 @@ class WeightedSmoothingOverheadSuite:
     """
 
     param_names = ["refresh"]
-    params = [["full", "running"]]
+    params = [["full", "running", "live"]]
     processes = 1
     number = 1
     repeat = 1
