@@ -435,3 +435,20 @@ def test_relative_clipping_reaches_training(data, monkeypatch):
     assert len(limits) == SMALL["max_epochs"] * 7 - 10
     assert all(limit < norm for limit, norm in limits)
     assert not np.allclose(plain.predict_proba(X), clipped.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"refresh": "live"}, {"clip_grad_relative": 3.0}]
+)
+def test_training_state_is_not_a_parameter(data, params):
+    from sklearn.base import clone
+
+    from wsmooth.attacks._cache import _stable_params
+
+    clf = WeightedSmoothingClassifier(**{**SMALL, "sigma": 0.3, **params})
+    before = _stable_params(clf)
+    clf.fit(*data)
+    assert not [k for k in clf.get_params(deep=False) if k.startswith("_")]
+    # what the shadow cache fingerprints is the same before and after a fit
+    assert _stable_params(clf) == before
+    assert _stable_params(clone(clf)) == before

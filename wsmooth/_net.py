@@ -234,6 +234,13 @@ class NetClassifier(NeuralNetClassifier):
                 f"{type(self).__name__} has no attribute 'classes_' before fit"
             ) from None
 
+    def _get_param_names(self):
+        # skorch takes every attribute not ending in "_" for a parameter, so
+        # training state kept in private attributes (the noise generator,
+        # the training set, clipping history) would reach get_params, clone
+        # and the shadow cache's fingerprint, which must not depend on a fit
+        return [k for k in super()._get_param_names() if not k.startswith("_")]
+
     def _check_hyperparameters(self):
         validate_parameter_constraints(
             self._parameter_constraints,
