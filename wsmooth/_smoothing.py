@@ -144,12 +144,8 @@ def zscore_per_class(scores, labels, n_classes, eps=STD_EPS):
     -------
     Tensor of shape (n,)
     """
-    counts = _class_counts(labels, n_classes, scores.dtype).clamp(min=1)
-    zeros = torch.zeros(n_classes, dtype=scores.dtype, device=scores.device)
-    mean = zeros.index_add(0, labels, scores) / counts
-    centred = scores - mean[labels]
-    std = torch.sqrt(zeros.index_add(0, labels, centred * centred) / counts)
-    return centred / (std[labels] + eps)
+    mean, spread = class_statistics(scores, labels, n_classes, "zscore", eps)
+    return (scores - mean[labels]) / spread[labels]
 
 
 def minmax_per_class(scores, labels, n_classes, eps=STD_EPS):
@@ -169,12 +165,8 @@ def minmax_per_class(scores, labels, n_classes, eps=STD_EPS):
     -------
     Tensor of shape (n,)
     """
-    fill = torch.full(
-        (n_classes,), float("inf"), dtype=scores.dtype, device=scores.device
-    )
-    low = fill.scatter_reduce(0, labels, scores, reduce="amin")
-    high = (-fill).scatter_reduce(0, labels, scores, reduce="amax")
-    return (scores - low[labels]) / (high[labels] - low[labels] + eps)
+    low, spread = class_statistics(scores, labels, n_classes, "minmax", eps)
+    return (scores - low[labels]) / spread[labels]
 
 
 def vulnerability_weights(scores, labels, n_classes, weighting="zscore"):
