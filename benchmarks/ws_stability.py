@@ -37,6 +37,7 @@ VARIANTS = {
     "clipped + huber 0.1": {"weighting": "zscore_clipped", "noise_huber": 0.1},
     "clip_grad_relative=3": {"clip_grad_relative": 3.0},
     "huber 0.1 + relative 3": {"noise_huber": 0.1, "clip_grad_relative": 3.0},
+    "live + relative 3": {"refresh": "live", "clip_grad_relative": 3.0},
 }
 
 

@@ -41,6 +41,8 @@ VARIANTS = {
     "huber": {"noise_huber": 0.1},
     "relative": {"clip_grad_relative": 3.0},
     "huber+relative": {"noise_huber": 0.1, "clip_grad_relative": 3.0},
+    "live+relative": {"refresh": "live", "clip_grad_relative": 3.0},
+    "live+clipped": {"refresh": "live", "weighting": "zscore_clipped"},
     "minmax": {"weighting": "minmax"},
     "clipped": {"weighting": "zscore_clipped"},
     "cross_entropy": {"vulnerability": "cross_entropy"},
