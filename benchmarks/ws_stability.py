@@ -29,7 +29,6 @@ VARIANTS = {
     "reference": {},
     "weighting=minmax": {"weighting": "minmax"},
     "weighting=zscore_clipped": {"weighting": "zscore_clipped"},
-    "refresh=running": {"refresh": "running"},
     "refresh=live": {"refresh": "live"},
     "noise_scale=split": {"noise_scale": "split"},
     "noise_huber=0.1": {"noise_huber": 0.1},

@@ -35,7 +35,6 @@ from wsmooth.experiments._frontier import STRONGEST, setting_points
 #: (``benchmarks/ws_noise_scale.py`` measures it across K).
 VARIANTS = {
     "reference": {},
-    "running": {"refresh": "running"},
     "live": {"refresh": "live"},
     "split": {"noise_scale": "split"},
     "huber": {"noise_huber": 0.1},

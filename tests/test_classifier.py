@@ -72,7 +72,7 @@ def test_noise_changes_training(data):
     assert not np.allclose(clean.predict_proba(X), noisy.predict_proba(X))
 
 
-@pytest.mark.parametrize("refresh", ["full", "running", "live"])
+@pytest.mark.parametrize("refresh", ["full", "live"])
 def test_same_seed_same_model_bit_for_bit(data, refresh):
     X, _ = data
     a = _fit(data, sigma=0.3, refresh=refresh)
@@ -146,7 +146,7 @@ def test_no_weights_during_warmup(data):
     assert not hasattr(clf, "vulnerability_weights_")
 
 
-def test_running_refresh_uses_no_extra_pass(data, monkeypatch):
+def test_live_refresh_uses_no_extra_pass(data, monkeypatch):
     calls = []
     original = WeightedSmoothingClassifier._score_dataset
 
@@ -155,9 +155,12 @@ def test_running_refresh_uses_no_extra_pass(data, monkeypatch):
         return original(self, X, y)
 
     monkeypatch.setattr(WeightedSmoothingClassifier, "_score_dataset", counting)
-    _fit(data, refresh="running")
     _fit(data, refresh="live")
     assert calls == []
+    # no warm-up: no step has scored the records yet, so one full pass first
+    _fit(data, refresh="live", warmup_epochs=0)
+    assert calls == [len(data[0])]
+    calls.clear()
     _fit(data, refresh="full")
     assert calls == [len(data[0])] * (SMALL["max_epochs"] - SMALL["warmup_epochs"])
 

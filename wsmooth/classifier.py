@@ -32,7 +32,7 @@ MEMBER_ATTRIBUTES = (
     "vulnerability_weights_",
     "vulnerability_scores_",
     "ws_weights_",
-    "ws_running_scores_",
+    "ws_step_scores_",
     "member_proba_",
     "member_labels_",
 )
@@ -98,15 +98,12 @@ class WeightedSmoothingClassifier(NetClassifier):
         nears zero, so single records can dominate a step. Bounding them
         steadies training, but also takes away part of the defence at a given
         ``sigma`` (see the tuning guide). ``None``: the reference.
-    refresh : {"full", "running", "live"}, default="full"
+    refresh : {"full", "live"}, default="full"
         ``"full"``: before every noisy epoch, one batched eval-mode forward pass
-        over the training set (reference). ``"running"``: reuse the logits the
-        previous epoch's training steps already computed; no extra pass, but the
-        scores come from a model that moved during that epoch and from
-        train-mode outputs (dropout, batch norm), so they lag by up to one epoch.
-        ``"live"``: no extra pass either; each record is scored from the logits
-        of the very step that trains it (no lag), against its class's mean and
-        spread from the previous epoch's steps. Train-mode outputs too.
+        over the training set (reference). ``"live"``: no extra pass; each
+        record is scored from the (train-mode) logits of the very step that
+        trains it, against its class's mean and spread from the scores the
+        previous epoch's steps recorded.
     clip_grad_norm : float or None, default=10.0
         Gradient-norm clipping (reference: 10). ``None`` disables it.
     clip_grad_relative : float or None, default=None
@@ -163,7 +160,7 @@ class WeightedSmoothingClassifier(NetClassifier):
         "noise_scale": [StrOptions(set(ws.NOISE_SCALES))],
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "noise_huber": [Interval(Real, 0, None, closed="neither"), None],
-        "refresh": [StrOptions({"full", "running", "live"})],
+        "refresh": [StrOptions({"full", "live"})],
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "clip_grad_relative": [Interval(Real, 0, None, closed="neither"), None],
     }
@@ -260,7 +257,7 @@ class WeightedSmoothingClassifier(NetClassifier):
     # switched off with ``callbacks__...=None`` or lost by replacing callbacks.
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
-        self.ws_running_scores_ = None
+        self.ws_step_scores_ = None
         self._recent_grad_norms = collections.deque(maxlen=RELATIVE_CLIP_WINDOW)
         device = torch.device(self.device) if self.device else torch.device("cpu")
         # own stream, apart from the global one that shuffles and initialises
@@ -274,10 +271,10 @@ class WeightedSmoothingClassifier(NetClassifier):
         )
         if self.noise_active(len(self.history) - 1):
             self.refresh_vulnerability_weights(dataset_train)
-        if self.refresh != "full" and self.sigma > SIGMA_TOL:
+        if self.refresh == "live" and self.sigma > SIGMA_TOL:
             n = len(dataset_train)
-            if self.ws_running_scores_ is None or len(self.ws_running_scores_) != n:
-                self.ws_running_scores_ = torch.zeros(n, device=self.device)
+            if self.ws_step_scores_ is None or len(self.ws_step_scores_) != n:
+                self.ws_step_scores_ = torch.zeros(n, device=self.device)
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         self._noise_generator = None
@@ -304,9 +301,11 @@ class WeightedSmoothingClassifier(NetClassifier):
             The training set.
         """
         y = torch.as_tensor(np.asarray(dataset.y), dtype=torch.long, device=self.device)
-        running = getattr(self, "ws_running_scores_", None)
-        if self.refresh != "full" and running is not None and len(running) == len(y):
-            scores = running.clone()
+        # live: the scores the previous epoch's steps recorded; a full pass
+        # before any step has recorded some (warmup_epochs=0, a new fit call)
+        recorded = getattr(self, "ws_step_scores_", None)
+        if self.refresh == "live" and recorded is not None and len(recorded) == len(y):
+            scores = recorded.clone()
         else:
             scores = self._score_dataset(dataset.X, y)
         self.vulnerability_scores_ = scores.cpu().numpy()
@@ -342,7 +341,7 @@ class WeightedSmoothingClassifier(NetClassifier):
         if self.noise_active(epoch):
             if self.refresh == "live":
                 weights = ws.weights_from_statistics(
-                    self._record_running_scores(logits, yi, index),
+                    self._record_step_scores(logits, yi, index),
                     yi,
                     self._class_statistics,
                     self.weighting,
@@ -361,10 +360,9 @@ class WeightedSmoothingClassifier(NetClassifier):
             )
         else:
             loss = self.get_loss(logits, yi, X=Xi, training=True)
-        if self.refresh != "full" and self.sigma > SIGMA_TOL and not (
-            self.refresh == "live" and self.noise_active(epoch)
-        ):
-            self._record_running_scores(logits, yi, index)
+        live = self.refresh == "live" and self.sigma > SIGMA_TOL
+        if live and not self.noise_active(epoch):  # noisy steps record above
+            self._record_step_scores(logits, yi, index)
         loss.backward()
         if self.clip_grad_norm is not None or self.clip_grad_relative is not None:
             self._clip_gradients()
@@ -403,7 +401,7 @@ class WeightedSmoothingClassifier(NetClassifier):
             recent.append(value)
         return limit
 
-    def _record_running_scores(self, logits, yi, index):
+    def _record_step_scores(self, logits, yi, index):
         scores = ws.vulnerability_scores(logits.detach(), yi, self.vulnerability)
-        self.ws_running_scores_[index.to(logits.device)] = scores
+        self.ws_step_scores_[index.to(logits.device)] = scores
         return scores

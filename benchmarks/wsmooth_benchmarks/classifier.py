@@ -15,7 +15,7 @@ class WeightedSmoothingClassifierSuite:
     """Undefended (``sigma=0``) against weighted smoothing, every refresh mode."""
 
     param_names = ["sigma", "refresh"]
-    params = [[0.0, WS_SIGMA], ["full", "running", "live"]]
+    params = [[0.0, WS_SIGMA], ["full", "live"]]
 
     # Fits take seconds: one fit per sample, a few samples at most.
     processes = 1
@@ -96,7 +96,7 @@ class WeightedSmoothingOverheadSuite:
     """
 
     param_names = ["refresh"]
-    params = [["full", "running", "live"]]
+    params = [["full", "live"]]
     processes = 1
     number = 1
     repeat = 1
