@@ -296,3 +296,17 @@ def test_defences_without_a_warm_up_can_be_built_and_fitted(tmp_path):
     assert confs["ws"][0].warmup_epochs == 2
     X, y = make_purchase_like(60, n_classes=3, random_state=0)
     confs["relaxloss"][0].set_params(max_epochs=1).fit(X, y)
+
+
+def test_sigma_grid_reaches_both_weighted_smoothing_defences(tmp_path):
+    from wsmooth import nets
+    from wsmooth.cli import build_parser, configurations
+
+    assert {"ws", "ws_live"} <= set(build_parser().parse_args([]).defences)
+    args = build_parser().parse_args(
+        tiny(tmp_path, "--sigma", "0.2", "0.4", "--defences", "ws", "ws_live")
+    )
+    confs = configurations(args, nets.MLP, {"hidden_layer_sizes": (8,)})
+    assert confs["ws"][1] == confs["ws_live"][1] == {"sigma": [0.2, 0.4]}
+    assert confs["ws_live"][0].refresh == "live"
+    assert confs["ws_live"][0].warmup_epochs == args.warmup_epochs

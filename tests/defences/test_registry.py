@@ -83,3 +83,12 @@ def test_register_refuses_to_overwrite_unless_forced(monkeypatch):
     assert register_defence(mine, force=True) is get_defence("none")
     with pytest.raises(TypeError, match="takes a Defence"):
         register_defence("none")
+
+
+def test_ws_live_is_weighted_smoothing_with_the_live_refresh():
+    configs = defence_configurations(
+        ["ws", "ws_live"], grids={"ws_live": {"sigma": [0.3]}}, **COMMON
+    )
+    (ws, _), (live, live_grid) = configs["ws"], configs["ws_live"]
+    assert ws.refresh == "full" and live.refresh == "live"
+    assert live_grid == {"sigma": [0.3]} and live.max_epochs == ws.max_epochs
