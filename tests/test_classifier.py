@@ -290,6 +290,8 @@ def test_partial_fit_continues_training(data):
         ({"refresh": "sometimes"}, "refresh"),
         ({"noise_scale": "per_class"}, "noise_scale"),
         ({"noise_huber": 0.0}, "noise_huber"),
+        ({"clip_grad_relative": -1.0}, "clip_grad_relative"),
+        ({"refresh": "running"}, "refresh"),
         ({"warmup_epochs": -1}, "warmup_epochs"),
         ({"clip_grad_norm": 0}, "clip_grad_norm"),
     ],
