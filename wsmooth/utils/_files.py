@@ -8,7 +8,7 @@ permissions the umask grants (``tempfile.mkstemp`` alone would leave 0o600).
 import os
 import tempfile
 
-__all__ = ["create_exclusive", "file_mode", "write_atomic"]
+__all__ = ["create_exclusive", "file_mode", "replace_together", "write_atomic"]
 
 
 def file_mode():
@@ -46,6 +46,60 @@ def write_atomic(path, data):
     except BaseException:
         os.remove(tmp)
         raise
+
+
+def replace_together(writers):
+    """Write several files, then put them all in place at once.
+
+    Each writer writes its file to a temporary path in the same folder; only
+    when every one of them has finished are the temporary files renamed onto
+    their paths. A failure (a full disk, an error, a Ctrl-C) while writing
+    leaves every previous file as it was and no temporary file behind, so the
+    files of one set never end up beside those of another.
+
+    Parameters
+    ----------
+    writers : dict
+        ``{path: write}``: ``write(tmp_path)`` writes the file's content to
+        ``tmp_path`` (a file name ending in ``.part``: tell writers that pick
+        a format from the suffix which one to use). ``write=None`` removes an
+        existing file at ``path`` together with the replacements, so that no
+        file of an earlier set is left beside the new ones.
+
+    Notes
+    -----
+    Each rename is atomic; the renames follow one another once everything is
+    written, so only a failure of ``os.replace`` itself (not of a write) could
+    leave a mixed set.
+    """
+    temps = {}
+    try:
+        for path, write in writers.items():
+            if write is None:
+                continue
+            fd, tmp = tempfile.mkstemp(
+                dir=os.path.dirname(path) or ".", prefix=".tmp-", suffix=".part"
+            )
+            os.close(fd)
+            temps[path] = tmp
+            write(tmp)
+            os.chmod(tmp, file_mode())
+        while temps:
+            path, tmp = next(iter(temps.items()))
+            os.replace(tmp, path)
+            del temps[path]
+        for path, write in writers.items():
+            if write is None:
+                try:
+                    os.remove(path)
+                except FileNotFoundError:
+                    pass
+    finally:
+        for tmp in temps.values():
+            try:
+                os.remove(tmp)
+            except FileNotFoundError:
+                pass
 
 
 def create_exclusive(path, data):
