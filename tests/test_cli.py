@@ -22,7 +22,8 @@ def tiny(out, *extra):
     return [
         "--n-samples", "160", "--n-classes", "4", "--epochs", "3",
         "--warmup-epochs", "1", "--hidden", "8", "--seeds", "1", "--shadows", "2",
-        "--defences", "none", "ws", "--sigma", "0.5", "--quiet", "--out", str(out),
+        "--defences", "none", "ws", "--sigma", "0.5", "--attacks", "lira", "rmia",
+        "--quiet", "--out", str(out),
         *extra,
     ]
 

@@ -1,6 +1,7 @@
 """Command line: compare defences on one data set and print the privacy-utility frontier."""
 
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -12,8 +13,19 @@ import numpy as np
 
 __all__ = ["main", "build_parser"]
 
+#: Exit status of a run that failed: data that cannot be used, training
+#: that diverged, a damaged cache, a report that could not be written.
+EXIT_FAILURE = 1
+#: Exit status of bad arguments (as argparse).
+EXIT_USAGE = 2
 #: Exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
+#: Share of the records held out for test accuracy (the pool protocol's split).
+_TEST_SIZE = 0.2
+#: Environment variable that, set to 1, shows the traceback of a failure.
+DEBUG_ENV = "WSMOOTH_DEBUG"
+#: Optional dependencies of defences: ``{defence: (module, extra)}``.
+_DEFENCE_NEEDS = {"dpsgd": ("opacus", "dp")}
 #: Seeds numpy accepts.
 _SEED_MAX = 2**32 - 1
 
@@ -65,6 +77,19 @@ def _finite_float(positive):
     return parse
 
 
+def _n_jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            "0 jobs cannot train anything: give 1 or more, or -1 for all cores "
+            "(-2 all but one, ...)"
+        )
+    return value
+
+
 def _hidden(text):
     parts = [p.strip() for p in text.split(",")]
     try:
@@ -86,6 +111,17 @@ _DEFAULT_N_SAMPLES = 2500
 
 #: The weighted-smoothing defences, whose grid is ``--sigma``.
 WS_DEFENCES = frozenset({"ws", "ws_live"})
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, its errors on one line: ``wsmooth: error: ...``, exit 2."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {_one_line(message)}\n")
+
+
+def _one_line(text):
+    return " ".join(str(text).split())
 
 
 class _DataAction(argparse.Action):
@@ -154,8 +190,19 @@ Written to --out: results.json and results.csv (one row per setting x seed x
 attack), frontier.png (the plot) and cache/ (finished cells and shadow models:
 run the same command again after a Ctrl-C and it resumes from there).
 
-Exit status: 0 on success, 1 if the data cannot be read or training diverged,
-2 for bad arguments, 130 on Ctrl-C (no figures are printed then).
+Every argument is checked before the first model trains; a failure is one
+line on stderr, "wsmooth: error: ..." (--debug or WSMOOTH_DEBUG=1 shows the
+traceback instead).
+
+exit status:
+  0    success
+  1    the run failed: the data cannot be read or cannot be used (one class,
+       too few records per class, NaN/inf features, non-integer labels, ...),
+       training diverged, the cache is damaged, or the report could not be
+       written (the previous report is then left as it was)
+  2    bad arguments, including a --out that is not a writable folder and a
+       missing optional dependency (dpsgd needs Opacus)
+  130  Ctrl-C (no figures are printed; finished cells stay cached)
 """
 
 _EPILOG = """\
@@ -170,9 +217,10 @@ examples:
   wsmooth --data cifar10 ~/data/cifar-10-batches-py --net densenet --device cuda
   wsmooth --json > frontier.json
 
-worked example: the default run (`wsmooth`, 2,500 records, 10 classes, a
-600-128 MLP, 12 epochs, 3 seeds, LiRA and RMIA with 4 shadow models) prints,
-among its 16 rows (mean ± std over the 3 seeds):
+worked example: the default run with the two score attacks
+(`wsmooth --attacks lira rmia`, 2,500 records, 10 classes, a 600-128 MLP,
+12 epochs, 3 seeds, 4 shadow models) prints, among its 16 rows (mean ± std
+over the 3 seeds):
 
      configuration      setting         test_accuracy    tpr@1%fpr        attack
      none (undefended)  default         0.9927 ± 0.0046  0.3720 ± 0.0191  rmia
@@ -194,7 +242,7 @@ def build_parser():
     from .attacks._methods import METHODS
     from .defences import available_defences
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="wsmooth",
         description=_DESCRIPTION,
         epilog=_EPILOG,
@@ -236,9 +284,11 @@ def build_parser():
     )
     comp.add_argument(
         "--attacks", nargs="+", choices=sorted(METHODS), metavar="METHOD",
-        default=["lira", "rmia"],
+        default=["lira", "rmia", "label_only"],
         help=f"attacks at their defaults, from {', '.join(sorted(METHODS))} "
-        "(default: %(default)s); leakage is the strongest per setting",
+        "(default: %(default)s: a label-only attack is in the set because "
+        "defences that alter the confidences, such as HAMP or MemGuard, hide "
+        "from score attacks); leakage is the strongest per setting",
     )
     comp.add_argument(
         "--seeds", type=_int_at_least(1), default=3,
@@ -295,8 +345,9 @@ def build_parser():
     )
     run_group = parser.add_argument_group("run and output")
     run_group.add_argument(
-        "--n-jobs", type=int, default=None, metavar="N",
-        help="shadow models trained in parallel (joblib; -1: all cores)",
+        "--n-jobs", type=_n_jobs, default=None, metavar="N",
+        help="shadow models trained in parallel (joblib; -1: all cores, -2: "
+        "all but one; 0 is refused)",
     )
     run_group.add_argument(
         "--threads", type=_int_at_least(1), default=1, metavar="T",
@@ -316,7 +367,193 @@ def build_parser():
         help="print the frontier points and the answer as JSON instead of a table",
     )
     run_group.add_argument("--quiet", action="store_true", help="no progress bars")
+    run_group.add_argument(
+        "--debug", action="store_true",
+        help=f"on a failure, show the traceback instead of one line (as "
+        f"{DEBUG_ENV}=1 does)",
+    )
     return parser
+
+
+# --------------------------------------------------------------------------- #
+# Checks before anything trains
+# --------------------------------------------------------------------------- #
+class UsageError(Exception):
+    """A problem with the arguments found after parsing (exit status 2)."""
+
+
+def check_arguments(args):
+    """Check what the argument types alone cannot; raise UsageError naming it.
+
+    Run before the data are loaded: the attacks against ``--shadows``, the
+    output folder, the optional dependencies of the defences, and the
+    warm-up and size of the generated data.
+    """
+    if WS_DEFENCES & set(args.defences) and any(s > 0 for s in args.sigma) and (
+        args.epochs <= args.warmup_epochs
+    ):
+        raise UsageError(
+            f"argument --warmup-epochs: --epochs {args.epochs} <= --warmup-epochs "
+            f"{args.warmup_epochs}: no epoch would be trained with noise, so every "
+            "WS row would be the undefended model. Raise --epochs or lower "
+            "--warmup-epochs."
+        )
+    if args.data[0] == "purchase-like":
+        n = _DEFAULT_N_SAMPLES if args.n_samples is None else args.n_samples
+        if n < 8 * args.n_classes:
+            raise UsageError(
+                f"argument --n-samples: must be at least 8 x --n-classes "
+                f"({8 * args.n_classes}) so that every class has members, "
+                f"non-members and test records; got {n}"
+            )
+    _check_attacks(args)
+    _check_out(args.out)
+    for name in dict.fromkeys(args.defences):
+        if name in _DEFENCE_NEEDS:
+            module, extra = _DEFENCE_NEEDS[name]
+            if importlib.util.find_spec(module) is None:
+                raise UsageError(
+                    f"argument --defences: {name} needs {module}, which is not "
+                    f"installed; install it with: .venv/bin/pip install -c "
+                    f'constraints.txt -e ".[{extra}]"'
+                )
+
+
+def _check_attacks(args):
+    """Every attack's own parameter checks, with ``--shadows`` shadow models."""
+    from .attacks import MembershipInferenceAttack
+    from .attacks._methods import get_method
+
+    for name in dict.fromkeys(args.attacks):
+        attack = MembershipInferenceAttack(
+            None, method=name, n_shadow=args.shadows, n_jobs=args.n_jobs
+        )
+        try:
+            get_method(name).from_attack(attack).check_params(args.shadows)
+        except (ValueError, TypeError) as exc:
+            raise UsageError(
+                f"argument --shadows: {args.shadows} is too few for the {name} "
+                f"attack: {exc}"
+            ) from None
+
+
+def _check_out(out):
+    """``--out`` is a writable folder, or one that can be created."""
+    if not out.strip():
+        raise UsageError("argument --out: expected a folder, got an empty name")
+    path = os.path.abspath(os.path.expanduser(out))
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            raise UsageError(f"argument --out: {out} is a file, not a folder")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise UsageError(f"argument --out: {out} is not writable")
+        return
+    parent = path
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise UsageError(
+            f"argument --out: {out} cannot be created: {parent} is a file"
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(
+            f"argument --out: {out} cannot be created: {parent} is not writable"
+        )
+
+
+def check_data(X, y, *, source, seed=0, embedded=False):
+    """Check that the loaded data can run the comparison, before any training.
+
+    Raises DataError naming ``source`` (UsageError for the embedded data,
+    whose size the arguments set): labels that are not integer classes,
+    non-finite features, images stored channels last, a single class, and
+    classes too small for the pool protocol: after the test records are
+    held out, every class needs ``MIN_RECORDS_PER_CLASS`` records in the
+    attacker's pool, as every shadow model trains on half of each class and
+    is calibrated on the other half. ``seed`` is the ``--seed`` that fixes
+    the test / pool split.
+    """
+    from .attacks._base import MIN_RECORDS_PER_CLASS
+    from .experiments._split import pool_split
+
+    error = UsageError if embedded else DataError
+    prefix = "argument --n-samples: " if embedded else ""
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != len(X):
+        raise DataError(
+            f"{source}: expected one label per record, got labels of shape "
+            f"{y.shape} for {len(X)} records"
+        )
+    if y.dtype.kind == "f" or y.dtype.kind == "c":
+        finite = np.isfinite(y)
+        if not finite.all():
+            raise DataError(
+                f"{source}: {np.count_nonzero(~finite)} label(s) are NaN or "
+                "infinite; labels must be integer classes"
+            )
+        whole = bool((y == np.round(y.real)).all()) if y.dtype.kind == "f" else False
+        raise DataError(
+            f"{source}: labels are {y.dtype} numbers, not integer classes"
+            + ("; save them as integers (y.astype(np.int64))" if whole else
+               f", e.g. {y[y != np.round(y.real)][0]!r}")
+        )
+    if y.dtype.kind in "OUS":
+        labels = np.unique(y.astype(str))
+        numeric = [lab for lab in labels[:1000] if _is_number(lab)]
+        if numeric:
+            raise DataError(
+                f"{source}: labels such as {numeric[0]!r} are numbers but not "
+                "integers; labels must be integer classes or class names"
+            )
+    elif y.dtype.kind not in "iub":
+        raise DataError(f"{source}: labels must be integer classes, got {y.dtype}")
+    if X.ndim == 4 and X.shape[3] in (1, 3, 4) and X.shape[1] not in (1, 3, 4):
+        raise DataError(
+            f"{source}: the images have shape {X.shape[1:]}, channels last "
+            "(N, H, W, C); the networks take channels first (N, C, H, W): save "
+            "X.transpose(0, 3, 1, 2)"
+        )
+    finite = np.isfinite(X)
+    if not finite.all():
+        rows = np.flatnonzero(~finite.reshape(len(X), -1).all(axis=1))
+        raise DataError(
+            f"{source}: {len(rows)} record(s) have NaN or infinite features (or "
+            f"values beyond float32's range), e.g. record {rows[0]}"
+        )
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) < 2:
+        what = f"a single class ({classes[0]!r})" if len(classes) else "no records"
+        raise error(f"{prefix}{source} holds {what}; membership inference "
+                    "needs at least 2 classes")
+    _, y_pool, _, _ = pool_split(
+        np.arange(len(y)), y, test_size=_TEST_SIZE, random_state=seed
+    )
+    pool_classes, pool_counts = np.unique(y_pool, return_counts=True)
+    in_pool = dict(zip(pool_classes.tolist(), pool_counts.tolist(), strict=True))
+    found = np.array([in_pool.get(c, 0) for c in classes.tolist()])
+    small = found < MIN_RECORDS_PER_CLASS
+    if small.any():
+        shown = ", ".join(
+            f"{c!r}: {n} of {t}" for c, n, t in
+            zip(classes[small][:5].tolist(), found[small][:5].tolist(),
+                counts[small][:5].tolist(), strict=True)
+        )
+        more = f" and {small.sum() - 5} more" if small.sum() > 5 else ""
+        raise error(
+            f"{prefix}{source}: too few records per class: every class needs at "
+            f"least {MIN_RECORDS_PER_CLASS} in the attacker's pool (after "
+            f"{_TEST_SIZE:.0%} are held out for testing), since each shadow model "
+            f"trains on half of every class and is calibrated on the other half; "
+            f"in the pool (of the class's records): {shown}{more}"
+        )
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- #
@@ -356,9 +593,14 @@ def load_data(name, path, *, n_samples, n_classes, seed):
     try:
         X, y = loader(os.path.expanduser(path), return_X_y=True,
                       n_samples=n_samples, random_state=seed)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except OverflowError:
+        raise DataError(
+            f"cannot read {name} data from {path}: a label is too large for a "
+            "64-bit integer; labels must be integer classes"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - e.g. csv.Error: one line, exit 1
         # the loaders name the file and what is wrong: keep to their message
-        message = " ".join(str(exc).split()) or type(exc).__name__
+        message = _one_line(exc) or type(exc).__name__
         raise DataError(f"cannot read {name} data from {path}: {message}") from None
     if X.ndim != 2 and X.ndim != 4:
         raise DataError(
@@ -447,6 +689,12 @@ def run(args):
     X, y, data_text = load_data(
         *args.data, n_samples=args.n_samples, n_classes=args.n_classes, seed=args.seed
     )
+    name, path = args.data
+    embedded = name in _EMBEDDED
+    source = (
+        f"{name} with --n-samples {len(y)}" if embedded else f"{name} data from {path}"
+    )
+    check_data(X, y, source=source, seed=args.seed, embedded=embedded)
     module, module_params, net_text = _module(args, X)
     defences = configurations(args, module, module_params)
     os.makedirs(args.out, exist_ok=True)
@@ -458,6 +706,7 @@ def run(args):
             seeds=args.seeds,
             n_shadow=args.shadows,
             n_jobs=args.n_jobs,
+            test_size=_TEST_SIZE,
             cache_dir=os.path.join(args.out, "cache"),
             random_state=args.seed,
             undefended="none" if "none" in defences else None,
@@ -494,9 +743,16 @@ def _report(args, results, data_text, net_text, notes):
         "csv": os.path.join(args.out, "results.csv"),
         "png": os.path.join(args.out, "frontier.png"),
     }
-    results.to_json(paths["json"])
-    results.to_csv(paths["csv"])
-    plot_note = _plot(results, args, paths["png"], data_text)
+    from .utils._files import replace_together
+
+    plot, plot_note = _plotter(results, args, data_text)
+    # written together: a failure leaves the previous report whole, and a
+    # report without a plot removes the plot of an earlier run
+    replace_together({
+        paths["json"]: results.to_json,
+        paths["csv"]: results.to_csv,
+        paths["png"]: plot,
+    })
     if plot_note:
         paths["png"] = None
         notes.append(plot_note)
@@ -520,26 +776,32 @@ def _report(args, results, data_text, net_text, notes):
     }
 
 
-def _plot(results, args, path, title):
-    """Write the frontier plot; return a note instead when matplotlib is missing."""
+def _plotter(results, args, title):
+    """``(write(path), None)`` for the frontier plot, or ``(None, note)`` when
+    matplotlib is missing."""
     try:
         import matplotlib
     except ImportError:
-        return "frontier.png not written: matplotlib is not installed"
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+        return None, "frontier.png not written: matplotlib is not installed"
 
-    from .experiments import FrontierDisplay
+    def write(path):
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
-    FrontierDisplay.from_results(results, leakage=args.leakage, ax=ax)
-    ax.axvline(args.max_leakage, color="grey", linestyle=":", linewidth=1.2,
-               label=f"max leakage {args.max_leakage:g}")
-    ax.legend(loc="best", fontsize=8)
-    ax.set_title(title, fontsize=10)
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return None
+        from .experiments import FrontierDisplay
+
+        fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
+        try:
+            FrontierDisplay.from_results(results, leakage=args.leakage, ax=ax)
+            ax.axvline(args.max_leakage, color="grey", linestyle=":", linewidth=1.2,
+                       label=f"max leakage {args.max_leakage:g}")
+            ax.legend(loc="best", fontsize=8)
+            ax.set_title(title, fontsize=10)
+            fig.savefig(path, dpi=130, format="png")
+        finally:
+            plt.close(fig)
+
+    return write, None
 
 
 def _answer_line(summary):
@@ -576,47 +838,44 @@ def _json_report(summary):
 def main(argv=None):
     """Entry point of the ``wsmooth`` command and of ``python -m wsmooth``.
 
-    Returns 0 on success, 1 if the data cannot be read or training diverged,
-    and 130 on Ctrl-C (nothing is printed on stdout then: no figures of an
-    unfinished run; the finished cells stay cached in ``--out``).
+    Returns 0 on success, 1 if the run failed (data that cannot be read or
+    used, training that diverged, a damaged cache, a report that could not be
+    written), and 130 on Ctrl-C (nothing is printed on stdout then: no figures
+    of an unfinished run; the finished cells stay cached in ``--out``). Bad
+    arguments exit with status 2 (SystemExit), before anything trains.
+
+    Every failure is one line on stderr, ``wsmooth: error: ...``; with
+    ``--debug`` or the environment variable ``WSMOOTH_DEBUG=1`` the exception
+    is raised with its traceback instead.
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if WS_DEFENCES & set(args.defences) and any(s > 0 for s in args.sigma) and (
-        args.epochs <= args.warmup_epochs
-    ):
-        parser.error(
-            f"--epochs {args.epochs} <= --warmup-epochs {args.warmup_epochs}: no "
-            "epoch would be trained with noise, so every WS row would be the "
-            "undefended model. Raise --epochs or lower --warmup-epochs."
-        )
-    if args.data[0] == "purchase-like":
-        n = _DEFAULT_N_SAMPLES if args.n_samples is None else args.n_samples
-        if n < 8 * args.n_classes:
-            parser.error(
-                f"--n-samples must be at least 8 x --n-classes ({8 * args.n_classes}) "
-                f"so that every class has members, non-members and test records; "
-                f"got {n}"
-            )
+    debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    args = None
     try:
-        summary = run(args)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        debug = debug or args.debug
+        try:
+            check_arguments(args)
+        except UsageError as exc:
+            parser.error(str(exc))
+        try:
+            summary = run(args)
+        except UsageError as exc:  # the embedded data, too small for the run
+            parser.error(str(exc))
     except KeyboardInterrupt:
+        if args is None:
+            raise
         print(
             f"wsmooth: interrupted; no figures printed. Finished cells are kept in "
             f"{os.path.join(args.out, 'cache')}: run the same command to resume.",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    except DataError as exc:
-        print(f"wsmooth: error: {exc}", file=sys.stderr)
-        return 1
-    except ValueError as exc:
-        from .classifier import TrainingDivergedError
-
-        if not isinstance(exc, TrainingDivergedError):
+    except Exception as exc:
+        if debug:
             raise
-        print(f"wsmooth: error: {exc}", file=sys.stderr)
-        return 1
+        print(f"wsmooth: error: {_message(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
     if not args.quiet:
         for note in summary["notes"]:
             print(f"wsmooth: note: {note}", file=sys.stderr)
@@ -625,3 +884,16 @@ def main(argv=None):
     else:
         _print_report(summary, args)
     return 0
+
+
+def _message(exc):
+    """One line for a failure: the message, with its kind where it is not ours."""
+    text = _one_line(exc)
+    if isinstance(exc, DataError):
+        return text
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    if isinstance(exc, MemoryError):
+        return "out of memory" + (f": {text}" if text else "")
+    return text or type(exc).__name__
