@@ -495,14 +495,14 @@ def check_data(X, y, *, source, seed=0, embedded=False):
         raise DataError(
             f"{source}: labels are {y.dtype} numbers, not integer classes"
             + ("; save them as integers (y.astype(np.int64))" if whole else
-               f", e.g. {y[y != np.round(y.real)][0]!r}")
+               f", e.g. {y[y != np.round(y.real)][0].item()!r}")
         )
     if y.dtype.kind in "OUS":
         labels = np.unique(y.astype(str))
-        numeric = [lab for lab in labels[:1000] if _is_number(lab)]
+        numeric = [lab for lab in labels if _is_number(lab) and not _is_integer(lab)]
         if numeric:
             raise DataError(
-                f"{source}: labels such as {numeric[0]!r} are numbers but not "
+                f"{source}: labels such as {str(numeric[0])!r} are numbers but not "
                 "integers; labels must be integer classes or class names"
             )
     elif y.dtype.kind not in "iub":
@@ -522,7 +522,7 @@ def check_data(X, y, *, source, seed=0, embedded=False):
         )
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
-        what = f"a single class ({classes[0]!r})" if len(classes) else "no records"
+        what = f"a single class ({classes[0].item()!r})" if len(classes) else "no records"
         raise error(f"{prefix}{source} holds {what}; membership inference "
                     "needs at least 2 classes")
     _, y_pool, _, _ = pool_split(
@@ -534,18 +534,22 @@ def check_data(X, y, *, source, seed=0, embedded=False):
     small = found < MIN_RECORDS_PER_CLASS
     if small.any():
         shown = ", ".join(
-            f"{c!r}: {n} of {t}" for c, n, t in
-            zip(classes[small][:5].tolist(), found[small][:5].tolist(),
-                counts[small][:5].tolist(), strict=True)
+            f"class {c!r} has {n} (of {t})" for c, n, t in
+            zip(classes[small][:3].tolist(), found[small][:3].tolist(),
+                counts[small][:3].tolist(), strict=True)
         )
-        more = f" and {small.sum() - 5} more" if small.sum() > 5 else ""
+        more = f" and {small.sum() - 3} more classes" if small.sum() > 3 else ""
         raise error(
-            f"{prefix}{source}: too few records per class: every class needs at "
-            f"least {MIN_RECORDS_PER_CLASS} in the attacker's pool (after "
-            f"{_TEST_SIZE:.0%} are held out for testing), since each shadow model "
-            f"trains on half of every class and is calibrated on the other half; "
-            f"in the pool (of the class's records): {shown}{more}"
+            f"{prefix}{source}: too few records per class: {shown}{more} in the "
+            f"attacker's pool; every class needs at least {MIN_RECORDS_PER_CLASS} "
+            f"there ({_TEST_SIZE:.0%} of the records are held out for testing, "
+            "and each shadow model trains on half of every class and is "
+            "calibrated on the other half)"
         )
+
+
+def _is_integer(text):
+    return text.strip().lstrip("+-").isdigit()
 
 
 def _is_number(text):
@@ -609,7 +613,8 @@ def load_data(name, path, *, n_samples, n_classes, seed):
         )
     if X.dtype.kind not in "biuf":
         raise DataError(f"{name} data from {path}: features must be numeric, got {X.dtype}")
-    X = X.astype(np.float32, copy=False)
+    with np.errstate(over="ignore"):  # beyond float32: inf, refused by check_data
+        X = X.astype(np.float32, copy=False)
     if name in ("cifar10", "cifar100") and X.max(initial=0) > 1:
         X = X / np.float32(255)
     n_found = len(np.unique(y))
