@@ -269,8 +269,10 @@ def test_a_full_disk_leaves_the_previous_report_whole(finished, tmp_path, capsys
     from wsmooth.experiments import ExperimentResults
 
     out = _copy(finished, tmp_path)
-    before = {n: (out / n).read_bytes()
+    before = {n: f"the report of an earlier run: {n}".encode()
               for n in ("results.json", "results.csv", "frontier.png")}
+    for name, content in before.items():
+        (out / name).write_bytes(content)
 
     def full_disk(self, path):
         with open(path, "w") as f:
@@ -278,10 +280,10 @@ def test_a_full_disk_leaves_the_previous_report_whole(finished, tmp_path, capsys
         raise OSError(28, "No space left on device", path)
 
     monkeypatch.setattr(ExperimentResults, "to_csv", full_disk)
-    argv = [*GENERATED, *FAST, "--out", str(out), "--max-leakage", "0.5"]
+    argv = [*GENERATED, *FAST, "--out", str(out)]
     status, lines = command(argv, capsys)
     assert status == 1
-    one_line(lines, "No space left on device")
+    one_line(lines, "cannot write the report", str(out), "No space left on device")
     assert {n: (out / n).read_bytes() for n in before} == before
     assert sorted(p.name for p in out.iterdir()) == [
         "cache", "frontier.png", "results.csv", "results.json"]

@@ -567,6 +567,10 @@ class DataError(Exception):
     """The data named on the command line cannot be read (exit status 1)."""
 
 
+class ReportError(Exception):
+    """The report files could not be written (exit status 1)."""
+
+
 def load_data(name, path, *, n_samples, n_classes, seed):
     """``(X, y, description)`` of the data named by ``--data``."""
     from . import datasets
@@ -753,11 +757,18 @@ def _report(args, results, data_text, net_text, notes):
     plot, plot_note = _plotter(results, args, data_text)
     # written together: a failure leaves the previous report whole, and a
     # report without a plot removes the plot of an earlier run
-    replace_together({
-        paths["json"]: results.to_json,
-        paths["csv"]: results.to_csv,
-        paths["png"]: plot,
-    })
+    try:
+        replace_together({
+            paths["json"]: results.to_json,
+            paths["csv"]: results.to_csv,
+            paths["png"]: plot,
+        })
+    except OSError as exc:
+        reason = exc.strerror or _one_line(exc) or type(exc).__name__
+        raise ReportError(
+            f"cannot write the report in {args.out}: {reason}; the previous "
+            "report there is left as it was"
+        ) from exc
     if plot_note:
         paths["png"] = None
         notes.append(plot_note)
@@ -894,7 +905,7 @@ def main(argv=None):
 def _message(exc):
     """One line for a failure: the message, with its kind where it is not ours."""
     text = _one_line(exc)
-    if isinstance(exc, DataError):
+    if isinstance(exc, DataError | ReportError):
         return text
     if isinstance(exc, OSError) and exc.strerror:
         where = f": {exc.filename}" if exc.filename else ""
