@@ -102,7 +102,7 @@ def test_read_only_out_exits_2_before_training(tmp_path, capsys, monkeypatch):
         real = os.access
         monkeypatch.setattr(
             os, "access",
-            lambda p, mode, **k: False if os.fspath(p) == str(out) else real(p, mode, **k),
+            lambda p, mode, **k: os.fspath(p) != str(out) and real(p, mode, **k),
         )
     try:
         status, lines = command([*GENERATED, *FAST, "--out", str(out)], capsys)
@@ -169,7 +169,8 @@ _NPZ = {
     "one record": ((_X(1), np.arange(1)), ["single class"]),
     "nan features": ((_poked(np.nan), _Y), ["NaN or infinite features", "record 3"]),
     "inf features": ((_poked(np.inf), _Y), ["NaN or infinite features"]),
-    "beyond float32": ((np.where(np.eye(40, 6) > 0, np.float64(1e39), _X().astype(np.float64)), _Y), ["float32"]),
+    "beyond float32": ((np.where(np.eye(40, 6) > 0, np.float64(1e39),
+                                 _X().astype(np.float64)), _Y), ["float32"]),
     "nan labels": ((_X(), np.where(_Y == 0, np.nan, _Y)), ["NaN or infinite"]),
     "float labels": ((_X(), _Y + 0.5), ["not integer classes", "0.5"]),
     "whole float labels": ((_X(), _Y.astype(float)), ["astype(np.int64)"]),
@@ -184,7 +185,8 @@ def test_bad_npz_data_exits_1_before_training(case, tmp_path, capsys, monkeypatc
     (X, y), words = _NPZ[case]
     np.savez(tmp_path / "d.npz", X=X, y=y)
     _no_training(monkeypatch)
-    argv = [*FAST, "--data", "npz", str(tmp_path / "d.npz"), "--out", str(tmp_path / "o")]
+    argv = [*FAST, "--data", "npz", str(tmp_path / "d.npz"),
+            "--out", str(tmp_path / "o")]
     status, lines = command(argv, capsys)
     assert status == 1
     one_line(lines, str(tmp_path / "d.npz"), *words)

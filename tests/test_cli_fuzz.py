@@ -42,7 +42,8 @@ def data_files(draw, folder):
     if n and draw(st.integers(0, 3)) == 0:
         X.flat[draw(st.integers(0, X.size - 1))] = draw(
             st.sampled_from([np.nan, np.inf, -np.inf, 1e39, 0.0]))
-    labels = draw(st.sampled_from(["int"] * 5 + ["name", "whole float", "float", "nan"]))
+    labels = draw(st.sampled_from(
+        ["int"] * 5 + ["name", "whole float", "float", "nan"]))
     if labels == "whole float":
         y = y.astype(float)
     elif labels == "float":
@@ -74,7 +75,8 @@ def runs(draw, folder):
     if n_jobs is not None:
         argv += ["--n-jobs", n_jobs]
     argv += ["--max-leakage", draw(st.sampled_from(["0", "0.2", "1"]))]
-    out = draw(st.sampled_from(["new"] * 5 + ["existing", "file", "empty", "below a file"]))
+    out = draw(st.sampled_from(
+        ["new"] * 5 + ["existing", "file", "empty", "below a file"]))
     report = os.path.join(folder, "report")
     if out == "existing":
         os.makedirs(report, exist_ok=True)
@@ -107,15 +109,18 @@ def test_the_command_ends_cleanly_whatever_it_is_given(data):
         assert "Traceback" not in err, (argv, err)
         if status:
             lines = err.strip().splitlines()
-            assert len(lines) == 1 and lines[0].startswith("wsmooth: error: "), (argv, err)
+            assert len(lines) == 1, (argv, err)
+            assert lines[0].startswith("wsmooth: error: "), (argv, err)
         if status == 2:  # refused before anything ran
             assert not os.path.exists(os.path.join(out, "cache")), argv
         if out and os.path.isdir(out):
             for root, _, names in os.walk(out):
-                assert not [n for n in names if n.startswith(".tmp-")], (argv, root, names)
+                temps = [n for n in names if n.startswith(".tmp-")]
+                assert not temps, (argv, root, temps)
             results = os.path.join(out, "results.json")
             if os.path.exists(results):
                 with open(results) as f:
                     assert json.load(f)["rows"], argv
         if status == 0:
-            assert {"results.json", "results.csv", "frontier.png"} <= set(os.listdir(out))
+            report = {"results.json", "results.csv", "frontier.png"}
+            assert report <= set(os.listdir(out)), argv

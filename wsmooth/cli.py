@@ -522,7 +522,8 @@ def check_data(X, y, *, source, seed=0, embedded=False):
         )
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
-        what = f"a single class ({classes[0].item()!r})" if len(classes) else "no records"
+        what = (f"a single class ({classes[0].item()!r})" if len(classes)
+                else "no records")
         raise error(f"{prefix}{source} holds {what}; membership inference "
                     "needs at least 2 classes")
     _, y_pool, _, _ = pool_split(
