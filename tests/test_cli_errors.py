@@ -220,7 +220,7 @@ def test_bad_csv_data_exits_1_before_training(case, tmp_path, capsys, monkeypatc
         words = ["NaN or infinite features"]
     else:  # the csv module refuses fields over 131,072 characters
         first = "1," + "9" * 140_000 + ",0"
-        words = ["cannot read csv", "field"]
+        words = ["cannot read csv", "131"]
     _csv(path, rows, first)
     _no_training(monkeypatch)
     argv = [*FAST, "--data", "csv", str(path), "--out", str(tmp_path / "o")]

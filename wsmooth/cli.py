@@ -539,7 +539,10 @@ def check_data(X, y, *, source, seed=0, embedded=False):
             zip(classes[small][:3].tolist(), found[small][:3].tolist(),
                 counts[small][:3].tolist(), strict=True)
         )
-        more = f" and {small.sum() - 3} more classes" if small.sum() > 3 else ""
+        extra = int(small.sum()) - 3
+        more = ""
+        if extra > 0:
+            more = f" and {extra} more class{'es' if extra > 1 else ''}"
         raise error(
             f"{prefix}{source}: too few records per class: {shown}{more} in the "
             f"attacker's pool; every class needs at least {MIN_RECORDS_PER_CLASS} "
