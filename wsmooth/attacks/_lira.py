@@ -175,10 +175,11 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
     of the other shadows but its complementary partner (so no model is tested
     against its own values, and a record's counts of IN and OUT models among
     the rest do not give its membership away: with an even ``n_shadow``
-    every record keeps as many IN as OUT models), and the threshold maximising balanced accuracy over all of them is kept.
-    When the shadows are too few for that (``n_shadow=2``), the
-    threshold is 0 online (likelihood ratio 1, the Bayes rule at equal
-    priors) and ``log 2`` offline (``phi`` at the OUT mean).
+    every record keeps as many IN as OUT models), and the threshold
+    maximising balanced accuracy over all of them is kept. When the shadows
+    are too few for that (``n_shadow=2``), the threshold is 0 online
+    (likelihood ratio 1, the Bayes rule at equal priors) and ``log 2`` offline
+    (``phi`` at the OUT mean).
 
     Attributes
     ----------

@@ -12,8 +12,8 @@ a memorising model's members otherwise get probabilities that round to 1):
   ``Pr(x) = ((1 + a) * mean_out + (1 - a)) / 2`` with the interpolation
   ``a = offline_a``, tuned on the shadow models by default (``"auto"``: each
   shadow in turn plays the target with the other shadows but its
-  complementary partner as OUT reference models, and the ``a`` of the grid 0, 0.1, ..., 1 with the best mean AUC is kept, as
-  ML Privacy Meter does).
+  complementary partner as OUT reference models, and the ``a`` of the grid
+  0, 0.1, ..., 1 with the best mean AUC is kept, as ML Privacy Meter does).
 
 The means over reference models may be trimmed (``trim``: the fraction of the
 lowest and of the highest values cut per record, among its IN and among its
@@ -214,8 +214,9 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         model, whose probabilities round to 1. ``"auto"`` picks it from
         :data:`TEMPERATURE_GRID` (1, 2, 4, 8) on the shadow models: each in
         turn plays the target (in the ``online`` variant), attacked with the
-        others but its complementary partner, and the ``T`` with the best mean low-FPR TPR (the mean TPR
-        over FPR levels from 0.1% to 10%, evenly spaced in log:
+        others but its complementary partner, and the ``T`` with the best
+        mean low-FPR TPR (the mean TPR over FPR levels from 0.1% to 10%,
+        evenly spaced in log:
         :func:`~wsmooth.metrics.mean_tpr_at_low_fpr`; ties: AUC, then the
         smallest) is kept; 2 when it cannot be tuned (2 shadow models). A
         single level, TPR at 1% FPR, was the criterion before and let the
@@ -240,23 +241,23 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
     paper's online setting.
 
     **Scores and threshold.** The fraction of dominated ``z`` minus a threshold
-    calibrated on the shadow models: each shadow in turn plays the target,
-    with the other shadows but its complementary partner as reference models,
-    and the threshold maximising balanced accuracy over all of them is kept
-    (0.5 with 2 shadow models, where no other is left). The partner trained on
+    calibrated on the shadow models: each shadow in turn plays the target, with
+    the other shadows but its complementary partner as reference models, and
+    the threshold maximising balanced accuracy over all of them is kept (0.5
+    with 2 shadow models, where no other is left). The partner trained on
     exactly the records the pseudo-target did not: left among the references,
-    it would make each record's counts of IN and OUT models tell its
-    membership of the pseudo-target, which the scores then read without any
-    membership signal (LiRA's calibration follows the same rule). The fraction of dominated ``z`` depends on how many of
-    them are members, so the ``z`` of a pseudo-target are of the kind the
-    attack meets. A query found in the population means the pool protocol,
-    whose population holds the target's members (half of it in Carlini et
-    al.'s setup): its threshold ``threshold_`` is calibrated with all
-    population ``z``, half of them members of the pseudo-target. A query
-    outside the population means the disjoint protocol, whose population holds
-    no target member: it gets the offline ``Pr(x)`` and ``offline_threshold_``,
-    calibrated offline with only the ``z`` the pseudo-target did not train
-    on.
+    it would make each record's counts of IN and OUT models tell its membership
+    of the pseudo-target, which the scores then read without any membership
+    signal (LiRA's calibration follows the same rule). The fraction of
+    dominated ``z`` depends on how many of them are members, so the ``z`` of a
+    pseudo-target are of the kind the attack meets. A query found in the
+    population means the pool protocol, whose population holds the target's
+    members (half of it in Carlini et al.'s setup): its threshold
+    ``threshold_`` is calibrated with all population ``z``, half of them
+    members of the pseudo-target. A query outside the population means the
+    disjoint protocol, whose population holds no target member: it gets the
+    offline ``Pr(x)`` and ``offline_threshold_``, calibrated offline with only
+    the ``z`` the pseudo-target did not train on.
 
     Attributes
     ----------
