@@ -60,7 +60,11 @@ def main(argv=None):
     )
     auc = {}
     for name in defences:
-        values = [r["auc"] for r in results if r["configuration"] == name]
+        values = [
+            r["auc"]
+            for r in results
+            if r["configuration"] == name and r["attack"] == "loss"
+        ]
         auc[name] = {"mean": float(np.mean(values)), "per_seed": values}
     base = auc["none"]["mean"]
     print(f"loss attack AUC, mean over seeds {list(range(args.seeds))}")

@@ -55,6 +55,10 @@ def test_the_defences_declare_their_tags():
     assert get_privacy_tags(MemGuard(LogisticRegression())) == PrivacyTags(
         modifies_outputs=True, takes_reference=True
     )
+    # MemGuard at budget 0 returns the classifier's outputs unchanged
+    assert get_privacy_tags(MemGuard(LogisticRegression(), budget=0)) == PrivacyTags(
+        takes_reference=True
+    )
     assert get_privacy_tags(AdversarialRegularizationClassifier()) == PrivacyTags(
         takes_reference=True
     )

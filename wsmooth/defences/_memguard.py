@@ -298,5 +298,7 @@ class MemGuard(ClassifierMixin, BaseEstimator):
         return tags
 
     def __privacy_tags__(self):
-        """Outputs perturbed at prediction; ``fit`` takes a reference set."""
-        return PrivacyTags(modifies_outputs=True, takes_reference=True)
+        """Outputs perturbed at prediction (unless ``budget`` or
+        ``perturbation_steps`` is 0); ``fit`` takes a reference set."""
+        perturbs = self.budget != 0 and self.perturbation_steps != 0
+        return PrivacyTags(modifies_outputs=bool(perturbs), takes_reference=True)
