@@ -559,8 +559,8 @@ def _answer_line(summary):
         f"most accurate setting leaking no more than {summary['max_leakage']:g} "
         f"({name}, strongest attack): {best['configuration']} {best['setting']}, "
         f"test accuracy {best['utility']:.3f} ± {best['utility_std']:.3f}, "
-        f"leakage {best['leakage']:.3f} ± {best['leakage_std']:.3f} ({best['attack']}); "
-        f"{seeds}"
+        f"leakage {best['leakage']:.3f} ± {best['leakage_std']:.3f} "
+        f"({best['attack']}); {seeds}"
     )
 
 

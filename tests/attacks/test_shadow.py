@@ -321,7 +321,9 @@ def test_shadow_reference_is_drawn_from_its_out_records(n_shadow):
     from wsmooth.attacks._shadow import SHADOW_REFERENCE_FRACTION
 
     X, y = _ids_population()
-    shadows = fit_shadow_models(SpyReferenceLR(), X, y, n_shadow=n_shadow, random_state=0)
+    shadows = fit_shadow_models(
+        SpyReferenceLR(), X, y, n_shadow=n_shadow, random_state=0
+    )
     ref = shadows.reference_masks
     assert ref.shape == shadows.keep_masks.shape
     for s, model in enumerate(shadows.models):
@@ -372,7 +374,9 @@ def test_attack_shadows_of_a_reference_defence_train_on_their_keep_mask():
 
     X, y = _ids_population()
     target = SpyReferenceLR().fit(X[::2], y[::2])
-    attack = MembershipInferenceAttack(target, method="loss", n_shadow=2, random_state=0)
+    attack = MembershipInferenceAttack(
+        target, method="loss", n_shadow=2, random_state=0
+    )
     attack.fit(X, y)
     shadows = attack.shadow_models_
     for s, model in enumerate(shadows.models):
