@@ -472,3 +472,29 @@ def test_figure_code_covers_the_figure_modules(monkeypatch):
 
     monkeypatch.setattr(inspect, "getsource", edited)
     assert _runner._figure_code.__wrapped__() != before
+
+
+def test_model_code_covers_the_modules_of_its_classes(monkeypatch):
+    # a helper function beside the model's class (HAMP's output modification)
+    # is part of the model's code, and so is a wrapped estimator's module
+    from wsmooth import WeightedSmoothingClassifier
+    from wsmooth.defences import HAMPClassifier, MemGuard
+    from wsmooth.experiments import _runner
+
+    hamp = HAMPClassifier()
+    guard = MemGuard(hamp)
+    before = (_runner._model_code(hamp), _runner._model_code(guard))
+    assert _runner._model_code(WeightedSmoothingClassifier()) != before[0]
+    getsource = inspect.getsource
+
+    def edited(obj):
+        text = getsource(obj)
+        return text + "# edited" if obj.__name__ == "wsmooth.defences._hamp" else text
+
+    monkeypatch.setattr(inspect, "getsource", edited)
+    _runner._modules_digest.cache_clear()
+    try:
+        after = (_runner._model_code(hamp), _runner._model_code(guard))
+    finally:
+        _runner._modules_digest.cache_clear()
+    assert after[0] != before[0] and after[1] != before[1]

@@ -22,12 +22,14 @@ net) share their shadow models.
 
 A cell file is named by what was asked (configuration, setting, seed, the
 model's parameters, the data, the attacks, the shadow budget) and holds a key
-that adds the code that computed it: the source of the model's and the
-attacks' classes and of every module that makes a figure
-(:data:`FIGURE_MODULES`). A cell is trusted only if its key matches and its
-rows pass :func:`_check_rows` (one row per attack, every figure finite and in
-its range, the identifiers of the cell); a damaged cell, or one made by other
-code, is recomputed with a warning.
+that adds the code that computed it: the package version, the source of the
+model's and the attacks' classes, of the modules defining the model's classes
+(:func:`_model_code`) and of every module that makes a figure
+(:data:`FIGURE_MODULES` and the whole ``wsmooth.attacks`` package). A cell
+is trusted only if its key matches and its rows pass :func:`_check_rows` (one
+row per attack, every figure finite and in its range, the identifiers of the
+cell); a damaged cell, or one made by other code, is recomputed with a
+warning.
 """
 
 import functools
@@ -37,6 +39,7 @@ import inspect
 import json
 import math
 import os
+import pkgutil
 import re
 import tempfile
 import time
@@ -65,6 +68,9 @@ __all__ = ["run_experiment"]
 _CELL_FORMAT = 2
 #: The modules whose code makes a cell's figures besides the model's and the
 #: attack methods' classes (hashed into every cell's key).
+#: Every module of the ``wsmooth.attacks`` package counts as well (the
+#: methods' helper functions live beside their classes), and so does the
+#: source of the modules defining the model's classes (:func:`_model_code`).
 FIGURE_MODULES = (
     "wsmooth.metrics._figures",
     "wsmooth.attacks._base",
@@ -75,6 +81,7 @@ FIGURE_MODULES = (
     "wsmooth.experiments._runner",
     "wsmooth.utils._tags",
     "wsmooth.utils._validation",
+    "wsmooth._smoothing",
 )
 #: The attacks run by default: LiRA and RMIA on the scores, and the
 #: label-only attack, which sees a defence that modifies its outputs.
@@ -216,20 +223,54 @@ def _write_json_atomic(path, obj):
     write_atomic(path, json.dumps(obj, indent=1).encode())
 
 
-@functools.lru_cache(maxsize=None)
-def _figure_code():
-    """Digest of the package version and the source of :data:`FIGURE_MODULES`."""
-    from .. import __version__
-
-    digest = hashlib.sha256(__version__.encode())
-    for name in FIGURE_MODULES:
+def _source_digest(names):
+    """Digest of the source of the modules ``names`` (a name stands for a
+    module without source)."""
+    digest = hashlib.sha256()
+    for name in sorted(set(names)):
         module = importlib.import_module(name)
         try:
             text = inspect.getsource(module)
-        except (OSError, TypeError):  # no source: the name stands for it
+        except (OSError, TypeError):
             text = name
         digest.update(b"\0" + name.encode() + b"\0" + text.encode())
     return digest.hexdigest()[:20]
+
+
+@functools.lru_cache(maxsize=None)
+def _figure_code():
+    """Digest of the package version, the source of :data:`FIGURE_MODULES`
+    and of every module of ``wsmooth.attacks``."""
+    from .. import __version__, attacks
+
+    names = [*FIGURE_MODULES]
+    modules = pkgutil.iter_modules(attacks.__path__)
+    names += [f"{attacks.__name__}.{m.name}" for m in modules]
+    return f"{__version__}:{_source_digest(names)}"
+
+
+@functools.lru_cache(maxsize=None)
+def _modules_digest(names):
+    return _source_digest(names)
+
+
+def _model_code(model):
+    """Digest of the source of the modules that define the model's classes
+    and those of the estimators among its parameters (in this package and
+    the model's own)."""
+    estimators = [model] + [
+        v for v in model.get_params(deep=True).values()
+        if hasattr(v, "get_params") and not isinstance(v, type)
+    ]
+    names = set()
+    for est in estimators:
+        package = type(est).__module__.split(".")[0]
+        names.update(
+            c.__module__
+            for c in type(est).__mro__
+            if c.__module__.split(".")[0] in {package, "wsmooth"}
+        )
+    return _modules_digest(tuple(sorted(names)))
 
 
 def _described(value):
@@ -583,7 +624,9 @@ def run_experiment(
                 (_CELL_FORMAT, ident, _described(model), data_hash, n_shadow,
                  sorted(attack_specs.items()))
             )
-            shadow_key = joblib.hash((_stable(model), data_hash, seed, figure_code))
+            shadow_key = joblib.hash(
+                (_stable(model), _model_code(model), data_hash, seed, figure_code)
+            )
             key = joblib.hash(
                 (asked, shadow_key, attack_code, figure_code)
             )
