@@ -547,11 +547,20 @@ def _answer_line(summary):
     best = summary["answer"]
     if best is None:
         return f"no setting leaks at most {summary['max_leakage']:g}: {summary['no_answer']}"
+    if best["selected_on_itself"]:
+        seeds = (f"chosen and reported on seeds {best['selected_on_seeds']} "
+                 "(selected on itself: add seeds for a held-out report)")
+    else:
+        seeds = (f"chosen on seeds {best['selected_on_seeds']}, reported on seeds "
+                 f"{best['reported_on_seeds']}")
+        if not best["within_bound"]:
+            seeds += "; above the bound on the reporting seeds"
     return (
         f"most accurate setting leaking no more than {summary['max_leakage']:g} "
         f"({name}, strongest attack): {best['configuration']} {best['setting']}, "
         f"test accuracy {best['utility']:.3f} ± {best['utility_std']:.3f}, "
-        f"leakage {best['leakage']:.3f} ± {best['leakage_std']:.3f} ({best['attack']})"
+        f"leakage {best['leakage']:.3f} ± {best['leakage_std']:.3f} "
+        f"({best['attack']}); {seeds}"
     )
 
 
@@ -570,7 +579,14 @@ def _print_report(summary, args):
 def _json_report(summary):
     keys = ("data", "network", "protocol", "leakage", "max_leakage", "points",
             "answer", "no_answer", "files", "notes")
-    return json.dumps({k: summary[k] for k in keys}, indent=2)
+    out = {k: summary[k] for k in keys}
+    best = summary["answer"] or {}
+    # which seeds chose the answer and which its figures come from
+    out["answer_seeds"] = {
+        k: best.get(k)
+        for k in ("selected_on_seeds", "reported_on_seeds", "selected_on_itself")
+    }
+    return json.dumps(out, indent=2)
 
 
 def main(argv=None):
