@@ -217,7 +217,9 @@ def load_csv(
     """Load numeric features and a label column from a delimited text file.
 
     Parsed with numpy's C parser; pandas is not needed. Fields may be quoted
-    with ``"``. Read more in the :ref:`User Guide <data>`.
+    with ``"``. The text is read as UTF-8 (a byte-order mark is skipped), or
+    as Latin-1 when it is not valid UTF-8. Read more in the
+    :ref:`User Guide <data>`.
 
     Parameters
     ----------
@@ -226,12 +228,21 @@ def load_csv(
         The label's column: a position (negative counts from the end) or, when
         the file has a header line, a name.
     header : bool or "infer", default="infer"
-        Whether the first line names the columns. ``"infer"``: it does when
-        one of its fields other than the label is not a number.
+        Whether the first line names the columns. ``"infer"`` decides from the
+        first line and the labels of the hundred lines below it: the first
+        line is a header when one of its features is not a number, or when its
+        label is a name while the labels below are integers (``0,1,2,label``
+        above integer classes), or when its features are the column positions
+        ``0, 1, ..., n-1`` (at least three of them) and its label a name, as
+        pandas writes columns without names. When the features are the column
+        positions but the line could as well be a record (a label equal to its
+        own position, or fewer than three features), a ValueError asks for
+        ``header=True`` or ``header=False``. Otherwise the first line is a
+        record.
     delimiter : str, default=","
     dtype : numpy dtype, default=np.float32
         Type of the features. ``nan`` and ``inf`` are read as such; an empty
-        field is an error.
+        field is an error. The labels never pass through this type.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
     n_samples : int, default=None
@@ -244,18 +255,21 @@ def load_csv(
     -------
     data : :class:`~sklearn.utils.Bunch`
         ``data`` (n_samples, n_columns - 1), ``target``, ``feature_names``
-        (from the header, else None) and ``filename``. The labels are kept as
-        written: int64 when every label is an integer, otherwise strings
-        (encode them with :class:`~sklearn.preprocessing.LabelEncoder` if
-        needed).
+        (from the header, else None) and ``filename``. ``target`` is int64
+        when every label is an integer (``"1"``, ``"1.0"`` and ``"01"`` are
+        all class 1), otherwise the names as written, without surrounding
+        blanks (encode them with :class:`~sklearn.preprocessing.LabelEncoder`
+        if needed).
     (data, target) : tuple if ``return_X_y`` is True
 
     Raises
     ------
     ValueError
-        If a line has another number of fields than the first, a feature is
-        not a number, or the label column does not exist; the message names
-        the file and the line.
+        If a line has another number of fields than the first, the lines end
+        with the delimiter, a feature is not a number, a label is empty, NaN,
+        infinite, a fraction or outside int64, the labels mix integers and
+        names, a field is longer than :func:`csv.field_size_limit`, or the
+        label column does not exist; the message names the file and the line.
 
     Examples
     --------
