@@ -266,7 +266,9 @@ def load_cifar10(
     ValueError
         If a batch is not a CIFAR-10 batch, including a pickle that names any
         Python object other than numpy's array constructors (refused before
-        anything in it runs); the message names the file.
+        anything in it runs), or one that would expand beyond its own size (a
+        list named again and again, an array larger than its bytes); the
+        message names the file.
 
     Examples
     --------
@@ -345,7 +347,9 @@ def load_cifar100(
     ValueError
         If a file is not a CIFAR-100 file, including a pickle that names any
         Python object other than numpy's array constructors (refused before
-        anything in it runs); the message names the file.
+        anything in it runs), or one that would expand beyond its own size (a
+        list named again and again, an array larger than its bytes); the
+        message names the file.
 
     Examples
     --------

@@ -3,9 +3,11 @@
 Some published data sets ship as pickles (CIFAR's "python version" batches).
 Loading a pickle with :func:`pickle.load` runs whatever callable it names, so a
 file a user did not write could run code. :class:`RestrictedUnpickler` resolves
-only the few numpy names an array's pickle refers to; dicts, lists, tuples,
-strings, bytes and numbers need no name at all. Any other name stops the load
-before anything is called.
+only the few names an array's or bytes' pickle refers to, each to a checked
+stand-in; dicts, lists, tuples, strings, bytes and numbers need no name at
+all. Any other name stops the load before anything is called. Before that,
+:func:`check_pickle_size` walks the opcodes to refuse a file that would
+expand far beyond its own size through its memo.
 """
 
 import io
