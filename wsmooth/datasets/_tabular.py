@@ -138,10 +138,11 @@ def _row_check(n_columns, label_index):
         label = parse_label(fields[label_index])
         kinds.append(label_kind(label))
         if kinds[-1] != kinds[0]:
+            words = {"name": "a name", "number": "an integer"}
             return (
-                f"the label {label!r} is {'a name' if kinds[-1] == 'name' else 'an integer'} "
-                f"but the first record's label is {'a name' if kinds[0] == 'name' else 'an integer'}; "
-                "a label column holds one or the other"
+                f"the label {label!r} is {words[kinds[-1]]} but the first "
+                f"record's label is {words[kinds[0]]}; a label column holds "
+                "one or the other"
             )
         return None
 

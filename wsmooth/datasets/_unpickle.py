@@ -75,9 +75,10 @@ def _frombuffer(buffer, dtype, shape, order):
     if not isinstance(buffer, (bytes, bytearray, pickle.PickleBuffer)):
         raise pickle.UnpicklingError("_frombuffer takes the array's bytes")
     dtype = _dtype(dtype)
-    if _product(shape) * dtype.itemsize != memoryview(buffer).nbytes:
+    n_bytes = memoryview(buffer).nbytes
+    if _product(shape) * dtype.itemsize != n_bytes:
         raise OversizeError(
-            f"an array of shape {shape} and {dtype} over {memoryview(buffer).nbytes} bytes"
+            f"an array of shape {shape} and {dtype} over {n_bytes} bytes"
         )
     return _NUMPY_FROMBUFFER(buffer, dtype, shape, order)
 
