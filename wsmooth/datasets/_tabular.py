@@ -269,8 +269,10 @@ def load_csv(
         If a line has another number of fields than the first, the lines end
         with the delimiter, a feature is not a number, a label is empty, NaN,
         infinite, a fraction or outside int64, the labels mix integers and
-        names, a field is longer than :func:`csv.field_size_limit`, or the
-        label column does not exist; the message names the file and the line.
+        names, a field that must be read with :mod:`csv` (in the first
+        hundred lines, or on the way to a bad line) is longer than
+        :func:`csv.field_size_limit`, or the label column does not exist; the
+        message names the file and the line.
 
     Examples
     --------
