@@ -30,9 +30,9 @@ resumes: finished cells are read back. A smoke test of the whole path::
 The settings (``SETTINGS``): WS sigma=0.3; DP-SGD target epsilon 8 (delta
 1/n); RelaxLoss alpha=1 (the middle of the registry's grid, about the
 cross-entropy of a moderately confident correct prediction); adversarial
-regularisation lambda=1 with the registry's default reference set (a
-``reference_fraction`` of the training records held out and not trained on,
-although the protocol counts them as members); MemGuard and HAMP at their
+regularisation lambda=1 (the runner reserves a reference slice of the pool
+for it and for MemGuard, so that they train on all of their members);
+MemGuard and HAMP at their
 defaults; weight decay 1e-3; early stopping after a quarter of the epochs;
 label smoothing 0.1.
 

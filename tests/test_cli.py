@@ -311,3 +311,21 @@ def test_sigma_grid_reaches_both_weighted_smoothing_defences(tmp_path):
     assert confs["ws"][1] == confs["ws_live"][1] == {"sigma": [0.2, 0.4]}
     assert confs["ws_live"][0].refresh == "live"
     assert confs["ws_live"][0].warmup_epochs == args.warmup_epochs
+
+
+def test_answer_says_which_seeds_chose_it_and_which_report_it(tmp_path, capsys):
+    args = tiny(tmp_path, "--json", "--max-leakage", "1")
+    args[args.index("--seeds") + 1] = "2"
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["answer_seeds"] == {
+        "selected_on_seeds": [0], "reported_on_seeds": [1], "selected_on_itself": False,
+    }
+    assert report["answer"]["reported_on_seeds"] == [1]
+    summary = {"leakage": "tpr@1%", "max_leakage": 1.0, "answer": report["answer"]}
+    line = wsmooth.cli._answer_line(summary)
+    assert "chosen on seeds [0], reported on seeds [1]" in line
+    one = {**report["answer"], "selected_on_itself": True,
+           "selected_on_seeds": [0], "reported_on_seeds": [0]}
+    line = wsmooth.cli._answer_line({**summary, "answer": one})
+    assert "selected on itself" in line

@@ -22,6 +22,8 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 #: Share of the records held out for test accuracy (the pool protocol's split).
 _TEST_SIZE = 0.2
+#: Share of the pool reserved as the reference set of the defences that take one.
+_REFERENCE_SIZE = 0.1
 #: Environment variable that, set to 1, shows the traceback of a failure.
 DEBUG_ENV = "WSMOOTH_DEBUG"
 #: Optional dependencies of defences: ``{defence: (module, extra)}``.
@@ -461,7 +463,7 @@ def _check_out(out):
         )
 
 
-def check_data(X, y, *, source, seed=0, embedded=False):
+def check_data(X, y, *, source, seed=0, reference_size=None, embedded=False):
     """Check that the loaded data can run the comparison, before any training.
 
     Raises DataError naming ``source`` (UsageError for the embedded data,
@@ -471,10 +473,12 @@ def check_data(X, y, *, source, seed=0, embedded=False):
     held out, every class needs ``MIN_RECORDS_PER_CLASS`` records in the
     attacker's pool, as every shadow model trains on half of each class and
     is calibrated on the other half. ``seed`` is the ``--seed`` that fixes
-    the test / pool split.
+    the test / pool split; ``reference_size``, when a defence takes a
+    reference set, the share of the pool reserved for it (out of the
+    attacker's population).
     """
     from .attacks._base import MIN_RECORDS_PER_CLASS
-    from .experiments._split import pool_split
+    from .experiments._split import pool_split, reference_mask
 
     error = UsageError if embedded else DataError
     prefix = "argument --n-samples: " if embedded else ""
@@ -529,6 +533,11 @@ def check_data(X, y, *, source, seed=0, embedded=False):
     _, y_pool, _, _ = pool_split(
         np.arange(len(y)), y, test_size=_TEST_SIZE, random_state=seed
     )
+    held = f"{_TEST_SIZE:.0%} of the records are held out for testing"
+    if reference_size is not None:
+        y_pool = y_pool[~reference_mask(y_pool, reference_size, seed)]
+        held += (f", {reference_size:.0%} of the rest reserved as the defences' "
+                 "reference set")
     pool_classes, pool_counts = np.unique(y_pool, return_counts=True)
     in_pool = dict(zip(pool_classes.tolist(), pool_counts.tolist(), strict=True))
     found = np.array([in_pool.get(c, 0) for c in classes.tolist()])
@@ -546,7 +555,7 @@ def check_data(X, y, *, source, seed=0, embedded=False):
         raise error(
             f"{prefix}{source}: too few records per class: {shown}{more} in the "
             f"attacker's pool; every class needs at least {MIN_RECORDS_PER_CLASS} "
-            f"there ({_TEST_SIZE:.0%} of the records are held out for testing, "
+            f"there ({held}, "
             "and each shadow model trains on half of every class and is "
             "calibrated on the other half)"
         )
@@ -698,6 +707,7 @@ def configurations(args, module, module_params):
 def run(args):
     """Load the data, run the comparison, write the report; return a summary dict."""
     from .experiments import run_experiment
+    from .utils import get_privacy_tags
 
     X, y, data_text = load_data(
         *args.data, n_samples=args.n_samples, n_classes=args.n_classes, seed=args.seed
@@ -710,6 +720,10 @@ def run(args):
     check_data(X, y, source=source, seed=args.seed, embedded=embedded)
     module, module_params, net_text = _module(args, X)
     defences = configurations(args, module, module_params)
+    if any(get_privacy_tags(est).takes_reference for est, _ in defences.values()):
+        # the reference set leaves the attacker's population smaller
+        check_data(X, y, source=source, seed=args.seed, embedded=embedded,
+                   reference_size=_REFERENCE_SIZE)
     os.makedirs(args.out, exist_ok=True)
     with _torch_threads(args.threads), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -720,6 +734,7 @@ def run(args):
             n_shadow=args.shadows,
             n_jobs=args.n_jobs,
             test_size=_TEST_SIZE,
+            reference_size=_REFERENCE_SIZE,
             cache_dir=os.path.join(args.out, "cache"),
             random_state=args.seed,
             undefended="none" if "none" in defences else None,
@@ -829,11 +844,20 @@ def _answer_line(summary):
     best = summary["answer"]
     if best is None:
         return f"no setting leaks at most {summary['max_leakage']:g}: {summary['no_answer']}"
+    if best["selected_on_itself"]:
+        seeds = (f"chosen and reported on seeds {best['selected_on_seeds']} "
+                 "(selected on itself: add seeds for a held-out report)")
+    else:
+        seeds = (f"chosen on seeds {best['selected_on_seeds']}, reported on seeds "
+                 f"{best['reported_on_seeds']}")
+        if not best["within_bound"]:
+            seeds += "; above the bound on the reporting seeds"
     return (
         f"most accurate setting leaking no more than {summary['max_leakage']:g} "
         f"({name}, strongest attack): {best['configuration']} {best['setting']}, "
         f"test accuracy {best['utility']:.3f} ± {best['utility_std']:.3f}, "
-        f"leakage {best['leakage']:.3f} ± {best['leakage_std']:.3f} ({best['attack']})"
+        f"leakage {best['leakage']:.3f} ± {best['leakage_std']:.3f} "
+        f"({best['attack']}); {seeds}"
     )
 
 
@@ -852,7 +876,14 @@ def _print_report(summary, args):
 def _json_report(summary):
     keys = ("data", "network", "protocol", "leakage", "max_leakage", "points",
             "answer", "no_answer", "files", "notes")
-    return json.dumps({k: summary[k] for k in keys}, indent=2)
+    out = {k: summary[k] for k in keys}
+    best = summary["answer"] or {}
+    # which seeds chose the answer and which its figures come from
+    out["answer_seeds"] = {
+        k: best.get(k)
+        for k in ("selected_on_seeds", "reported_on_seeds", "selected_on_itself")
+    }
+    return json.dumps(out, indent=2)
 
 
 def main(argv=None):

@@ -22,6 +22,7 @@ import torch
 from wsmooth import WeightedSmoothingClassifier
 from wsmooth.datasets import make_purchase_like
 from wsmooth.experiments import (
+    ExperimentResults,
     FrontierDisplay,
     frontier_table,
     most_accurate_under,
@@ -56,10 +57,17 @@ print(frontier_table(results, leakage="tpr@1%"))
 
 # %%
 # The most accurate setting for the leakage we accept; here, at most what the
-# undefended model leaks.
-undefended = next(p for p in setting_points(results) if p["undefended"])
+# undefended model leaks on the seeds the answer is chosen on (the first two).
+# Its figures are those of the remaining seed, which took no part in the
+# choice.
+chosen_on = ExperimentResults(
+    [r for r in results if r["seed"] in (0, 1)], undefended=results.undefended
+)
+undefended = next(p for p in setting_points(chosen_on) if p["undefended"])
 best = most_accurate_under(results, undefended["leakage"], leakage="tpr@1%")
-print(best["configuration"], best["setting"], round(best["utility"], 3))
+print(best["configuration"], best["setting"], round(best["utility"], 3),
+      "chosen on seeds", best["selected_on_seeds"],
+      "reported on seeds", best["reported_on_seeds"])
 
 # %%
 # The plot

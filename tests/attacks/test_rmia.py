@@ -253,12 +253,15 @@ def test_bad_parameters(forest, splits, params, n_shadow, match):
 # offline_a="auto", the calibration's z, the trimmed mean: by brute force
 # --------------------------------------------------------------------------- #
 def brute_pseudo_target(data, s, *, online, a, z_members, trim=0.0):
-    """Scores of shadow s attacked by the others, by loops (NaN: no Pr(x))."""
+    """Scores of shadow s attacked by the others but its complementary
+    partner, by loops (NaN: no Pr(x))."""
     from scipy.stats import trim_mean
 
     keep, y = data["keep_masks"], data["y"]
     p = data["shadow_proba"][:, np.arange(N_POP), y]  # (S, N_POP) true-class
-    others = [t for t in range(S) if t != s]
+    partner = [t for t in range(S) if np.array_equal(keep[t], ~keep[s])]
+    assert len(partner) == 1  # the fixture's shadows come in pairs
+    others = [t for t in range(S) if t != s and t not in partner]
 
     def pr(i):
         ins = [p[t, i] for t in others if keep[t, i]]

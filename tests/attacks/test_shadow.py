@@ -281,3 +281,113 @@ def test_interrupted_run_resumes_with_the_same_scores(
     # a second attack on the same target reuses every model
     again = attack(tmp_path / "a").set_params(method="rmia").fit(X_pool, y_pool)
     assert again.shadow_models_.n_trained == 0 and interruptible.n_fits == 6
+
+
+class SpyReferenceLR(ClassifierMixin, BaseEstimator):
+    """A classifier that takes a reference set and records, as fitted
+    attributes, the record ids (column 0) it trained on and was given as
+    reference."""
+
+    def __init__(self, takes_reference=True, random_state=None):
+        self.takes_reference = takes_reference
+        self.random_state = random_state
+
+    def fit(self, X, y, X_reference=None, y_reference=None):
+        self.trained_ids_ = np.sort(X[:, 0].astype(int))
+        self.reference_ids_ = (
+            None if X_reference is None else np.sort(X_reference[:, 0].astype(int))
+        )
+        self.reference_labels_ = y_reference
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+
+    def __privacy_tags__(self):
+        from wsmooth.utils import PrivacyTags
+
+        return PrivacyTags(takes_reference=self.takes_reference)
+
+
+def _ids_population(n=120, n_classes=3):
+    y = np.arange(n) % n_classes
+    X = np.column_stack([np.arange(n), np.random.default_rng(0).normal(size=n)])
+    return X, y
+
+
+@pytest.mark.parametrize("n_shadow", [1, 4])
+def test_shadow_reference_is_drawn_from_its_out_records(n_shadow):
+    from wsmooth.attacks._shadow import SHADOW_REFERENCE_FRACTION
+
+    X, y = _ids_population()
+    shadows = fit_shadow_models(
+        SpyReferenceLR(), X, y, n_shadow=n_shadow, random_state=0
+    )
+    ref = shadows.reference_masks
+    assert ref.shape == shadows.keep_masks.shape
+    for s, model in enumerate(shadows.models):
+        keep = shadows.keep_masks[s]
+        # members: exactly the records the keep mask says, nothing held out
+        np.testing.assert_array_equal(model.trained_ids_, np.flatnonzero(keep))
+        # the reference: records this model did not train on, as ref says
+        np.testing.assert_array_equal(model.reference_ids_, np.flatnonzero(ref[s]))
+        assert not (ref[s] & keep).any()
+        np.testing.assert_array_equal(model.reference_labels_, y[ref[s]])
+        # a stratified fraction of the OUT records
+        for c in range(3):
+            out_c = (~keep & (y == c)).sum()
+            assert abs(ref[s][y == c].sum() - SHADOW_REFERENCE_FRACTION * out_c) < 1
+    # the same draw again (the cache relies on it), another with another seed
+    again = fit_shadow_models(SpyReferenceLR(), X, y, n_shadow=n_shadow, random_state=0)
+    np.testing.assert_array_equal(again.reference_masks, ref)
+    other = fit_shadow_models(SpyReferenceLR(), X, y, n_shadow=n_shadow, random_state=1)
+    assert not np.array_equal(other.reference_masks, ref)
+
+
+def test_template_without_reference_gets_none():
+    X, y = _ids_population()
+    shadows = fit_shadow_models(
+        SpyReferenceLR(takes_reference=False), X, y, n_shadow=2, random_state=0
+    )
+    assert shadows.reference_masks is None
+    assert all(m.reference_ids_ is None for m in shadows.models)
+    for s, model in enumerate(shadows.models):
+        np.testing.assert_array_equal(
+            model.trained_ids_, np.flatnonzero(shadows.keep_masks[s])
+        )
+
+
+def test_train_shadow_models_passes_the_reference_too(tmp_path):
+    X, y = _ids_population()
+    keep = make_keep_masks(len(y), 2, 0, y=y)
+    models = train_shadow_models(SpyReferenceLR(), X, y, keep, random_state=0)
+    for s, model in enumerate(models):
+        assert model.reference_ids_ is not None
+        assert not np.isin(model.reference_ids_, np.flatnonzero(keep[s])).any()
+
+
+def test_attack_shadows_of_a_reference_defence_train_on_their_keep_mask():
+    # Through the attack: the shadows of a MemGuard-like target train on their
+    # whole keep mask (before, the defence held 20% of it out, labelled IN).
+    from wsmooth.attacks import MembershipInferenceAttack
+
+    X, y = _ids_population()
+    target = SpyReferenceLR().fit(X[::2], y[::2])
+    attack = MembershipInferenceAttack(
+        target, method="loss", n_shadow=2, random_state=0
+    )
+    attack.fit(X, y)
+    shadows = attack.shadow_models_
+    for s, model in enumerate(shadows.models):
+        np.testing.assert_array_equal(
+            model.trained_ids_, np.flatnonzero(shadows.keep_masks[s])
+        )
+        assert not np.isin(model.reference_ids_, model.trained_ids_).any()
+
+
+def test_reference_masks_refuse_a_model_without_out_records():
+    from wsmooth.attacks._shadow import reference_masks
+
+    with pytest.raises(ValueError, match="none is left for its reference"):
+        reference_masks(np.ones((1, 5), dtype=bool), [0])

@@ -3,6 +3,7 @@
 import os
 import pickle
 import struct
+import time
 
 import numpy as np
 import pytest
@@ -188,6 +189,8 @@ def _rewrite(folder, name, change):
         (lambda b: {**b, b"labels": [10] * 4}, r"outside 0..9"),
         (lambda b: {**b, b"labels": [-1] * 4}, r"outside 0..9"),
         (lambda b: {**b, b"labels": ["cat"] * 4}, r"outside 0..9"),
+        (lambda b: {**b, b"labels": [[0], [1, 2], 3, 4]}, "not a list of class"),
+        (lambda b: {**b, b"labels": np.zeros(4, np.int64)}, "not a list"),
     ],
 )
 def test_malformed_batch_is_named(tmp_path, change, message):
@@ -274,10 +277,127 @@ def test_other_classes_are_refused_even_numpy_subclasses(tmp_path):
             load_restricted_pickle(tmp_path / "file")
 
 
-def test_protocol_2_from_python_3_is_refused(tmp_path):
-    # Python 3 writes bytes at protocol 2 through _codecs.encode, which no
-    # published batch needs; saving again at protocol 3 or later loads.
-    _dump({b"data": np.zeros((1, 3072), np.uint8), b"labels": [0]},
-          tmp_path / "test_batch", 2)
-    with pytest.raises(ValueError, match="_codecs.encode"):
-        load_restricted_pickle(tmp_path / "test_batch")
+@pytest.mark.parametrize("protocol", range(6))
+def test_every_protocol_written_by_python_3_loads(tmp_path, protocol):
+    # protocols 0 to 2 write bytes through _codecs.encode (and b"" as bytes())
+    rng = np.random.default_rng(protocol)
+    batch = _batch(3, 10, rng)
+    batch[b"empty"] = b""
+    batch[b"extra"] = [np.arange(4, dtype=np.int64), np.zeros((0, 2), np.uint8)]
+    _dump(batch, tmp_path / "test_batch", protocol)
+    loaded = load_restricted_pickle(tmp_path / "test_batch")
+    assert np.array_equal(loaded[b"data"], batch[b"data"])
+    assert loaded[b"data"].dtype == np.uint8
+    assert loaded[b"labels"] == batch[b"labels"] and loaded[b"empty"] == b""
+    assert loaded[b"batch_label"] == b"training batch"
+    assert np.array_equal(loaded[b"extra"][0], np.arange(4))
+    assert loaded[b"extra"][1].shape == (0, 2)
+    write_cifar10(tmp_path / "c", style=protocol)
+    assert load_cifar10(tmp_path / "c", subset="test").data.shape == (4, 3, 32, 32)
+
+
+def _memo_bomb(n_inner=1000, n_outer=10_000):
+    """A batch whose labels are one list of ``n_inner`` ints referred to
+    ``n_outer`` times through the memo: a few tens of kilobytes that name
+    ``n_inner * n_outer`` labels."""
+    ops = [pickle.PROTO + b"\x02", pickle.EMPTY_DICT, pickle.MARK]
+    ops += [pickle.SHORT_BINBYTES + b"\x04data",
+            pickle.SHORT_BINBYTES + b"\x01x"]
+    ops += [pickle.SHORT_BINBYTES + b"\x06labels", pickle.EMPTY_LIST,
+            pickle.MARK, pickle.EMPTY_LIST, pickle.BINPUT + b"\x00", pickle.MARK]
+    ops += [pickle.BININT1 + b"\x07"] * n_inner
+    ops += [pickle.APPENDS]
+    ops += [pickle.BINGET + b"\x00"] * (n_outer - 1)
+    ops += [pickle.APPENDS, pickle.SETITEMS, pickle.STOP]
+    return b"".join(ops)
+
+
+def test_memo_bomb_is_refused_fast_without_memory_error(tmp_path):
+    raw = _memo_bomb()
+    assert len(raw) < 40_000
+    # the control: the bomb is a valid pickle naming 10 million labels
+    labels = pickle.loads(raw)[b"labels"]
+    assert len(labels) == 10_000 and labels[0] is labels[-1]
+    (tmp_path / "test_batch").write_bytes(raw)
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="expands to more than") as info:
+        load_cifar10(tmp_path, subset="test")
+    assert time.perf_counter() - start < 1
+    assert str(tmp_path / "test_batch") in str(info.value)
+    assert not isinstance(info.value.__context__, MemoryError)
+
+
+def test_container_filled_after_it_was_shared_is_refused(tmp_path):
+    # refer to an empty list many times, then fill it: the count at the time
+    # of sharing would be too low
+    ops = [pickle.PROTO + b"\x02", pickle.EMPTY_LIST, pickle.BINPUT + b"\x00",
+           pickle.EMPTY_LIST, pickle.MARK] + [pickle.BINGET + b"\x00"] * 100
+    ops += [pickle.APPENDS, pickle.BINGET + b"\x00", pickle.MARK,
+            pickle.BININT1 + b"\x01", pickle.APPENDS, pickle.STOP]
+    (tmp_path / "file").write_bytes(b"".join(ops))
+    with pytest.raises(ValueError, match="filled after it was shared"):
+        load_restricted_pickle(tmp_path / "file")
+
+
+def _reduce_pickle(global_name, args_ops):
+    return b"".join([pickle.PROTO + b"\x02", pickle.GLOBAL + global_name,
+                     pickle.MARK, *args_ops, pickle.TUPLE, pickle.REDUCE,
+                     pickle.STOP])
+
+
+def test_zero_stride_ndarray_is_refused(tmp_path):
+    # numpy.ndarray((10**12,), "u1", b"x", 0, (0,)): one byte claiming a terabyte
+    raw = _reduce_pickle(b"numpy\nndarray\n", [
+        pickle.MARK, pickle.LONG1 + b"\x06\x00\x10\xa5\xd4\xe8\x00", pickle.TUPLE,
+        pickle.SHORT_BINUNICODE + b"\x02u1", pickle.SHORT_BINBYTES + b"\x01x",
+        pickle.BININT1 + b"\x00", pickle.MARK, pickle.BININT1 + b"\x00",
+        pickle.TUPLE])
+    (tmp_path / "file").write_bytes(raw)
+    with pytest.raises(ValueError, match=r"Refusing to load .*numpy.ndarray"):
+        load_restricted_pickle(tmp_path / "file")
+
+
+def test_huge_reconstruct_shape_is_refused_before_allocating(tmp_path):
+    raw = _reduce_pickle(b"numpy.core.multiarray\n_reconstruct\n", [
+        pickle.GLOBAL + b"numpy\nndarray\n",
+        pickle.MARK, pickle.LONG1 + b"\x06\x00\x10\xa5\xd4\xe8\x00", pickle.TUPLE,
+        pickle.SHORT_BINBYTES + b"\x01b"])
+    (tmp_path / "file").write_bytes(raw)
+    start = time.perf_counter()
+    message = r"Refusing to load .*shape \(1000000000000,\)"
+    with pytest.raises(ValueError, match=message):
+        load_restricted_pickle(tmp_path / "file")
+    assert time.perf_counter() - start < 1
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_array_shape_larger_than_its_bytes_is_refused(tmp_path, protocol):
+    array = np.zeros(4, np.uint8)
+    raw = pickle.dumps(array, protocol=protocol)
+    assert pickle.BININT1 + b"\x04" + pickle.TUPLE1 in raw
+    # claim 10**9 elements over the same 4 bytes
+    raw = raw.replace(pickle.BININT1 + b"\x04" + pickle.TUPLE1,
+                      pickle.BININT + (10**9).to_bytes(4, "little") + pickle.TUPLE1)
+    (tmp_path / "file").write_bytes(raw)
+    with pytest.raises(ValueError, match="Cannot read|Refusing to load") as info:
+        load_restricted_pickle(tmp_path / "file")
+    assert not isinstance(info.value.__context__, MemoryError)
+
+
+def test_object_arrays_are_refused(tmp_path):
+    _dump({b"data": np.array([1, "a"], dtype=object)}, tmp_path / "file", 2)
+    with pytest.raises(ValueError, match="Python objects"):
+        load_restricted_pickle(tmp_path / "file")
+
+
+def test_memory_error_is_reported_as_value_error(tmp_path, monkeypatch):
+    write_cifar10(tmp_path)
+    import wsmooth.datasets._unpickle as unpickle
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(unpickle, "_walk_arrays", no_memory)
+    with pytest.raises(ValueError, match="does not fit in memory") as info:
+        load_cifar10(tmp_path, subset="test")
+    assert str(tmp_path / "test_batch") in str(info.value)

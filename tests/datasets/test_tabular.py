@@ -171,3 +171,125 @@ def test_csv_round_trip_is_exact(tmp_path_factory, X, data):
                       return_X_y=True)
     assert X2.dtype == np.float32 and np.array_equal(X2, X)
     assert np.array_equal(y2, y)
+
+
+# --- CSV: nothing guessed wrong silently ------------------------------------------
+
+
+def _rows(X, y):
+    return "".join(",".join(map(str, r)) + f",{label}\n" for r, label in zip(X, y))
+
+
+@pytest.mark.parametrize("dtype, n_classes", [(bool, 5), (np.float16, 2099),
+                                              (np.uint8, 300)])
+def test_csv_labels_never_pass_through_the_feature_dtype(tmp_path, dtype, n_classes):
+    rng = np.random.default_rng(0)
+    y = np.arange(n_classes)
+    X = rng.integers(0, 2, size=(n_classes, 3))
+    (tmp_path / "d.csv").write_text(_rows(X, y))
+    X2, y2 = load_csv(tmp_path / "d.csv", dtype=dtype, return_X_y=True)
+    assert X2.dtype == np.dtype(dtype) and np.array_equal(X2, X.astype(dtype))
+    assert y2.dtype == np.int64 and np.array_equal(y2, y)
+
+
+def test_csv_pandas_header_of_column_positions(tmp_path):
+    X, y = _data(n=10, d=5)
+    frame = pd.DataFrame(X)
+    frame["label"] = y
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    assert (tmp_path / "d.csv").read_text().startswith("0,1,2,3,4,label\n")
+    bunch = load_csv(tmp_path / "d.csv")
+    assert bunch.data.shape == (10, 5) and np.array_equal(bunch.data, X)
+    assert bunch.target.dtype == np.int64 and np.array_equal(bunch.target, y)
+    assert bunch.feature_names == ["0", "1", "2", "3", "4"]
+
+
+def test_csv_numeric_header_with_a_named_label_over_integer_labels(tmp_path):
+    (tmp_path / "d.csv").write_text("7,8,class\n1,2,0\n3,4,1\n")
+    bunch = load_csv(tmp_path / "d.csv")
+    assert bunch.data.tolist() == [[1, 2], [3, 4]]
+    assert bunch.target.tolist() == [0, 1] and bunch.feature_names == ["7", "8"]
+
+
+@pytest.mark.parametrize("text", [
+    "0,1,2,3\n5,6,7,1\n1,2,3,0\n",      # all-integer pandas header, or a record?
+    "0,1,species\n5,6,setosa\n",        # two positions and a name
+])
+def test_csv_ambiguous_first_line_asks_for_header(tmp_path, text):
+    (tmp_path / "d.csv").write_text(text)
+    with pytest.raises(ValueError, match="pass header=True or header=False"):
+        load_csv(tmp_path / "d.csv")
+    X, _ = load_csv(tmp_path / "d.csv", header=True, return_X_y=True)
+    assert X.shape[0] == text.count("\n") - 1
+    X, _ = load_csv(tmp_path / "d.csv", header=False, return_X_y=True)
+    assert X.shape[0] == text.count("\n")
+
+
+def test_csv_string_labels_with_index_header(tmp_path):
+    (tmp_path / "d.csv").write_text("0,1,2,species\n1,2,3,setosa\n4,5,6,virginica\n")
+    bunch = load_csv(tmp_path / "d.csv")
+    assert bunch.target.tolist() == ["setosa", "virginica"]
+    assert bunch.feature_names == ["0", "1", "2"]
+
+
+@pytest.mark.parametrize("header", ["", "a,b,c,y\n"])
+def test_csv_byte_order_mark_is_skipped(tmp_path, header):
+    X, y = _data(n=60, d=3)
+    text = "\ufeff" + header + _rows(X.round(3), y)
+    (tmp_path / "d.csv").write_bytes(text.encode("utf-8"))
+    bunch = load_csv(tmp_path / "d.csv")
+    assert bunch.data.shape == (60, 3) and np.array_equal(bunch.target, y)
+    assert bunch.feature_names == (["a", "b", "c"] if header else None)
+
+
+def test_csv_latin1_labels_are_read(tmp_path):
+    (tmp_path / "d.csv").write_bytes("1,2,caf\xe9\n3,4,th\xe9\n".encode("latin-1"))
+    _, y = load_csv(tmp_path / "d.csv", return_X_y=True)
+    assert y.tolist() == ["café", "thé"]
+    (tmp_path / "u.csv").write_bytes("1,2,café\n3,4,thé\n".encode("utf-8"))
+    _, y = load_csv(tmp_path / "u.csv", return_X_y=True)
+    assert y.tolist() == ["café", "thé"]
+
+
+def test_csv_trailing_delimiter_is_refused_at_line_1(tmp_path):
+    X, y = _data(n=5, d=3)
+    (tmp_path / "d.csv").write_text(_rows(X, y).replace("\n", ",\n"))
+    with pytest.raises(ValueError, match="line 1: the line ends with the delimiter"):
+        load_csv(tmp_path / "d.csv")
+    # on one line only, it is a ragged line
+    (tmp_path / "e.csv").write_text("1,2,0\n3,4,1,\n")
+    with pytest.raises(ValueError, match="line 2: 4 fields where the first line has 3"):
+        load_csv(tmp_path / "e.csv")
+
+
+def test_csv_integer_spellings_are_one_class(tmp_path):
+    (tmp_path / "d.csv").write_text("1,2,1\n3,4,1.0\n5,6,01\n7,8,0\n")
+    _, y = load_csv(tmp_path / "d.csv", return_X_y=True)
+    assert y.dtype == np.int64 and y.tolist() == [1, 1, 1, 0]
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("", "the label is empty"),
+        ("0.5", "not an integer"),
+        ("nan", "not finite"),
+        ("inf", "not finite"),
+        (str(10**30), "outside the int64 range"),
+        ("cat", "is a name but the first record's label is an integer"),
+    ],
+)
+def test_csv_bad_label_names_its_line(tmp_path, bad, message):
+    (tmp_path / "d.csv").write_text(f"a,b,y\n1,2,0\n3,4,1\n5,6,{bad}\n7,8,1\n")
+    with pytest.raises(ValueError, match=f"line 4: .*{message}") as info:
+        load_csv(tmp_path / "d.csv")
+    assert str(tmp_path / "d.csv") in str(info.value)
+
+
+@pytest.mark.parametrize("line", [1, 3])
+def test_csv_field_over_the_csv_limit_names_its_line(tmp_path, line):
+    rows = ["1,2,0", "3,4,1", "5,6,0"]
+    rows[line - 1] = "0." + "1" * 140_000 + ",2,0"
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(ValueError, match=f"line {line}: a field is longer than"):
+        load_csv(tmp_path / "d.csv")

@@ -224,3 +224,31 @@ def test_texas_missing_file_and_single_file(tmp_path):
         load_texas100(tmp_path / "feats")
     with pytest.raises(ValueError, match="pair"):
         load_texas100((tmp_path / "feats",))
+
+
+def test_byte_order_mark_is_skipped(fmt, tmp_path):
+    loader, name, n_features, n_classes, label_format = fmt
+    X, labels = _records(5, n_features, n_classes)
+    text = "\ufeff" + "".join(line + "\n" for line in _lines(X, labels, label_format))
+    (tmp_path / name).write_bytes(text.encode("utf-8"))
+    X2, y2 = loader(tmp_path, return_X_y=True)
+    assert X2.shape == (5, n_features) and np.array_equal(X2, X)
+    assert np.array_equal(y2, labels - 1)
+
+
+def test_texas_byte_order_mark_is_skipped(tmp_path):
+    X, labels = _write_texas(tmp_path)
+    for name in ("feats", "labels"):
+        raw = (tmp_path / name).read_bytes()
+        (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + raw)
+    X2, y2 = load_texas100(tmp_path, return_X_y=True)
+    assert np.array_equal(X2, X) and np.array_equal(y2, labels - 1)
+
+
+def test_field_over_the_csv_limit_names_its_line(tmp_path):
+    X, labels = _records(4, 600, 100)
+    lines = _lines(X, labels, "{}")
+    lines[1] = lines[1] + "," + "1" * 140_000
+    _write(tmp_path / "dataset_purchase", lines)
+    with pytest.raises(ValueError, match="line 2: .*field"):
+        load_purchase100(tmp_path)

@@ -1,7 +1,10 @@
+import numpy as np
 import pytest
 import torch
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
+
+from wsmooth.utils import PrivacyTags
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -68,3 +71,42 @@ def make_row():
     return row
 
 
+
+
+class SpyReferenceLR(LogisticRegression):
+    """LogisticRegression that takes a reference set (its privacy tags say
+    so) and records, for every fit, the rows it trained on and was given."""
+
+    fits = []
+
+    def fit(self, X, y, X_reference=None, y_reference=None):
+        SpyReferenceLR.fits.append(
+            {
+                "trained": np.array(X, copy=True),
+                "reference": None if X_reference is None else np.array(X_reference),
+                "reference_labels": y_reference,
+            }
+        )
+        return super().fit(X, y)
+
+    def __privacy_tags__(self):
+        return PrivacyTags(takes_reference=True)
+
+
+class OutputModifyingLR(LogisticRegression):
+    """LogisticRegression whose privacy tags say its outputs are modified."""
+
+    def __privacy_tags__(self):
+        return PrivacyTags(modifies_outputs=True)
+
+
+@pytest.fixture
+def spy_lr():
+    SpyReferenceLR.fits.clear()
+    yield SpyReferenceLR
+    SpyReferenceLR.fits.clear()
+
+
+@pytest.fixture
+def modifying_lr():
+    return OutputModifyingLR

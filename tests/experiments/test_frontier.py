@@ -1,5 +1,6 @@
 """The frontier on hand-made results, where the answer is known."""
 
+import numpy as np
 import pytest
 
 from wsmooth.experiments import (
@@ -118,15 +119,83 @@ def test_strongest_attack_takes_the_largest_mean_leakage(make_row):
 
 
 def test_most_accurate_under_a_leakage_bound(results):
-    assert most_accurate_under(results, 0.5)["configuration"] == "none"
+    # Two seeds: chosen on seed 0, reported on seed 1.
+    best = most_accurate_under(results, 0.45)
+    assert (best["configuration"], best["setting"]) == ("none", "sigma=0")
+    assert best["selected_on_seeds"] == [0] and best["reported_on_seeds"] == [1]
+    assert not best["selected_on_itself"]
+    assert best["selection_utility"] == pytest.approx(0.78)
+    assert best["selection_leakage"] == pytest.approx(0.38)
+    assert best["utility"] == pytest.approx(0.82)  # seed 1's figures
+    assert best["leakage"] == pytest.approx(0.42) and best["within_bound"]
+    assert best["n_seeds"] == 1
     best = most_accurate_under(results, 0.2)
-    # ws a and ws b tie on both means; either is a right answer
-    assert (best["configuration"], best["utility"]) == ("ws", pytest.approx(0.70))
+    # ws b (0.70) beats ws a (0.69) on seed 0
+    assert (best["configuration"], best["setting"]) == ("ws", "b")
     assert best["leakage"] == pytest.approx(0.10)
-    assert best["on_frontier"]
-    assert most_accurate_under(results, 0.05)["setting"] == "y"
-    with pytest.raises(ValueError, match="lowest is 0.05"):
+    # wd y leaks 0.04 on the seed it was chosen on, 0.06 on the other
+    best = most_accurate_under(results, 0.05)
+    assert best["setting"] == "y"
+    assert best["selection_leakage"] == pytest.approx(0.04)
+    assert best["leakage"] == pytest.approx(0.06) and not best["within_bound"]
+    with pytest.raises(ValueError, match="lowest is 0.04"):
         most_accurate_under(results, 0.01)
+
+
+def test_answer_is_not_selected_on_the_seeds_it_reports(make_row):
+    # "lucky" is the most accurate on the selection seeds (0, 1) only: the
+    # answer picks it there and reports what seeds 2 and 3 say of it.
+    table = {
+        ("d", "lucky"): ((0.9, 0.9, 0.6, 0.6), (0.1, 0.1, 0.3, 0.3)),
+        ("d", "steady"): ((0.8, 0.8, 0.8, 0.8), (0.1, 0.1, 0.1, 0.1)),
+    }
+    results = ExperimentResults(_results(make_row, table, seeds=(0, 1, 2, 3)))
+    best = most_accurate_under(results, 0.2)
+    assert best["setting"] == "lucky"
+    assert best["selected_on_seeds"] == [0, 1]
+    assert best["reported_on_seeds"] == [2, 3]
+    assert best["selection_utility"] == pytest.approx(0.9)
+    assert best["utility"] == pytest.approx(0.6)
+    assert best["leakage"] == pytest.approx(0.3)
+    assert best["within_bound"] is False
+    # an odd number of seeds: the larger half selects
+    three = ExperimentResults([r for r in results if r["seed"] < 3])
+    best = most_accurate_under(three, 0.2)
+    assert best["selected_on_seeds"] == [0, 1] and best["reported_on_seeds"] == [2]
+
+
+def test_one_seed_says_it_was_selected_on_itself(make_row):
+    table = {("d", "a"): ((0.7,), (0.1,)), ("d", "b"): ((0.6,), (0.05,))}
+    results = ExperimentResults(_results(make_row, table, seeds=(5,)))
+    best = most_accurate_under(results, 0.2)
+    assert best["setting"] == "a" and best["selected_on_itself"]
+    assert best["selected_on_seeds"] == best["reported_on_seeds"] == [5]
+    assert best["utility"] == best["selection_utility"] == pytest.approx(0.7)
+    assert best["within_bound"]
+
+
+def test_unknown_leakage_is_never_the_smaller_one(make_row):
+    # Setting p: lira's figure is missing on one seed (NaN, as a null read
+    # back from JSON): p's leakage under the strongest attack is unknown, not
+    # the 0.01 of the loss attack.
+    rows = [
+        make_row("d", "p", 0, "loss", 0.9, 0.01),
+        {**make_row("d", "p", 0, "lira", 0.9, 0.01), "tpr@1%fpr": None},
+        make_row("d", "q", 0, "loss", 0.7, 0.05),
+        make_row("d", "q", 0, "lira", 0.7, 0.08),
+    ]
+    results = ExperimentResults(rows)
+    points = {p["setting"]: p for p in setting_points(results)}
+    assert points["p"]["attack"] == "lira"
+    assert np.isnan(points["p"]["leakage"]) and not points["p"]["on_frontier"]
+    assert _names(pareto_frontier(results)) == [("d", "q")]
+    with pytest.warns(UserWarning, match=r"\['d p'\] have an unknown"):
+        best = most_accurate_under(results, 0.1)
+    assert best["setting"] == "q"
+    # the NaN first: still unknown
+    results = ExperimentResults([rows[1], rows[0], rows[2], rows[3]])
+    points = {p["setting"]: p for p in setting_points(results)}
+    assert np.isnan(points["p"]["leakage"])
 
 
 def test_unknown_attack_or_figure_is_refused(results):

@@ -1,6 +1,8 @@
 """run_experiment: the pool protocol, shared shadows, caching and resuming."""
 
 import glob
+import inspect
+import json
 import os
 
 import joblib
@@ -8,7 +10,7 @@ import numpy as np
 import pytest
 
 from wsmooth.experiments import ExperimentResults, run_experiment
-from wsmooth.experiments._split import member_mask, pool_split
+from wsmooth.experiments._split import member_mask, pool_split, reference_mask
 
 # 0.1% FPR of 120 non-members, and LogisticRegression's convergence on
 # C=1e4: expected here, not what these tests are about.
@@ -96,9 +98,11 @@ def test_changed_code_is_rerun_not_reused(data, counting_lr, tmp_path, monkeypat
     _run(data, counting_lr, tmp_path, seeds=1)
     counting_lr.fits.clear()
     monkeypatch.setattr(_cache, "_code_digest", lambda obj: "another version")
-    _run(data, counting_lr, tmp_path, seeds=1)
+    with pytest.warns(UserWarning, match="made by other code"):
+        _run(data, counting_lr, tmp_path, seeds=1)
     assert len(counting_lr.fits) == 3 * (1 + N_SHADOW)
-    assert len(glob.glob(os.path.join(tmp_path, "cells", "*.json"))) == 6
+    # each stale cell is replaced by its recomputed one
+    assert len(glob.glob(os.path.join(tmp_path, "cells", "*.json"))) == 3
 
 
 @pytest.mark.parametrize(
@@ -305,3 +309,192 @@ def test_dask_backend(data, counting_lr, tmp_path):
             results = _run(data, counting_lr, tmp_path / "dask", seeds=1, n_jobs=2)
     sequential = _run(data, counting_lr, tmp_path / "seq", seeds=1)
     assert [r["auc"] for r in results] == [r["auc"] for r in sequential]
+
+
+def _rows(X):
+    return {tuple(r) for r in np.asarray(X)}
+
+
+def test_reference_slice_is_neither_member_nor_nonmember(data, spy_lr, counting_lr):
+    # A defence taking a reference set gets the reserved slice; it trains on
+    # all of its members, and the shadows get records they did not train on.
+    defences = {"none": counting_lr(max_iter=200), "advreg": spy_lr(max_iter=200)}
+    results = run_experiment(
+        *data, defences, attacks=["loss"], seeds=[0], n_shadow=2, random_state=0
+    )
+    X_pool, y_pool, _, _ = pool_split(*data, test_size=0.2, random_state=0)
+    reserved = reference_mask(y_pool, 0.1, 0)
+    X_rest, y_rest = X_pool[~reserved], y_pool[~reserved]
+    members = member_mask(y_rest, 0)
+    assert results.meta["n_reference"] == reserved.sum() == 24
+    assert results.meta["n_pool"] == 216
+    assert results.meta["n_members"] == results.meta["n_nonmembers"] == 108
+    target, *shadows = spy_lr.fits
+    assert len(target["trained"]) == members.sum() == 108
+    assert _rows(target["trained"]) == _rows(X_rest[members])
+    assert _rows(target["reference"]) == _rows(X_pool[reserved])
+    np.testing.assert_array_equal(target["reference_labels"], y_pool[reserved])
+    # the undefended net trains on the same members, with no reference
+    assert counting_lr.fits[0] == (1.0, 108)
+    assert len(shadows) == 2
+    for fit in shadows:
+        trained, reference = _rows(fit["trained"]), _rows(fit["reference"])
+        # the attacker's pool, without the reserved slice
+        assert trained <= _rows(X_rest) and reference <= _rows(X_rest)
+        assert not trained & reference
+        assert len(trained) == 108 and 0 < len(reference) < 108
+    # the two shadows are a complementary pair: together, the whole pool
+    assert _rows(shadows[0]["trained"]) | _rows(shadows[1]["trained"]) == _rows(X_rest)
+
+
+def test_nothing_is_reserved_without_a_reference_taker(data, counting_lr):
+    results = run_experiment(
+        *data, {"none": counting_lr(max_iter=200)}, attacks=["loss"], seeds=1,
+        n_shadow=2, reference_size=0.3,
+    )
+    assert results.meta["n_reference"] == 0 and results.meta["n_pool"] == 240
+    assert counting_lr.fits[0][1] == 120
+
+
+def test_reference_mask_is_stratified_and_fixed(data):
+    _, y = data
+    mask = reference_mask(y, 0.1, 0)
+    assert mask.sum() == 30
+    assert np.abs(np.bincount(y[mask]) - np.bincount(y) * 0.1).max() <= 1
+    np.testing.assert_array_equal(mask, reference_mask(y, 0.1, 0))
+    assert reference_mask(y, 7, 0).sum() == 7
+
+
+def test_default_attacks_include_label_only():
+    default = inspect.signature(run_experiment).parameters["attacks"].default
+    assert default == ("lira", "rmia", "label_only")
+
+
+def test_label_only_added_when_outputs_are_modified(data, modifying_lr, recwarn):
+    defences = {"none": modifying_lr(max_iter=200)}
+    with pytest.warns(UserWarning, match="label-only attack is added"):
+        results = run_experiment(*data, defences, attacks=["loss"], seeds=1, n_shadow=2)
+    assert results.attacks == ["loss", "label_only"]
+    assert results.meta["attacks"]["label_only"]["method"] == "label_only"
+    assert all(0 <= r["auc"] <= 1 for r in results)
+    recwarn.clear()
+    # a label-only attack already there: nothing added, no warning
+    results = run_experiment(
+        *data, defences, attacks=["label_only"], seeds=1, n_shadow=2
+    )
+    assert results.attacks == ["label_only"]
+    assert not [w for w in recwarn if "is added" in str(w.message)]
+
+
+def test_label_only_not_added_for_unmodified_outputs(data, counting_lr, recwarn):
+    results = run_experiment(
+        *data, {"none": counting_lr(max_iter=200)}, attacks=["loss"], seeds=1,
+        n_shadow=2,
+    )
+    assert results.attacks == ["loss"]
+    assert not [w for w in recwarn if "is added" in str(w.message)]
+
+
+def _damage(cell, how):
+    if how == "row removed":
+        del cell["rows"][0]
+    elif how == "row doubled":
+        cell["rows"][1] = dict(cell["rows"][0])
+    elif how == "figure nulled":
+        cell["rows"][1]["tpr@1%fpr"] = None
+    elif how == "no rows":
+        cell["rows"] = []
+    elif how == "figure out of range":
+        cell["rows"][0]["auc"] = 1.5
+    elif how == "figure not a number":
+        cell["rows"][0]["advantage"] = "0.1"
+    elif how == "another seed":
+        cell["rows"][0]["seed"] = 7
+    elif how == "another setting":
+        for r in cell["rows"]:
+            r["setting"] = "C=5"
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["row removed", "row doubled", "figure nulled", "no rows",
+     "figure out of range", "figure not a number", "another seed", "another setting"],
+)
+def test_damaged_rows_are_recomputed_not_trusted(data, counting_lr, tmp_path, how):
+    first = _run(data, counting_lr, tmp_path, seeds=1)
+    (path,) = (tmp_path / "cells").glob("none-*.json")
+    cell = json.loads(path.read_text())
+    _damage(cell, how)
+    path.write_text(json.dumps(cell))
+    counting_lr.fits.clear()
+    with pytest.warns(UserWarning, match="is not trusted"):
+        again = _run(data, counting_lr, tmp_path, seeds=1)
+    assert len(counting_lr.fits) == 1  # that cell's target; its shadows are cached
+    untimed = [
+        [{k: v for k, v in r.items() if not k.endswith("_seconds")} for r in rows]
+        for rows in (again.rows, first.rows)
+    ]
+    assert untimed[0] == untimed[1]
+    # the file was rewritten whole: a third run trusts it
+    counting_lr.fits.clear()
+    _run(data, counting_lr, tmp_path, seeds=1)
+    assert counting_lr.fits == []
+
+
+def test_changed_figure_code_is_rerun_not_reused(
+    data, counting_lr, tmp_path, monkeypatch
+):
+    # The metrics, the shadow engine, the splits and the runner make the
+    # figures too: a change of their source makes every cell stale.
+    from wsmooth.experiments import _runner
+
+    first = _run(data, counting_lr, tmp_path, seeds=1)
+    counting_lr.fits.clear()
+    monkeypatch.setattr(_runner, "_figure_code", lambda: "another version")
+    with pytest.warns(UserWarning, match="made by other code"):
+        again = _run(data, counting_lr, tmp_path, seeds=1)
+    assert len(counting_lr.fits) == 3 * (1 + N_SHADOW)  # shadows retrained too
+    assert [r["auc"] for r in again] == [r["auc"] for r in first]
+
+
+def test_figure_code_covers_the_figure_modules(monkeypatch):
+    from wsmooth.experiments import _runner
+
+    assert "wsmooth.metrics._figures" in _runner.FIGURE_MODULES
+    assert "wsmooth.attacks._shadow" in _runner.FIGURE_MODULES
+    assert "wsmooth.experiments._split" in _runner.FIGURE_MODULES
+    before = _runner._figure_code.__wrapped__()
+    getsource = inspect.getsource
+
+    def edited(obj):
+        text = getsource(obj)
+        return text + "# edited" if obj.__name__ == "wsmooth.metrics._figures" else text
+
+    monkeypatch.setattr(inspect, "getsource", edited)
+    assert _runner._figure_code.__wrapped__() != before
+
+
+def test_model_code_covers_the_modules_of_its_classes(monkeypatch):
+    # a helper function beside the model's class (HAMP's output modification)
+    # is part of the model's code, and so is a wrapped estimator's module
+    from wsmooth import WeightedSmoothingClassifier
+    from wsmooth.defences import HAMPClassifier, MemGuard
+    from wsmooth.experiments import _runner
+
+    hamp = HAMPClassifier()
+    guard = MemGuard(hamp)
+    before = (_runner._model_code(hamp), _runner._model_code(guard))
+    assert _runner._model_code(WeightedSmoothingClassifier()) != before[0]
+    getsource = inspect.getsource
+
+    def edited(obj):
+        text = getsource(obj)
+        return text + "# edited" if obj.__name__ == "wsmooth.defences._hamp" else text
+
+    monkeypatch.setattr(inspect, "getsource", edited)
+    _runner._modules_digest.cache_clear()
+    try:
+        after = (_runner._model_code(hamp), _runner._model_code(guard))
+    finally:
+        _runner._modules_digest.cache_clear()
+    assert after[0] != before[0] and after[1] != before[1]

@@ -47,6 +47,7 @@ import numpy as np
 from scipy.stats import norm
 from sklearn.utils._param_validation import StrOptions
 
+from ._calibration import leave_shadows_out
 from ._methods import AttackMethod, PopulationQueryMixin, register_method
 from ._signals import (
     logit_scaled_confidence,
@@ -96,8 +97,8 @@ def _gaussians(values, mask, fixed_variance, global_std=None):
     """Means and standard deviations per record, floored at MIN_STD.
 
     Per-record standard deviations fall back to the global one for records
-    with a single value (this only happens while calibrating, where one model
-    is left out).
+    with a single value (this only happens while calibrating, where a shadow
+    and its complementary partner are left out).
     """
     _, mean, std = _masked_gaussian(values, mask)
     if global_std is None:
@@ -172,11 +173,13 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
     offline ``-log Pr[Z > phi]``) minus a threshold calibrated on the shadow
     models: each shadow in turn plays the target, attacked with the Gaussians
     of the other shadows but its complementary partner (so no model is tested
-    against its own values, and every record keeps as many IN as OUT models),
-    and the threshold maximising balanced accuracy over all of them is kept.
-    When the shadows are too few for that (``n_shadow=2``), the
-    threshold is 0 online (likelihood ratio 1, the Bayes rule at equal
-    priors) and ``log 2`` offline (``phi`` at the OUT mean).
+    against its own values, and a record's counts of IN and OUT models among
+    the rest do not give its membership away: with an even ``n_shadow``
+    every record keeps as many IN as OUT models), and the threshold
+    maximising balanced accuracy over all of them is kept. When the shadows
+    are too few for that (``n_shadow=2``), the threshold is 0 online
+    (likelihood ratio 1, the Bayes rule at equal priors) and ``log 2`` offline
+    (``phi`` at the OUT mean).
 
     Attributes
     ----------
@@ -185,7 +188,8 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
     variance_selection_ : dict or None
         With ``fixed_variance="auto"`` and at least 6 shadow models:
         ``{True: (low_fpr_tpr, auc), False: (...)}`` of the
-        leave-one-shadow-out attack with the global (True) and per-record
+        leave-shadows-out attack (each shadow attacked with all the others
+        but its complementary partner) with the global (True) and per-record
         (False) variance, ``low_fpr_tpr`` from
         :func:`~wsmooth.metrics.mean_tpr_at_low_fpr`.
     threshold_ : float
@@ -290,8 +294,9 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
 
         figures = {}
         for fixed in (True, False):
-            pseudo_target = self._pseudo_target(phi, keep, self.online, fixed)
-            runs = [r for r in map(pseudo_target, range(n_shadow)) if r is not None]
+            runs = leave_shadows_out(
+                keep, self._pseudo_target(phi, keep, self.online, fixed)
+            )
             scores = np.concatenate([r[0] for r in runs])
             labels = np.concatenate([r[1] for r in runs])
             valid = np.isfinite(scores)
@@ -304,23 +309,17 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
         return figures[True] >= figures[False]
 
     def _pseudo_target(self, phi, keep, online, fixed):
-        """``s -> (scores, membership)``: shadow ``s`` attacked with the others.
+        """``(s, others) -> (scores, membership)``: shadow ``s`` attacked with
+        the Gaussians of the shadows ``others``.
 
-        Shadow ``s`` is left out together with its complementary partner
-        (``s ^ 1``): with only ``s`` left out, each record's count of IN and
-        OUT models among the rest would tell its membership of ``s``, and
-        per-record spreads from 1 or 2 values would read it. None when no
-        model is left.
+        :func:`~wsmooth.attacks._calibration.leave_shadows_out` passes as
+        ``others`` every shadow but ``s`` and its complementary partner: with
+        only ``s`` left out, each record's count of IN and OUT models among
+        the rest would tell its membership of ``s``, and per-record spreads
+        from 1 or 2 values would read it.
         """
-        n_shadow = keep.shape[0]
 
-        def pseudo_target(s):
-            others = np.ones(n_shadow, dtype=bool)
-            others[s] = False
-            if s ^ 1 < n_shadow:
-                others[s ^ 1] = False
-            if not others.any():
-                return None
+        def pseudo_target(s, others):
             phi_o, keep_o = phi[others], keep[others]
             mu_out, sd_out = _gaussians(phi_o, ~keep_o, fixed)
             if online:
@@ -331,9 +330,9 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
         return pseudo_target
 
     def _calibrate(self, phi, keep, *, online):
-        """Leave-one-shadow-out threshold maximising balanced accuracy."""
-        return self._leave_one_shadow_out_threshold(
-            keep.shape[0],
+        """Leave-shadows-out threshold maximising balanced accuracy."""
+        return self._leave_shadows_out_threshold(
+            keep,
             self._pseudo_target(phi, keep, online, self.fixed_variance_),
             self._DEFAULT_THRESHOLD[online],
         )

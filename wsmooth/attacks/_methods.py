@@ -181,23 +181,23 @@ class AttackMethod(BaseEstimator):
                 )
         return keep
 
-    def _leave_one_shadow_out_threshold(self, n_shadow, pseudo_target, default):
-        """The calibration shared by the shadow-model attacks.
+    def _leave_shadows_out_threshold(self, keep_masks, pseudo_target, default):
+        """The threshold calibration shared by the shadow-model attacks.
 
-        Each shadow model in turn plays the target: ``pseudo_target(s)``
-        returns the scores of the population records when shadow ``s`` is
-        attacked with the *other* shadows, and their membership of ``s`` (or
-        None to skip it). The threshold maximising balanced accuracy over all
-        of them is returned; ``default`` when the shadows are too few to give
-        both members and non-members.
+        Each shadow model in turn plays the target, attacked with the
+        shadows :func:`~wsmooth.attacks._calibration.calibration_shadows`
+        allows (all but it and its complementary partner): ``pseudo_target(s,
+        others)`` returns the scores of the population records when shadow
+        ``s`` is attacked with the shadows ``others``, and their membership
+        of ``s`` (or None to skip it). The threshold maximising balanced
+        accuracy over all of them is returned; ``default`` when the shadows
+        are too few to give both members and non-members.
         """
+        from ._calibration import leave_shadows_out
         from ._threshold import best_threshold
 
         scores, labels = [], []
-        for s in range(n_shadow):
-            out = pseudo_target(s)
-            if out is None:
-                continue
+        for out in leave_shadows_out(keep_masks, pseudo_target):
             sc, lab = np.asarray(out[0], dtype=np.float64), np.asarray(out[1], bool)
             valid = np.isfinite(sc)
             scores.append(sc[valid])

@@ -11,9 +11,9 @@ a memorising model's members otherwise get probabilities that round to 1):
 * **offline**: OUT models only, rescaled to approximate the online average,
   ``Pr(x) = ((1 + a) * mean_out + (1 - a)) / 2`` with the interpolation
   ``a = offline_a``, tuned on the shadow models by default (``"auto"``: each
-  shadow in turn plays the target with the others as OUT reference models,
-  and the ``a`` of the grid 0, 0.1, ..., 1 with the best mean AUC is kept, as
-  ML Privacy Meter does).
+  shadow in turn plays the target with the other shadows but its
+  complementary partner as OUT reference models, and the ``a`` of the grid
+  0, 0.1, ..., 1 with the best mean AUC is kept, as ML Privacy Meter does).
 
 The means over reference models may be trimmed (``trim``: the fraction of the
 lowest and of the highest values cut per record, among its IN and among its
@@ -39,6 +39,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from scipy.special import logsumexp
 
+from ._calibration import leave_shadows_out
 from ._methods import AttackMethod, PopulationQueryMixin, register_method
 from ._signals import EPS
 
@@ -185,12 +186,13 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         Offline interpolation: ``Pr(x) = ((1 + a) mean_out + (1 - a)) / 2``.
         Unlike ``gamma`` it changes the ranking of the records. ``"auto"``
         tunes it on the shadow models as the paper and ML Privacy Meter do:
-        each shadow in turn plays the target, with the other shadows as OUT
-        reference models and its non-members as the ``z``, and the ``a`` of
-        :data:`OFFLINE_A_GRID` (0, 0.1, ..., 1) with the best AUC averaged over
-        the shadows is kept (ties: the smallest). With fewer than 4 shadow
-        models no record has OUT references for both roles, and ``a`` is 0.3,
-        the reference implementation's default. ``a = 1`` uses the OUT mean as
+        each shadow in turn plays the target, with the other shadows but its
+        complementary partner as OUT reference models and its non-members as
+        the ``z``, and the ``a`` of :data:`OFFLINE_A_GRID` (0, 0.1, ..., 1)
+        with the best AUC averaged over the shadows is kept (ties: the
+        smallest). With 2 shadow models (one pair, left out together) no
+        reference model is left, and ``a`` is 0.3, the reference
+        implementation's default. ``a = 1`` uses the OUT mean as
         is. Online, ``a`` only serves queries without IN reference models.
     gamma : float > 0, default=1.0
         ``x`` dominates ``z`` when ``LR(x, z) > gamma``.
@@ -212,8 +214,9 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         model, whose probabilities round to 1. ``"auto"`` picks it from
         :data:`TEMPERATURE_GRID` (1, 2, 4, 8) on the shadow models: each in
         turn plays the target (in the ``online`` variant), attacked with the
-        others, and the ``T`` with the best mean low-FPR TPR (the mean TPR
-        over FPR levels from 0.1% to 10%, evenly spaced in log:
+        others but its complementary partner, and the ``T`` with the best
+        mean low-FPR TPR (the mean TPR over FPR levels from 0.1% to 10%,
+        evenly spaced in log:
         :func:`~wsmooth.metrics.mean_tpr_at_low_fpr`; ties: AUC, then the
         smallest) is kept; 2 when it cannot be tuned (2 shadow models). A
         single level, TPR at 1% FPR, was the criterion before and let the
@@ -238,19 +241,23 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
     paper's online setting.
 
     **Scores and threshold.** The fraction of dominated ``z`` minus a threshold
-    calibrated on the shadow models: each shadow in turn plays the target,
-    with the other shadows as reference models, and the threshold maximising
-    balanced accuracy over all of them is kept (0.5 when the shadows are too
-    few for that). The fraction of dominated ``z`` depends on how many of
-    them are members, so the ``z`` of a pseudo-target are of the kind the
-    attack meets. A query found in the population means the pool protocol,
-    whose population holds the target's members (half of it in Carlini et
-    al.'s setup): its threshold ``threshold_`` is calibrated with all
-    population ``z``, half of them members of the pseudo-target. A query
-    outside the population means the disjoint protocol, whose population holds
-    no target member: it gets the offline ``Pr(x)`` and ``offline_threshold_``,
-    calibrated offline with only the ``z`` the pseudo-target did not train
-    on.
+    calibrated on the shadow models: each shadow in turn plays the target, with
+    the other shadows but its complementary partner as reference models, and
+    the threshold maximising balanced accuracy over all of them is kept (0.5
+    with 2 shadow models, where no other is left). The partner trained on
+    exactly the records the pseudo-target did not: left among the references,
+    it would make each record's counts of IN and OUT models tell its membership
+    of the pseudo-target, which the scores then read without any membership
+    signal (LiRA's calibration follows the same rule). The fraction of
+    dominated ``z`` depends on how many of them are members, so the ``z`` of a
+    pseudo-target are of the kind the attack meets. A query found in the
+    population means the pool protocol, whose population holds the target's
+    members (half of it in Carlini et al.'s setup): its threshold
+    ``threshold_`` is calibrated with all population ``z``, half of them
+    members of the pseudo-target. A query outside the population means the
+    disjoint protocol, whose population holds no target member: it gets the
+    offline ``Pr(x)`` and ``offline_threshold_``, calibrated offline with only
+    the ``z`` the pseudo-target did not train on.
 
     Attributes
     ----------
@@ -259,11 +266,11 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
     temperature_ : float
         The temperature used (``temperature`` resolved).
     temperature_score_ : dict of {float: (float, float)} or None
-        With ``temperature="auto"``: the mean leave-one-shadow-out (low-FPR
+        With ``temperature="auto"``: the mean leave-shadows-out (low-FPR
         TPR, AUC) of each temperature of the grid, the first figure from
         :func:`~wsmooth.metrics.mean_tpr_at_low_fpr` (None when untuned).
     offline_a_auc_ : dict of {float: float} or None
-        With ``offline_a="auto"``: the mean leave-one-shadow-out AUC of each
+        With ``offline_a="auto"``: the mean leave-shadows-out AUC of each
         ``a`` of the grid (None when it could not be tuned).
     threshold_ : float
         Threshold of the queries found in the population.
@@ -418,7 +425,8 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         """The temperature of the grid whose attack scores the shadows best.
 
         Each shadow in turn plays the target, attacked (in the variant
-        ``online`` selects) with the other shadows as reference models; the
+        ``online`` selects) with the other shadows but its complementary
+        partner as reference models; the
         temperature with the best mean low-FPR TPR
         (:func:`~wsmooth.metrics.mean_tpr_at_low_fpr`: the mean TPR over FPR
         levels from 0.1% to 10%, evenly spaced in log) is kept, ties broken
@@ -441,13 +449,15 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
             else:
                 a = float(self.offline_a)
             tprs, aucs = [], []
-            for s in range(keep.shape[0]):
-                out = self._pseudo_target_scores(
-                    p_ref, keep, in_z, s, online=self.online, offline_a=a,
-                    z_members=self.online,
-                )
-                if out is not None and 0 < out[1].sum() < out[1].size:
-                    score, member = out
+            runs = leave_shadows_out(
+                keep,
+                lambda s, others, p_ref=p_ref, a=a: self._pseudo_target_scores(
+                    p_ref, keep, in_z, s, others, online=self.online,
+                    offline_a=a, z_members=self.online,
+                ),
+            )
+            for score, member in runs:
+                if 0 < member.sum() < member.size:
                     tprs.append(mean_tpr_at_low_fpr(score[member], score[~member]))
                     aucs.append(roc_auc_score(member, score))
             if tprs:
@@ -458,15 +468,18 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         return min(t for t, v in scores.items() if v == best), scores
 
     def _pseudo_target_scores(
-        self, p_ref, keep, in_z, s, *, online, offline_a, z_members
+        self, p_ref, keep, in_z, s, others, *, online, offline_a, z_members
     ):
-        """Scores of shadow ``s`` attacked with the other shadows as references.
+        """Scores of shadow ``s`` attacked with the shadows ``others`` as references.
 
+        ``others`` are the calibration shadows of ``s``
+        (:func:`~wsmooth.attacks._calibration.calibration_shadows`: all but
+        ``s`` and its complementary partner, whose membership is the
+        complement of ``s``'s and would leak it through the IN/OUT counts).
         ``z_members``: whether its members among the ``z`` stay there (the pool
         protocol) or only its non-members serve (the disjoint protocol).
         Returns ``scores, membership`` of the records with a defined ``Pr(x)``.
         """
-        others = np.arange(keep.shape[0]) != s
         pr = self._pr(p_ref[others], keep[others], online=online, offline_a=offline_a)
         valid = ~np.isnan(pr)
         log_ratio = _log_ratio(p_ref[s], pr)
@@ -482,18 +495,23 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         return frac[valid], keep[s][valid]
 
     def _tune_offline_a(self, p_ref, keep, z):
-        """The ``a`` of the grid with the best mean leave-one-shadow-out AUC."""
+        """The ``a`` of the grid with the best mean leave-shadows-out AUC."""
         in_z = np.zeros(keep.shape[1], dtype=bool)
         in_z[z] = True
         aucs = {}
         for a in OFFLINE_A_GRID:
-            per_shadow = []
-            for s in range(keep.shape[0]):
-                out = self._pseudo_target_scores(
-                    p_ref, keep, in_z, s, online=False, offline_a=a, z_members=False
-                )
-                if out is not None and 0 < out[1].sum() < out[1].size:
-                    per_shadow.append(roc_auc_score(out[1], out[0]))
+            runs = leave_shadows_out(
+                keep,
+                lambda s, others, a=a: self._pseudo_target_scores(
+                    p_ref, keep, in_z, s, others, online=False, offline_a=a,
+                    z_members=False,
+                ),
+            )
+            per_shadow = [
+                roc_auc_score(member, score)
+                for score, member in runs
+                if 0 < member.sum() < member.size
+            ]
             if per_shadow:
                 aucs[float(a)] = float(np.mean(per_shadow))
         if not aucs:
@@ -502,13 +520,13 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         return min(a for a, v in aucs.items() if v == best), aucs
 
     def _calibrate(self, p_ref, keep, z, *, online, z_members):
-        """Leave-one-shadow-out threshold maximising balanced accuracy."""
+        """Leave-shadows-out threshold maximising balanced accuracy."""
         in_z = np.zeros(keep.shape[1], dtype=bool)
         in_z[z] = True
-        return self._leave_one_shadow_out_threshold(
-            keep.shape[0],
-            lambda s: self._pseudo_target_scores(
-                p_ref, keep, in_z, s, online=online, offline_a=None,
+        return self._leave_shadows_out_threshold(
+            keep,
+            lambda s, others: self._pseudo_target_scores(
+                p_ref, keep, in_z, s, others, online=online, offline_a=None,
                 z_members=z_members,
             ),
             self._DEFAULT_THRESHOLD,

@@ -22,6 +22,22 @@ attack, LiRA, RMIA) gets them from :func:`fit_shadow_models`:
   model is returned or cached.
 * **Checked outputs**: every shadow model's ``predict_proba`` goes through
   :func:`wsmooth.utils.check_proba` (``"shadow model i"`` in the error).
+* **Members are exactly the records trained on**: a template whose privacy
+  tags say it takes a reference set of non-members
+  (:func:`wsmooth.utils.get_privacy_tags`; adversarial regularisation,
+  MemGuard) gets one through :func:`wsmooth.utils.reference_fit_params`, so
+  that it does not hold out part of its keep mask (records then labelled IN
+  but never trained on). Each shadow model's reference set is a stratified
+  :data:`SHADOW_REFERENCE_FRACTION` of the records it does *not* train on
+  (its OUT records), drawn from its own seed (:func:`reference_masks`); they
+  are never IN for it. They stay labelled OUT for that model: the attacks
+  read one boolean keep mask per model (IN where True, OUT elsewhere), which
+  cannot leave a record out of one model's calibration, and a reference
+  record is a non-member of that model (it trained only the defence's own
+  attack, never the classifier's loss). This OUT side is thus a slightly
+  different mix than the target's non-members, which never include its
+  reference records (the experiment runner reserves those outside the
+  evaluation); ``ShadowModels.reference_masks`` records which they are.
 * **Cache** (:mod:`wsmooth.attacks._cache`): with ``cache_dir``, each finished
   model is stored atomically in a format that cannot run code when loaded
   (skorch nets as safetensors weights, scikit-learn estimators through skops
@@ -44,6 +60,7 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 
 from ..utils import check_log_proba, check_proba, class_index, reraise_interrupt
+from ..utils._tags import get_privacy_tags, reference_fit_params
 from ._cache import ShadowCache, fingerprint, open_cache
 
 __all__ = [
@@ -51,8 +68,13 @@ __all__ = [
     "align_proba",
     "fit_shadow_models",
     "make_keep_masks",
+    "reference_masks",
     "train_shadow_models",
 ]
+
+#: Fraction of each shadow model's OUT records given as its reference set when
+#: its template takes one (a defence's own default holds out 20% of its data).
+SHADOW_REFERENCE_FRACTION = 0.2
 
 
 # --------------------------------------------------------------------------- #
@@ -118,6 +140,64 @@ def _keep_masks(n_records, n_models, entropy, y=None):
     return keep
 
 
+def reference_masks(keep_masks, seeds, y=None, *, fraction=SHADOW_REFERENCE_FRACTION):
+    """Each model's reference set: a stratified part of the records it does not
+    train on.
+
+    From the OUT records of model ``s`` (``~keep_masks[s]``), each class gives
+    ``fraction`` of its OUT records (rounded up or down at random, so that
+    the expected size is exact), at least one record in all; the draw depends
+    on ``seeds[s]`` only.
+
+    Parameters
+    ----------
+    keep_masks : ndarray of bool of shape (n_models, n_records)
+    seeds : list of int
+        One per model.
+    y : array-like of shape (n_records,), default=None
+        Labels to stratify by.
+    fraction : float, default=SHADOW_REFERENCE_FRACTION
+        In (0, 1].
+
+    Returns
+    -------
+    ndarray of bool of shape (n_models, n_records)
+        Never True where ``keep_masks`` is.
+    """
+    keep = np.asarray(keep_masks, dtype=bool)
+    n_models, n_records = keep.shape
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    if y is None:
+        codes = np.zeros(n_records, dtype=np.intp)
+    else:
+        _, codes = np.unique(np.asarray(y), return_inverse=True)
+        codes = codes.ravel()
+    n_classes = int(codes.max()) + 1 if n_records else 0
+    out = np.zeros_like(keep)
+    for s in range(n_models):
+        candidates = np.flatnonzero(~keep[s])
+        if candidates.size == 0:
+            raise ValueError(
+                f"shadow model {s} trains on every record: none is left for its "
+                "reference set"
+            )
+        rng = np.random.default_rng([int(seeds[s]), 0x4EF])
+        c = codes[candidates]
+        counts = np.bincount(c, minlength=n_classes)
+        size = np.floor(counts * fraction + rng.random(n_classes)).astype(np.intp)
+        size = np.minimum(size, counts)
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        order = np.lexsort((rng.random(candidates.size), c))
+        rank = np.empty(candidates.size, dtype=np.intp)
+        rank[order] = np.arange(candidates.size) - starts[c[order]]
+        chosen = rank < size[c]
+        if not chosen.any():
+            chosen[rng.integers(candidates.size)] = True
+        out[s, candidates[chosen]] = True
+    return out
+
+
 # --------------------------------------------------------------------------- #
 # Probabilities aligned to the target's classes
 # --------------------------------------------------------------------------- #
@@ -171,20 +251,24 @@ def _model_classes(model, n_columns, classes):
 # --------------------------------------------------------------------------- #
 # Training
 # --------------------------------------------------------------------------- #
-def _fit_one(template, X, y, keep, seed):
-    """Fit a fresh clone of ``template`` on the records ``keep`` selects."""
+def _fit_one(template, X, y, keep, seed, reference=None):
+    """Fit a fresh clone of ``template`` on the records ``keep`` selects, with
+    the records ``reference`` selects as its reference set (if not None)."""
     model = clone(template)
     if "random_state" in model.get_params(deep=False):
         model.set_params(random_state=seed)
+    fit_params = {}
+    if reference is not None:
+        fit_params = reference_fit_params(model, X[reference], y[reference])
     # skorch's partial_fit swallows KeyboardInterrupt and returns a truncated
     # net as if finished: re-raise so that it is neither used nor cached.
     with reraise_interrupt():
         torch = sys.modules.get("torch")
         if torch is None:
-            return model.fit(X[keep], y[keep])
+            return model.fit(X[keep], y[keep], **fit_params)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            return model.fit(X[keep], y[keep])
+            return model.fit(X[keep], y[keep], **fit_params)
 
 
 def _predict_one(model, X, classes, i=None):
@@ -276,6 +360,12 @@ def train_shadow_models(
     Returns
     -------
     models : list of fitted estimators, in the order of ``keep_masks``.
+
+    Notes
+    -----
+    A template that takes a reference set (its privacy tags) gets, for each
+    model, the records of :func:`reference_masks` (a part of those it does not
+    train on) as ``fit`` keywords.
     """
     X = np.asarray(X)
     y = np.asarray(y)
@@ -300,16 +390,28 @@ def train_shadow_models(
     return _train(template, X, y, keep_masks, seeds, n_jobs, verbose, cache)[0]
 
 
+def _reference_for(template, y, keep_masks, seeds):
+    """The models' reference masks if the template takes a reference set."""
+    if not get_privacy_tags(template).takes_reference:
+        return None
+    return reference_masks(keep_masks, seeds, y)
+
+
 def _train(template, X, y, keep_masks, seeds, n_jobs, verbose, cache):
     n_models = keep_masks.shape[0]
     models = [None] * n_models
+    # derived from the keep masks and seeds alone, which the cache checks
+    reference = _reference_for(template, y, keep_masks, seeds)
     if cache is not None:
         for i in range(n_models):
             models[i] = cache.load(i, keep_masks[i], seeds[i])
     todo = [i for i in range(n_models) if models[i] is None]
     if todo:
         results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(
-            joblib.delayed(_fit_one)(template, X, y, keep_masks[i], seeds[i])
+            joblib.delayed(_fit_one)(
+                template, X, y, keep_masks[i], seeds[i],
+                None if reference is None else reference[i],
+            )
             for i in todo
         )
         if verbose:
@@ -322,7 +424,7 @@ def _train(template, X, y, keep_masks, seeds, n_jobs, verbose, cache):
             models[i] = model
             if cache is not None:
                 cache.save(i, model, keep_masks[i], seeds[i])
-    return models, len(todo)
+    return models, len(todo), reference
 
 
 @dataclass
@@ -338,6 +440,9 @@ class ShadowModels:
         The class set probabilities are aligned to.
     n_trained : int
         How many models this call trained (the rest came from the cache).
+    reference_masks : ndarray of bool of shape (n_shadow, n_population) or None
+        The reference set each model was given (a part of its OUT records,
+        labelled OUT in ``keep_masks``), None when the template takes none.
     """
 
     models: list
@@ -346,6 +451,7 @@ class ShadowModels:
     classes: np.ndarray
     n_trained: int = 0
     n_jobs: object = field(default=None, repr=False)
+    reference_masks: object = field(default=None, repr=False)
 
     def __len__(self):
         return len(self.models)
@@ -427,7 +533,9 @@ def fit_shadow_models(
         entropy = derive_entropy(None)
     keep = _keep_masks(X.shape[0], n_shadow, entropy, y)
     seeds = _model_seeds(entropy, n_shadow)
-    models, n_trained = _train(template, X, y, keep, seeds, n_jobs, verbose, cache)
+    models, n_trained, reference = _train(
+        template, X, y, keep, seeds, n_jobs, verbose, cache
+    )
     return ShadowModels(
         models=models,
         keep_masks=keep,
@@ -435,4 +543,5 @@ def fit_shadow_models(
         classes=classes,
         n_trained=n_trained,
         n_jobs=n_jobs,
+        reference_masks=reference,
     )

@@ -6,6 +6,7 @@ with whole-array reductions. Only when the parse or a check fails does
 the error; a good file never pays for that walk.
 """
 
+import codecs
 import csv
 import os
 import warnings
@@ -28,6 +29,7 @@ __all__ = [
     "read_uint8_table",
     "resolve_file",
     "subsample_index",
+    "text_encoding",
 ]
 
 
@@ -122,32 +124,91 @@ def binary_check(n_columns, *, offset=0):
     return check
 
 
-def first_bad_line(path, check, *, delimiter=",", quotechar=None, skip_lines=0):
+def text_encoding(path, *, validate=True):
+    """The encoding to read a text file with: UTF-8, else Latin-1.
+
+    A UTF-8 byte-order mark means UTF-8, and the mark is skipped
+    (``"utf-8-sig"``). Without one, the file is UTF-8 when all of it decodes
+    as UTF-8 (checked only with ``validate``), else Latin-1, which decodes any
+    byte.
+    """
+    with open(path, "rb") as file:
+        if file.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
+            return "utf-8-sig"
+        if not validate:
+            return "latin-1"
+        file.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := file.read(1 << 22):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "latin-1"
+    return "utf-8-sig"
+
+
+def csv_rows(file, *, delimiter=",", quotechar=None):
+    """``(line number, fields)`` of the non-blank lines of an open text file.
+
+    Raises ValueError naming the line where :mod:`csv` fails, e.g. on a field
+    longer than :func:`csv.field_size_limit`.
+    """
+    quoting = csv.QUOTE_MINIMAL if quotechar else csv.QUOTE_NONE
+    reader = csv.reader(
+        file, delimiter=delimiter, quotechar=quotechar or '"', quoting=quoting
+    )
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = reader.line_num
+            if "field limit" in str(exc):
+                exc = (
+                    "a field is longer than the "
+                    f"{csv.field_size_limit():,} characters a field may hold"
+                )
+            raise ValueError(f"{file.name}: line {line}: {exc}") from None
+        if fields:
+            yield reader.line_num, fields
+
+
+def first_bad_line(
+    path, check, *, delimiter=",", quotechar=None, skip_lines=0, encoding=None
+):
     """Return ``"line N: problem"`` for the first line ``check`` rejects.
 
     ``check(fields)`` returns a description of the problem or None. Blank
     lines are skipped, as :func:`numpy.loadtxt` skips them. Returns None when
     every line passes.
     """
-    quoting = csv.QUOTE_MINIMAL if quotechar else csv.QUOTE_NONE
-    with open(path, newline="", encoding="latin-1") as file:
-        reader = csv.reader(
-            file, delimiter=delimiter, quotechar=quotechar or '"', quoting=quoting
-        )
-        for fields in reader:
-            if reader.line_num <= skip_lines or not fields:
+    encoding = encoding or text_encoding(path, validate=False)
+    with open(path, newline="", encoding=encoding, errors="replace") as file:
+        for line, fields in csv_rows(file, delimiter=delimiter, quotechar=quotechar):
+            if line <= skip_lines:
                 continue
-            problem = check(fields)
+            try:
+                problem = check(fields)
+            except ValueError as exc:
+                problem = str(exc)
             if problem:
-                return f"line {reader.line_num}: {problem}"
+                return f"line {line}: {problem}"
     return None
 
 
-def loadtxt(path, **kwargs):
+def loadtxt(path, *, encoding="latin-1", **kwargs):
     with warnings.catch_warnings():
         # an empty file is reported by the caller, with the file's name
         warnings.filterwarnings("ignore", message=".*input contained no data")
-        return np.loadtxt(path, comments=None, encoding="latin-1", **kwargs)
+        try:
+            return np.loadtxt(path, comments=None, encoding=encoding, **kwargs)
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"byte {exc.start} is not UTF-8, though the file starts with "
+                "a UTF-8 byte-order mark"
+            ) from None
 
 
 def read_uint8_table(path, check, *, what, quotechar=None):
@@ -170,7 +231,12 @@ def read_uint8_table(path, check, *, what, quotechar=None):
     """
     try:
         table = loadtxt(
-            path, delimiter=",", dtype=np.uint8, quotechar=quotechar, ndmin=2
+            path,
+            delimiter=",",
+            dtype=np.uint8,
+            quotechar=quotechar,
+            ndmin=2,
+            encoding=text_encoding(path, validate=False),
         )
     except ValueError as exc:
         raise_bad_line(path, check, what=what, quotechar=quotechar, fallback=exc)

@@ -96,6 +96,15 @@ def _str_keys(mapping, file, what):
 
 def _read_batch(file, spec, label_key, n_classes):
     what = f"a {spec['name']} python batch"
+    try:
+        return _check_batch(file, what, label_key, n_classes)
+    except MemoryError:
+        raise ValueError(
+            f"{file} is not {what}: what it describes does not fit in memory."
+        ) from None
+
+
+def _check_batch(file, what, label_key, n_classes):
     batch = _str_keys(load_restricted_pickle(file, what=what), file, what)
     for key in ("data", label_key):
         if key not in batch:
@@ -120,7 +129,18 @@ def _read_batch(file, spec, label_key, n_classes):
             f"{file} is not {what}: 'data' is a {desc}, not a uint8 array of "
             f"{n_values} values a row."
         )
-    labels = np.asarray(batch[label_key])
+    labels = batch[label_key]
+    if not isinstance(labels, list):
+        raise ValueError(
+            f"{file} is not {what}: {label_key!r} is a {type(labels).__name__}, "
+            "not a list."
+        )
+    try:
+        labels = np.asarray(labels) if labels else np.zeros(0, np.int64)
+    except (ValueError, TypeError, OverflowError):
+        raise ValueError(
+            f"{file} is not {what}: {label_key!r} is not a list of class numbers."
+        ) from None
     if labels.ndim != 1 or labels.shape[0] != data.shape[0]:
         raise ValueError(
             f"{file} is not {what}: {label_key!r} holds {labels.size} values "
@@ -246,7 +266,9 @@ def load_cifar10(
     ValueError
         If a batch is not a CIFAR-10 batch, including a pickle that names any
         Python object other than numpy's array constructors (refused before
-        anything in it runs); the message names the file.
+        anything in it runs), or one that would expand beyond its own size (a
+        list named again and again, an array larger than its bytes); the
+        message names the file.
 
     Examples
     --------
@@ -325,7 +347,9 @@ def load_cifar100(
     ValueError
         If a file is not a CIFAR-100 file, including a pickle that names any
         Python object other than numpy's array constructors (refused before
-        anything in it runs); the message names the file.
+        anything in it runs), or one that would expand beyond its own size (a
+        list named again and again, an array larger than its bytes); the
+        message names the file.
 
     Examples
     --------

@@ -1,8 +1,6 @@
 """Any data set of features and labels saved as ``.npz`` or as CSV text."""
 
-import csv
 import os
-import re
 import zipfile
 from numbers import Integral
 
@@ -13,14 +11,15 @@ from ._base import (
     check_dtype,
     finish,
     first_bad_line,
+    csv_rows,
     loadtxt,
     resolve_file,
     subsample_index,
+    text_encoding,
 )
+from ._labels import LabelError, encode_labels, label_kind, parse_label
 
 __all__ = ["load_csv", "load_npz"]
-
-_INTEGER = re.compile(r"[+-]?\d+\Z")
 
 
 @validate_params(
@@ -121,16 +120,75 @@ def _is_number(field):
     return True
 
 
+#: Lines below the first whose labels the header guess looks at.
+_N_PEEK = 100
+
+
 def _row_check(n_columns, label_index):
+    """Line check: the width of the first line, numeric features, a label of
+    the kind (integer or name) the first record's label has."""
+    kinds = []
+
     def check(fields):
         if len(fields) != n_columns:
             return f"{len(fields)} fields where the first line has {n_columns}"
         for column, value in enumerate(fields):
             if column != label_index and not _is_number(value):
                 return f"field {column + 1} is {value!r}, not a number"
+        label = parse_label(fields[label_index])
+        kinds.append(label_kind(label))
+        if kinds[-1] != kinds[0]:
+            words = {"name": "a name", "number": "an integer"}
+            return (
+                f"the label {label!r} is {words[kinds[-1]]} but the first "
+                f"record's label is {words[kinds[0]]}; a label column holds "
+                "one or the other"
+            )
         return None
 
     return check
+
+
+def _peek(file, encoding, delimiter):
+    """The first line's fields and the label-column candidates below it."""
+    with open(file, newline="", encoding=encoding, errors="replace") as handle:
+        rows = csv_rows(handle, delimiter=delimiter, quotechar='"')
+        first = next(rows, (1, []))
+        below = [fields for _, (_, fields) in zip(range(_N_PEEK), rows)]
+    return first, below
+
+
+def _infer_header(file, first, below, label_index):
+    """Whether the first line names the columns; see :func:`load_csv`."""
+    features = [value for i, value in enumerate(first) if i != label_index]
+    if not all(_is_number(value) for value in features):
+        return True
+    try:
+        label = parse_label(first[label_index])
+    except ValueError:
+        return False  # a bad label in a record, reported with its line later
+    kinds = set()
+    for fields in below:
+        if len(fields) == len(first):
+            try:
+                kinds.add(label_kind(parse_label(fields[label_index])))
+            except ValueError:
+                pass
+    if label_kind(label) == "name" and kinds == {"number"}:
+        return True
+    if features != [str(i) for i in range(len(features))]:
+        return False
+    # the features are the column positions 0..n-1, as pandas writes the
+    # header of a frame whose columns have no names
+    if label_kind(label) == "name" and len(features) >= 3:
+        return True
+    if label_kind(label) == "name" or label == label_index:
+        raise ValueError(
+            f"{file}: cannot tell whether the first line, {first}, names the "
+            "columns (its features are the column positions 0, 1, ...) or is "
+            "a record; pass header=True or header=False."
+        )
+    return False
 
 
 @validate_params(
@@ -160,7 +218,9 @@ def load_csv(
     """Load numeric features and a label column from a delimited text file.
 
     Parsed with numpy's C parser; pandas is not needed. Fields may be quoted
-    with ``"``. Read more in the :ref:`User Guide <data>`.
+    with ``"``. The text is read as UTF-8 (a byte-order mark is skipped), or
+    as Latin-1 when it is not valid UTF-8. Read more in the
+    :ref:`User Guide <data>`.
 
     Parameters
     ----------
@@ -169,12 +229,21 @@ def load_csv(
         The label's column: a position (negative counts from the end) or, when
         the file has a header line, a name.
     header : bool or "infer", default="infer"
-        Whether the first line names the columns. ``"infer"``: it does when
-        one of its fields other than the label is not a number.
+        Whether the first line names the columns. ``"infer"`` decides from the
+        first line and the labels of the hundred lines below it: the first
+        line is a header when one of its features is not a number, or when its
+        label is a name while the labels below are integers (``0,1,2,label``
+        above integer classes), or when its features are the column positions
+        ``0, 1, ..., n-1`` (at least three of them) and its label a name, as
+        pandas writes columns without names. When the features are the column
+        positions but the line could as well be a record (a label equal to its
+        own position, or fewer than three features), a ValueError asks for
+        ``header=True`` or ``header=False``. Otherwise the first line is a
+        record.
     delimiter : str, default=","
     dtype : numpy dtype, default=np.float32
         Type of the features. ``nan`` and ``inf`` are read as such; an empty
-        field is an error.
+        field is an error. The labels never pass through this type.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
     n_samples : int, default=None
@@ -187,18 +256,23 @@ def load_csv(
     -------
     data : :class:`~sklearn.utils.Bunch`
         ``data`` (n_samples, n_columns - 1), ``target``, ``feature_names``
-        (from the header, else None) and ``filename``. The labels are kept as
-        written: int64 when every label is an integer, otherwise strings
-        (encode them with :class:`~sklearn.preprocessing.LabelEncoder` if
-        needed).
+        (from the header, else None) and ``filename``. ``target`` is int64
+        when every label is an integer (``"1"``, ``"1.0"`` and ``"01"`` are
+        all class 1), otherwise the names as written, without surrounding
+        blanks (encode them with :class:`~sklearn.preprocessing.LabelEncoder`
+        if needed).
     (data, target) : tuple if ``return_X_y`` is True
 
     Raises
     ------
     ValueError
-        If a line has another number of fields than the first, a feature is
-        not a number, or the label column does not exist; the message names
-        the file and the line.
+        If a line has another number of fields than the first, the lines end
+        with the delimiter, a feature is not a number, a label is empty, NaN,
+        infinite, a fraction or outside int64, the labels mix integers and
+        names, a field that must be read with :mod:`csv` (in the first
+        hundred lines, or on the way to a bad line) is longer than
+        :func:`csv.field_size_limit`, or the label column does not exist; the
+        message names the file and the line.
 
     Examples
     --------
@@ -207,14 +281,20 @@ def load_csv(
     """
     file = resolve_file(path, None, what="The CSV file")
     dtype = check_dtype(dtype)
-    with open(file, newline="", encoding="latin-1") as handle:
-        first = next(csv.reader(handle, delimiter=delimiter, quotechar='"'), [])
+    encoding = text_encoding(file)
+    (first_line, first), below = _peek(file, encoding, delimiter)
     first = [field.strip() for field in first]
     n_columns = len(first)
     if n_columns < 2:
         raise ValueError(
             f"{file}: the first line has {n_columns} field(s); expected features "
             f"and a label separated by {delimiter!r}."
+        )
+    if first[-1] == "":
+        raise ValueError(
+            f"Cannot read {file}: line {first_line}: the line ends with the "
+            f"delimiter {delimiter!r}, an empty last field, which is neither a "
+            "feature nor a label. Remove the trailing delimiters."
         )
 
     if isinstance(label_column, str):
@@ -235,14 +315,8 @@ def load_csv(
             )
         label_index = label_column % n_columns
         if header == "infer":
-            header = not all(
-                _is_number(value) for i, value in enumerate(first) if i != label_index
-            )
-
-    codes = {}
-
-    def encode(field):
-        return codes.setdefault(field.strip(), len(codes))
+            header = _infer_header(file, first, below, label_index)
+    skip_lines = first_line if header else 0
 
     def bad_line(fallback):
         where = first_bad_line(
@@ -250,9 +324,17 @@ def load_csv(
             _row_check(n_columns, label_index),
             delimiter=delimiter,
             quotechar='"',
-            skip_lines=int(header),
+            skip_lines=skip_lines,
+            encoding=encoding,
         )
         return ValueError(f"Cannot read {file}: {where or fallback}.")
+
+    fields = []
+
+    def keep_label(field):
+        # the label is kept as text and parsed apart from the features
+        fields.append(field)
+        return 0
 
     try:
         table = loadtxt(
@@ -260,9 +342,10 @@ def load_csv(
             delimiter=delimiter,
             quotechar='"',
             dtype=dtype,
-            skiprows=int(header),
-            converters={label_index: encode},
+            skiprows=skip_lines,
+            converters={label_index: keep_label},
             ndmin=2,
+            encoding=encoding,
         )
     except ValueError as exc:
         raise bad_line(exc) from None
@@ -271,13 +354,11 @@ def load_csv(
         raise bad_line(f"the first line has {n_columns} fields") from None
     if table.shape[0] == 0:
         raise ValueError(f"{file} holds no records.")
+    try:
+        y = encode_labels(fields)
+    except LabelError as exc:
+        raise bad_line(exc) from None
 
-    labels = list(codes)
-    if all(_INTEGER.match(label) for label in labels):
-        lookup = np.array([int(label) for label in labels], dtype=np.int64)
-    else:
-        lookup = np.array(labels)
-    y = lookup[table[:, label_index].astype(np.int64)]
     index = subsample_index(table.shape[0], n_samples, random_state, path=file)
     if index is not None:
         table, y = table[index], y[index]

@@ -10,6 +10,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval
 
 from .._net import NetClassifier, unavailable_partial_fit
+from ..utils._tags import PrivacyTags
 
 __all__ = ["AdversarialRegularizationClassifier"]
 
@@ -203,3 +204,7 @@ class AdversarialRegularizationClassifier(NetClassifier):
             for p, r in zip(self._attack.parameters(), was):
                 p.requires_grad_(r)
         return loss + self.reg_lambda * gain
+
+    def __privacy_tags__(self):
+        """``fit`` takes a reference set (``X_reference, y_reference``)."""
+        return PrivacyTags(takes_reference=True)

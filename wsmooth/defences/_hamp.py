@@ -8,6 +8,7 @@ import torch
 from sklearn.utils._param_validation import Interval
 
 from .._net import NetClassifier
+from ..utils._tags import PrivacyTags
 
 __all__ = ["HAMPClassifier", "hamp_soft_labels", "hamp_loss"]
 
@@ -149,6 +150,11 @@ class HAMPClassifier(NetClassifier):
             return super().predict_log_proba(X)
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X).astype(np.float64))
+
+    def __privacy_tags__(self):
+        """Outputs modified at prediction (with ``output_modification``), so
+        the runner attacks HAMP label-only too."""
+        return PrivacyTags(modifies_outputs=bool(self.output_modification))
 
 
 def _record_uniforms(net, X):

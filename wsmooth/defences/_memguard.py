@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval, validate_parameter_constra
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
 from ..utils import check_proba
+from ..utils._tags import PrivacyTags
 
 __all__ = ["MemGuard"]
 
@@ -295,3 +296,9 @@ class MemGuard(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
         return tags
+
+    def __privacy_tags__(self):
+        """Outputs perturbed at prediction (unless ``budget`` or
+        ``perturbation_steps`` is 0); ``fit`` takes a reference set."""
+        perturbs = self.budget != 0 and self.perturbation_steps != 0
+        return PrivacyTags(modifies_outputs=bool(perturbs), takes_reference=True)

@@ -7,13 +7,31 @@ over seeds of a leakage figure under one attack, or, with
 largest such mean over the attacks. A setting is on the frontier when no other
 setting has utility >= and leakage <= with at least one of the two strict;
 settings equal in both are all kept.
+
+A figure missing on some seed (NaN) makes the mean NaN: the leakage of that
+setting under that attack is unknown, so under the strongest attack the
+setting's leakage is unknown too (never the other attacks' smaller one). Such
+a setting is never on the frontier and never the answer.
+
+The answer of :func:`most_accurate_under` is chosen on some seeds and its
+figures are reported on the others (selecting and reporting on the same
+seeds would favour the setting whose seeds were luckiest).
 """
+
+import math
+import warnings
 
 import numpy as np
 
 from ._results import ExperimentResults, _figure
 
-__all__ = ["frontier_table", "most_accurate_under", "pareto_frontier", "setting_points"]
+__all__ = [
+    "frontier_table",
+    "most_accurate_under",
+    "pareto_frontier",
+    "setting_points",
+    "split_seeds",
+]
 
 STRONGEST = "strongest"
 
@@ -38,7 +56,8 @@ def setting_points(
     results : ExperimentResults
     attack : str, default="strongest"
         An attack label of the results, or ``"strongest"``: per setting, the
-        attack whose mean leakage is largest.
+        attack whose mean leakage is largest (an attack whose mean is NaN
+        makes the setting's leakage NaN).
     leakage : str, default="tpr@1%"
         Leakage figure (lower is less leakage): ``"tpr@1%"``, ``"tpr@0.1%"``,
         ``"auc"``, ``"advantage"`` or ``"balanced_accuracy"``.
@@ -69,8 +88,12 @@ def setting_points(
     for s in summary:
         key = (s["configuration"], s["setting"])
         best = points.get(key)
-        # the strongest attack: largest mean leakage (first one listed on ties)
-        if best is None or s[f"{leakage}_mean"] > best["leakage"]:
+        value = s[f"{leakage}_mean"]
+        # the strongest attack: largest mean leakage (first one listed on
+        # ties); an unknown (NaN) leakage wins, so that it is never hidden
+        if best is None or not math.isnan(best["leakage"]) and (
+            math.isnan(value) or value > best["leakage"]
+        ):
             points[key] = {
                 "configuration": s["configuration"],
                 "setting": s["setting"],
@@ -118,14 +141,39 @@ def pareto_frontier(
     return sorted(front, key=lambda p: (p["leakage"], -p["utility"]))
 
 
+def split_seeds(seeds):
+    """``(selection seeds, reporting seeds)``: the first half (rounded up)
+    and the rest; with one seed, that seed for both."""
+    seeds = list(seeds)
+    n = math.ceil(len(seeds) / 2)
+    return seeds[:n], (seeds[n:] or seeds[:n])
+
+
+def _on_seeds(results, seeds):
+    keep = set(seeds)
+    return ExperimentResults(
+        [r for r in results.rows if r["seed"] in keep],
+        undefended=results.undefended,
+        meta=results.meta,
+    )
+
+
 def most_accurate_under(
     results, max_leakage, *, attack=STRONGEST, leakage="tpr@1%", utility="test_accuracy"
 ):
     """The most accurate setting whose mean leakage is at most ``max_leakage``.
 
     The answer to "which defence and which setting give the most accuracy for
-    the leakage I can accept?". Among equally accurate settings, the one that
-    leaks least; the answer is always on the frontier.
+    the leakage I can accept?", chosen on some seeds and reported on the
+    others: the setting is selected on the means over the first half of the
+    results' seeds (rounded up), where it is the most accurate within the
+    bound (among equally accurate settings, the one that leaks least: it is
+    on that half's frontier), and its figures are the means over the
+    remaining seeds, which took no part in the choice. With one seed the
+    figures are those it was selected on (``selected_on_itself``).
+
+    A setting whose utility or leakage is unknown (NaN) on the selection
+    seeds is left out with a warning.
 
     Parameters
     ----------
@@ -138,25 +186,81 @@ def most_accurate_under(
     Returns
     -------
     dict
-        The chosen point of :func:`setting_points`.
+        The chosen setting's point of :func:`setting_points` on the reporting
+        seeds (every figure, ``attack`` and ``on_frontier`` from those seeds),
+        with in addition ``selected_on_seeds``, ``reported_on_seeds``,
+        ``selected_on_itself`` (True when they are the same seeds),
+        ``selection_utility`` and ``selection_leakage`` (the means it was
+        chosen on) and ``within_bound`` (whether the reported leakage is still
+        at most ``max_leakage``).
 
     Raises
     ------
     ValueError
-        If no setting leaks at most ``max_leakage``; the message gives the
-        lowest leakage reached.
+        If no setting leaks at most ``max_leakage`` on the selection seeds;
+        the message gives the lowest leakage reached. If the chosen setting
+        has no rows on the reporting seeds.
+
+    Warns
+    -----
+    UserWarning
+        When settings are left out for an unknown figure.
     """
-    points = setting_points(results, attack=attack, leakage=leakage, utility=utility)
+    _check_results(results)
+    kwargs = {"attack": attack, "leakage": leakage, "utility": utility}
+    select, report = split_seeds(results.seeds)
+    itself = select == report
+    points = setting_points(_on_seeds(results, select), **kwargs)
     leakage = _figure(leakage)
+    unknown = [
+        p for p in points if math.isnan(p["leakage"]) or math.isnan(p["utility"])
+    ]
+    if unknown:
+        names = [f"{p['configuration']} {p['setting']}" for p in unknown]
+        warnings.warn(
+            f"the settings {names} have an unknown (NaN) mean {leakage} or "
+            f"utility on the seeds {select}: they are left out of the answer",
+            UserWarning,
+            stacklevel=2,
+        )
+        points = [p for p in points if p not in unknown]
     allowed = [p for p in points if p["leakage"] <= max_leakage]
     if not allowed:
+        if not points:
+            raise ValueError(
+                f"no setting has a known mean {leakage} on the seeds {select}"
+            )
         lowest = min(points, key=lambda p: p["leakage"])
         raise ValueError(
-            f"no setting has mean {leakage} <= {max_leakage}; the lowest is "
-            f"{lowest['leakage']:.4g} ({lowest['configuration']} "
-            f"{lowest['setting']}). Accept more leakage or add stronger settings."
+            f"no setting has mean {leakage} <= {max_leakage} on the selection "
+            f"seeds {select}; the lowest is {lowest['leakage']:.4g} "
+            f"({lowest['configuration']} {lowest['setting']}). Accept more "
+            "leakage or add stronger settings."
         )
-    return max(allowed, key=lambda p: (p["utility"], -p["leakage"]))
+    chosen = max(allowed, key=lambda p: (p["utility"], -p["leakage"]))
+    if itself:
+        answer = dict(chosen)
+    else:
+        key = (chosen["configuration"], chosen["setting"])
+        reported = {
+            (p["configuration"], p["setting"]): p
+            for p in setting_points(_on_seeds(results, report), **kwargs)
+        }
+        if key not in reported:
+            raise ValueError(
+                f"the chosen setting {key[0]} {key[1]} has no rows on the "
+                f"reporting seeds {report}"
+            )
+        answer = dict(reported[key])
+    answer.update(
+        selected_on_seeds=select,
+        reported_on_seeds=report,
+        selected_on_itself=itself,
+        selection_utility=chosen["utility"],
+        selection_leakage=chosen["leakage"],
+        within_bound=bool(answer["leakage"] <= max_leakage),
+    )
+    return answer
 
 
 def frontier_table(

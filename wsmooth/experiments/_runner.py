@@ -15,13 +15,31 @@ Layout of ``cache_dir``::
     cells/<configuration>-<setting>-seed<k>-<hash>.json   finished cells
     shadows/<hash>/                                       shadow models
 
-A shadow folder is keyed by the model's parameters, the data and the seed
-only, so two configurations that train the same model (say WS at
-``sigma=0`` and the plain undefended net) share their shadow models.
+A shadow folder is keyed by the model's parameters, the data, the seed and
+the source of the modules that make the figures only, so two configurations
+that train the same model (say WS at ``sigma=0`` and the plain undefended
+net) share their shadow models.
+
+A cell file is named by what was asked (configuration, setting, seed, the
+model's parameters, the data, the attacks, the shadow budget) and holds a key
+that adds the code that computed it: the package version, the source of the
+model's and the attacks' classes, of the modules defining the model's classes
+(:func:`_model_code`) and of every module that makes a figure
+(:data:`FIGURE_MODULES` and the whole ``wsmooth.attacks`` package). A cell
+is trusted only if its key matches and its rows pass :func:`_check_rows` (one
+row per attack, every figure finite and in its range, the identifiers of the
+cell); a damaged cell, or one made by other code, is recomputed with a
+warning.
 """
 
+import functools
+import hashlib
+import importlib
+import inspect
 import json
+import math
 import os
+import pkgutil
 import re
 import tempfile
 import time
@@ -37,17 +55,44 @@ from sklearn.model_selection import ParameterGrid
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_consistent_length
 
-from ..attacks._cache import _code, _stable
+from ..attacks._cache import _IGNORED_PARAMS, _code, _qualname, _stable
 from ..attacks._methods import get_method
-from ..utils import reraise_interrupt
+from ..utils import get_privacy_tags, reference_fit_params, reraise_interrupt
 from ..utils._files import write_atomic
-from ._results import ExperimentResults, _jsonable
-from ._split import member_mask, pool_split
+from ._results import FIGURES, ExperimentResults, _jsonable
+from ._split import member_mask, pool_split, reference_mask
 
 __all__ = ["run_experiment"]
 
 # Bump when the meaning of a stored cell changes: old cells are then ignored.
-_CELL_FORMAT = 1
+_CELL_FORMAT = 2
+#: The modules whose code makes a cell's figures besides the model's and the
+#: attack methods' classes (hashed into every cell's key).
+#: Every module of the ``wsmooth.attacks`` package counts as well (the
+#: methods' helper functions live beside their classes), and so does the
+#: source of the modules defining the model's classes (:func:`_model_code`).
+FIGURE_MODULES = (
+    "wsmooth.metrics._figures",
+    "wsmooth.attacks._base",
+    "wsmooth.attacks._methods",
+    "wsmooth.attacks._shadow",
+    "wsmooth.attacks._signals",
+    "wsmooth.experiments._split",
+    "wsmooth.experiments._runner",
+    "wsmooth.utils._tags",
+    "wsmooth.utils._validation",
+    "wsmooth._smoothing",
+)
+#: The attacks run by default: LiRA and RMIA on the scores, and the
+#: label-only attack, which sees a defence that modifies its outputs.
+DEFAULT_ATTACKS = ("lira", "rmia", "label_only")
+#: Allowed range of each figure of a row.
+_RANGES = {
+    **{f: (0.0, 1.0) for f in FIGURES},
+    "advantage": (-1.0, 1.0),
+    "fit_seconds": (0.0, math.inf),
+    "attack_seconds": (0.0, math.inf),
+}
 _UNDEFENDED_NAMES = ("none", "undefended", "baseline")
 _MISSING = "<missing>"
 
@@ -178,20 +223,132 @@ def _write_json_atomic(path, obj):
     write_atomic(path, json.dumps(obj, indent=1).encode())
 
 
-def _read_cell(path, key):
-    """The rows of a finished cell; None when absent, stale or unreadable
-    (a damaged cell file is recomputed, never trusted)."""
+def _source_digest(names):
+    """Digest of the source of the modules ``names`` (a name stands for a
+    module without source)."""
+    digest = hashlib.sha256()
+    for name in sorted(set(names)):
+        module = importlib.import_module(name)
+        try:
+            text = inspect.getsource(module)
+        except (OSError, TypeError):
+            text = name
+        digest.update(b"\0" + name.encode() + b"\0" + text.encode())
+    return digest.hexdigest()[:20]
+
+
+@functools.lru_cache(maxsize=None)
+def _figure_code():
+    """Digest of the package version, the source of :data:`FIGURE_MODULES`
+    and of every module of ``wsmooth.attacks``."""
+    from .. import __version__, attacks
+
+    names = [*FIGURE_MODULES]
+    modules = pkgutil.iter_modules(attacks.__path__)
+    names += [f"{attacks.__name__}.{m.name}" for m in modules]
+    return f"{__version__}:{_source_digest(names)}"
+
+
+@functools.lru_cache(maxsize=None)
+def _modules_digest(names):
+    return _source_digest(names)
+
+
+def _model_code(model):
+    """Digest of the source of the modules that define the model's classes
+    and those of the estimators among its parameters (in this package and
+    the model's own)."""
+    estimators = [model] + [
+        v for v in model.get_params(deep=True).values()
+        if hasattr(v, "get_params") and not isinstance(v, type)
+    ]
+    names = set()
+    for est in estimators:
+        package = type(est).__module__.split(".")[0]
+        names.update(
+            c.__module__
+            for c in type(est).__mro__
+            if c.__module__.split(".")[0] in {package, "wsmooth"}
+        )
+    return _modules_digest(tuple(sorted(names)))
+
+
+def _described(value):
+    """:func:`_stable` without the code digests: a model's parameters, classes
+    and callables by name, so that a cell made by other code is found (and
+    recomputed with a warning) rather than missed."""
+    if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
+        return _qualname(value)
+    if hasattr(value, "get_params"):
+        params = value.get_params(deep=False)
+        return (
+            _qualname(type(value)),
+            {k: _described(v) for k, v in sorted(params.items())
+             if k not in _IGNORED_PARAMS},
+        )
+    if isinstance(value, dict):
+        return {str(k): _described(v) for k, v in sorted(value.items(), key=str)}
+    if isinstance(value, list | tuple):
+        return [_described(v) for v in value]
+    return _stable(value)
+
+
+def _is_figure(value, low, high):
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and low <= value <= high
+    )
+
+
+def _check_rows(rows, ident, params, attack_labels):
+    """None if ``rows`` are a whole cell for ``ident``, else what is wrong."""
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        return "its rows are not a list of objects"
+    attacks = [r.get("attack") for r in rows]
+    if sorted(map(str, attacks)) != sorted(attack_labels) or len(rows) != len(
+        attack_labels
+    ):
+        return (
+            f"it holds rows for the attacks {attacks}, not one for each of "
+            f"{list(attack_labels)}"
+        )
+    for r in rows:
+        wrong = [k for k, v in ident.items() if r.get(k) != v]
+        if r.get("params") != params:
+            wrong.append("params")
+        if wrong:
+            return f"a row's {', '.join(wrong)} do not match the cell"
+        for name, (low, high) in _RANGES.items():
+            if not _is_figure(r.get(name), low, high):
+                return (
+                    f"the {r['attack']} row's {name} is {r.get(name)!r}, not a "
+                    f"finite number in [{low:g}, {high:g}]"
+                )
+    return None
+
+
+def _read_cell(path, key, ident, params, attack_labels):
+    """``(rows, problem)``: the rows of a finished, valid cell, or None and why
+    not (``problem`` None when there is no cell file)."""
     try:
         with open(path, encoding="utf-8") as f:
             cell = json.load(f)
-        if cell.get("format") != _CELL_FORMAT or cell.get("key") != key:
-            return None
-        rows = cell["rows"]
     except FileNotFoundError:
-        return None
-    except (ValueError, AttributeError, KeyError, TypeError):
-        return None
-    return rows if isinstance(rows, list) else None
+        return None, None
+    except (OSError, ValueError) as exc:
+        return None, f"it is unreadable ({type(exc).__name__})"
+    if not isinstance(cell, dict):
+        return None, "it is not a JSON object"
+    if cell.get("format") != _CELL_FORMAT or cell.get("key") != key:
+        return None, (
+            "it was made by other code (the model's, the attacks' or the "
+            "figures') or another cell format"
+        )
+    rows = cell.get("rows")
+    problem = _check_rows(rows, ident, params, attack_labels)
+    return (None, problem) if problem else (rows, None)
 
 
 # --------------------------------------------------------------------------- #
@@ -205,16 +362,20 @@ def _seeded(estimator, params, seed):
 
 
 def _run_cell(
-    model, data, members, attacks, *, seed, n_shadow, n_jobs, shadow_dir, verbose, seen
+    model, data, members, attacks, *, seed, n_shadow, n_jobs, shadow_dir, verbose, seen,
+    reference=None,
 ):
     from ..attacks import MembershipInferenceAttack
 
     X_pool, y_pool, X_test, y_test = data
     Xm, ym = X_pool[members], y_pool[members]
     Xn, yn = X_pool[~members], y_pool[~members]
+    # a defence that takes a reference set gets the reserved records, which
+    # are neither members nor non-members: it trains on all of its members
+    fit_params = {} if reference is None else reference_fit_params(model, *reference)
     start = time.perf_counter()
     with reraise_interrupt():
-        model.fit(Xm, ym)
+        model.fit(Xm, ym, **fit_params)
     fit_seconds = time.perf_counter() - start
     figures = {
         "test_accuracy": float(accuracy_score(y_test, model.predict(X_test))),
@@ -271,6 +432,10 @@ def _run_cell(
             Interval(Integral, 1, None, closed="left"),
         ],
         "n_shadow": [Interval(Integral, 1, None, closed="left")],
+        "reference_size": [
+            Interval(Real, 0, 1, closed="neither"),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "n_jobs": [Integral, None],
         "cache_dir": [str, os.PathLike, None],
         "random_state": ["random_state"],
@@ -285,10 +450,11 @@ def run_experiment(
     y,
     defences,
     *,
-    attacks=("lira", "rmia"),
+    attacks=DEFAULT_ATTACKS,
     seeds=3,
     test_size=0.2,
     n_shadow=4,
+    reference_size=0.1,
     n_jobs=None,
     cache_dir=None,
     random_state=0,
@@ -305,6 +471,21 @@ def run_experiment(
     other half. Every attack gets ``n_shadow`` shadow models trained on random
     halves of the same pool, shared by all attacks of that cell.
 
+    Members are exactly the records a model trained on. When some setting
+    takes a reference set of non-members (its privacy tags, see
+    :func:`wsmooth.utils.get_privacy_tags`: adversarial regularisation,
+    MemGuard), a stratified ``reference_size`` slice of the pool is reserved
+    first, the same for every seed and setting, and passed to those settings'
+    ``fit`` (:func:`wsmooth.utils.reference_fit_params`); these records are
+    neither members nor non-members, nor in the attacker's population. Each
+    shadow model of such a setting gets part of the records it does not
+    train on as its reference (see :mod:`wsmooth.attacks._shadow`).
+
+    The leakage of a setting is its strongest attack's. A setting whose
+    outputs are modified at prediction (HAMP, MemGuard) may fool the attacks
+    on scores while its labels leak, so when the attacks hold no label-only
+    method, ``"label_only"`` is added for the whole run with a warning.
+
     Parameters
     ----------
     X : array-like of shape (n_records, ...)
@@ -316,10 +497,12 @@ def run_experiment(
         :class:`~sklearn.model_selection.ParameterGrid`) or a list of
         parameter dicts (one setting each). The undefended model is one
         configuration, e.g. ``{"none": WeightedSmoothingClassifier(sigma=0)}``.
-    attacks : str, list or dict, default=("lira", "rmia")
+    attacks : str, list or dict, default=("lira", "rmia", "label_only")
         Method names of :class:`~wsmooth.MembershipInferenceAttack`, pairs
         ``(method, method_params)``, or ``{label: method}`` /
-        ``{label: (method, method_params)}``.
+        ``{label: (method, method_params)}``. ``"label_only"`` is added
+        (with a warning) when none of them reads labels only and some
+        setting modifies its outputs.
     seeds : int or list of int, default=3
         The seeds ``0 .. seeds - 1``, or the seeds themselves. Each seed gives
         its own member half, target training seed and shadow splits.
@@ -327,6 +510,9 @@ def run_experiment(
         Fraction (or number) of records held out for test accuracy.
     n_shadow : int, default=4
         Shadow models per cell (the same budget for every attack).
+    reference_size : float or int, default=0.1
+        Fraction (or number) of the pool reserved as the reference set, only
+        when some setting takes one; otherwise nothing is reserved.
     n_jobs : int, default=None
         Shadow models trained in parallel through joblib; an active
         ``joblib.parallel_backend`` (e.g. Dask) is honoured.
@@ -350,7 +536,15 @@ def run_experiment(
     Returns
     -------
     ExperimentResults
-        One row per configuration x setting x seed x attack.
+        One row per configuration x setting x seed x attack. Its ``meta``
+        records the protocol, including ``n_reference`` (0 when nothing was
+        reserved) and the attacks run.
+
+    Warns
+    -----
+    UserWarning
+        When ``"label_only"`` is added, and when a cell of ``cache_dir`` is
+        damaged or was made by other code (it is recomputed).
 
     Examples
     --------
@@ -367,7 +561,12 @@ def run_experiment(
     if not defences:
         raise ValueError("defences is empty: give at least one configuration")
     specs = {str(name): _settings(name, spec) for name, spec in defences.items()}
-    attack_specs = _attacks(attacks)
+    tags = {
+        (name, label): get_privacy_tags(clone(estimator).set_params(**params))
+        for name, (estimator, labels) in specs.items()
+        for label, params in labels.items()
+    }
+    attack_specs = _with_label_only(_attacks(attacks), tags)
     attack_code = sorted({_code(get_method(m)) for m, _ in attack_specs.values()})
     seeds = list(range(seeds)) if isinstance(seeds, Integral) else list(seeds)
     if not seeds or not all(isinstance(s, Integral) for s in seeds):
@@ -385,7 +584,14 @@ def run_experiment(
     _check_attacks(specs, attack_specs, n_shadow)
 
     data = pool_split(X, y, test_size=test_size, random_state=random_state)
-    data_hash = joblib.hash(data)
+    reference = None
+    if any(t.takes_reference for t in tags.values()):
+        X_pool, y_pool, X_test, y_test = data
+        reserved = reference_mask(y_pool, reference_size, random_state)
+        reference = (X_pool[reserved], y_pool[reserved])
+        data = (X_pool[~reserved], y_pool[~reserved], X_test, y_test)
+    data_hash = joblib.hash((data, reference))
+    figure_code = _figure_code()
     cells = [
         (name, label, seed)
         for seed in seeds
@@ -410,15 +616,31 @@ def run_experiment(
             params = labels[label]
             model = _seeded(estimator, params, seed)
             stem = f"{_slug(name)}-{_slug(label)}-seed{seed}"
-            # the model's parameters and the code of its classes: after a code
-            # change the cell and its shadow models are computed afresh
-            shadow_key = joblib.hash((_stable(model), data_hash, seed))
-            key = joblib.hash(
-                (_CELL_FORMAT, shadow_key, n_shadow, sorted(attack_specs.items()),
-                 attack_code)
+            ident = {"configuration": name, "setting": label, "seed": seed}
+            # the file is named by what was asked; the key inside adds the
+            # code (the model's classes, the attacks', the figures' modules):
+            # after a code change the cell and its shadows are computed afresh
+            asked = joblib.hash(
+                (_CELL_FORMAT, ident, _described(model), data_hash, n_shadow,
+                 sorted(attack_specs.items()))
             )
-            path = os.path.join(root, "cells", f"{stem}-{key[:12]}.json")
-            cell_rows = _read_cell(path, key)
+            shadow_key = joblib.hash(
+                (_stable(model), _model_code(model), data_hash, seed, figure_code)
+            )
+            key = joblib.hash(
+                (asked, shadow_key, attack_code, figure_code)
+            )
+            path = os.path.join(root, "cells", f"{stem}-{asked[:12]}.json")
+            cell_rows, problem = _read_cell(
+                path, key, ident, _jsonable(params), list(attack_specs)
+            )
+            if problem is not None:
+                warnings.warn(
+                    f"cached cell {path!r} is not trusted: {problem}; it is "
+                    "recomputed",
+                    UserWarning,
+                    stacklevel=3,
+                )
             cached = cell_rows is not None
             if progress is not None:
                 progress.set_description(f"{name} {label} seed {seed}")
@@ -435,8 +657,8 @@ def run_experiment(
                     shadow_dir=os.path.join(root, "shadows", shadow_key[:16]),
                     verbose=max(int(verbose) - 1, 0),
                     seen=seen,
+                    reference=reference,
                 )
-                ident = {"configuration": name, "setting": label, "seed": seed}
                 cell_rows = [
                     {**ident, "params": _jsonable(params), **r} for r in cell_rows
                 ]
@@ -480,6 +702,7 @@ def run_experiment(
         "n_test": int(len(data[3])),
         "n_members": int(len(data[1]) // 2),
         "n_nonmembers": int(len(data[1]) - len(data[1]) // 2),
+        "n_reference": 0 if reference is None else int(len(reference[1])),
         "n_shadow": int(n_shadow),
         "seeds": seeds,
         "attacks": {
@@ -488,6 +711,30 @@ def run_experiment(
         },
     }
     return ExperimentResults(rows, undefended=undefended, meta=_jsonable(meta))
+
+
+def _is_label_only(method):
+    return not getattr(get_method(method), "requires_proba", True)
+
+
+def _with_label_only(attack_specs, tags):
+    """``attack_specs`` with ``"label_only"`` added (and a warning) when no
+    attack reads labels only and some setting modifies its outputs."""
+    modified = [f"{n} {lab}" for (n, lab), t in tags.items() if t.modifies_outputs]
+    if not modified or any(_is_label_only(m) for m, _ in attack_specs.values()):
+        return attack_specs
+    label = "label_only"
+    while label in attack_specs:
+        label += "+"
+    warnings.warn(
+        f"the settings {modified[:5]}{' ...' if len(modified) > 5 else ''} "
+        "modify their outputs at prediction, which can hide their leakage from "
+        "attacks on scores but not from their labels: the label-only attack "
+        f"is added to the attacks {list(attack_specs)} as {label!r}",
+        UserWarning,
+        stacklevel=4,  # past _with_label_only, run_experiment, validate_params
+    )
+    return {**attack_specs, label: ("label_only", None)}
 
 
 def _check_attacks(specs, attack_specs, n_shadow):
