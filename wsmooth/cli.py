@@ -622,6 +622,11 @@ def load_data(name, path, *, n_samples, n_classes, seed):
     except Exception as exc:  # noqa: BLE001 - e.g. csv.Error: one line, exit 1
         # the loaders name the file and what is wrong: keep to their message
         message = _one_line(exc) or type(exc).__name__
+        # the loaders' messages often begin with the file: say it once
+        full = os.path.expanduser(path)
+        for lead in (f"Cannot read {full}: ", f"{full}: "):
+            if message.startswith(lead):
+                message = message[len(lead):]
         raise DataError(f"cannot read {name} data from {path}: {message}") from None
     if X.ndim != 2 and X.ndim != 4:
         raise DataError(
