@@ -72,7 +72,9 @@ def hamp_loss(logits, y, gamma, alpha):
     """
     soft = hamp_soft_labels(y, logits.shape[1], gamma).to(logits.dtype)
     log_proba = torch.log_softmax(logits, dim=1)
-    kl = torch.nn.functional.kl_div(log_proba, soft, reduction="mean")
+    # torch's reduction="mean" (the authors' default), spelt out: torch has
+    # announced it will come to mean "batchmean"
+    kl = torch.nn.functional.kl_div(log_proba, soft, reduction="sum") / soft.numel()
     entropy = -(log_proba.exp() * log_proba).sum(dim=1).mean()
     return kl - alpha * entropy
 

@@ -88,13 +88,19 @@ def memguard_search(defender, p_sorted, *, max_steps=299):
     changed : bool tensor of shape (n,)
         Rows given noise.
     """
-    p_sorted = p_sorted.float()
+    # as the authors: the iterate in float64, the defender and the loss in
+    # float32 (the search's path is sensitive to rounding, through the signs
+    # of the L1 term's gradient)
+    # also as the authors, the columns in increasing order: the L1 term's
+    # gradient at the start comes from the rounding of softmax(log p) - p,
+    # which depends on the order the softmax sums in
+    p_sorted = p_sorted.float().flip(1)
     n_classes = p_sorted.shape[1]
-    z0 = torch.log(p_sorted.clamp_min(1e-30))
+    z0 = torch.log(p_sorted.double().clamp_min(1e-30))
     top = F.one_hot(p_sorted.argmax(dim=1), n_classes).bool()
 
     def logit(z):
-        return defender(torch.softmax(z, dim=1)).squeeze(1)
+        return defender(torch.softmax(z.float(), dim=1).flip(1)).squeeze(1)
 
     def crossed(z, d, initial):
         # the top class kept and the decision on the other side of 0.5
@@ -114,32 +120,31 @@ def memguard_search(defender, p_sorted, *, max_steps=299):
         # each pass evaluates the defender at the current z once: for the
         # stopping test of the step just taken and for the next gradient
         for step in range(max_steps + 1):
-            z.requires_grad_(True)
-            d = logit(z)
-            done = crossed(z.detach(), d, initial)
+            zf = z.float().requires_grad_(True)
+            d = logit(zf)
+            done = crossed(z, d, initial)
             if step > 0:
                 running &= ~done
             if step == max_steps or not running.any():
                 break
-            correct = z.masked_fill(~top, 0.0).sum(dim=1)
-            wrong = z.masked_fill(top, -torch.inf).max(dim=1).values
+            correct = zf.masked_fill(~top, 0.0).sum(dim=1)
+            wrong = zf.masked_fill(top, -torch.inf).max(dim=1).values
             loss = (
                 _C1 * d.abs()
                 + _C2 * F.relu(wrong - correct)
-                + c3 * (torch.softmax(z, dim=1) - p_sorted).abs().sum(dim=1)
+                + c3 * (torch.softmax(zf, dim=1) - p_sorted).abs().sum(dim=1)
             )
-            (grad,) = torch.autograd.grad(loss.sum(), z)
-            z = z.detach()
+            (grad,) = torch.autograd.grad(loss.sum(), zf)
+            grad = grad.double()
             norm = grad.norm(dim=1, keepdim=True)
             step_ = torch.where(norm > 0, grad / norm.clamp_min(1e-30), 0.0)
             z = torch.where(running[:, None], z - _STEP * step_, z)
-        z = z.detach()
         success = searching & done
         result[success] = z[success]
         changed |= success
         searching = success
         c3 *= 10
-    return torch.softmax(result, dim=1), changed
+    return torch.softmax(result, dim=1).flip(1), changed
 
 
 def delivery_probability(score, noisy_score, distance, budget):
