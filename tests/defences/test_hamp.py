@@ -19,6 +19,8 @@ def test_basics_and_bad_input():
     check_bad_input(_make, X, y)
     with pytest.raises(ValueError, match="gamma"):
         _make(0, gamma=1.5).fit(X, y)
+    with pytest.raises(ValueError, match="alpha"):
+        _make(0, alpha=-1.0).fit(X, y)
 
 
 def _entropy(row):
@@ -36,10 +38,11 @@ def test_soft_labels_meet_the_entropy_threshold_tightly():
 def test_loss_on_a_hand_computed_batch():
     # gamma = 1: the soft label is uniform; the logits give p = [0.5, 0.25, 0.25]
     logits = torch.log(torch.tensor([[0.5, 0.25, 0.25]]))
-    ce = -(math.log(0.5) + 2 * math.log(0.25)) / 3
+    # KL(u || p) averaged over records and classes (torch's "mean")
+    kl = sum(math.log((1 / 3) / p) / 3 for p in (0.5, 0.25, 0.25)) / 3
     entropy = _entropy([0.5, 0.25, 0.25])
     got = hamp_loss(logits, torch.tensor([0]), 1.0, 0.1).item()
-    assert got == pytest.approx(ce - 0.1 * entropy, rel=1e-5)
+    assert got == pytest.approx(kl - 0.1 * entropy, rel=1e-5)
 
 
 def test_output_modification_keeps_ranking_and_changes_confidences():
@@ -66,7 +69,9 @@ def test_modified_output_of_a_record_does_not_depend_on_its_batch():
 
 
 def test_random_inputs_fill_the_feature_box():
-    X, y = tiny_data()
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(160, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 160)
     net = _make(0).fit(X, y)
     Xq = np.random.default_rng(1).normal(size=(4000, X.shape[1])).astype(np.float32)
     from wsmooth.defences._hamp import _record_uniforms

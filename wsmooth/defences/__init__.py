@@ -11,7 +11,7 @@ defence alike.
 from ._advreg import AdversarialRegularizationClassifier
 from ._dpsgd import DPSGDClassifier
 from ._hamp import HAMPClassifier, hamp_loss, hamp_soft_labels
-from ._memguard import MemGuard
+from ._memguard import MemGuard, memguard_search
 from ._registry import (
     Defence,
     available_defences,
@@ -19,7 +19,7 @@ from ._registry import (
     get_defence,
     register_defence,
 )
-from ._relaxloss import RelaxLossClassifier, relaxloss_loss
+from ._relaxloss import RelaxLossClassifier, relaxloss_loss, relaxloss_upper
 
 __all__ = [
     "AdversarialRegularizationClassifier",
@@ -30,6 +30,8 @@ __all__ = [
     "hamp_loss",
     "hamp_soft_labels",
     "relaxloss_loss",
+    "relaxloss_upper",
+    "memguard_search",
     "Defence",
     "available_defences",
     "defence_configurations",

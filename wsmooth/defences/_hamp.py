@@ -9,8 +9,9 @@ from sklearn.utils._param_validation import Interval
 
 from .._net import NetClassifier
 from ..utils._tags import PrivacyTags
+from ._record_hash import record_uniforms
 
-__all__ = ["HAMPClassifier", "hamp_soft_labels", "hamp_loss"]
+__all__ = ["HAMPClassifier", "hamp_soft_labels", "hamp_loss", "random_inputs"]
 
 
 def _soft_entropy(p, n_classes):
@@ -46,14 +47,37 @@ def hamp_soft_labels(y, n_classes, gamma):
     return onehot * p + (1 - onehot) * (1 - p) / (n_classes - 1)
 
 
-def hamp_loss(logits, y, gamma, entropy_weight):
-    """Cross-entropy to the soft labels minus ``entropy_weight`` times the
-    mean entropy of the predicted distribution."""
+def hamp_loss(logits, y, gamma, alpha):
+    """HAMP's training loss: KL divergence to the soft labels minus ``alpha``
+    times the mean entropy of the predicted distribution.
+
+    As the authors' code: ``F.kl_div(log_softmax(logits), soft,
+    reduction="mean") - alpha * mean(H)``. torch's ``"mean"`` divides the
+    KL divergence by ``n_records * n_classes``, not by ``n_records``, so the
+    KL term weighs ``1 / n_classes`` of the per-record cross-entropy and the
+    entropy term's effective weight, relative to it, is ``alpha * n_classes``.
+
+    Parameters
+    ----------
+    logits : tensor of shape (n, n_classes)
+    y : tensor of shape (n,)
+        Class indices.
+    gamma : float
+        Entropy threshold of the soft labels (:func:`hamp_soft_labels`).
+    alpha : float
+        Weight of the entropy term.
+
+    Returns
+    -------
+    scalar tensor
+    """
     soft = hamp_soft_labels(y, logits.shape[1], gamma).to(logits.dtype)
     log_proba = torch.log_softmax(logits, dim=1)
-    ce = -(soft * log_proba).sum(dim=1).mean()
+    # torch's reduction="mean" (the authors' default), spelt out: torch has
+    # announced it will come to mean "batchmean"
+    kl = torch.nn.functional.kl_div(log_proba, soft, reduction="sum") / soft.numel()
     entropy = -(log_proba.exp() * log_proba).sum(dim=1).mean()
-    return ce - entropy_weight * entropy
+    return kl - alpha * entropy
 
 
 class HAMPClassifier(NetClassifier):
@@ -62,18 +86,40 @@ class HAMPClassifier(NetClassifier):
     Training fits high-entropy soft labels (the true class keeps the largest
     probability whose label entropy is at least ``gamma * log(n_classes)``,
     the rest spread uniformly) with an entropy regulariser that rewards
-    uncertain outputs. At prediction, with ``output_modification=True``, each
-    output is replaced by the model's output on random uniform input,
+    uncertain outputs, as the authors' code writes the loss
+    (:func:`hamp_loss`). At prediction, with ``output_modification=True``,
+    each output is replaced by the model's output on a random input,
     re-ordered to the ranking of the original output: the predicted label
-    and the ranking stay, the confidences are those of noise.
+    and the ranking stay, the confidences are those of noise. As in the
+    authors' code the random inputs are random 0/1 bits when every training
+    feature is 0 or 1 (Purchase, Texas); otherwise, where the authors have no
+    tabular rule, they are uniform in the training data's per-feature range.
+
+    Where this still differs from the authors' code, and why:
+
+    - The soft labels' true-class probability is the largest one meeting the
+      entropy threshold, found by bisection; the authors step it down from 1
+      by 0.01 until the threshold is met, which gives a value up to 0.01
+      lower. Bisection works for any number of classes (with few classes a
+      0.01 grid is coarse).
+    - The random input of a query is a fixed pseudo-random function of the
+      queried record (see Parameters), where the authors draw it afresh in
+      batch order: a record gets the same answer in any batch and on every
+      query, so an attacker cannot average the noise out.
+    - Training runs on the network, optimiser and epochs given (Adam by
+      default); the authors train 200 epochs of SGD with momentum 0.99 and
+      keep the epoch of best validation accuracy.
 
     Parameters
     ----------
     gamma : float, default=0.95
         Entropy threshold in (0, 1], as a fraction of the largest entropy
         ``log(n_classes)``. Higher: softer labels.
-    entropy_weight : float, default=0.001
-        Weight of the entropy regulariser, >= 0.
+    alpha : float, default=0.01
+        Weight of the entropy regulariser, >= 0, in the authors' units (their
+        Purchase100 setting): against a KL term averaged over records *and*
+        classes, so its weight relative to the per-record cross-entropy is
+        ``alpha * n_classes``.
     output_modification : bool, default=True
         Replace the outputs at prediction as above.
     module, random_state, criterion, optimizer, lr, max_epochs, batch_size, **kwargs
@@ -86,7 +132,10 @@ class HAMPClassifier(NetClassifier):
     ----------
     feature_low_, feature_high_ : ndarray of shape (n_features,)
         Per-feature range of the training data, from which the random inputs
-        are drawn uniformly.
+        are drawn uniformly (when the features are not all binary).
+    binary_features_ : bool
+        Whether every training feature is 0 or 1; the random inputs are then
+        random bits.
     member_proba_, member_labels_ : ndarray
         The final model's (unmodified) outputs on its training records; not
         pickled.
@@ -95,36 +144,37 @@ class HAMPClassifier(NetClassifier):
     _parameter_constraints = {
         **NetClassifier._parameter_constraints,
         "gamma": [Interval(Real, 0, 1, closed="right")],
-        "entropy_weight": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
         "output_modification": ["boolean"],
     }
 
     #: Fitted arrays the output modification needs besides the weights (the
     #: shadow cache stores them with the weights).
-    _fitted_arrays = ("feature_low_", "feature_high_")
+    _fitted_arrays = ("feature_low_", "feature_high_", "binary_features_")
 
     def __init__(
         self,
         module=None,
         *args,
         gamma=0.95,
-        entropy_weight=0.001,
+        alpha=0.01,
         output_modification=True,
         **kwargs,
     ):
         super().__init__(module, *args, **kwargs)
         self.gamma = gamma
-        self.entropy_weight = entropy_weight
+        self.alpha = alpha
         self.output_modification = output_modification
 
     def train_loss(self, logits, y, X, index):
-        return hamp_loss(logits, y, self.gamma, self.entropy_weight)
+        return hamp_loss(logits, y, self.gamma, self.alpha)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         X = np.asarray(X, dtype=np.float32)
         low, high = X.min(axis=0), X.max(axis=0)
         self.feature_low_, self.feature_high_ = low, high
+        self.binary_features_ = bool(np.isin(X, (0.0, 1.0)).all())
 
     def predict_proba(self, X):
         """Class probabilities, modified as HAMP does when
@@ -158,32 +208,30 @@ class HAMPClassifier(NetClassifier):
 
 
 def _record_uniforms(net, X):
-    """Uniform values in [0, 1), one per feature, that depend on the record only.
+    """Uniform values in [0, 1), one per feature, that depend on the record
+    only (:func:`~wsmooth.defences._record_hash.record_uniforms` seeded by
+    ``random_state``)."""
+    shape = net.feature_low_.shape
+    u = record_uniforms(X, int(np.prod(shape)), net._seed(0x4A4D))
+    return u.reshape((len(X),) + shape)
 
-    HAMP draws a random input per query. Drawn in batch order, a record's
-    output would depend on its position in the batch; here the draw is a
-    fixed pseudo-random function of the record itself (a random projection
-    seeded by ``random_state``, passed through ``frac(sin(t) * c)``, a classic
-    hash to [0, 1)), so a record gets the same output in any batch, and
-    the inputs are still spread over the feature box.
-    """
-    n_features = net.feature_low_.shape
-    rng = np.random.default_rng(net._seed(0x4A4D))
-    flat = np.asarray(X, dtype=np.float32).reshape(len(X), -1).astype(np.float64)
-    width = int(np.prod(n_features))
-    projection = rng.standard_normal((flat.shape[1], width)) / np.sqrt(flat.shape[1])
-    phase = rng.uniform(0.0, 2.0 * np.pi, size=width)
-    t = np.sin(flat @ projection * 1e3 + phase) * 43758.5453
-    return (t - np.floor(t)).reshape((len(X),) + n_features)
+
+def random_inputs(net, X):
+    """HAMP's random input for each queried record: random 0/1 bits when the
+    training features are binary, else uniform in the training range."""
+    u = _record_uniforms(net, X)
+    # models saved before the attribute existed drew uniform inputs
+    if getattr(net, "binary_features_", False):
+        return (u < 0.5).astype(np.float32)
+    return (net.feature_low_ + u * (net.feature_high_ - net.feature_low_)).astype(
+        np.float32
+    )
 
 
 def modify_outputs(net, proba, X):
-    """HAMP's output modification: outputs on random uniform input, sorted
-    into the ranking of ``proba``; the random input of a record depends on
-    the record only (:func:`_record_uniforms`)."""
-    noise_X = _record_uniforms(net, X).astype(np.float32)
-    noise_X = net.feature_low_ + noise_X * (net.feature_high_ - net.feature_low_)
-    noise = super(HAMPClassifier, net).predict_proba(noise_X.astype(np.float32))
+    """HAMP's output modification: outputs on random input
+    (:func:`random_inputs`), sorted into the ranking of ``proba``."""
+    noise = super(HAMPClassifier, net).predict_proba(random_inputs(net, X))
     # the k-th largest noise output goes where proba has its k-th largest
     ranks = np.argsort(-proba, axis=1, kind="stable")
     out = np.empty_like(noise)
