@@ -72,7 +72,7 @@ __all__ = [
 RNG_BLOCK = 64
 
 #: Default bit-flip probabilities of binary features, weakest first.
-FLIP_PROBAS = (0.005, 0.01, 0.02, 0.04, 0.08, 0.16)
+FLIP_PROBAS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32)
 
 #: Default Gaussian noise of continuous features (in units of each feature's
 #: spread), paired with :data:`FLIP_PROBAS`.
@@ -102,7 +102,7 @@ def feature_kinds(X):
     return binary, X2.std(axis=0, dtype=np.float64)
 
 
-def perturb_tabular(X, n_perturbations, *, binary, scales, flip_probas, rng):
+def perturb_tabular(X, n_perturbations, *, binary, scales, flip_probas, rng, out=None):
     """Perturbed copies of tabular records at several coupled strengths.
 
     Copy ``j`` of a record draws one uniform ``u`` and one standard normal
@@ -121,6 +121,9 @@ def perturb_tabular(X, n_perturbations, *, binary, scales, flip_probas, rng):
     flip_probas : sequence of float of length n_strengths
         Probability that each binary feature flips.
     rng : numpy.random.Generator
+    out : ndarray of shape (n_records, n_strengths, n_perturbations, \
+            n_features), default=None
+        Where to write the copies (a view into a batch saves a copy).
 
     Returns
     -------
@@ -130,18 +133,26 @@ def perturb_tabular(X, n_perturbations, *, binary, scales, flip_probas, rng):
     k = len(flip_probas)
     binary = np.asarray(binary, dtype=bool)
     cont = ~binary
-    dtype = X.dtype if not cont.any() else np.result_type(X.dtype, np.float32)
-    out = np.empty((n, k, n_perturbations, d), dtype=dtype)
+    if out is None:
+        dtype = X.dtype if not cont.any() else np.result_type(X.dtype, np.float32)
+        out = np.empty((n, k, n_perturbations, d), dtype=dtype)
     out[...] = X[:, None, None, :]
+    probas = np.asarray(flip_probas, dtype=np.float32)[:, None, None]
+    if binary.all():  # the common case: no column selection, no temporaries
+        u = rng.random((n, 1, n_perturbations, d), dtype=np.float32)
+        flipped = np.broadcast_to((1 - X)[:, None, None, :], out.shape)
+        np.copyto(out, flipped, where=u < probas)
+        return out
     if binary.any():
         u = rng.random((n, 1, n_perturbations, int(binary.sum())), dtype=np.float32)
-        flip = u < np.asarray(flip_probas, dtype=np.float32)[:, None, None]
         bits = out[..., binary]
-        out[..., binary] = np.where(flip, 1 - bits, bits)
+        out[..., binary] = np.where(u < probas, 1 - bits, bits)
     if cont.any():
-        z = rng.standard_normal((n, 1, n_perturbations, int(cont.sum())))
-        s = np.asarray(scales, dtype=np.float64)[:, cont][None, :, None, :]
-        out[..., cont] += (z * s).astype(dtype)
+        z = rng.standard_normal(
+            (n, 1, n_perturbations, int(cont.sum())), dtype=np.float32
+        )
+        s = np.asarray(scales, dtype=np.float32)[:, cont][None, :, None, :]
+        out[..., cont] += (z * s).astype(out.dtype, copy=False)
     return out
 
 
@@ -356,28 +367,30 @@ def robustness_curves(
     counts = np.zeros((len(models), n, 1 + n_strengths), dtype=np.int64)
     for start in range(0, n, step):  # a loop over batches, not records
         stop = min(start + step, n)
-        parts = []
+        src = images if image else X
+        dtype = src.dtype
+        if not image and not binary.all():
+            dtype = np.result_type(dtype, np.float32)
+        batch = np.empty(((stop - start) * copies, *src.shape[1:]), dtype=dtype)
+        view = batch.reshape(stop - start, copies, -1)
         for b0 in range(start, stop, RNG_BLOCK):
             b1 = min(b0 + RNG_BLOCK, n)
             rng = np.random.default_rng([seed, b0 // RNG_BLOCK])
+            rows = view[b0 - start:b1 - start]
+            rows[:, 0] = src[b0:b1].reshape(b1 - b0, -1)
             if image:
-                orig = images[b0:b1]
                 pert = perturb_images(
-                    orig, n_perturbations, max_shifts=shifts, hflip=hflip, rng=rng
+                    src[b0:b1], n_perturbations, max_shifts=shifts, hflip=hflip,
+                    rng=rng,
                 )
+                rows[:, 1:] = pert.reshape(b1 - b0, copies - 1, -1)
             else:
-                orig = X[b0:b1]
-                pert = perturb_tabular(
-                    orig, n_perturbations, binary=binary, scales=scales,
+                perturb_tabular(
+                    src[b0:b1], n_perturbations, binary=binary, scales=scales,
                     flip_probas=flips, rng=rng,
+                    out=rows[:, 1:].reshape(b1 - b0, n_strengths, n_perturbations, -1),
                 )
-            pert = pert.reshape(b1 - b0, copies - 1, *orig.shape[1:])
-            both = np.concatenate(
-                [orig[:, None].astype(pert.dtype, copy=False), pert], axis=1
-            )
-            parts.append(both.reshape((b1 - b0) * copies, *X.shape[1:]))
-        batch = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        del parts
+        batch = batch.reshape(-1, *X.shape[1:])
         labels = np.repeat(y[start:stop], copies)
         for m, model in enumerate(models):
             pred = np.asarray(model(batch)).ravel()
