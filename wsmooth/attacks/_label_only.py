@@ -457,6 +457,11 @@ class LabelOnlyAttack(AttackMethod):
         How the curve's counts are combined: ``"learned"``, by a logistic
         regression of membership on the curve over all shadow rows;
         ``"equal"``, the raw count.
+    n_calibration : int or None, default=2000
+        Population records (drawn at random, the same for every shadow model)
+        on which the shadow models are queried to tune the weights and the
+        threshold; None: all. A handful of weights and one threshold need no
+        more, and the shadow queries are most of the cost of ``fit``.
     image_shape : tuple, default=None
         ``(H, W)`` or ``(C, H, W)`` to treat flat rows as images; records of
         ndim 3 or 4 are images anyway.
@@ -483,8 +488,8 @@ class LabelOnlyAttack(AttackMethod):
     from the attack's ``random_state``: a record's copies depend on its
     position in the query, so the same query gives the same scores. Cost:
     ``1 + n_strengths * n_perturbations`` predictions per record, per shadow
-    model in ``fit`` (all shadows answer the same batches) and for the target
-    per query.
+    model on ``n_calibration`` population records in ``fit`` (all shadows
+    answer the same batches) and for the target per query.
     """
 
     requires_shadow_models = True
@@ -497,6 +502,7 @@ class LabelOnlyAttack(AttackMethod):
         "noise_scales": [list, tuple, None],
         "max_shifts": [list, tuple, None],
         "weights": [StrOptions({"learned", "equal"})],
+        "n_calibration": [Interval(Integral, 2, None, closed="left"), None],
         "image_shape": [tuple, list, None],
         "hflip": ["boolean"],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -509,6 +515,7 @@ class LabelOnlyAttack(AttackMethod):
         noise_scales=None,
         max_shifts=None,
         weights="learned",
+        n_calibration=2000,
         image_shape=None,
         hflip=True,
         batch_size=65536,
@@ -518,6 +525,7 @@ class LabelOnlyAttack(AttackMethod):
         self.noise_scales = noise_scales
         self.max_shifts = max_shifts
         self.weights = weights
+        self.n_calibration = n_calibration
         self.image_shape = image_shape
         self.hflip = hflip
         self.batch_size = batch_size
@@ -604,9 +612,13 @@ class LabelOnlyAttack(AttackMethod):
                 f"shadows holds {len(predicts)} models but keep_masks has "
                 f"{keep.shape[0]} rows"
             )
-        feats = self._features(self.curves(predicts, X, self.classes_[y]))
+        rows = np.arange(len(y))
+        if self.n_calibration is not None and self.n_calibration < len(y):
+            rng = np.random.default_rng([_seed(random_state), 1])
+            rows = np.sort(rng.choice(len(y), self.n_calibration, replace=False))
+        feats = self._features(self.curves(predicts, X[rows], self.classes_[y[rows]]))
         feats = feats.reshape(-1, feats.shape[-1])
-        member = keep.ravel()
+        member = keep[:, rows].ravel()
         self.weights_ = np.ones(feats.shape[1])
         if self.weights == "learned" and member.any() and not member.all():
             # a direction over all shadow rows; the intercept is the threshold's
