@@ -183,6 +183,31 @@ def test_memorising_target_detected(splits, auc_se, make, weights):
         assert np.all(mia.method_.weights_ == 1)
 
 
+class CountingKNN(KNeighborsClassifier):
+    """1-NN counting the rows it is asked to label (shared by its clones)."""
+
+    rows = []
+
+    def predict(self, X):
+        CountingKNN.rows.append(len(X))
+        return super().predict(X)
+
+
+def test_calibration_share_bounds_shadow_queries(splits):
+    (Xm, ym), _, (Xp, yp) = splits
+    target = CountingKNN(n_neighbors=1).fit(Xm, ym)
+    copies = 1 + 2 * len(FLIP_PROBAS)
+    for n_cal, expect in ((100, 100), (None, len(yp))):
+        CountingKNN.rows.clear()
+        mia = MembershipInferenceAttack(
+            target, method="label_only", random_state=0, n_shadow=2,
+            method_params={"n_perturbations": 2, "n_calibration": n_cal},
+        ).fit(Xp, yp)
+        # shadow training predicts nothing; the shadows label expect records
+        assert sum(CountingKNN.rows) == 2 * expect * copies
+        assert np.isfinite(mia.method_.threshold_)
+
+
 def test_target_without_predict_proba(splits):
     (Xm, ym), (Xn, yn), (Xp, yp) = splits
     target = LabelsOnly().fit(Xm, ym)
@@ -271,6 +296,7 @@ class _Flatten(ClassifierMixin, BaseEstimator):
     ({"noise_scales": (-1.0,) * len(FLIP_PROBAS)}, "noise_scales"),
     ({"max_shifts": (0.5,)}, "max_shifts"),
     ({"weights": "best"}, "weights"),
+    ({"n_calibration": 1}, "n_calibration"),
 ])
 def test_bad_params(forest, splits, params, match):
     _, _, (Xp, yp) = splits
