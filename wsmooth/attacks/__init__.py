@@ -11,7 +11,7 @@ whose ``fit`` and ``decision_function`` take explicit arrays, and
 """
 
 from ._base import MembershipInferenceAttack
-from ._label_only import LabelOnlyAttack, label_only_scores
+from ._label_only import LabelOnlyAttack, label_only_scores, robustness_curves
 from ._learned import LearnedAttack
 from ._lira import LiRAAttack
 from ._methods import AttackMethod, register_method
@@ -42,6 +42,7 @@ __all__ = [
     "align_proba",
     "fit_shadow_models",
     "label_only_scores",
+    "robustness_curves",
     "make_keep_masks",
     "pool_split",
     "privacy_risk_score",

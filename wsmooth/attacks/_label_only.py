@@ -1,34 +1,43 @@
 """Label-only membership inference (Choquette-Choo et al., ICML 2021).
 
 The target answers with labels only. Members sit in regions the model has fitted
-around them, so they keep their label under small perturbations more often than
-non-members (the paper's "data augmentation" attack). For each queried record
-the attack draws ``n_perturbations`` perturbed copies, asks the target's
-``predict`` for the record and every copy in one batched call, and scores the
-record by the fraction of them (record included, as the paper's augmentation
-set includes the identity) classified as its true label.
+around them, so they keep their label under perturbations more often, and up to
+larger perturbations, than non-members. For each queried record the attack
+draws ``n_perturbations`` perturbed copies at each of several perturbation
+*strengths*, asks the target's ``predict`` for the record and every copy in a
+few batched calls, and counts, per strength, the copies classified as the
+record's true label: a *robustness curve*. The score is a weighted sum of that
+curve (the record itself included, as the paper's augmentation set includes
+the identity), so it takes hundreds of distinct values and separates records at
+low false-positive rates, where a fraction at one strength (a handful of
+values) cannot.
 
-Perturbations, by the kind of data:
+Perturbations, by the kind of data, from the weakest strength to the strongest:
 
 * **binary tabular features** (every value of the column in the population is
-  0 or 1): each bit flips with probability ``flip_proba``;
+  0 or 1): each bit flips with probability ``flip_probas[k]``;
 * **continuous tabular features**: Gaussian noise of standard deviation
-  ``noise_scale`` times the feature's spread (its standard deviation over the
-  population);
+  ``noise_scales[k]`` times the feature's spread (its standard deviation over
+  the population);
 * **images** (``X`` of ndim 3 ``(n, H, W)`` or 4 ``(n, C, H, W)``, channels
   first, or flat rows with ``image_shape``): a random horizontal flip (with
-  ``hflip``) and a shift of up to ``max_shift`` pixels in each direction, the
-  uncovered border filled with zeros.
+  ``hflip``) and a shift of up to ``max_shifts[k]`` pixels in each direction,
+  the uncovered border filled with zeros.
 
-The threshold on the score is calibrated on shadow models as for the threshold
-attacks: each shadow model's scores on the population, members versus
-non-members by its keep mask, at the best balanced accuracy
-(:func:`~wsmooth.attacks._threshold.best_threshold`). As in the paper, the
-perturbation size is tuned on the shadow models too: by default
-(``"auto"``) the tabular attack tries the strengths of :data:`STRENGTHS`, the
-image attack the shifts of :data:`IMAGE_SHIFTS`, and each keeps the one whose
-calibrated threshold has the best balanced accuracy (a model trained without
-augmentation may find any shift large, as a CNN on 8x8 digits does).
+The tabular strengths are coupled: copy ``j`` of a record draws one uniform
+and one Gaussian number per feature, and at strength ``k`` flips the bits
+whose uniform is below ``flip_probas[k]`` and adds the Gaussian times
+``noise_scales[k]``. One draw serves every strength, and the curve is
+monotone in the noise rather than noisy across strengths.
+
+The weights of the curve and the threshold are tuned on the shadow models,
+queried on the *same* perturbed copies of the population as one batch: with
+``weights="learned"`` a logistic regression of membership on the curve over
+all shadow rows (every shadow model's population records, members by its keep
+mask) gives the direction, then the threshold of best balanced accuracy
+(:func:`~wsmooth.attacks._threshold.best_threshold`) on the same rows;
+``weights="equal"`` is the raw count. Neither needs a shadow left out: the
+shadows only fix a direction and a threshold, as the threshold attacks do.
 
 The functions here are pure: explicit arrays and ``predict`` callables in,
 scores out. Randomness comes in independent streams of :data:`RNG_BLOCK`
@@ -39,6 +48,7 @@ query only, never on ``batch_size``.
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     Interval,
@@ -55,15 +65,20 @@ __all__ = [
     "label_only_scores",
     "perturb_images",
     "perturb_tabular",
+    "robustness_curves",
 ]
 
 #: Records per independent random stream.
-RNG_BLOCK = 256
+RNG_BLOCK = 64
 
-#: (flip_proba, noise_scale) pairs tried by ``"auto"`` on tabular data.
-STRENGTHS = ((0.005, 0.03), (0.02, 0.1), (0.05, 0.3), (0.1, 1.0))
+#: Default bit-flip probabilities of binary features, weakest first.
+FLIP_PROBAS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32)
 
-#: Largest image shifts tried by ``max_shift="auto"``.
+#: Default Gaussian noise of continuous features (in units of each feature's
+#: spread), paired with :data:`FLIP_PROBAS`.
+NOISE_SCALES = (0.03, 0.06, 0.125, 0.25, 0.5, 1.0)
+
+#: Default largest image shifts, in pixels (0: flips only).
 IMAGE_SHIFTS = (0, 1, 2)
 
 
@@ -87,66 +102,69 @@ def feature_kinds(X):
     return binary, X2.std(axis=0, dtype=np.float64)
 
 
-def perturb_tabular(X, n_perturbations, *, binary, scale, flip_proba, rng):
-    """Perturbed copies of tabular records.
+def perturb_tabular(X, n_perturbations, *, binary, scales, flip_probas, rng, out=None):
+    """Perturbed copies of tabular records at several coupled strengths.
+
+    Copy ``j`` of a record draws one uniform ``u`` and one standard normal
+    ``z`` per feature; at strength ``k`` binary features flip where
+    ``u < flip_probas[k]`` and continuous ones get ``z * scales[k]``.
 
     Parameters
     ----------
     X : ndarray of shape (n_records, n_features)
     n_perturbations : int
+        Copies per strength.
     binary : ndarray of bool of shape (n_features,)
         Columns whose bits are flipped; the others get Gaussian noise.
-    scale : ndarray of shape (n_features,)
+    scales : ndarray of shape (n_strengths, n_features)
         Standard deviation of the noise of each continuous column.
-    flip_proba : float
+    flip_probas : sequence of float of length n_strengths
         Probability that each binary feature flips.
     rng : numpy.random.Generator
+    out : ndarray of shape (n_records, n_strengths, n_perturbations, \
+            n_features), default=None
+        Where to write the copies (a view into a batch saves a copy).
 
     Returns
     -------
-    ndarray of shape (n_records, n_perturbations, n_features)
+    ndarray of shape (n_records, n_strengths, n_perturbations, n_features)
     """
     n, d = X.shape
+    k = len(flip_probas)
     binary = np.asarray(binary, dtype=bool)
     cont = ~binary
-    dtype = X.dtype if not cont.any() else np.result_type(X.dtype, np.float32)
-    out = np.repeat(X[:, None, :].astype(dtype, copy=False), n_perturbations, axis=1)
+    if out is None:
+        dtype = X.dtype if not cont.any() else np.result_type(X.dtype, np.float32)
+        out = np.empty((n, k, n_perturbations, d), dtype=dtype)
+    out[...] = X[:, None, None, :]
+    probas = np.asarray(flip_probas, dtype=np.float32)[:, None, None]
+    if binary.all():  # the common case: no column selection, no temporaries
+        u = rng.random((n, 1, n_perturbations, d), dtype=np.float32)
+        flipped = np.broadcast_to((1 - X)[:, None, None, :], out.shape)
+        np.copyto(out, flipped, where=u < probas)
+        return out
     if binary.any():
-        flip = rng.random((n, n_perturbations, int(binary.sum()))) < flip_proba
+        u = rng.random((n, 1, n_perturbations, int(binary.sum())), dtype=np.float32)
         bits = out[..., binary]
-        out[..., binary] = np.where(flip, 1 - bits, bits)
+        out[..., binary] = np.where(u < probas, 1 - bits, bits)
     if cont.any():
-        noise = rng.standard_normal((n, n_perturbations, int(cont.sum())))
-        out[..., cont] += (noise * np.asarray(scale)[cont]).astype(dtype)
+        z = rng.standard_normal(
+            (n, 1, n_perturbations, int(cont.sum())), dtype=np.float32
+        )
+        s = np.asarray(scales, dtype=np.float32)[:, cont][None, :, None, :]
+        out[..., cont] += (z * s).astype(out.dtype, copy=False)
     return out
 
 
-def perturb_images(X, n_perturbations, *, max_shift, hflip, rng):
-    """Flipped and shifted copies of images.
+def _shift(X, dy, dx, flip):
+    """``X`` (n, C, H, W) flipped where ``flip`` and shifted by (dy, dx).
 
-    Each copy is flipped horizontally with probability 1/2 (when ``hflip``)
-    and then shifted by ``(dy, dx)``, each drawn uniformly from
-    ``-max_shift..max_shift``; pixels shifted in from outside are 0.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_records, C, H, W)
-    n_perturbations : int
-    max_shift : int
-    hflip : bool
-    rng : numpy.random.Generator
-
-    Returns
-    -------
-    ndarray of shape (n_records, n_perturbations, C, H, W)
+    ``dy``, ``dx`` and ``flip`` have shape (n, m); returns (n, m, C, H, W).
     """
     n, c, h, w = X.shape
-    s = int(max_shift)
+    s = int(max(np.abs(dy).max(initial=0), np.abs(dx).max(initial=0)))
     padded = np.pad(X, ((0, 0), (0, 0), (s, s), (s, s)))
-    dy = rng.integers(-s, s + 1, (n, n_perturbations))
-    dx = rng.integers(-s, s + 1, (n, n_perturbations))
-    flip = rng.random((n, n_perturbations)) < 0.5 if hflip else np.zeros((n, 1), bool)
-    rows = np.arange(h) - dy[..., None] + s  # (n, P, H): out[r] = X[r - dy]
+    rows = np.arange(h) - dy[..., None] + s  # out[r] = X[r - dy]
     base = np.arange(w)
     cols = np.where(flip[..., None], w - 1 - base, base) - dx[..., None] + s
     return padded[
@@ -157,10 +175,64 @@ def perturb_images(X, n_perturbations, *, max_shift, hflip, rng):
     ]
 
 
+def perturb_images(X, n_perturbations, *, max_shifts, hflip, rng):
+    """Flipped and shifted copies of images at several coupled strengths.
+
+    Copy ``j`` is flipped horizontally with probability 1/2 (when ``hflip``,
+    the same flip at every strength) and shifted by ``(dy, dx)``, each uniform
+    on ``-s..s`` at strength ``s = max_shifts[k]`` (from one uniform draw per
+    copy, so the shifts grow with ``s``); pixels shifted in from outside are 0.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_records, C, H, W)
+    n_perturbations : int
+        Copies per strength.
+    max_shifts : sequence of int of length n_strengths
+    hflip : bool
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray of shape (n_records, n_strengths, n_perturbations, C, H, W)
+    """
+    n = X.shape[0]
+    s = np.asarray(max_shifts, dtype=np.int64)[None, :, None]
+    vy, vx = rng.random((2, n, 1, n_perturbations))
+    dy = np.floor(vy * (2 * s + 1)).astype(np.int64) - s
+    dx = np.floor(vx * (2 * s + 1)).astype(np.int64) - s
+    flip = rng.random((n, 1, n_perturbations)) < 0.5
+    if not hflip:
+        flip[...] = False
+    flip = np.broadcast_to(flip, dy.shape)
+    m = dy.shape[1] * n_perturbations
+    out = _shift(X, dy.reshape(n, m), dx.reshape(n, m), flip.reshape(n, m))
+    return out.reshape(n, len(max_shifts), n_perturbations, *X.shape[1:])
+
+
 def _seed(random_state):
     if isinstance(random_state, Integral) and not isinstance(random_state, bool):
         return int(random_state)
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def _ladder(values, name, integral=False):
+    """A non-empty tuple of strengths, checked."""
+    try:
+        out = tuple(values)
+    except TypeError:
+        raise ValueError(f"{name} must be a sequence of strengths, got {values!r}")
+    kind = Integral if integral else Real
+    if not out or not all(
+        isinstance(v, kind) and not isinstance(v, bool) and v >= 0 for v in out
+    ):
+        raise ValueError(
+            f"{name} must be a non-empty sequence of non-negative "
+            f"{'integers' if integral else 'numbers'}, got {values!r}"
+        )
+    if name == "flip_probas" and max(out) > 1:
+        raise ValueError(f"flip_probas must lie in [0, 1], got {values!r}")
+    return out
 
 
 @validate_params(
@@ -168,75 +240,82 @@ def _seed(random_state):
         "predict": [callable, list, tuple],
         "X": ["array-like"],
         "y": ["array-like"],
-        "n_perturbations": [Interval(Integral, 0, None, closed="left")],
-        "flip_proba": [Interval(Real, 0, 1, closed="both")],
-        "noise_scale": [Interval(Real, 0, None, closed="left")],
+        "n_perturbations": [Interval(Integral, 1, None, closed="left")],
+        "flip_probas": [list, tuple, None],
+        "noise_scales": [list, tuple, None],
+        "max_shifts": [list, tuple, None],
         "binary": ["array-like", None],
         "spread": ["array-like", None],
         "image_shape": [tuple, list, None],
-        "max_shift": [Interval(Integral, 0, None, closed="left")],
         "hflip": ["boolean"],
         "random_state": ["random_state"],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
     },
     prefer_skip_nested_validation=True,
 )
-def label_only_scores(
+def robustness_curves(
     predict,
     X,
     y,
     *,
     n_perturbations=16,
-    flip_proba=0.02,
-    noise_scale=0.1,
+    flip_probas=None,
+    noise_scales=None,
+    max_shifts=None,
     binary=None,
     spread=None,
     image_shape=None,
-    max_shift=1,
     hflip=True,
     random_state=None,
-    batch_size=8192,
+    batch_size=65536,
 ):
-    """Fraction of each record and its perturbed copies predicted as its label.
+    """Per record and strength, how many perturbed copies keep the true label.
 
     Parameters
     ----------
     predict : callable or list of callables
         ``predict(X) -> labels``, e.g. ``model.predict``; with a list, every
-        model is asked about the *same* perturbed copies.
+        model is asked about the *same* perturbed copies, in the same calls.
     X : array-like of shape (n_records, ...)
         Records: tabular rows, or images (ndim 3 ``(n, H, W)``, ndim 4
         ``(n, C, H, W)`` channels first, or flat rows with ``image_shape``).
     y : array-like of shape (n_records,)
         True labels, in the label space of ``predict``'s output.
     n_perturbations : int, default=16
-        Perturbed copies per record (0 gives the correctness attack).
-    flip_proba : float, default=0.02
-        Bit-flip probability of binary features.
-    noise_scale : float, default=0.1
-        Noise of continuous features, in units of ``spread``.
+        Perturbed copies per record and strength.
+    flip_probas : sequence of float, default=None
+        Bit-flip probabilities of binary features, one per strength;
+        :data:`FLIP_PROBAS` when None.
+    noise_scales : sequence of float, default=None
+        Noise of continuous features, in units of ``spread``, paired with
+        ``flip_probas`` (same length); :data:`NOISE_SCALES` when None.
+    max_shifts : sequence of int, default=None
+        Largest image shifts, in pixels, one per strength (images only);
+        :data:`IMAGE_SHIFTS` when None.
     binary, spread : array-like of shape (n_features,), default=None
         Binary columns and column spreads (:func:`feature_kinds`); computed
         from ``X`` when None. Pass the population's to perturb every query
         alike.
     image_shape : tuple, default=None
         ``(H, W)`` or ``(C, H, W)``: reshape flat rows to images.
-    max_shift : int, default=1
-        Largest image shift, in pixels.
     hflip : bool, default=True
         Flip images horizontally at random.
     random_state : int, RandomState instance or None, default=None
-    batch_size : int, default=8192
-        Rows per ``predict`` call (whole blocks of :data:`RNG_BLOCK` records;
-        the scores do not depend on it).
+    batch_size : int, default=65536
+        Largest number of rows per ``predict`` call (at least one block of
+        :data:`RNG_BLOCK` records and their copies; the counts do not depend
+        on it).
 
     Returns
     -------
-    ndarray of shape (n_records,), or (n_models, n_records) for a list
-        Values in ``{0, 1/(P+1), ..., 1}`` with ``P = n_perturbations``.
+    ndarray of int of shape (n_records, 1 + n_strengths), or \
+            (n_models, n_records, 1 + n_strengths) for a list
+        Column 0: 1 if the record itself is classified correctly; column
+        ``1 + k``: copies at strength ``k`` classified correctly (0 to
+        ``n_perturbations``).
     """
     models = list(predict) if isinstance(predict, list | tuple) else [predict]
-    if not all(callable(p) for p in models):
+    if not models or not all(callable(p) for p in models):
         raise ValueError("predict must be a callable or a list of callables")
     X = np.asarray(X)
     y = np.asarray(y).ravel()
@@ -254,45 +333,64 @@ def label_only_scores(
                 "give (H, W) or (C, H, W) with C * H * W values per record"
             )
         images = X.reshape((n,) + ((1,) + shape if len(shape) == 2 else shape))
+        shifts = _ladder(IMAGE_SHIFTS if max_shifts is None else max_shifts,
+                         "max_shifts", integral=True)
+        n_strengths = len(shifts)
     else:
         X = X.reshape(n, -1)
+        flips = _ladder(FLIP_PROBAS if flip_probas is None else flip_probas,
+                        "flip_probas")
+        noises = _ladder(NOISE_SCALES if noise_scales is None else noise_scales,
+                         "noise_scales")
+        if len(flips) != len(noises):
+            raise ValueError(
+                f"flip_probas and noise_scales are paired strengths and must "
+                f"have the same length: {len(flips)} != {len(noises)}"
+            )
         if binary is None or spread is None:
             kinds = feature_kinds(X)
             binary = kinds[0] if binary is None else binary
             spread = kinds[1] if spread is None else spread
         binary = np.asarray(binary, dtype=bool)
-        scale = noise_scale * np.asarray(spread, dtype=np.float64)
-        if binary.shape != (X.shape[1],) or scale.shape != (X.shape[1],):
+        spread = np.asarray(spread, dtype=np.float64)
+        if binary.shape != (X.shape[1],) or spread.shape != (X.shape[1],):
             raise ValueError(
                 f"binary and spread must have one entry per feature ({X.shape[1]})"
             )
+        scales = np.asarray(noises)[:, None] * spread[None, :]
+        n_strengths = len(flips)
 
     seed = _seed(random_state)
-    copies = n_perturbations + 1
+    copies = 1 + n_strengths * n_perturbations
     blocks_per_call = max(1, batch_size // (RNG_BLOCK * copies))
     step = RNG_BLOCK * blocks_per_call
-    counts = np.zeros((len(models), n), dtype=np.int64)
+    counts = np.zeros((len(models), n, 1 + n_strengths), dtype=np.int64)
     for start in range(0, n, step):  # a loop over batches, not records
-        parts = []
-        for b0 in range(start, min(start + step, n), RNG_BLOCK):
+        stop = min(start + step, n)
+        src = images if image else X
+        dtype = src.dtype
+        if not image and not binary.all():
+            dtype = np.result_type(dtype, np.float32)
+        batch = np.empty(((stop - start) * copies, *src.shape[1:]), dtype=dtype)
+        view = batch.reshape(stop - start, copies, -1)
+        for b0 in range(start, stop, RNG_BLOCK):
             b1 = min(b0 + RNG_BLOCK, n)
             rng = np.random.default_rng([seed, b0 // RNG_BLOCK])
+            rows = view[b0 - start:b1 - start]
+            rows[:, 0] = src[b0:b1].reshape(b1 - b0, -1)
             if image:
                 pert = perturb_images(
-                    images[b0:b1], n_perturbations, max_shift=max_shift,
-                    hflip=hflip, rng=rng,
+                    src[b0:b1], n_perturbations, max_shifts=shifts, hflip=hflip,
+                    rng=rng,
                 )
-                orig = images[b0:b1, None]
+                rows[:, 1:] = pert.reshape(b1 - b0, copies - 1, -1)
             else:
-                pert = perturb_tabular(
-                    X[b0:b1], n_perturbations, binary=binary, scale=scale,
-                    flip_proba=flip_proba, rng=rng,
+                perturb_tabular(
+                    src[b0:b1], n_perturbations, binary=binary, scales=scales,
+                    flip_probas=flips, rng=rng,
+                    out=rows[:, 1:].reshape(b1 - b0, n_strengths, n_perturbations, -1),
                 )
-                orig = X[b0:b1, None]
-            both = np.concatenate([orig.astype(pert.dtype, copy=False), pert], axis=1)
-            parts.append(both.reshape((b1 - b0) * copies, *X.shape[1:]))
-        batch = np.concatenate(parts)
-        stop = min(start + step, n)
+        batch = batch.reshape(-1, *X.shape[1:])
         labels = np.repeat(y[start:stop], copies)
         for m, model in enumerate(models):
             pred = np.asarray(model(batch)).ravel()
@@ -301,60 +399,100 @@ def label_only_scores(
                     f"predict returned {pred.shape[0]} labels for "
                     f"{labels.shape[0]} records"
                 )
-            counts[m, start:stop] = (pred == labels).reshape(-1, copies).sum(axis=1)
-    scores = counts / copies
-    return scores if isinstance(predict, list | tuple) else scores[0]
+            kept = (pred == labels).reshape(stop - start, copies)
+            counts[m, start:stop, 0] = kept[:, 0]
+            counts[m, start:stop, 1:] = kept[:, 1:].reshape(
+                stop - start, n_strengths, n_perturbations
+            ).sum(axis=2)
+    return counts if isinstance(predict, list | tuple) else counts[0]
+
+
+def label_only_scores(predict, X, y, **kwargs):
+    """Fraction of each record and its perturbed copies predicted as its label.
+
+    The equally weighted robustness curve: :func:`robustness_curves` summed
+    over the strengths (the record itself counted once), divided by the
+    number of predictions. Takes the same arguments.
+
+    Returns
+    -------
+    ndarray of shape (n_records,), or (n_models, n_records) for a list
+        Values in ``{0, 1/T, ..., 1}`` with ``T = 1 + n_strengths *
+        n_perturbations``.
+    """
+    curves = robustness_curves(predict, X, y, **kwargs)
+    n_pert = kwargs.get("n_perturbations", 16)
+    return curves.sum(axis=-1) / (1 + (curves.shape[-1] - 1) * n_pert)
 
 
 @register_method("label_only")
 class LabelOnlyAttack(AttackMethod):
-    """Label-only attack (Choquette-Choo et al. 2021): robustness to perturbation.
+    """Label-only attack (Choquette-Choo et al. 2021): a robustness curve.
 
     Use it as ``MembershipInferenceAttack(target, method="label_only",
     method_params={...})``. The target and the shadow models are queried
     through ``predict`` only, so the target needs no ``predict_proba``.
 
+    Each record is scored by a weighted count of its perturbed copies that
+    keep its true label, over several perturbation strengths
+    (:func:`robustness_curves`).
+
     Parameters
     ----------
-    n_perturbations : int, default=16
-        Perturbed copies per record.
-    flip_proba : float or "auto", default="auto"
-        Bit-flip probability of binary features.
-    noise_scale : float or "auto", default="auto"
+    n_perturbations : int, default=32
+        Perturbed copies per record and strength. The default (32 copies at
+        6 strengths, 193 predictions per record) was chosen by measurement
+        (``benchmarks/label_only_strength.py``): against an undefended MLP on
+        50-class binary data, 16 copies lost half the true-positive rate at
+        1% false positives of a 336-copy reference score, 24 a third, 32
+        none, with an AUC 0.01 higher than 16.
+    flip_probas : sequence of float, default=None
+        Bit-flip probabilities of binary features, weakest first;
+        :data:`FLIP_PROBAS` (0.005 to 0.16, doubling) when None.
+    noise_scales : sequence of float, default=None
         Gaussian noise of continuous features, relative to each feature's
-        standard deviation over the population. With ``"auto"`` (either or
-        both), the strengths of :data:`STRENGTHS` are tried on the shadow
-        models and the best calibrated one is kept (ties: the smaller).
+        standard deviation over the population, paired with ``flip_probas``;
+        :data:`NOISE_SCALES` (0.03 to 1) when None.
+    max_shifts : sequence of int, default=None
+        Largest image shifts, in pixels, one per strength; :data:`IMAGE_SHIFTS`
+        (0, 1, 2) when None.
+    weights : {"learned", "equal"}, default="learned"
+        How the curve's counts are combined: ``"learned"``, by a logistic
+        regression of membership on the curve over all shadow rows;
+        ``"equal"``, the raw count.
+    n_calibration : int or None, default=2000
+        Population records (drawn at random, the same for every shadow model)
+        on which the shadow models are queried to tune the weights and the
+        threshold; None: all. A handful of weights and one threshold need no
+        more, and the shadow queries are most of the cost of ``fit``.
     image_shape : tuple, default=None
         ``(H, W)`` or ``(C, H, W)`` to treat flat rows as images; records of
         ndim 3 or 4 are images anyway.
-    max_shift : int or "auto", default="auto"
-        Largest image shift, in pixels; ``"auto"`` tries the shifts of
-        :data:`IMAGE_SHIFTS` on the shadow models (0: flips only) and keeps
-        the best calibrated one.
     hflip : bool, default=True
         Random horizontal flips of images.
-    batch_size : int, default=8192
-        Rows per ``predict`` call.
+    batch_size : int, default=65536
+        Largest number of rows per ``predict`` call (memory bound).
 
     Attributes
     ----------
-    flip_proba_, noise_scale_, max_shift_ : float, float, int
-        The perturbation strengths used (tuned where ``"auto"``; the ones
-        that do not apply to the data keep a placeholder).
+    weights_ : ndarray of shape (1 + n_strengths,)
+        Weight of the record's own correctness and of each strength's count
+        (as a fraction of ``n_perturbations``).
     threshold_ : float
-        Calibrated threshold on the score (fraction of copies kept).
+        Calibrated threshold on the weighted score.
     calibration_accuracy_ : float
-        Balanced accuracy of that threshold on the shadow models.
+        Balanced accuracy of that threshold on the shadow rows.
     binary_, spread_ : ndarray
         Feature kinds and spreads of the population (tabular data).
 
     Notes
     -----
-    The score is the fraction of the record and its copies that the model
-    labels correctly, minus ``threshold_``. Perturbations are seeded from the
-    attack's ``random_state``: a record's copies depend on its position in the
-    query, so the same query gives the same scores.
+    The score is ``curve @ weights_ - threshold_``. Perturbations are seeded
+    from the attack's ``random_state``: a record's copies depend on its
+    position in the query, so the same query gives the same scores. Cost:
+    ``1 + n_strengths * n_perturbations`` predictions per record, per shadow
+    model on ``n_calibration`` population records in ``fit`` (all shadows
+    answer the same batches) and for the target per query.
     """
 
     requires_shadow_models = True
@@ -362,84 +500,77 @@ class LabelOnlyAttack(AttackMethod):
     requires_proba = False
 
     _parameter_constraints = {
-        "n_perturbations": [Interval(Integral, 0, None, closed="left")],
-        "flip_proba": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
-        "noise_scale": [
-            Interval(Real, 0, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
+        "n_perturbations": [Interval(Integral, 1, None, closed="left")],
+        "flip_probas": [list, tuple, None],
+        "noise_scales": [list, tuple, None],
+        "max_shifts": [list, tuple, None],
+        "weights": [StrOptions({"learned", "equal"})],
+        "n_calibration": [Interval(Integral, 2, None, closed="left"), None],
         "image_shape": [tuple, list, None],
-        "max_shift": [
-            Interval(Integral, 0, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
         "hflip": ["boolean"],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
         self,
-        n_perturbations=16,
-        flip_proba="auto",
-        noise_scale="auto",
+        n_perturbations=32,
+        flip_probas=None,
+        noise_scales=None,
+        max_shifts=None,
+        weights="learned",
+        n_calibration=2000,
         image_shape=None,
-        max_shift="auto",
         hflip=True,
-        batch_size=8192,
+        batch_size=65536,
     ):
         self.n_perturbations = n_perturbations
-        self.flip_proba = flip_proba
-        self.noise_scale = noise_scale
+        self.flip_probas = flip_probas
+        self.noise_scales = noise_scales
+        self.max_shifts = max_shifts
+        self.weights = weights
+        self.n_calibration = n_calibration
         self.image_shape = image_shape
-        self.max_shift = max_shift
         self.hflip = hflip
         self.batch_size = batch_size
 
-    def scores(self, predict, X, y_labels, strength=None):
-        """Raw scores (fraction kept) of ``predict`` on ``X`` with labels ``y``.
+    def check_params(self, n_shadow):
+        super().check_params(n_shadow)
+        for name, integral in (
+            ("flip_probas", False), ("noise_scales", False), ("max_shifts", True)
+        ):
+            if getattr(self, name) is not None:
+                _ladder(getattr(self, name), name, integral)
+        flips = FLIP_PROBAS if self.flip_probas is None else self.flip_probas
+        noises = NOISE_SCALES if self.noise_scales is None else self.noise_scales
+        if len(flips) != len(noises):
+            raise ValueError(
+                "flip_probas and noise_scales are paired strengths and must "
+                f"have the same length: {len(flips)} != {len(noises)}"
+            )
 
-        ``strength`` is a ``(flip_proba, noise_scale, max_shift)`` triple;
-        default the fitted one.
-        """
-        flip_proba, noise_scale, max_shift = strength or (
-            self.flip_proba_, self.noise_scale_, self.max_shift_
-        )
-        return label_only_scores(
+    def curves(self, predict, X, y_labels):
+        """Robustness curves (:func:`robustness_curves`) at the attack's settings."""
+        return robustness_curves(
             predict,
             X,
             y_labels,
             n_perturbations=self.n_perturbations,
-            flip_proba=flip_proba,
-            noise_scale=noise_scale,
+            flip_probas=self.flip_probas,
+            noise_scales=self.noise_scales,
+            max_shifts=self.max_shifts,
             binary=self.binary_,
             spread=self.spread_,
             image_shape=self.image_shape,
-            max_shift=max_shift,
             hflip=self.hflip,
             random_state=self.random_state_,
             batch_size=self.batch_size,
         )
 
-    def _strengths(self, image):
-        """The (flip_proba, noise_scale, max_shift) triples to try, weakest first.
-
-        Tabular data tune the first two, images the shift; the parameters
-        that do not apply keep a placeholder value.
-        """
-        fixed = (self.flip_proba, self.noise_scale)
-        if image:
-            shifts = IMAGE_SHIFTS if self.max_shift == "auto" else (self.max_shift,)
-            pair = tuple(
-                STRENGTHS[1][i] if v == "auto" else v for i, v in enumerate(fixed)
-            )
-            return [(*pair, shift) for shift in shifts]
-        grid = STRENGTHS if "auto" in fixed else STRENGTHS[:1]
-        shift = IMAGE_SHIFTS[1] if self.max_shift == "auto" else self.max_shift
-        tried = [
-            (*(a if v == "auto" else v for a, v in zip(p, fixed, strict=True)), shift)
-            for p in grid
-        ]
-        return list(dict.fromkeys(tried))
+    def _features(self, curves):
+        """Curves as fractions: own correctness, then kept share per strength."""
+        f = curves.astype(np.float64)
+        f[..., 1:] /= self.n_perturbations
+        return f
 
     def fit(
         self,
@@ -455,10 +586,10 @@ class LabelOnlyAttack(AttackMethod):
         target=None,
         random_state=0,
     ):
-        """Tune the perturbation strength and the threshold on the shadows.
+        """Tune the curve's weights and the threshold on the shadow models.
 
         Reads ``y``, the population ``X``, ``keep_masks``, ``shadows`` (their
-        ``models``' ``predict`` scores perturbed copies of the population),
+        ``models``' ``predict`` labels perturbed copies of the population),
         ``target`` (its ``predict`` and ``classes_`` serve the queries) and
         ``random_state`` (the perturbations' seed); no probabilities. See
         :meth:`AttackMethod.fit`.
@@ -469,6 +600,7 @@ class LabelOnlyAttack(AttackMethod):
                 "LabelOnlyAttack.fit needs a fitted target with classes_ (the "
                 "class indices in y refer to it)."
             )
+        self.check_params(keep_masks.shape[0] if keep_masks is not None else 1)
         keep = self._check_shadow_arrays(y, keep_masks)
         y = np.asarray(y)
         X = np.asarray(X)
@@ -483,16 +615,24 @@ class LabelOnlyAttack(AttackMethod):
                 f"shadows holds {len(predicts)} models but keep_masks has "
                 f"{keep.shape[0]} rows"
             )
-        labels = self.classes_[y]
-        best = None
-        for strength in self._strengths(image):  # a few strengths, not records
-            shadow = self.scores(predicts, X, labels, strength)
-            t, acc = best_threshold(shadow.ravel(), keep.ravel())
-            if best is None or acc > best[2]:
-                best = (strength, t, acc)
-        (self.flip_proba_, self.noise_scale_, self.max_shift_), t, acc = best
+        rows = np.arange(len(y))
+        if self.n_calibration is not None and self.n_calibration < len(y):
+            rng = np.random.default_rng([_seed(random_state), 1])
+            rows = np.sort(rng.choice(len(y), self.n_calibration, replace=False))
+        feats = self._features(self.curves(predicts, X[rows], self.classes_[y[rows]]))
+        feats = feats.reshape(-1, feats.shape[-1])
+        member = keep[:, rows].ravel()
+        self.weights_ = np.ones(feats.shape[1])
+        if self.weights == "learned" and member.any() and not member.all():
+            # a direction over all shadow rows; the intercept is the threshold's
+            lr = LogisticRegression(C=1.0, max_iter=1000).fit(feats, member)
+            if np.any(lr.coef_[0] != 0):
+                w = lr.coef_[0]
+                self.weights_ = w / np.abs(w).sum() * feats.shape[1]
+        t, acc = best_threshold(feats @ self.weights_, member)
         self.threshold_, self.calibration_accuracy_ = t, acc
         return self
 
     def decision_function(self, proba, y, X, log_proba=None):
-        return self.scores(self.target_.predict, X, self.classes_[y]) - self.threshold_
+        feats = self._features(self.curves(self.target_.predict, X, self.classes_[y]))
+        return feats @ self.weights_ - self.threshold_
