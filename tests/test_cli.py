@@ -329,3 +329,36 @@ def test_answer_says_which_seeds_chose_it_and_which_report_it(tmp_path, capsys):
            "selected_on_seeds": [0], "reported_on_seeds": [0]}
     line = wsmooth.cli._answer_line({**summary, "answer": one})
     assert "selected on itself" in line
+
+
+# --------------------------------------------------------------- start-up
+def test_version_prints_the_package_version():
+    import wsmooth
+
+    proc = subprocess.run([sys.executable, "-m", "wsmooth", "--version"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"wsmooth {wsmooth.__version__}"
+
+
+def test_help_imports_nothing_heavy():
+    """Building the parser and printing the help import neither torch nor
+    scikit-learn nor numpy: ``wsmooth --help`` answers at once."""
+    code = (
+        "import contextlib, io, sys\n"
+        "from wsmooth.cli import build_parser, main\n"
+        "build_parser()\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    try:\n"
+        "        main(['--help'])\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code == 0\n"
+        "assert '--defences' in out.getvalue()\n"
+        "heavy = [m for m in ('torch', 'sklearn', 'numpy', 'skorch', 'scipy')\n"
+        "         if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          text=True, cwd=ROOT, env=env)
+    assert proc.returncode == 0, proc.stderr

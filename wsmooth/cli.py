@@ -9,7 +9,11 @@ import sys
 import warnings
 from contextlib import contextmanager
 
-import numpy as np
+from . import __version__
+from ._names import ATTACKS, DATA_EMBEDDED, DATA_FILES, DEFENCES
+
+# Nothing heavy is imported at module level (numpy, scikit-learn, torch):
+# building the parser and ``wsmooth --help`` / ``--version`` stay instant.
 
 __all__ = ["main", "build_parser"]
 
@@ -106,8 +110,18 @@ def _hidden(text):
 
 
 # --data NAME [PATH]: the embedded sets take no path, the loaders exactly one.
-_EMBEDDED = ("purchase-like", "digits")
-_FILES = ("purchase100", "texas100", "location30", "cifar10", "cifar100", "npz", "csv")
+_EMBEDDED = DATA_EMBEDDED
+_FILES = DATA_FILES
+#: The loader of each file format, a function of :mod:`wsmooth.datasets`.
+_LOADERS = {
+    "purchase100": "load_purchase100",
+    "texas100": "load_texas100",
+    "location30": "load_location30",
+    "cifar10": "load_cifar10",
+    "cifar100": "load_cifar100",
+    "npz": "load_npz",
+    "csv": "load_csv",
+}
 #: Default size of the generated Purchase-like data (records).
 _DEFAULT_N_SAMPLES = 2500
 
@@ -240,15 +254,21 @@ over the 3 seeds):
 
 
 def build_parser():
-    """Argument parser of the ``wsmooth`` command."""
-    from .attacks._methods import METHODS
-    from .defences import available_defences
+    """Argument parser of the ``wsmooth`` command.
 
+    Building it imports nothing heavy: the names it lists come from
+    :mod:`wsmooth._names`, and :func:`check_arguments` checks the chosen
+    defences and attacks against the registries themselves.
+    """
     parser = _Parser(
         prog="wsmooth",
         description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}",
+        help="print the version (wsmooth %s) and exit" % __version__,
     )
     parser.add_argument(
         "command", nargs="?", choices=["compare"], default="compare",
@@ -273,10 +293,10 @@ def build_parser():
     )
     comp = parser.add_argument_group("comparison")
     comp.add_argument(
-        "--defences", nargs="+", choices=available_defences(), metavar="NAME",
+        "--defences", nargs="+", metavar="NAME",
         default=["none", "ws", "ws_live", "weight_decay", "early_stopping",
                  "label_smoothing"],
-        help=f"defences compared, from {', '.join(available_defences())} "
+        help=f"defences compared, from {', '.join(DEFENCES)} "
         "(default: %(default)s); each runs its default grid",
     )
     comp.add_argument(
@@ -285,9 +305,9 @@ def build_parser():
         help="WS noise weights, for ws and ws_live (default: %(default)s)",
     )
     comp.add_argument(
-        "--attacks", nargs="+", choices=sorted(METHODS), metavar="METHOD",
+        "--attacks", nargs="+", metavar="METHOD",
         default=["lira", "rmia", "label_only"],
-        help=f"attacks at their defaults, from {', '.join(sorted(METHODS))} "
+        help=f"attacks at their defaults, from {', '.join(ATTACKS)} "
         "(default: %(default)s: a label-only attack is in the set because "
         "defences that alter the confidences, such as HAMP or MemGuard, hide "
         "from score attacks); leakage is the strongest per setting",
@@ -391,6 +411,7 @@ def check_arguments(args):
     output folder, the optional dependencies of the defences, and the
     warm-up and size of the generated data.
     """
+    _check_names(args)
     if WS_DEFENCES & set(args.defences) and any(s > 0 for s in args.sigma) and (
         args.epochs <= args.warmup_epochs
     ):
@@ -419,6 +440,24 @@ def check_arguments(args):
                     f"installed; install it with: .venv/bin/pip install -c "
                     f'constraints.txt -e ".[{extra}]"'
                 )
+
+
+def _check_names(args):
+    """The defences and attacks named are registered (checked here, not by
+    the parser, whose construction imports no registry)."""
+    from .attacks._methods import METHODS
+    from .defences import available_defences
+
+    for option, names, known in (
+        ("--defences", args.defences, available_defences()),
+        ("--attacks", args.attacks, sorted(METHODS)),
+    ):
+        unknown = [n for n in dict.fromkeys(names) if n not in known]
+        if unknown:
+            raise UsageError(
+                f"argument {option}: invalid choice: {unknown[0]!r} (choose from "
+                f"{', '.join(known)})"
+            )
 
 
 def _check_attacks(args):
@@ -477,6 +516,8 @@ def check_data(X, y, *, source, seed=0, reference_size=None, embedded=False):
     reference set, the share of the pool reserved for it (out of the
     attacker's population).
     """
+    import numpy as np
+
     from .attacks._base import MIN_RECORDS_PER_CLASS
     from .experiments._split import pool_split, reference_mask
 
@@ -586,6 +627,8 @@ class ReportError(Exception):
 
 def load_data(name, path, *, n_samples, n_classes, seed):
     """``(X, y, description)`` of the data named by ``--data``."""
+    import numpy as np
+
     from . import datasets
 
     if name == "purchase-like":
@@ -602,15 +645,7 @@ def load_data(name, path, *, n_samples, n_classes, seed):
             X, y = resample(X, y, n_samples=n_samples, replace=False,
                             random_state=seed, stratify=y)
         return X, y, f"digits (scikit-learn), {len(y)} records, 10 classes"
-    loader = {
-        "purchase100": datasets.load_purchase100,
-        "texas100": datasets.load_texas100,
-        "location30": datasets.load_location30,
-        "cifar10": datasets.load_cifar10,
-        "cifar100": datasets.load_cifar100,
-        "npz": datasets.load_npz,
-        "csv": datasets.load_csv,
-    }[name]
+    loader = getattr(datasets, _LOADERS[name])
     try:
         X, y = loader(os.path.expanduser(path), return_X_y=True,
                       n_samples=n_samples, random_state=seed)
@@ -645,6 +680,8 @@ def load_data(name, path, *, n_samples, n_classes, seed):
 
 def _module(args, X):
     """``(module, module params, description)`` for ``--net`` and the data."""
+    import numpy as np
+
     from . import nets
 
     image = X.ndim == 4 or args.data[0] in ("digits", "cifar10", "cifar100")
