@@ -55,9 +55,27 @@ def test_json_output_holds_the_points_and_the_answer(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert [p["setting"] for p in report["points"]] == ["default", "sigma=0.5"]
     assert any(p["on_frontier"] for p in report["points"])
-    if report["answer"] is None:  # max leakage 0: usually nothing qualifies
-        assert "no setting" in report["no_answer"]
+    # max leakage 0: the answer is the least leaky setting either way
+    answer = report["answer"]
+    least = min(report["points"], key=lambda p: (p["leakage"], -p["utility"]))
+    assert (answer["configuration"], answer["setting"]) == (
+        least["configuration"], least["setting"])
+    assert answer["bound_met"] == (least["leakage"] <= 0)
+    assert bool(report["warnings"]) != answer["bound_met"]
     assert os.path.exists(report["files"]["json"])
+
+
+def test_no_setting_within_the_bound_still_answers_and_exits_0(tmp_path, capsys):
+    """An AUC of 0 is out of reach: the least leaky setting is the answer, a
+    warning (shown despite --quiet) names the bound, the report is written."""
+    assert main(tiny(tmp_path, "--leakage", "auc", "--max-leakage", "0")) == 0
+    captured = capsys.readouterr()
+    assert "no setting leaks at most 0 (auc, strongest attack); the least leaky " \
+        "instead:" in captured.out
+    (warning,) = [line for line in captured.err.splitlines() if "warning" in line]
+    assert warning.startswith("wsmooth: warning: no setting has mean auc <= 0 ")
+    assert "the least leaky" in warning
+    assert (tmp_path / "results.json").exists() and (tmp_path / "frontier.png").exists()
 
 
 def test_an_interrupted_run_resumes_without_retraining(tmp_path, monkeypatch, capsys):
@@ -362,3 +380,16 @@ def test_help_imports_nothing_heavy():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True,
                           text=True, cwd=ROOT, env=env)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("leakage, bound", [
+    ("tpr@1%", 0.1), ("tpr@0.1%", 0.01), ("auc", 0.6), ("advantage", 0.1),
+])
+def test_max_leakage_defaults_to_low_leakage_of_each_figure(leakage, bound, tmp_path,
+                                                            monkeypatch):
+    seen = []
+    monkeypatch.setattr(wsmooth.cli, "run", lambda args: seen.append(args) or 1 / 0)
+    main(tiny(tmp_path, "--leakage", leakage))
+    assert seen[0].max_leakage == bound
+    main(tiny(tmp_path, "--leakage", leakage, "--max-leakage", "0.33"))
+    assert seen[1].max_leakage == 0.33  # what the user gave is kept

@@ -125,6 +125,13 @@ _LOADERS = {
 #: Default size of the generated Purchase-like data (records).
 _DEFAULT_N_SAMPLES = 2500
 
+#: ``--leakage`` choices: ``{name: value of a guessing attacker}`` (a TPR at
+#: a given FPR equals that FPR; an AUC 0.5; an advantage, TPR - FPR, 0).
+LEAKAGE_FIGURES = {"tpr@1%": 0.01, "tpr@0.1%": 0.001, "auc": 0.5, "advantage": 0.0}
+#: Default ``--max-leakage`` per ``--leakage``: low leakage for each figure,
+#: ten times chance for a TPR at low FPR, 0.1 above chance for the others.
+MAX_LEAKAGE_DEFAULTS = {"tpr@1%": 0.1, "tpr@0.1%": 0.01, "auc": 0.6, "advantage": 0.1}
+
 #: The weighted-smoothing defences, whose grid is ``--sigma``.
 WS_DEFENCES = frozenset({"ws", "ws_live"})
 
@@ -322,13 +329,19 @@ def build_parser():
         help="shadow models per attack, shared by the attacks (default: %(default)s)",
     )
     comp.add_argument(
-        "--leakage", choices=["tpr@1%", "tpr@0.1%", "auc", "advantage"],
+        "--leakage", choices=list(LEAKAGE_FIGURES),
         default="tpr@1%", help="leakage figure (default: %(default)s)",
     )
+    defaults = ", ".join(  # argparse formats the help with %: escape the names'
+        f"{v:g} for {k.replace('%', '%%')}" for k, v in MAX_LEAKAGE_DEFAULTS.items()
+    )
     comp.add_argument(
-        "--max-leakage", type=_finite_float(positive=False), default=0.1, metavar="X",
+        "--max-leakage", type=_finite_float(positive=False), default=None,
+        metavar="X",
         help="the leakage you accept: the answer is the most accurate setting "
-        "at or below it (default: %(default)s)",
+        f"at or below it (default per --leakage: {defaults}; that is ten times "
+        "chance for a TPR, 0.1 above chance for auc and advantage). When no "
+        "setting is that low the least leaky one is reported, with a warning",
     )
     net = parser.add_argument_group("network and training")
     net.add_argument(
@@ -803,11 +816,16 @@ def _report(args, results, data_text, net_text, notes):
     from .experiments import most_accurate_under, setting_points
 
     points = setting_points(results, leakage=args.leakage)
-    try:
-        best = most_accurate_under(results, args.max_leakage, leakage=args.leakage)
-        answer = None
-    except ValueError as exc:
-        best, answer = None, str(exc)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            best = most_accurate_under(results, args.max_leakage, leakage=args.leakage)
+            answer = None
+        except ValueError as exc:  # no setting with a known leakage
+            best, answer = None, str(exc)
+    # about the answer (no setting within the bound, settings left out):
+    # shown even with --quiet
+    answer_warnings = list(dict.fromkeys(_one_line(w.message) for w in caught))
     paths = {
         "json": os.path.join(args.out, "results.json"),
         "csv": os.path.join(args.out, "results.csv"),
@@ -850,6 +868,7 @@ def _report(args, results, data_text, net_text, notes):
         "table": results,
         "files": paths,
         "notes": notes,
+        "warnings": answer_warnings,
     }
 
 
@@ -885,7 +904,7 @@ def _answer_line(summary):
     name = summary["leakage"]
     best = summary["answer"]
     if best is None:
-        return f"no setting leaks at most {summary['max_leakage']:g}: {summary['no_answer']}"
+        return f"no answer: {summary['no_answer']}"
     if best["selected_on_itself"]:
         seeds = (f"chosen and reported on seeds {best['selected_on_seeds']} "
                  "(selected on itself: add seeds for a held-out report)")
@@ -894,9 +913,14 @@ def _answer_line(summary):
                  f"{best['reported_on_seeds']}")
         if not best["within_bound"]:
             seeds += "; above the bound on the reporting seeds"
+    if best.get("bound_met", True):
+        what = (f"most accurate setting leaking no more than "
+                f"{summary['max_leakage']:g} ({name}, strongest attack)")
+    else:
+        what = (f"no setting leaks at most {summary['max_leakage']:g} ({name}, "
+                "strongest attack); the least leaky instead")
     return (
-        f"most accurate setting leaking no more than {summary['max_leakage']:g} "
-        f"({name}, strongest attack): {best['configuration']} {best['setting']}, "
+        f"{what}: {best['configuration']} {best['setting']}, "
         f"test accuracy {best['utility']:.3f} ± {best['utility_std']:.3f}, "
         f"leakage {best['leakage']:.3f} ± {best['leakage_std']:.3f} "
         f"({best['attack']}); {seeds}"
@@ -917,7 +941,7 @@ def _print_report(summary, args):
 
 def _json_report(summary):
     keys = ("data", "network", "protocol", "leakage", "max_leakage", "points",
-            "answer", "no_answer", "files", "notes")
+            "answer", "no_answer", "files", "notes", "warnings")
     out = {k: summary[k] for k in keys}
     best = summary["answer"] or {}
     # which seeds chose the answer and which its figures come from
@@ -946,6 +970,8 @@ def main(argv=None):
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        if args.max_leakage is None:
+            args.max_leakage = MAX_LEAKAGE_DEFAULTS[args.leakage]
         debug = debug or args.debug
         try:
             check_arguments(args)
@@ -972,6 +998,8 @@ def main(argv=None):
     if not args.quiet:
         for note in summary["notes"]:
             print(f"wsmooth: note: {note}", file=sys.stderr)
+    for warning in summary["warnings"]:
+        print(f"wsmooth: warning: {warning}", file=sys.stderr)
     if args.json:
         print(_json_report(summary))
     else:

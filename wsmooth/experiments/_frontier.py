@@ -172,6 +172,11 @@ def most_accurate_under(
     remaining seeds, which took no part in the choice. With one seed the
     figures are those it was selected on (``selected_on_itself``).
 
+    When no setting leaks at most ``max_leakage`` on the selection seeds,
+    the answer is the least leaky setting (among equally low ones, the most
+    accurate), with ``bound_met`` False and a warning naming the bound and
+    that least leakage: the answer always lands.
+
     A setting whose utility or leakage is unknown (NaN) on the selection
     seeds is left out with a warning.
 
@@ -191,20 +196,22 @@ def most_accurate_under(
         with in addition ``selected_on_seeds``, ``reported_on_seeds``,
         ``selected_on_itself`` (True when they are the same seeds),
         ``selection_utility`` and ``selection_leakage`` (the means it was
-        chosen on) and ``within_bound`` (whether the reported leakage is still
-        at most ``max_leakage``).
+        chosen on), ``bound_met`` (whether some setting met the bound on the
+        selection seeds; False when the least leaky one stands in) and
+        ``within_bound`` (whether the reported leakage is at most
+        ``max_leakage``).
 
     Raises
     ------
     ValueError
-        If no setting leaks at most ``max_leakage`` on the selection seeds;
-        the message gives the lowest leakage reached. If the chosen setting
-        has no rows on the reporting seeds.
+        If no setting has a known leakage and utility on the selection seeds,
+        or the chosen setting has no rows on the reporting seeds.
 
     Warns
     -----
     UserWarning
-        When settings are left out for an unknown figure.
+        When settings are left out for an unknown figure, and when no setting
+        meets the bound (the least leaky one is the answer).
     """
     _check_results(results)
     kwargs = {"attack": attack, "leakage": leakage, "utility": utility}
@@ -224,20 +231,23 @@ def most_accurate_under(
             stacklevel=2,
         )
         points = [p for p in points if p not in unknown]
+    if not points:
+        raise ValueError(f"no setting has a known mean {leakage} on the seeds {select}")
     allowed = [p for p in points if p["leakage"] <= max_leakage]
-    if not allowed:
-        if not points:
-            raise ValueError(
-                f"no setting has a known mean {leakage} on the seeds {select}"
-            )
-        lowest = min(points, key=lambda p: p["leakage"])
-        raise ValueError(
-            f"no setting has mean {leakage} <= {max_leakage} on the selection "
-            f"seeds {select}; the lowest is {lowest['leakage']:.4g} "
-            f"({lowest['configuration']} {lowest['setting']}). Accept more "
-            "leakage or add stronger settings."
+    if allowed:
+        chosen = max(allowed, key=lambda p: (p["utility"], -p["leakage"]))
+    else:
+        # the answer always lands: the least leaky setting (the most accurate
+        # of those equally low), flagged, and the caller warned
+        chosen = min(points, key=lambda p: (p["leakage"], -p["utility"]))
+        warnings.warn(
+            f"no setting has mean {leakage} <= {max_leakage:g} on the selection "
+            f"seeds {select}; the least leaky, {chosen['configuration']} "
+            f"{chosen['setting']} (mean {leakage} {chosen['leakage']:.4g}), is "
+            "the answer instead. Accept more leakage or add stronger settings.",
+            UserWarning,
+            stacklevel=2,
         )
-    chosen = max(allowed, key=lambda p: (p["utility"], -p["leakage"]))
     if itself:
         answer = dict(chosen)
     else:
@@ -258,6 +268,7 @@ def most_accurate_under(
         selected_on_itself=itself,
         selection_utility=chosen["utility"],
         selection_leakage=chosen["leakage"],
+        bound_met=bool(allowed),
         within_bound=bool(answer["leakage"] <= max_leakage),
     )
     return answer
