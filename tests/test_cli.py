@@ -393,3 +393,22 @@ def test_max_leakage_defaults_to_low_leakage_of_each_figure(leakage, bound, tmp_
     assert seen[0].max_leakage == bound
     main(tiny(tmp_path, "--leakage", leakage, "--max-leakage", "0.33"))
     assert seen[1].max_leakage == 0.33  # what the user gave is kept
+
+
+def test_report_figures_are_rounded_but_the_cache_is_exact(tmp_path):
+    assert main(tiny(tmp_path)) == 0
+    rows = json.loads((tmp_path / "results.json").read_text())["rows"]
+    with open(tmp_path / "results.csv", newline="") as f:
+        table = list(csv.DictReader(f))
+    seconds = ("fit_seconds", "attack_seconds")
+    cells = [r for path in (tmp_path / "cache" / "cells").iterdir()
+             for r in json.loads(path.read_text())["rows"]]
+    exact = {(r["setting"], r["attack"]): r for r in cells}
+    for row, line in zip(rows, table, strict=True):
+        cell = exact[row["setting"], row["attack"]]
+        for name in ("test_accuracy", "auc", "tpr@1%fpr", "advantage", *seconds):
+            want = (round(cell[name], 1) if name in seconds
+                    else float(f"{cell[name]:.4g}"))
+            assert row[name] == want and float(line[name]) == want, name
+    # the cells keep every digit: no duration is a whole number of tenths
+    assert any(round(r[s], 1) != r[s] for r in cells for s in seconds)

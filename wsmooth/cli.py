@@ -834,12 +834,15 @@ def _report(args, results, data_text, net_text, notes):
     from .utils._files import replace_together
 
     plot, plot_note = _plotter(results, args, data_text)
+    # the report's figures are rounded to what they mean; the cache cells,
+    # the inputs of a resumed run, keep them exact
+    shown = results.rounded()
     # written together: a failure leaves the previous report whole, and a
     # report without a plot removes the plot of an earlier run
     try:
         replace_together({
-            paths["json"]: results.to_json,
-            paths["csv"]: results.to_csv,
+            paths["json"]: shown.to_json,
+            paths["csv"]: shown.to_csv,
             paths["png"]: plot,
         })
     except OSError as exc:

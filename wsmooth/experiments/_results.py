@@ -25,6 +25,13 @@ FIGURES = (
 KEYS = ("configuration", "setting", "seed", "attack")
 COLUMNS = (*KEYS, "params", *FIGURES)
 
+#: Figures that are durations, rounded to tenths of a second by
+#: :meth:`ExperimentResults.rounded`; the others (accuracies, leakage) are
+#: fractions, rounded to :data:`SIGNIFICANT_DIGITS` significant digits.
+SECONDS_FIGURES = ("fit_seconds", "attack_seconds")
+#: Significant digits of the fractions in :meth:`ExperimentResults.rounded`.
+SIGNIFICANT_DIGITS = 4
+
 # Short names accepted wherever a figure is named.
 _ALIASES = {
     "tpr@1%": "tpr@1%fpr",
@@ -137,6 +144,26 @@ class ExperimentResults:
             out.append(entry)
         return out
 
+    def rounded(self):
+        """A copy whose figures are rounded to what they mean, for reports.
+
+        Accuracies and leakage figures (fractions) keep
+        :data:`SIGNIFICANT_DIGITS` (4) significant digits, so that a TPR at
+        0.1% FPR of 0.00123 is not flattened to 0.0012; durations
+        (:data:`SECONDS_FIGURES`) are rounded to 0.1 s. Unknown figures (NaN,
+        None) and every other field are kept as they are; the object itself
+        is not changed.
+
+        Returns
+        -------
+        ExperimentResults
+        """
+        rows = [
+            {k: _round_figure(k, v) if k in FIGURES else v for k, v in r.items()}
+            for r in self.rows
+        ]
+        return ExperimentResults(rows, undefended=self.undefended, meta=self.meta)
+
     # ------------------------------------------------------------------ #
     # Export
     # ------------------------------------------------------------------ #
@@ -175,6 +202,17 @@ class ExperimentResults:
         import pandas as pd
 
         return pd.DataFrame(self.rows, columns=list(COLUMNS))
+
+
+def _round_figure(name, value):
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        return value
+    value = float(value)
+    if not math.isfinite(value):
+        return value
+    if name in SECONDS_FIGURES:
+        return round(value, 1)
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
 
 
 def _jsonable(value):
