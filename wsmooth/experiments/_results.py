@@ -21,6 +21,16 @@ FIGURES = (
     "fit_seconds",
     "attack_seconds",
 )
+#: The value of each leakage figure for an attacker who guesses: a TPR at a
+#: given FPR equals that FPR, an AUC or a balanced accuracy is 0.5, an
+#: advantage (TPR - FPR) 0.
+CHANCE = {
+    "tpr@1%fpr": 0.01,
+    "tpr@0.1%fpr": 0.001,
+    "auc": 0.5,
+    "advantage": 0.0,
+    "balanced_accuracy": 0.5,
+}
 #: Columns that identify a row.
 KEYS = ("configuration", "setting", "seed", "attack")
 COLUMNS = (*KEYS, "params", *FIGURES)
