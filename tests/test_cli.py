@@ -98,13 +98,28 @@ def test_an_interrupted_run_resumes_without_retraining(tmp_path, monkeypatch, ca
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "interrupted" in captured.err and "resume" in captured.err
+    # the true count: one cell finished before the Ctrl-C, none from the cache
+    assert "1 of 3 cells finished (0 resumed from the cache, 1 computed now)" \
+        in captured.err
     assert not (tmp_path / "results.json").exists()
+
+    # interrupted again in the third cell: two finished, one of them resumed
+    calls.clear()
+    assert main(argv) == 130
+    assert "2 of 3 cells finished (1 resumed from the cache, 1 computed now)" \
+        in capsys.readouterr().err
 
     calls.clear()
     monkeypatch.setattr(_runner, "_run_cell", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
     assert main(argv) == 0
-    assert len(calls) == 2  # the first cell came from the cache
+    assert len(calls) == 1  # the first two cells came from the cache
     assert len(json.loads((tmp_path / "results.json").read_text())["rows"]) == 6
+    out = capsys.readouterr().out
+    assert f"resumed 2 of 3 cells from {tmp_path / 'cache'}" in out
+    # a run that finds everything cached says so; --json carries the counts
+    assert main([*argv, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["cells"] == {
+        "total": 3, "resumed": 3, "computed": 0, "cache": str(tmp_path / "cache")}
 
 
 def test_ctrl_c_stops_the_command_with_exit_code_130(tmp_path):
@@ -412,3 +427,33 @@ def test_report_figures_are_rounded_but_the_cache_is_exact(tmp_path):
             assert row[name] == want and float(line[name]) == want, name
     # the cells keep every digit: no duration is a whole number of tenths
     assert any(round(r[s], 1) != r[s] for r in cells for s in seconds)
+
+
+def test_the_answer_is_marked_in_the_table_and_the_plot(tmp_path, capsys, monkeypatch):
+    from wsmooth.experiments import FrontierDisplay
+
+    drawn = []
+    real = FrontierDisplay.from_results.__func__
+
+    def spy(cls, *args, **kwargs):
+        drawn.append(real(cls, *args, **kwargs))
+        return drawn[-1]
+
+    monkeypatch.setattr(FrontierDisplay, "from_results", classmethod(spy))
+    argv = tiny(tmp_path, "--leakage", "auc", "--max-leakage", "1",
+                "--leakage-scale", "log")
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    marked = [line for line in out if line.startswith(">")]
+    assert marked[-1] == "> the chosen setting (the answer)"  # the legend
+    assert len(marked) == 2
+    answer = next(line for line in out if line.startswith("most accurate"))
+    # the marked row is the setting the answer names
+    config, setting = marked[0][2:].replace(" (undefended)", "").split()[:2]
+    assert f": {config} {setting}," in answer
+    (display,) = drawn
+    assert display.chosen_marker_ is not None
+    assert display.chance_line_.get_xdata()[0] == 0.5  # AUC of a guess
+    assert display.bound_line_.get_xdata()[0] == 1.0
+    assert display.ax_.get_xscale() == "log"
+    assert f"{config} {setting}" in [a.get_text() for a in display.labels_]

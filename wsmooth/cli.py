@@ -398,6 +398,12 @@ def build_parser():
         help="output folder: results, plot and resume cache (default: %(default)s)",
     )
     run_group.add_argument(
+        "--leakage-scale", choices=["auto", "linear", "log"], default="auto",
+        help="leakage axis of frontier.png (default: auto: logarithmic when "
+        "every setting's leakage is above 0 and the largest is more than ten "
+        "times the smallest)",
+    )
+    run_group.add_argument(
         "--json", action="store_true",
         help="print the frontier points and the answer as JSON instead of a table",
     )
@@ -780,7 +786,10 @@ def run(args):
         check_data(X, y, source=source, seed=args.seed, embedded=embedded,
                    reference_size=_REFERENCE_SIZE)
     os.makedirs(args.out, exist_ok=True)
-    with _torch_threads(args.threads), warnings.catch_warnings(record=True) as caught:
+    cache = os.path.join(args.out, "cache")
+    cells = _Cells(cache)
+    with _torch_threads(args.threads), warnings.catch_warnings(record=True) as caught, \
+            cells.on_interrupt():
         warnings.simplefilter("always")
         results = run_experiment(
             X, y, defences,
@@ -790,13 +799,48 @@ def run(args):
             n_jobs=args.n_jobs,
             test_size=_TEST_SIZE,
             reference_size=_REFERENCE_SIZE,
-            cache_dir=os.path.join(args.out, "cache"),
+            cache_dir=cache,
             random_state=args.seed,
             undefended="none" if "none" in defences else None,
+            callback=cells.finished,
             verbose=0 if args.quiet else 1,
         )
     notes = list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
-    return _report(args, results, data_text, net_text, notes)
+    summary = _report(args, results, data_text, net_text, notes)
+    summary["cells"] = {"total": cells.total, "resumed": cells.resumed,
+                        "computed": cells.done - cells.resumed, "cache": cache}
+    return summary
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during the run, with the count of the cells finished by then."""
+
+    def __init__(self, done, resumed, total, cache):
+        super().__init__(done, resumed, total, cache)
+        self.done, self.resumed, self.total, self.cache = done, resumed, total, cache
+
+
+class _Cells:
+    """Counts the cells of a run as the runner reports them, finished or
+    read from the cache."""
+
+    def __init__(self, cache):
+        self.cache = cache
+        self.done = self.resumed = 0
+        self.total = None
+
+    def finished(self, cell):
+        self.done = cell["done"]
+        self.total = cell["total"]
+        self.resumed += bool(cell["cached"])
+
+    @contextmanager
+    def on_interrupt(self):
+        """Turn a Ctrl-C into :class:`Interrupted`, with the counts."""
+        try:
+            yield
+        except KeyboardInterrupt as exc:
+            raise Interrupted(self.done, self.resumed, self.total, self.cache) from exc
 
 
 @contextmanager
@@ -833,7 +877,14 @@ def _report(args, results, data_text, net_text, notes):
     }
     from .utils._files import replace_together
 
-    plot, plot_note = _plotter(results, args, data_text)
+    log_scale = {"auto": "auto", "linear": False, "log": True}[args.leakage_scale]
+    if log_scale is True and any(p["leakage"] <= 0 for p in points):
+        notes.append(
+            "--leakage-scale log: a leakage at or below 0 has no place on a "
+            "logarithmic axis; frontier.png has a linear one"
+        )
+        log_scale = False
+    plot, plot_note = _plotter(results, args, data_text, best, log_scale)
     # the report's figures are rounded to what they mean; the cache cells,
     # the inputs of a resumed run, keep them exact
     shown = results.rounded()
@@ -875,7 +926,7 @@ def _report(args, results, data_text, net_text, notes):
     }
 
 
-def _plotter(results, args, title):
+def _plotter(results, args, title, best, log_scale):
     """``(write(path), None)`` for the frontier plot, or ``(None, note)`` when
     matplotlib is missing."""
     try:
@@ -891,11 +942,12 @@ def _plotter(results, args, title):
 
         fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
         try:
-            FrontierDisplay.from_results(results, leakage=args.leakage, ax=ax)
-            ax.axvline(args.max_leakage, color="grey", linestyle=":", linewidth=1.2,
-                       label=f"max leakage {args.max_leakage:g}")
-            ax.legend(loc="best", fontsize=8)
+            # the title first: the labels are placed for the final layout
             ax.set_title(title, fontsize=10)
+            FrontierDisplay.from_results(
+                results, leakage=args.leakage, ax=ax, chosen=best,
+                max_leakage=args.max_leakage, log_scale=log_scale,
+            )
             fig.savefig(path, dpi=130, format="png")
         finally:
             plt.close(fig)
@@ -935,7 +987,12 @@ def _print_report(summary, args):
 
     print(f"data: {summary['data']}; network: {summary['network']}")
     print(f"protocol: {summary['protocol']}")
-    print(frontier_table(summary["table"], leakage=args.leakage))
+    cells = summary["cells"]
+    if cells["resumed"]:
+        print(f"resumed {cells['resumed']} of {cells['total']} cells from "
+              f"{cells['cache']}")
+    print(frontier_table(summary["table"], leakage=args.leakage,
+                         chosen=summary["answer"]))
     print()
     print(_answer_line(summary))
     files = summary["files"]
@@ -944,7 +1001,7 @@ def _print_report(summary, args):
 
 def _json_report(summary):
     keys = ("data", "network", "protocol", "leakage", "max_leakage", "points",
-            "answer", "no_answer", "files", "notes", "warnings")
+            "answer", "no_answer", "cells", "files", "notes", "warnings")
     out = {k: summary[k] for k in keys}
     best = summary["answer"] or {}
     # which seeds chose the answer and which its figures come from
@@ -984,14 +1041,10 @@ def main(argv=None):
             summary = run(args)
         except UsageError as exc:  # the embedded data, too small for the run
             parser.error(str(exc))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if args is None:
             raise
-        print(
-            f"wsmooth: interrupted; no figures printed. Finished cells are kept in "
-            f"{os.path.join(args.out, 'cache')}: run the same command to resume.",
-            file=sys.stderr,
-        )
+        print(f"wsmooth: {_interrupted(exc, args)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:
         if debug:
@@ -1008,6 +1061,20 @@ def main(argv=None):
     else:
         _print_report(summary, args)
     return 0
+
+
+def _interrupted(exc, args):
+    """What a Ctrl-C leaves: the cells finished (cached) and how to resume."""
+    cache = os.path.join(args.out, "cache")
+    if not isinstance(exc, Interrupted) or exc.total is None:
+        return (f"interrupted before any cell finished; no figures printed. Run "
+                f"the same command to start again (cache: {cache}).")
+    new = exc.done - exc.resumed
+    return (
+        f"interrupted; no figures printed. {exc.done} of {exc.total} cells "
+        f"finished ({exc.resumed} resumed from the cache, {new} computed now) and "
+        f"are kept in {exc.cache}: run the same command to resume."
+    )
 
 
 def _message(exc):

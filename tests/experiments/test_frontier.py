@@ -214,3 +214,16 @@ def test_unknown_attack_or_figure_is_refused(results):
         pareto_frontier(results, leakage="tpr@5%")
     with pytest.raises(TypeError, match="ExperimentResults"):
         pareto_frontier(results.rows)
+
+
+def test_table_marks_the_frontier_and_the_chosen_setting(results):
+    best = most_accurate_under(results, 0.2)
+    table = frontier_table(results, chosen=best).splitlines()
+    rows = {tuple(line[4:].split()[:2]): line for line in table[2:-2]}
+    marks = {k: line[:2] for k, line in rows.items()}
+    assert marks[("ws", "b")] == ">*"  # chosen and on the frontier
+    assert marks[("wd", "y")] == " *" and marks[("ws", "c")] == "  "
+    assert table[-1] == "> the chosen setting (the answer)"
+    plain = frontier_table(results).splitlines()
+    assert not any(line.startswith(">") for line in plain)
+    assert plain[-1].startswith("* on the frontier")

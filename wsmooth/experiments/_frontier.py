@@ -275,11 +275,19 @@ def most_accurate_under(
 
 
 def frontier_table(
-    results, *, attack=STRONGEST, leakage="tpr@1%", utility="test_accuracy"
+    results, *, attack=STRONGEST, leakage="tpr@1%", utility="test_accuracy",
+    chosen=None,
 ):
     """A plain-text table of every setting, mean ± std, frontier marked ``*``.
 
-    Parameters are those of :func:`setting_points`.
+    Parameters
+    ----------
+    results, attack, leakage, utility
+        As in :func:`setting_points`.
+    chosen : dict or tuple, default=None
+        The setting chosen, marked ``>`` (e.g. the answer of
+        :func:`most_accurate_under`, or a ``(configuration, setting)`` pair);
+        the legend then explains the mark.
 
     Returns
     -------
@@ -287,10 +295,14 @@ def frontier_table(
     """
     leak_name, util_name = _figure(leakage), _figure(utility)
     points = setting_points(results, attack=attack, leakage=leakage, utility=utility)
+    if isinstance(chosen, dict):
+        chosen = (chosen["configuration"], chosen["setting"])
+    elif chosen is not None:
+        chosen = tuple(chosen)
     header = ["", "configuration", "setting", util_name, leak_name, "attack", "seeds"]
     lines = [
         [
-            "*" if p["on_frontier"] else "",
+            _mark(p, chosen),
             p["configuration"] + (" (undefended)" if p["undefended"] else ""),
             p["setting"],
             f"{p['utility']:.4f} ± {p['utility_std']:.4f}",
@@ -308,4 +320,15 @@ def frontier_table(
     out = [title, fmt.format(*header).rstrip()]
     out += [fmt.format(*r).rstrip() for r in lines]
     out.append("* on the frontier (no setting is more accurate and leaks less)")
+    if chosen is not None:
+        out.append("> the chosen setting (the answer)")
     return "\n".join(out)
+
+
+def _mark(point, chosen):
+    """``*`` for a frontier point, preceded by ``>`` for the chosen setting
+    (a space for the others, when a setting is chosen)."""
+    star = "*" if point["on_frontier"] else ""
+    if chosen is None:
+        return star
+    return (">" if (point["configuration"], point["setting"]) == chosen else " ") + star
