@@ -200,8 +200,9 @@ _DESCRIPTION = """\
 Compare membership-inference defences on one data set: train every defence
 setting on several seeds, attack each with the same shadow budget, and print
 the privacy-utility frontier: test accuracy against leakage under the strongest
-attack, the frontier settings marked *, and the answer: the most accurate
-setting leaking no more than --max-leakage.
+attack, the frontier settings marked *, and the answer, marked >: the most
+accurate setting leaking no more than --max-leakage (when none leaks that
+little, the least leaky setting, with a warning; the exit status is still 0).
 
 Protocol (the pool protocol, see the user guide): 20% of the records are held
 out for test accuracy; for each seed the target trains on half of the rest
@@ -210,8 +211,10 @@ shadow models on random halves of the same pool. Leakage is the attack's TPR
 at 1% FPR by default (--leakage).
 
 Written to --out: results.json and results.csv (one row per setting x seed x
-attack), frontier.png (the plot) and cache/ (finished cells and shadow models:
-run the same command again after a Ctrl-C and it resumes from there).
+attack; accuracies and leakage to 4 significant digits, seconds to 0.1 s),
+frontier.png (the plot) and cache/ (finished cells, exact, and shadow models:
+run the same command again after a Ctrl-C and it resumes from there, saying
+how many cells it resumed).
 
 Every argument is checked before the first model trains; a failure is one
 line on stderr, "wsmooth: error: ..." (--debug or WSMOOTH_DEBUG=1 shows the
@@ -225,7 +228,8 @@ exit status:
        written (the previous report is then left as it was)
   2    bad arguments, including a --out that is not a writable folder and a
        missing optional dependency (dpsgd needs Opacus)
-  130  Ctrl-C (no figures are printed; finished cells stay cached)
+  130  Ctrl-C (no figures are printed; the count of finished cells is, and
+       they stay cached)
 """
 
 _EPILOG = """\
@@ -248,15 +252,16 @@ over the 3 seeds):
      configuration      setting         test_accuracy    tpr@1%fpr        attack
      none (undefended)  default         0.9927 ± 0.0046  0.3720 ± 0.0191  rmia
      ws                 sigma=0.3       0.9760 ± 0.0122  0.1197 ± 0.0523  rmia
-  *  ws_live            sigma=0.3       0.9767 ± 0.0081  0.0743 ± 0.0127  rmia
-  *  ws_live            sigma=0.6       0.8773 ± 0.0266  0.0483 ± 0.0159  rmia
+  >* ws_live            sigma=0.3       0.9767 ± 0.0081  0.0743 ± 0.0127  rmia
+   * ws_live            sigma=0.6       0.8773 ± 0.0266  0.0483 ± 0.0159  rmia
      early_stopping     max_epochs=3    0.9527 ± 0.0212  0.0980 ± 0.0285  rmia
-  *  early_stopping     max_epochs=6    0.9847 ± 0.0031  0.2120 ± 0.0252  rmia
+   * early_stopping     max_epochs=6    0.9847 ± 0.0031  0.2120 ± 0.0252  rmia
 
   most accurate setting leaking no more than 0.1 (tpr@1%, strongest attack):
   ws_live sigma=0.3, test accuracy 0.977 ± 0.008, leakage 0.074 ± 0.013 (rmia)
 
-* marks the frontier: no other setting is more accurate and leaks less.
+* marks the frontier: no other setting is more accurate and leaks less;
+> marks the answer.
 """
 
 
