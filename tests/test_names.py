@@ -15,9 +15,9 @@ def test_name_lists_equal_the_registries():
         "from wsmooth.defences import available_defences\n"
         "from wsmooth.attacks._methods import METHODS\n"
         "from wsmooth.cli import _LOADERS\n"
+        "loaders = {k: hasattr(d, v) for k, v in _LOADERS.items()}\n"
         "print(json.dumps({'defences': available_defences(),\n"
-        "                  'attacks': sorted(METHODS),\n"
-        "                  'loaders': {k: hasattr(d, v) for k, v in _LOADERS.items()}}))\n"
+        "                  'attacks': sorted(METHODS), 'loaders': loaders}))\n"
     )
     env = {**os.environ, "PYTHONPATH": ROOT}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -125,11 +125,10 @@ _LOADERS = {
 #: Default size of the generated Purchase-like data (records).
 _DEFAULT_N_SAMPLES = 2500
 
-#: ``--leakage`` choices: ``{name: value of a guessing attacker}`` (a TPR at
-#: a given FPR equals that FPR; an AUC 0.5; an advantage, TPR - FPR, 0).
-LEAKAGE_FIGURES = {"tpr@1%": 0.01, "tpr@0.1%": 0.001, "auc": 0.5, "advantage": 0.0}
-#: Default ``--max-leakage`` per ``--leakage``: low leakage for each figure,
-#: ten times chance for a TPR at low FPR, 0.1 above chance for the others.
+#: ``--leakage`` choices, each with its default ``--max-leakage``: a low
+#: leakage for the figure, ten times chance for a TPR at low FPR (a guessing
+#: attacker's TPR is the FPR), 0.1 above chance for the others (a guess has
+#: an AUC of 0.5 and an advantage of 0).
 MAX_LEAKAGE_DEFAULTS = {"tpr@1%": 0.1, "tpr@0.1%": 0.01, "auc": 0.6, "advantage": 0.1}
 
 #: The weighted-smoothing defences, whose grid is ``--sigma``.
@@ -334,10 +333,10 @@ def build_parser():
         help="shadow models per attack, shared by the attacks (default: %(default)s)",
     )
     comp.add_argument(
-        "--leakage", choices=list(LEAKAGE_FIGURES),
+        "--leakage", choices=list(MAX_LEAKAGE_DEFAULTS),
         default="tpr@1%", help="leakage figure (default: %(default)s)",
     )
-    defaults = ", ".join(  # argparse formats the help with %: escape the names'
+    defaults = ", ".join(  # argparse formats the help with %: escape the names
         f"{v:g} for {k.replace('%', '%%')}" for k, v in MAX_LEAKAGE_DEFAULTS.items()
     )
     comp.add_argument(

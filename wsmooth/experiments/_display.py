@@ -257,7 +257,9 @@ class FrontierDisplay:
         if log_scale == "auto":
             return positive and max(leak) > 10 * min(leak)
         if log_scale not in (True, False):
-            raise ValueError(f"log_scale must be True, False or 'auto'; got {log_scale!r}")
+            raise ValueError(
+                f"log_scale must be True, False or 'auto'; got {log_scale!r}"
+            )
         if log_scale and leak and not positive:
             raise ValueError(
                 f"log_scale=True: a leakage of {min(leak):g} cannot be drawn on a "
@@ -276,8 +278,6 @@ class FrontierDisplay:
             (p for p in self.points if p["on_frontier"]),
             key=lambda p: (p["leakage"], -p["utility"]),
         )
-
-
 
 
 def _setting_key(chosen):
@@ -315,7 +315,11 @@ def _place_labels(ax, labelled, points):
     if legend is not None:
         # keep the legend where it was drawn: "best" would move it later
         box = legend.get_window_extent(renderer)
-        legend.set_loc(tuple(ax.transAxes.inverted().transform(box.p0)))
+        loc = tuple(ax.transAxes.inverted().transform(box.p0))
+        if hasattr(legend, "set_loc"):
+            legend.set_loc(loc)
+        else:  # matplotlib < 3.8
+            legend._loc = loc
         obstacles.append(box)
     frame = ax.get_window_extent(renderer)
     size = 5 * fig.dpi / 72  # a marker's half width, in pixels
