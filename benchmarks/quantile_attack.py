@@ -14,7 +14,9 @@ non-members), for each seed. Rows, each with AUC, TPR at 1% and 0.1% FPR
   target's members, each pool record scored by a regressor that did not
   train on it);
 - ``quantile-disjoint``: the quantile attack fitted on the held-out records
-  instead, a population with no target member (the paper's setting).
+  instead, a population with no target member (the paper's setting);
+- ``hinge``: the target's hinge score itself, with no per-record calibration
+  (what the quantile regression has to improve on; no fitting, 0 seconds).
 
 Command (from a checkout; about 5 minutes on one busy CPU core)::
 
@@ -34,8 +36,10 @@ import torch
 
 from wsmooth import WeightedSmoothingClassifier, nets
 from wsmooth.attacks import MembershipInferenceAttack, pool_split
+from wsmooth.attacks._signals import logit_margin_from_log_proba
 from wsmooth.datasets import make_purchase_like
 from wsmooth.experiments._split import pool_split as holdout_split
+from wsmooth.metrics import membership_report
 
 FIGURES = ("auc", "tpr@1%", "tpr@0.1%", "seconds")
 
@@ -55,6 +59,23 @@ def _attack(target, method, params, X_fit, y_fit, query, *, n_shadow, seed):
         "tpr@1%": float(report.tpr_at_fpr[0.01]),
         "tpr@0.1%": float(report.tpr_at_fpr[0.001]),
         "seconds": time.perf_counter() - start,
+    }
+
+
+def _raw_hinge(target, query):
+    Xm, ym, Xn, yn = query
+    classes = list(target.classes_)
+
+    def score(X, y):
+        idx = np.array([classes.index(v) for v in y])
+        return logit_margin_from_log_proba(target.predict_log_proba(X), idx)
+
+    report = membership_report(score(Xm, ym), score(Xn, yn), fpr_levels=(0.001, 0.01))
+    return {
+        "auc": float(report.auc),
+        "tpr@1%": float(report.tpr_at_fpr[0.01]),
+        "tpr@0.1%": float(report.tpr_at_fpr[0.001]),
+        "seconds": 0.0,
     }
 
 
@@ -92,8 +113,10 @@ def main(argv=None):
             row = {"attack": name, "seed": seed,
                    **_attack(target, method, params, Xf, yf, query, **kw)}
             rows.append(row)
+        rows.append({"attack": "hinge", "seed": seed, **_raw_hinge(target, query)})
+        for row in rows[-len(runs) - 1:]:
             print(
-                f"seed {seed} {name:18s} "
+                f"seed {seed} {row['attack']:18s} "
                 + " ".join(f"{f} {row[f]:.4f}" for f in FIGURES),
                 flush=True,
             )

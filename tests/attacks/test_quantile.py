@@ -282,3 +282,19 @@ def test_scikit_learn_parameter_holder():
     assert clone(attack).get_params() == attack.get_params()
     assert repr(attack) == "QuantileAttack(alpha=0.05, n_folds=3)"
     assert QuantileAttack.requires_shadow_models is False
+
+
+def test_runs_in_the_experiment_runner():
+    from wsmooth.experiments import run_experiment
+
+    X, y = make_classification(
+        n_samples=600, n_features=8, n_informative=5, n_classes=3,
+        n_clusters_per_class=1, random_state=0,
+    )
+    results = run_experiment(
+        X, y, {"none": LogisticRegression(max_iter=300)},
+        attacks=["quantile"], seeds=1, n_shadow=2,
+    )
+    rows = list(results)
+    assert [r["attack"] for r in rows] == ["quantile"]
+    assert 0.0 <= rows[0]["auc"] <= 1.0
