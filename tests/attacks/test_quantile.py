@@ -201,10 +201,11 @@ def test_deterministic_and_instance_equals_name(splits, forest):
         )
         return mia.fit(Xp, yp).decision_function(Xm, ym)
 
-    by_name = scores("quantile", {"alpha": 0.05, "n_folds": 3})
-    np.testing.assert_array_equal(by_name, scores("quantile", {"alpha": 0.05, "n_folds": 3}))
-    np.testing.assert_allclose(by_name, scores(QuantileAttack(alpha=0.05, n_folds=3)))
-    assert not np.array_equal(by_name, scores("quantile", {"alpha": 0.05, "n_folds": 3}, 1))
+    params = {"alpha": 0.05, "n_folds": 3}
+    by_name = scores("quantile", params)
+    np.testing.assert_array_equal(by_name, scores("quantile", params))
+    np.testing.assert_allclose(by_name, scores(QuantileAttack(**params)))
+    assert not np.array_equal(by_name, scores("quantile", params, seed=1))
 
 
 def test_probabilities_alone_give_the_same_scores():

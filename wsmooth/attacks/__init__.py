@@ -4,7 +4,8 @@
 is a name or an instance of :class:`ThresholdAttack`,
 :class:`CorrectnessAttack`, :class:`LearnedAttack`, :class:`LiRAAttack`,
 :class:`RMIAAttack` or :class:`QuantileAttack` (which needs no shadow model).
-:func:`pool_split` sets up the pool protocol. The shadow training engine (:func:`fit_shadow_models`, :func:`make_keep_masks`,
+:func:`pool_split` sets up the pool protocol. The shadow training engine
+(:func:`fit_shadow_models`, :func:`make_keep_masks`,
 :func:`train_shadow_models`) and the method interface (:class:`AttackMethod`,
 whose ``fit`` and ``decision_function`` take explicit arrays, and
 :func:`register_method`) are public for users' own algorithms.

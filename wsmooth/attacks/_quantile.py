@@ -34,7 +34,10 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._methods import AttackMethod, _PopulationIndex, _record_digests, register_method
-from ._signals import logit_margin_from_log_proba, logit_scaled_confidence_from_log_proba
+from ._signals import (
+    logit_margin_from_log_proba,
+    logit_scaled_confidence_from_log_proba,
+)
 
 __all__ = ["QuantileAttack", "SCORES"]
 
@@ -122,10 +125,11 @@ class QuantileAttack(AttackMethod):
 
     Notes
     -----
-    **The paper.** Bertran et al. fit a deep network with the pinball loss on public data known to be non-members, the
-    record as input and the target's hinge score as regression target, and
-    threshold ``s - q`` at 0, so the false positive rate is ``alpha`` by
-    construction; no model of the target's architecture is ever trained.
+    **The paper.** Bertran et al. fit a deep network with the pinball loss
+    on public data known to be non-members, the record as input and the
+    target's hinge score as regression target, and threshold ``s - q`` at
+    0, so the false positive rate is ``alpha`` by construction; no model of
+    the target's architecture is ever trained.
 
     **Which records the regressor trains on.** Those of the population passed
     to ``fit``, taken as non-members, as RMIA takes its population records as
@@ -148,8 +152,9 @@ class QuantileAttack(AttackMethod):
       quantile of a mixture of member and non-member scores, higher than
       the non-members' alone (and ``offset_`` is calibrated on the same
       mixture), so ``predict`` flags fewer than ``alpha`` of the non-members
-      (``population_exceedance_`` is then not an estimate of the FPR). The ranking, and with it the AUC and the TPR at a given FPR,
-      still comes from comparing each record with similar records.
+      (``population_exceedance_`` is then not an estimate of the FPR). The
+      ranking, and with it the AUC and the TPR at a given FPR, still comes
+      from comparing each record with similar records.
 
     The runner's reserved reference slice (``reference_size``) goes to the
     defences that take one, never to the attack.
