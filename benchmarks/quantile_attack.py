@@ -18,7 +18,7 @@ non-members), for each seed. Rows, each with AUC, TPR at 1% and 0.1% FPR
 - ``hinge``: the target's hinge score itself, with no per-record calibration
   (what the quantile regression has to improve on; no fitting, 0 seconds).
 
-Command (from a checkout; about 5 minutes on one busy CPU core)::
+Command (from a checkout; about two minutes on one busy CPU core)::
 
     OMP_NUM_THREADS=1 nice python benchmarks/quantile_attack.py
 
