@@ -243,8 +243,10 @@ class QuantileAttack(AttackMethod):
             )
         return clone(self.regressor)
 
-    def _check_population_size(self, n):
-        smallest_fit = n - -(-n // self.n_folds)  # records outside the largest fold
+    def _check_population_size(self, fold):
+        n = fold.shape[0]
+        # the records outside the largest fold (identical records share one)
+        smallest_fit = n - int(np.bincount(fold, minlength=self.n_folds).max())
         needed = max(MIN_FIT_RECORDS, int(np.ceil(1.0 / self.alpha)))
         if smallest_fit < needed:
             raise ValueError(
@@ -295,7 +297,8 @@ class QuantileAttack(AttackMethod):
                 f"population record: got X {X.shape}, y {y.shape}, outputs "
                 f"{outputs.shape}"
             )
-        self._check_population_size(n)
+        if n == 0:
+            self._check_population_size(np.zeros(0, dtype=np.intp))  # raises
         self.n_classes_ = int(outputs.shape[1])
         scores = self._scores(proba, log_proba, y)
         features = self._features(X, y, self.n_classes_)
@@ -313,6 +316,7 @@ class QuantileAttack(AttackMethod):
         group_fold = np.empty(order.shape[0], dtype=np.intp)
         group_fold[order] = np.arange(order.shape[0]) % self.n_folds
         self.fold_ = group_fold[group]
+        self._check_population_size(self.fold_)
 
         self.regressors_ = []
         out_of_fold = np.empty(n)
