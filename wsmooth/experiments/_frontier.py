@@ -60,7 +60,10 @@ def setting_points(
         makes the setting's leakage NaN).
     leakage : str, default="tpr@1%"
         Leakage figure (lower is less leakage): ``"tpr@1%"``, ``"tpr@0.1%"``,
-        ``"auc"``, ``"advantage"`` or ``"balanced_accuracy"``.
+        ``"auc"``, ``"advantage"`` or ``"balanced_accuracy"`` (the
+        population's), or the worst case on the canaries of a run with
+        canaries: ``"canary_tpr@1%"``, ``"canary_tpr@0.1%"`` or
+        ``"canary_auc"`` (also spelt ``"canary-tpr@1%"`` and so on).
     utility : str, default="test_accuracy"
         Utility figure (higher is better).
 
@@ -75,6 +78,12 @@ def setting_points(
     """
     _check_results(results)
     leakage, utility = _figure(leakage), _figure(utility)
+    for name in (leakage, utility):
+        if name not in results.figures:
+            raise ValueError(
+                f"{name} is a canary figure and the results hold none: run "
+                "run_experiment with canaries=N (the command: --canaries N)"
+            )
     attacks = results.attacks
     if attack != STRONGEST and attack not in attacks:
         raise ValueError(
