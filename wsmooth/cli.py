@@ -105,6 +105,23 @@ def _hidden(text):
     return sizes
 
 
+def _canaries(text):
+    """``--canaries N[:KIND]`` -> ``(N, KIND)``."""
+    from .experiments._canaries import DEFAULT_KIND, check_canaries
+
+    number, _, kind = text.partition(":")
+    try:
+        n = int(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected N or N:KIND such as 100:mislabelled, got {text!r}"
+        ) from None
+    try:
+        return check_canaries((n, kind or DEFAULT_KIND))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 # --data NAME [PATH]: the embedded sets take no path, the loaders exactly one.
 _EMBEDDED = ("purchase-like", "digits")
 _FILES = ("purchase100", "texas100", "location30", "cifar10", "cifar100", "npz", "csv")
@@ -302,8 +319,16 @@ def build_parser():
         help="shadow models per attack, shared by the attacks (default: %(default)s)",
     )
     comp.add_argument(
-        "--leakage", choices=["tpr@1%", "tpr@0.1%", "auc", "advantage"],
-        default="tpr@1%", help="leakage figure (default: %(default)s)",
+        "--leakage", choices=["tpr@1%", "tpr@0.1%", "auc", "advantage",
+                              "canary-tpr@1%", "canary-tpr@0.1%", "canary-auc"],
+        default="tpr@1%", help="leakage figure (default: %(default)s); the "
+        "canary-* figures need --canaries",
+    )
+    comp.add_argument(
+        "--canaries", type=_canaries, default=None, metavar="N[:KIND]",
+        help="worst-case leakage: N canaries per seed, half in the target's "
+        "training set, of KIND mislabelled (default) or ood; their figures "
+        "go beside the population's",
     )
     comp.add_argument(
         "--max-leakage", type=_finite_float(positive=False), default=0.1, metavar="X",
@@ -409,6 +434,11 @@ def check_arguments(args):
                 f"non-members and test records; got {n}"
             )
     _check_attacks(args)
+    if args.leakage.startswith("canary") and args.canaries is None:
+        raise UsageError(
+            f"argument --leakage: {args.leakage} is measured on canaries: add "
+            "--canaries N"
+        )
     _check_out(args.out)
     for name in dict.fromkeys(args.defences):
         if name in _DEFENCE_NEEDS:
@@ -725,10 +755,15 @@ def run(args):
     check_data(X, y, source=source, seed=args.seed, embedded=embedded)
     module, module_params, net_text = _module(args, X)
     defences = configurations(args, module, module_params)
-    if any(get_privacy_tags(est).takes_reference for est, _ in defences.values()):
+    takes_reference = any(
+        get_privacy_tags(est).takes_reference for est, _ in defences.values()
+    )
+    if takes_reference:
         # the reference set leaves the attacker's population smaller
         check_data(X, y, source=source, seed=args.seed, embedded=embedded,
                    reference_size=_REFERENCE_SIZE)
+    if args.canaries is not None:
+        _check_canaries_fit(args.canaries, y, args.seed, takes_reference)
     os.makedirs(args.out, exist_ok=True)
     with _torch_threads(args.threads), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -743,10 +778,27 @@ def run(args):
             cache_dir=os.path.join(args.out, "cache"),
             random_state=args.seed,
             undefended="none" if "none" in defences else None,
+            canaries=args.canaries,
             verbose=0 if args.quiet else 1,
         )
     notes = list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
     return _report(args, results, data_text, net_text, notes)
+
+
+def _check_canaries_fit(canaries, y, seed, takes_reference):
+    """``--canaries`` against the attacker's pool of the loaded data."""
+    from .experiments._canaries import check_canaries
+    from .experiments._split import pool_split, reference_mask
+
+    _, y_pool, _, _ = pool_split(
+        np.arange(len(y)), y, test_size=_TEST_SIZE, random_state=seed
+    )
+    if takes_reference:
+        y_pool = y_pool[~reference_mask(y_pool, _REFERENCE_SIZE, seed)]
+    try:
+        check_canaries(canaries, len(y_pool))
+    except ValueError as exc:
+        raise UsageError(f"argument --canaries: {exc}") from None
 
 
 @contextmanager
