@@ -296,3 +296,18 @@ def test_canary_cells_are_cached_apart_and_checked(data, tmp_path):
         for other in (30, 40, (30, "ood")):
             _run(data, canaries=other, cache_dir=tmp_path, callback=seen.append)
     assert sorted(c["cached"] for c in seen) == [False, True, True]
+
+
+def test_frontier_table_shows_the_canary_figure_beside_the_population(data):
+    from wsmooth.experiments import frontier_table
+
+    results = _run(data, attacks=["loss"], canaries=30)
+    (canary,) = [r["canary_tpr@1%fpr"] for r in results]
+    table = frontier_table(results)
+    assert "canary_tpr@1%fpr" in table.splitlines()[1]
+    assert f"{canary:.4f} ± 0.0000 (loss)" in table
+    table = frontier_table(results, leakage="canary-auc")
+    assert table.splitlines()[1].split()[3:5] == ["canary_auc", "attack"]
+    assert " auc " in table.splitlines()[1]
+    # without canaries, the table is as it was
+    assert "canary" not in frontier_table(_run(data, attacks=["loss"]))

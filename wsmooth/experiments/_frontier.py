@@ -272,12 +272,26 @@ def most_accurate_under(
     return answer
 
 
+def _counterpart(figure):
+    """The canary figure of a population figure, and the other way round."""
+    pairs = {
+        "auc": "canary_auc",
+        "tpr@0.1%fpr": "canary_tpr@0.1%fpr",
+        "tpr@1%fpr": "canary_tpr@1%fpr",
+    }
+    pairs.update({v: k for k, v in pairs.items()})
+    return pairs.get(figure)
+
+
 def frontier_table(
     results, *, attack=STRONGEST, leakage="tpr@1%", utility="test_accuracy"
 ):
     """A plain-text table of every setting, mean ± std, frontier marked ``*``.
 
-    Parameters are those of :func:`setting_points`.
+    Parameters are those of :func:`setting_points`. When the results hold
+    canary figures, the leakage's counterpart (``canary_tpr@1%fpr`` beside
+    ``tpr@1%fpr``, and the other way round; likewise for ``tpr@0.1%`` and
+    ``auc``) is shown in a column beside it, under its own strongest attack.
 
     Returns
     -------
@@ -298,6 +312,13 @@ def frontier_table(
         ]
         for p in points
     ]
+    beside = _counterpart(leak_name)
+    if beside is not None and beside in results.figures:
+        # the population's figure beside the canaries', or the other way round
+        others = setting_points(results, attack=attack, leakage=beside, utility=utility)
+        header[6:6] = [beside]
+        for line, o in zip(lines, others, strict=True):
+            line[6:6] = [f"{o['leakage']:.4f} ± {o['leakage_std']:.4f} ({o['attack']})"]
     widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     title = f"leakage: {leak_name} under " + (
