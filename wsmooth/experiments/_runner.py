@@ -577,7 +577,9 @@ def run_experiment(
         ``canary_auc``, ``canary_tpr@0.1%fpr`` and ``canary_tpr@1%fpr``
         (IN canaries against OUT canaries, by the same attack). The
         population's figures and ``train_accuracy`` stay on the ordinary
-        records, the test accuracy on the ordinary test set. At least 2 and
+        records, the test accuracy on the ordinary test set; the models,
+        though, train with the canaries, so keep them a small share of the
+        pool when the population's figures of the same run matter. At least 2 and
         at most half the pool; with ``n_out = number - number // 2`` OUT
         canaries, FPRs below ``1 / n_out`` cannot be measured (the TPR
         there is the TPR at FPR 0; a warning says so). None (the default)
