@@ -59,7 +59,7 @@ def test_mislabelled_canaries_are_pool_rows_with_another_label(data):
     X, y, in_target = make_canaries(X_pool, y_pool, 30, "mislabelled", seed=0)
     assert X.shape == (30, X_pool.shape[1]) and y.shape == (30,)
     assert in_target.sum() == 15
-    pool_rows = {row.tobytes(): label for row, label in zip(X_pool, y_pool, strict=True)}
+    pool_rows = dict(zip((row.tobytes() for row in X_pool), y_pool, strict=True))
     for row, label in zip(X, y, strict=True):
         assert row.tobytes() in pool_rows  # a copy of a pool record ...
         assert label != pool_rows[row.tobytes()]  # ... with another class
@@ -311,3 +311,33 @@ def test_frontier_table_shows_the_canary_figure_beside_the_population(data):
     assert " auc " in table.splitlines()[1]
     # without canaries, the table is as it was
     assert "canary" not in frontier_table(_run(data, attacks=["loss"]))
+
+
+def test_canaries_never_repeat_a_pool_row_or_each_other():
+    rng = np.random.default_rng(0)
+    # 9 binary features: 512 rows, many records share one
+    X_pool = rng.integers(0, 2, size=(400, 9)).astype(float)
+    y_pool = rng.integers(0, 3, 400)
+    rows = {row.tobytes() for row in X_pool}
+    _, inverse, counts = np.unique(X_pool, axis=0, return_inverse=True,
+                                   return_counts=True)
+    shared = {row.tobytes() for row in X_pool[counts[inverse.ravel()] > 1]}
+    for kind in KINDS:
+        X, _, _ = make_canaries(X_pool, y_pool, 40, kind, seed=0)
+        keys = [row.tobytes() for row in X]
+        assert len(set(keys)) == 40
+        if kind == "ood":
+            assert not set(keys) & rows
+        else:
+            assert not set(keys) & shared  # sources are rows of their own
+
+
+def test_a_pool_too_small_for_distinct_canaries_fails_before_training(spy):
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 2, size=(300, 3)).astype(float)  # 8 possible rows
+    y = rng.integers(0, 3, 300)
+    for kind, match in [("ood", "feature space is too small"),
+                        ("mislabelled", "have a row no other record shares")]:
+        with pytest.raises(ValueError, match=match):
+            _run((X, y), spy, canaries=(10, kind), seeds=3)
+    assert spy.fits == []

@@ -14,13 +14,16 @@ Kinds (:data:`KINDS`):
 ``"mislabelled"``
     Copies of distinct records of the pool, each with its label changed to
     another class drawn uniformly. The ordinary record keeps its own label:
-    the canary is the pair (row, wrong label).
+    the canary is the pair (row, wrong label). Only records whose row no
+    other record shares are copied, so no two canaries are the same record.
 ``"ood"``
     Out-of-distribution records with a uniformly drawn class. Tabular data
     (2-d ``X``): each feature drawn uniformly from the pool's range of that
     feature (the feature box), or as a fair 0/1 bit where the pool's feature
     only takes the values 0 and 1. Images (``X`` of 3 or more dimensions):
-    uniform noise over the pool's range of values.
+    uniform noise over the pool's range of values. No canary repeats a row
+    of the pool or another canary (a tiny feature space fails with a
+    ValueError rather than give duplicates).
 
 Canaries are drawn per seed from their own random stream, so the ordinary
 records' split (the test set, the target's members, the reference set) is the
@@ -132,18 +135,55 @@ def make_canaries(X_pool, y_pool, n, kind, seed):
     if kind == "mislabelled":
         if len(classes) < 2:
             raise ValueError("mislabelled canaries need at least 2 classes in the pool")
-        source = rng.choice(len(y_pool), size=n, replace=False)
+        # rows no other record shares: a canary is then unlike every ordinary
+        # record and every other canary (a copy IN beside an identical copy
+        # OUT would make membership undefined)
+        _, inverse, counts = np.unique(
+            _row_keys(X_pool), return_inverse=True, return_counts=True
+        )
+        single = np.flatnonzero(counts[inverse.ravel()] == 1)
+        if single.size < n:
+            raise ValueError(
+                f"only {single.size} records of the pool have a row no other "
+                f"record shares: too few for {n} mislabelled canaries"
+            )
+        source = rng.choice(single, size=n, replace=False)
         shift = rng.integers(1, len(classes), size=n)  # never the true class
         X = X_pool[source].copy()
         y = classes[(codes[source] + shift) % len(classes)]
     elif kind == "ood":
-        X = _out_of_distribution(X_pool, n, rng)
-        y = classes[rng.integers(0, len(classes), size=n)]
+        X, y = _distinct_ood(X_pool, classes, n, rng)
     else:
         raise ValueError(f"unknown canary kind {kind!r}; choose one of {list(KINDS)}")
     in_target = np.zeros(n, dtype=bool)
     in_target[rng.permutation(n)[: n // 2]] = True
     return X, y, in_target
+
+
+def _row_keys(X):
+    """One comparable key per row (byte-identical rows, equal keys)."""
+    rows = np.ascontiguousarray(np.asarray(X, dtype="<f8").reshape(len(X), -1) + 0.0)
+    return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+
+
+def _distinct_ood(X_pool, classes, n, rng, tries=20):
+    """``n`` out-of-distribution records, none equal to a pool row or to
+    another canary (a small feature space may need a few redraws)."""
+    X = _out_of_distribution(X_pool, n, rng)
+    y = classes[rng.integers(0, len(classes), size=n)]
+    taken = _row_keys(X_pool)
+    for _ in range(tries):
+        keys = _row_keys(X)
+        clash = np.ones(n, dtype=bool)
+        clash[np.unique(keys, return_index=True)[1]] = False  # later copies
+        clash |= np.isin(keys, taken)
+        if not clash.any():
+            return X, y
+        X[clash] = _out_of_distribution(X_pool, int(clash.sum()), rng)
+    raise ValueError(
+        f"cannot draw {n} out-of-distribution canaries unlike every record of "
+        "the pool and each other: the feature space is too small"
+    )
 
 
 def _out_of_distribution(X_pool, n, rng):

@@ -318,7 +318,8 @@ def frontier_table(
         others = setting_points(results, attack=attack, leakage=beside, utility=utility)
         header[6:6] = [beside]
         for line, o in zip(lines, others, strict=True):
-            line[6:6] = [f"{o['leakage']:.4f} ± {o['leakage_std']:.4f} ({o['attack']})"]
+            shown = f"{o['leakage']:.4f} ± {o['leakage_std']:.4f} ({o['attack']})"
+            line[6:6] = [shown]
     widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     title = f"leakage: {leak_name} under " + (

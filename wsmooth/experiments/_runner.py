@@ -579,8 +579,8 @@ def run_experiment(
         population's figures and ``train_accuracy`` stay on the ordinary
         records, the test accuracy on the ordinary test set; the models,
         though, train with the canaries, so keep them a small share of the
-        pool when the population's figures of the same run matter. At least 2 and
-        at most half the pool; with ``n_out = number - number // 2`` OUT
+        pool when the population's figures of the same run matter. At least
+        2 and at most half the pool; with ``n_out = number - number // 2`` OUT
         canaries, FPRs below ``1 / n_out`` cannot be measured (the TPR
         there is the TPR at FPR 0; a warning says so). None (the default)
         leaves every split and figure as without this option.
@@ -654,9 +654,12 @@ def run_experiment(
         reserved = reference_mask(y_pool, reference_size, random_state)
         reference = (X_pool[reserved], y_pool[reserved])
         data = (X_pool[~reserved], y_pool[~reserved], X_test, y_test)
+    canary_sets = dict.fromkeys(seeds)
     if canary_spec is not None:
         check_canaries(canary_spec, len(data[1]))
         _resolution_warning(canary_spec[0], (0.001, 0.01))
+        # every seed's canaries drawn before anything trains (a draw can fail)
+        canary_sets = {s: make_canaries(*data[:2], *canary_spec, s) for s in seeds}
     data_hash = joblib.hash((data, reference))
     figure_code = _figure_code()
     cells = [
@@ -715,9 +718,6 @@ def run_experiment(
                 progress.set_description(f"{name} {label} seed {seed}")
             if not cached:
                 members = member_mask(data[1], seed)
-                cell_canaries = None
-                if canary_spec is not None:
-                    cell_canaries = make_canaries(data[0], data[1], *canary_spec, seed)
                 cell_rows = _run_cell(
                     model,
                     data,
@@ -730,7 +730,7 @@ def run_experiment(
                     verbose=max(int(verbose) - 1, 0),
                     seen=seen,
                     reference=reference,
-                    canaries=cell_canaries,
+                    canaries=canary_sets[seed],
                 )
                 cell_rows = [
                     {**ident, "params": _jsonable(params), **r} for r in cell_rows
