@@ -21,14 +21,15 @@ that train the same model (say WS at ``sigma=0`` and the plain undefended
 net) share their shadow models.
 
 A cell file is named by what was asked (configuration, setting, seed, the
-model's parameters, the data, the attacks, the shadow budget) and holds a key
-that adds the code that computed it: the package version, the source of the
-model's and the attacks' classes, of the modules defining the model's classes
-(:func:`_model_code`) and of every module that makes a figure
-(:data:`FIGURE_MODULES` and the whole ``wsmooth.attacks`` package). A cell
-is trusted only if its key matches and its rows pass :func:`_check_rows` (one
-row per attack, every figure finite and in its range, the identifiers of the
-cell); a damaged cell, or one made by other code, is recomputed with a
+model's parameters, the data, the attacks, the shadow budget, the canaries)
+and holds a key that adds the code that computed it: the package version,
+the source of the model's and the attacks' classes, of the modules defining
+the model's classes (:func:`_model_code`) and of every module that makes a
+figure (:data:`FIGURE_MODULES` and the whole ``wsmooth.attacks`` package). A
+cell is trusted only if its key matches and its rows pass :func:`_check_rows`
+(one row per attack, every figure finite and in its range, the canary
+figures exactly when the run has canaries, the identifiers of the cell); a
+damaged cell, or one made by other code, is recomputed with a
 warning.
 """
 
@@ -569,8 +570,7 @@ def run_experiment(
     canaries : None, int or (int, str), default=None
         Worst-case leakage: the number of canaries per seed, of the kind
         ``"mislabelled"``, or a pair ``(number, kind)`` with kind
-        ``"mislabelled"`` or ``"ood"`` (see
-        :mod:`wsmooth.experiments._canaries`). Per seed, the canaries are
+        ``"mislabelled"`` or ``"ood"`` (the kinds: :ref:`canaries`). Per seed, the canaries are
         drawn from their own random stream, half of them join the target's
         training set, and all join the attacker's pool (each shadow model
         trains on a random half of them). Every row then also holds
