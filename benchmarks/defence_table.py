@@ -1,9 +1,9 @@
 """Every defence at one setting: test accuracy, fit-time ratio and leakage.
 
-The table of issue 9: for each defence of :mod:`wsmooth.defences` at one
-reasonable setting, the test accuracy, the fit time relative to the
-undefended net and the leakage measured by mentr, LiRA and RMIA (AUC and TPR
-at 1% FPR), as mean ± std over seeds. It runs
+For each defence of :mod:`wsmooth.defences` at one reasonable setting: the
+test accuracy, the fit time relative to the undefended net and the leakage
+measured by the ``--attacks`` (AUC and TPR at 1% FPR; mentr, LiRA and RMIA by
+default), as mean ± std over seeds. It runs
 :func:`wsmooth.experiments.run_experiment` (the pool protocol: each seed's
 target trains on half of the pool, the other half are the non-members) with
 the registry's defences and a one-setting grid each, on the data and network

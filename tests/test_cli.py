@@ -55,9 +55,27 @@ def test_json_output_holds_the_points_and_the_answer(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert [p["setting"] for p in report["points"]] == ["default", "sigma=0.5"]
     assert any(p["on_frontier"] for p in report["points"])
-    if report["answer"] is None:  # max leakage 0: usually nothing qualifies
-        assert "no setting" in report["no_answer"]
+    # max leakage 0: the answer is the least leaky setting either way
+    answer = report["answer"]
+    least = min(report["points"], key=lambda p: (p["leakage"], -p["utility"]))
+    assert (answer["configuration"], answer["setting"]) == (
+        least["configuration"], least["setting"])
+    assert answer["bound_met"] == (least["leakage"] <= 0)
+    assert bool(report["warnings"]) != answer["bound_met"]
     assert os.path.exists(report["files"]["json"])
+
+
+def test_no_setting_within_the_bound_still_answers_and_exits_0(tmp_path, capsys):
+    """An AUC of 0 is out of reach: the least leaky setting is the answer, a
+    warning (shown despite --quiet) names the bound, the report is written."""
+    assert main(tiny(tmp_path, "--leakage", "auc", "--max-leakage", "0")) == 0
+    captured = capsys.readouterr()
+    assert "no setting leaks at most 0 (auc, strongest attack); the least leaky " \
+        "instead:" in captured.out
+    (warning,) = [line for line in captured.err.splitlines() if "warning" in line]
+    assert warning.startswith("wsmooth: warning: no setting has mean auc <= 0 ")
+    assert "the least leaky" in warning
+    assert (tmp_path / "results.json").exists() and (tmp_path / "frontier.png").exists()
 
 
 def test_an_interrupted_run_resumes_without_retraining(tmp_path, monkeypatch, capsys):
@@ -80,13 +98,28 @@ def test_an_interrupted_run_resumes_without_retraining(tmp_path, monkeypatch, ca
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "interrupted" in captured.err and "resume" in captured.err
+    # the true count: one cell finished before the Ctrl-C, none from the cache
+    assert "1 of 3 cells finished (0 resumed from the cache, 1 computed now)" \
+        in captured.err
     assert not (tmp_path / "results.json").exists()
+
+    # interrupted again in the third cell: two finished, one of them resumed
+    calls.clear()
+    assert main(argv) == 130
+    assert "2 of 3 cells finished (1 resumed from the cache, 1 computed now)" \
+        in capsys.readouterr().err
 
     calls.clear()
     monkeypatch.setattr(_runner, "_run_cell", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
     assert main(argv) == 0
-    assert len(calls) == 2  # the first cell came from the cache
+    assert len(calls) == 1  # the first two cells came from the cache
     assert len(json.loads((tmp_path / "results.json").read_text())["rows"]) == 6
+    out = capsys.readouterr().out
+    assert f"resumed 2 of 3 cells from {tmp_path / 'cache'}" in out
+    # a run that finds everything cached says so; --json carries the counts
+    assert main([*argv, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["cells"] == {
+        "total": 3, "resumed": 3, "computed": 0, "cache": str(tmp_path / "cache")}
 
 
 def test_ctrl_c_stops_the_command_with_exit_code_130(tmp_path):
@@ -329,3 +362,98 @@ def test_answer_says_which_seeds_chose_it_and_which_report_it(tmp_path, capsys):
            "selected_on_seeds": [0], "reported_on_seeds": [0]}
     line = wsmooth.cli._answer_line({**summary, "answer": one})
     assert "selected on itself" in line
+
+
+# --------------------------------------------------------------- start-up
+def test_version_prints_the_package_version():
+    import wsmooth
+
+    proc = subprocess.run([sys.executable, "-m", "wsmooth", "--version"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"wsmooth {wsmooth.__version__}"
+
+
+def test_help_imports_nothing_heavy():
+    """Building the parser and printing the help import neither torch nor
+    scikit-learn nor numpy: ``wsmooth --help`` answers at once."""
+    code = (
+        "import contextlib, io, sys\n"
+        "from wsmooth.cli import build_parser, main\n"
+        "build_parser()\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    try:\n"
+        "        main(['--help'])\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code == 0\n"
+        "assert '--defences' in out.getvalue()\n"
+        "heavy = [m for m in ('torch', 'sklearn', 'numpy', 'skorch', 'scipy')\n"
+        "         if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          text=True, cwd=ROOT, env=env)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("leakage, bound", [
+    ("tpr@1%", 0.1), ("tpr@0.1%", 0.01), ("auc", 0.6), ("advantage", 0.1),
+])
+def test_max_leakage_defaults_to_low_leakage_of_each_figure(leakage, bound, tmp_path,
+                                                            monkeypatch):
+    seen = []
+    monkeypatch.setattr(wsmooth.cli, "run", lambda args: seen.append(args) or 1 / 0)
+    main(tiny(tmp_path, "--leakage", leakage))
+    assert seen[0].max_leakage == bound
+    main(tiny(tmp_path, "--leakage", leakage, "--max-leakage", "0.33"))
+    assert seen[1].max_leakage == 0.33  # what the user gave is kept
+
+
+def test_report_figures_are_rounded_but_the_cache_is_exact(tmp_path):
+    assert main(tiny(tmp_path)) == 0
+    rows = json.loads((tmp_path / "results.json").read_text())["rows"]
+    with open(tmp_path / "results.csv", newline="") as f:
+        table = list(csv.DictReader(f))
+    seconds = ("fit_seconds", "attack_seconds")
+    cells = [r for path in (tmp_path / "cache" / "cells").iterdir()
+             for r in json.loads(path.read_text())["rows"]]
+    exact = {(r["setting"], r["attack"]): r for r in cells}
+    for row, line in zip(rows, table, strict=True):
+        cell = exact[row["setting"], row["attack"]]
+        for name in ("test_accuracy", "auc", "tpr@1%fpr", "advantage", *seconds):
+            want = (round(cell[name], 1) if name in seconds
+                    else float(f"{cell[name]:.4g}"))
+            assert row[name] == want and float(line[name]) == want, name
+    # the cells keep every digit: no duration is a whole number of tenths
+    assert any(round(r[s], 1) != r[s] for r in cells for s in seconds)
+
+
+def test_the_answer_is_marked_in_the_table_and_the_plot(tmp_path, capsys, monkeypatch):
+    from wsmooth.experiments import FrontierDisplay
+
+    drawn = []
+    real = FrontierDisplay.from_results.__func__
+
+    def spy(cls, *args, **kwargs):
+        drawn.append(real(cls, *args, **kwargs))
+        return drawn[-1]
+
+    monkeypatch.setattr(FrontierDisplay, "from_results", classmethod(spy))
+    argv = tiny(tmp_path, "--leakage", "auc", "--max-leakage", "1",
+                "--leakage-scale", "log")
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    marked = [line for line in out if line.startswith(">")]
+    assert marked[-1] == "> the chosen setting (the answer)"  # the legend
+    assert len(marked) == 2
+    answer = next(line for line in out if line.startswith("most accurate"))
+    # the marked row is the setting the answer names
+    config, setting = marked[0][2:].replace(" (undefended)", "").split()[:2]
+    assert f": {config} {setting}," in answer
+    (display,) = drawn
+    assert display.chosen_marker_ is not None
+    assert display.chance_line_.get_xdata()[0] == 0.5  # AUC of a guess
+    assert display.bound_line_.get_xdata()[0] == 1.0
+    assert display.ax_.get_xscale() == "log"
+    assert f"{config} {setting}" in [a.get_text() for a in display.labels_]

@@ -9,7 +9,11 @@ import sys
 import warnings
 from contextlib import contextmanager
 
-import numpy as np
+from . import __version__
+from ._names import ATTACKS, DATA_EMBEDDED, DATA_FILES, DEFENCES
+
+# Nothing heavy is imported at module level (numpy, scikit-learn, torch):
+# building the parser and ``wsmooth --help`` / ``--version`` stay instant.
 
 __all__ = ["main", "build_parser"]
 
@@ -123,10 +127,30 @@ def _canaries(text):
 
 
 # --data NAME [PATH]: the embedded sets take no path, the loaders exactly one.
-_EMBEDDED = ("purchase-like", "digits")
-_FILES = ("purchase100", "texas100", "location30", "cifar10", "cifar100", "npz", "csv")
+_EMBEDDED = DATA_EMBEDDED
+_FILES = DATA_FILES
+#: The loader of each file format, a function of :mod:`wsmooth.datasets`.
+_LOADERS = {
+    "purchase100": "load_purchase100",
+    "texas100": "load_texas100",
+    "location30": "load_location30",
+    "cifar10": "load_cifar10",
+    "cifar100": "load_cifar100",
+    "npz": "load_npz",
+    "csv": "load_csv",
+}
 #: Default size of the generated Purchase-like data (records).
 _DEFAULT_N_SAMPLES = 2500
+
+#: ``--leakage`` choices, each with its default ``--max-leakage``: a low
+#: leakage for the figure, ten times chance for a TPR at low FPR (a guessing
+#: attacker's TPR is the FPR), 0.1 above chance for the others (a guess has
+#: an AUC of 0.5 and an advantage of 0).
+MAX_LEAKAGE_DEFAULTS = {"tpr@1%": 0.1, "tpr@0.1%": 0.01, "auc": 0.6, "advantage": 0.1}
+# the same bounds on the canaries (--canaries), the worst case
+MAX_LEAKAGE_DEFAULTS.update(
+    {f"canary-{k}": v for k, v in MAX_LEAKAGE_DEFAULTS.items() if k != "advantage"}
+)
 
 #: The weighted-smoothing defences, whose grid is ``--sigma``.
 WS_DEFENCES = frozenset({"ws", "ws_live"})
@@ -196,8 +220,9 @@ _DESCRIPTION = """\
 Compare membership-inference defences on one data set: train every defence
 setting on several seeds, attack each with the same shadow budget, and print
 the privacy-utility frontier: test accuracy against leakage under the strongest
-attack, the frontier settings marked *, and the answer: the most accurate
-setting leaking no more than --max-leakage.
+attack, the frontier settings marked *, and the answer, marked >: the most
+accurate setting leaking no more than --max-leakage (when none leaks that
+little, the least leaky setting, with a warning; the exit status is still 0).
 
 Protocol (the pool protocol, see the user guide): 20% of the records are held
 out for test accuracy; for each seed the target trains on half of the rest
@@ -206,8 +231,10 @@ shadow models on random halves of the same pool. Leakage is the attack's TPR
 at 1% FPR by default (--leakage).
 
 Written to --out: results.json and results.csv (one row per setting x seed x
-attack), frontier.png (the plot) and cache/ (finished cells and shadow models:
-run the same command again after a Ctrl-C and it resumes from there).
+attack; accuracies and leakage to 4 significant digits, seconds to 0.1 s),
+frontier.png (the plot) and cache/ (finished cells, exact, and shadow models:
+run the same command again after a Ctrl-C and it resumes from there, saying
+how many cells it resumed).
 
 Every argument is checked before the first model trains; a failure is one
 line on stderr, "wsmooth: error: ..." (--debug or WSMOOTH_DEBUG=1 shows the
@@ -221,7 +248,8 @@ exit status:
        written (the previous report is then left as it was)
   2    bad arguments, including a --out that is not a writable folder and a
        missing optional dependency (dpsgd needs Opacus)
-  130  Ctrl-C (no figures are printed; finished cells stay cached)
+  130  Ctrl-C (no figures are printed; the count of finished cells is, and
+       they stay cached)
 """
 
 _EPILOG = """\
@@ -244,28 +272,35 @@ over the 3 seeds):
      configuration      setting         test_accuracy    tpr@1%fpr        attack
      none (undefended)  default         0.9927 ± 0.0046  0.3720 ± 0.0191  rmia
      ws                 sigma=0.3       0.9760 ± 0.0122  0.1197 ± 0.0523  rmia
-  *  ws_live            sigma=0.3       0.9767 ± 0.0081  0.0743 ± 0.0127  rmia
-  *  ws_live            sigma=0.6       0.8773 ± 0.0266  0.0483 ± 0.0159  rmia
+  >* ws_live            sigma=0.3       0.9767 ± 0.0081  0.0743 ± 0.0127  rmia
+   * ws_live            sigma=0.6       0.8773 ± 0.0266  0.0483 ± 0.0159  rmia
      early_stopping     max_epochs=3    0.9527 ± 0.0212  0.0980 ± 0.0285  rmia
-  *  early_stopping     max_epochs=6    0.9847 ± 0.0031  0.2120 ± 0.0252  rmia
+   * early_stopping     max_epochs=6    0.9847 ± 0.0031  0.2120 ± 0.0252  rmia
 
   most accurate setting leaking no more than 0.1 (tpr@1%, strongest attack):
   ws_live sigma=0.3, test accuracy 0.977 ± 0.008, leakage 0.074 ± 0.013 (rmia)
 
-* marks the frontier: no other setting is more accurate and leaks less.
+* marks the frontier: no other setting is more accurate and leaks less;
+> marks the answer.
 """
 
 
 def build_parser():
-    """Argument parser of the ``wsmooth`` command."""
-    from .attacks._methods import METHODS
-    from .defences import available_defences
+    """Argument parser of the ``wsmooth`` command.
 
+    Building it imports nothing heavy: the names it lists come from
+    :mod:`wsmooth._names`, and :func:`check_arguments` checks the chosen
+    defences and attacks against the registries themselves.
+    """
     parser = _Parser(
         prog="wsmooth",
         description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}",
+        help="print the version (wsmooth %s) and exit" % __version__,
     )
     parser.add_argument(
         "command", nargs="?", choices=["compare"], default="compare",
@@ -290,10 +325,10 @@ def build_parser():
     )
     comp = parser.add_argument_group("comparison")
     comp.add_argument(
-        "--defences", nargs="+", choices=available_defences(), metavar="NAME",
+        "--defences", nargs="+", metavar="NAME",
         default=["none", "ws", "ws_live", "weight_decay", "early_stopping",
                  "label_smoothing"],
-        help=f"defences compared, from {', '.join(available_defences())} "
+        help=f"defences compared, from {', '.join(DEFENCES)} "
         "(default: %(default)s); each runs its default grid",
     )
     comp.add_argument(
@@ -302,9 +337,9 @@ def build_parser():
         help="WS noise weights, for ws and ws_live (default: %(default)s)",
     )
     comp.add_argument(
-        "--attacks", nargs="+", choices=sorted(METHODS), metavar="METHOD",
+        "--attacks", nargs="+", metavar="METHOD",
         default=["lira", "rmia", "label_only"],
-        help=f"attacks at their defaults, from {', '.join(sorted(METHODS))} "
+        help=f"attacks at their defaults, from {', '.join(ATTACKS)} "
         "(default: %(default)s: a label-only attack is in the set because "
         "defences that alter the confidences, such as HAMP or MemGuard, hide "
         "from score attacks); leakage is the strongest per setting",
@@ -319,8 +354,7 @@ def build_parser():
         help="shadow models per attack, shared by the attacks (default: %(default)s)",
     )
     comp.add_argument(
-        "--leakage", choices=["tpr@1%", "tpr@0.1%", "auc", "advantage",
-                              "canary-tpr@1%", "canary-tpr@0.1%", "canary-auc"],
+        "--leakage", choices=list(MAX_LEAKAGE_DEFAULTS),
         default="tpr@1%", help="leakage figure (default: %(default)s); the "
         "canary-* figures need --canaries",
     )
@@ -330,10 +364,16 @@ def build_parser():
         "training set, of KIND mislabelled (default) or ood; their figures "
         "go beside the population's",
     )
+    defaults = ", ".join(  # argparse formats the help with %: escape the names
+        f"{v:g} for {k.replace('%', '%%')}" for k, v in MAX_LEAKAGE_DEFAULTS.items()
+    )
     comp.add_argument(
-        "--max-leakage", type=_finite_float(positive=False), default=0.1, metavar="X",
+        "--max-leakage", type=_finite_float(positive=False), default=None,
+        metavar="X",
         help="the leakage you accept: the answer is the most accurate setting "
-        "at or below it (default: %(default)s)",
+        f"at or below it (default per --leakage: {defaults}; that is ten times "
+        "chance for a TPR, 0.1 above chance for auc and advantage). When no "
+        "setting is that low the least leaky one is reported, with a warning",
     )
     net = parser.add_argument_group("network and training")
     net.add_argument(
@@ -390,6 +430,12 @@ def build_parser():
         help="output folder: results, plot and resume cache (default: %(default)s)",
     )
     run_group.add_argument(
+        "--leakage-scale", choices=["auto", "linear", "log"], default="auto",
+        help="leakage axis of frontier.png (default: auto: logarithmic when "
+        "every setting's leakage is above 0 and the largest is more than ten "
+        "times the smallest)",
+    )
+    run_group.add_argument(
         "--json", action="store_true",
         help="print the frontier points and the answer as JSON instead of a table",
     )
@@ -416,6 +462,7 @@ def check_arguments(args):
     output folder, the optional dependencies of the defences, and the
     warm-up and size of the generated data.
     """
+    _check_names(args)
     if WS_DEFENCES & set(args.defences) and any(s > 0 for s in args.sigma) and (
         args.epochs <= args.warmup_epochs
     ):
@@ -449,6 +496,24 @@ def check_arguments(args):
                     f"installed; install it with: .venv/bin/pip install -c "
                     f'constraints.txt -e ".[{extra}]"'
                 )
+
+
+def _check_names(args):
+    """The defences and attacks named are registered (checked here, not by
+    the parser, whose construction imports no registry)."""
+    from .attacks._methods import METHODS
+    from .defences import available_defences
+
+    for option, names, known in (
+        ("--defences", args.defences, available_defences()),
+        ("--attacks", args.attacks, sorted(METHODS)),
+    ):
+        unknown = [n for n in dict.fromkeys(names) if n not in known]
+        if unknown:
+            raise UsageError(
+                f"argument {option}: invalid choice: {unknown[0]!r} (choose from "
+                f"{', '.join(known)})"
+            )
 
 
 def _check_attacks(args):
@@ -507,6 +572,8 @@ def check_data(X, y, *, source, seed=0, reference_size=None, embedded=False):
     reference set, the share of the pool reserved for it (out of the
     attacker's population).
     """
+    import numpy as np
+
     from .attacks._base import MIN_RECORDS_PER_CLASS
     from .experiments._split import pool_split, reference_mask
 
@@ -616,6 +683,8 @@ class ReportError(Exception):
 
 def load_data(name, path, *, n_samples, n_classes, seed):
     """``(X, y, description)`` of the data named by ``--data``."""
+    import numpy as np
+
     from . import datasets
 
     if name == "purchase-like":
@@ -632,15 +701,7 @@ def load_data(name, path, *, n_samples, n_classes, seed):
             X, y = resample(X, y, n_samples=n_samples, replace=False,
                             random_state=seed, stratify=y)
         return X, y, f"digits (scikit-learn), {len(y)} records, 10 classes"
-    loader = {
-        "purchase100": datasets.load_purchase100,
-        "texas100": datasets.load_texas100,
-        "location30": datasets.load_location30,
-        "cifar10": datasets.load_cifar10,
-        "cifar100": datasets.load_cifar100,
-        "npz": datasets.load_npz,
-        "csv": datasets.load_csv,
-    }[name]
+    loader = getattr(datasets, _LOADERS[name])
     try:
         X, y = loader(os.path.expanduser(path), return_X_y=True,
                       n_samples=n_samples, random_state=seed)
@@ -675,6 +736,8 @@ def load_data(name, path, *, n_samples, n_classes, seed):
 
 def _module(args, X):
     """``(module, module params, description)`` for ``--net`` and the data."""
+    import numpy as np
+
     from . import nets
 
     image = X.ndim == 4 or args.data[0] in ("digits", "cifar10", "cifar100")
@@ -765,7 +828,10 @@ def run(args):
     if args.canaries is not None:
         _check_canaries_fit(args.canaries, y, args.seed, takes_reference)
     os.makedirs(args.out, exist_ok=True)
-    with _torch_threads(args.threads), warnings.catch_warnings(record=True) as caught:
+    cache = os.path.join(args.out, "cache")
+    cells = _Cells(cache)
+    with _torch_threads(args.threads), warnings.catch_warnings(record=True) as caught, \
+            cells.on_interrupt():
         warnings.simplefilter("always")
         results = run_experiment(
             X, y, defences,
@@ -775,18 +841,55 @@ def run(args):
             n_jobs=args.n_jobs,
             test_size=_TEST_SIZE,
             reference_size=_REFERENCE_SIZE,
-            cache_dir=os.path.join(args.out, "cache"),
+            cache_dir=cache,
             random_state=args.seed,
             undefended="none" if "none" in defences else None,
             canaries=args.canaries,
+            callback=cells.finished,
             verbose=0 if args.quiet else 1,
         )
     notes = list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
-    return _report(args, results, data_text, net_text, notes)
+    summary = _report(args, results, data_text, net_text, notes)
+    summary["cells"] = {"total": cells.total, "resumed": cells.resumed,
+                        "computed": cells.done - cells.resumed, "cache": cache}
+    return summary
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during the run, with the count of the cells finished by then."""
+
+    def __init__(self, done, resumed, total, cache):
+        super().__init__(done, resumed, total, cache)
+        self.done, self.resumed, self.total, self.cache = done, resumed, total, cache
+
+
+class _Cells:
+    """Counts the cells of a run as the runner reports them, finished or
+    read from the cache."""
+
+    def __init__(self, cache):
+        self.cache = cache
+        self.done = self.resumed = 0
+        self.total = None
+
+    def finished(self, cell):
+        self.done = cell["done"]
+        self.total = cell["total"]
+        self.resumed += bool(cell["cached"])
+
+    @contextmanager
+    def on_interrupt(self):
+        """Turn a Ctrl-C into :class:`Interrupted`, with the counts."""
+        try:
+            yield
+        except KeyboardInterrupt as exc:
+            raise Interrupted(self.done, self.resumed, self.total, self.cache) from exc
 
 
 def _check_canaries_fit(canaries, y, seed, takes_reference):
     """``--canaries`` against the attacker's pool of the loaded data."""
+    import numpy as np
+
     from .experiments._canaries import check_canaries
     from .experiments._split import pool_split, reference_mask
 
@@ -818,11 +921,16 @@ def _report(args, results, data_text, net_text, notes):
     from .experiments import most_accurate_under, setting_points
 
     points = setting_points(results, leakage=args.leakage)
-    try:
-        best = most_accurate_under(results, args.max_leakage, leakage=args.leakage)
-        answer = None
-    except ValueError as exc:
-        best, answer = None, str(exc)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            best = most_accurate_under(results, args.max_leakage, leakage=args.leakage)
+            answer = None
+        except ValueError as exc:  # no setting with a known leakage
+            best, answer = None, str(exc)
+    # about the answer (no setting within the bound, settings left out):
+    # shown even with --quiet
+    answer_warnings = list(dict.fromkeys(_one_line(w.message) for w in caught))
     paths = {
         "json": os.path.join(args.out, "results.json"),
         "csv": os.path.join(args.out, "results.csv"),
@@ -830,13 +938,23 @@ def _report(args, results, data_text, net_text, notes):
     }
     from .utils._files import replace_together
 
-    plot, plot_note = _plotter(results, args, data_text)
+    log_scale = {"auto": "auto", "linear": False, "log": True}[args.leakage_scale]
+    if log_scale is True and any(p["leakage"] <= 0 for p in points):
+        notes.append(
+            "--leakage-scale log: a leakage at or below 0 has no place on a "
+            "logarithmic axis; frontier.png has a linear one"
+        )
+        log_scale = False
+    plot, plot_note = _plotter(results, args, data_text, best, log_scale)
+    # the report's figures are rounded to what they mean; the cache cells,
+    # the inputs of a resumed run, keep them exact
+    shown = results.rounded()
     # written together: a failure leaves the previous report whole, and a
     # report without a plot removes the plot of an earlier run
     try:
         replace_together({
-            paths["json"]: results.to_json,
-            paths["csv"]: results.to_csv,
+            paths["json"]: shown.to_json,
+            paths["csv"]: shown.to_csv,
             paths["png"]: plot,
         })
     except OSError as exc:
@@ -865,10 +983,11 @@ def _report(args, results, data_text, net_text, notes):
         "table": results,
         "files": paths,
         "notes": notes,
+        "warnings": answer_warnings,
     }
 
 
-def _plotter(results, args, title):
+def _plotter(results, args, title, best, log_scale):
     """``(write(path), None)`` for the frontier plot, or ``(None, note)`` when
     matplotlib is missing."""
     try:
@@ -884,11 +1003,12 @@ def _plotter(results, args, title):
 
         fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
         try:
-            FrontierDisplay.from_results(results, leakage=args.leakage, ax=ax)
-            ax.axvline(args.max_leakage, color="grey", linestyle=":", linewidth=1.2,
-                       label=f"max leakage {args.max_leakage:g}")
-            ax.legend(loc="best", fontsize=8)
+            # the title first: the labels are placed for the final layout
             ax.set_title(title, fontsize=10)
+            FrontierDisplay.from_results(
+                results, leakage=args.leakage, ax=ax, chosen=best,
+                max_leakage=args.max_leakage, log_scale=log_scale,
+            )
             fig.savefig(path, dpi=130, format="png")
         finally:
             plt.close(fig)
@@ -900,7 +1020,7 @@ def _answer_line(summary):
     name = summary["leakage"]
     best = summary["answer"]
     if best is None:
-        return f"no setting leaks at most {summary['max_leakage']:g}: {summary['no_answer']}"
+        return f"no answer: {summary['no_answer']}"
     if best["selected_on_itself"]:
         seeds = (f"chosen and reported on seeds {best['selected_on_seeds']} "
                  "(selected on itself: add seeds for a held-out report)")
@@ -909,9 +1029,14 @@ def _answer_line(summary):
                  f"{best['reported_on_seeds']}")
         if not best["within_bound"]:
             seeds += "; above the bound on the reporting seeds"
+    if best.get("bound_met", True):
+        what = (f"most accurate setting leaking no more than "
+                f"{summary['max_leakage']:g} ({name}, strongest attack)")
+    else:
+        what = (f"no setting leaks at most {summary['max_leakage']:g} ({name}, "
+                "strongest attack); the least leaky instead")
     return (
-        f"most accurate setting leaking no more than {summary['max_leakage']:g} "
-        f"({name}, strongest attack): {best['configuration']} {best['setting']}, "
+        f"{what}: {best['configuration']} {best['setting']}, "
         f"test accuracy {best['utility']:.3f} ± {best['utility_std']:.3f}, "
         f"leakage {best['leakage']:.3f} ± {best['leakage_std']:.3f} "
         f"({best['attack']}); {seeds}"
@@ -923,7 +1048,12 @@ def _print_report(summary, args):
 
     print(f"data: {summary['data']}; network: {summary['network']}")
     print(f"protocol: {summary['protocol']}")
-    print(frontier_table(summary["table"], leakage=args.leakage))
+    cells = summary["cells"]
+    if cells["resumed"]:
+        print(f"resumed {cells['resumed']} of {cells['total']} cells from "
+              f"{cells['cache']}")
+    print(frontier_table(summary["table"], leakage=args.leakage,
+                         chosen=summary["answer"]))
     print()
     print(_answer_line(summary))
     files = summary["files"]
@@ -932,7 +1062,7 @@ def _print_report(summary, args):
 
 def _json_report(summary):
     keys = ("data", "network", "protocol", "leakage", "max_leakage", "points",
-            "answer", "no_answer", "files", "notes")
+            "answer", "no_answer", "cells", "files", "notes", "warnings")
     out = {k: summary[k] for k in keys}
     best = summary["answer"] or {}
     # which seeds chose the answer and which its figures come from
@@ -961,6 +1091,8 @@ def main(argv=None):
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        if args.max_leakage is None:
+            args.max_leakage = MAX_LEAKAGE_DEFAULTS[args.leakage]
         debug = debug or args.debug
         try:
             check_arguments(args)
@@ -970,14 +1102,10 @@ def main(argv=None):
             summary = run(args)
         except UsageError as exc:  # the embedded data, too small for the run
             parser.error(str(exc))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if args is None:
             raise
-        print(
-            f"wsmooth: interrupted; no figures printed. Finished cells are kept in "
-            f"{os.path.join(args.out, 'cache')}: run the same command to resume.",
-            file=sys.stderr,
-        )
+        print(f"wsmooth: {_interrupted(exc, args)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:
         if debug:
@@ -987,11 +1115,27 @@ def main(argv=None):
     if not args.quiet:
         for note in summary["notes"]:
             print(f"wsmooth: note: {note}", file=sys.stderr)
+    for warning in summary["warnings"]:
+        print(f"wsmooth: warning: {warning}", file=sys.stderr)
     if args.json:
         print(_json_report(summary))
     else:
         _print_report(summary, args)
     return 0
+
+
+def _interrupted(exc, args):
+    """What a Ctrl-C leaves: the cells finished (cached) and how to resume."""
+    cache = os.path.join(args.out, "cache")
+    if not isinstance(exc, Interrupted) or exc.total is None:
+        return (f"interrupted before any cell finished; no figures printed. Run "
+                f"the same command to start again (cache: {cache}).")
+    new = exc.done - exc.resumed
+    return (
+        f"interrupted; no figures printed. {exc.done} of {exc.total} cells "
+        f"finished ({exc.resumed} resumed from the cache, {new} computed now) and "
+        f"are kept in {exc.cache}: run the same command to resume."
+    )
 
 
 def _message(exc):

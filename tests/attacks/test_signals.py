@@ -9,6 +9,8 @@ from wsmooth.attacks._signals import (
     confidence,
     cross_entropy,
     entropy,
+    logit_margin,
+    logit_margin_from_log_proba,
     logit_scaled_confidence,
     modified_entropy,
     true_class_proba,
@@ -74,3 +76,22 @@ def test_signals_finite_and_oriented(raw, y):
     for name in ("confidence", "loss", "mentr", "logit_confidence"):
         func, sign = SIGNALS[name]
         assert np.all(sign * func(boosted, y) >= sign * func(proba, y) - 1e-9), name
+
+
+def test_logit_margin_is_the_hinge_score_of_the_logits():
+    logits = np.array([[2.0, -1.0, 0.5], [0.0, 3.0, 3.5], [-4.0, 1.0, 10.0]])
+    y = np.array([0, 1, 0])
+    # z_y - max_{k != y} z_k, by hand
+    expected = np.array([2.0 - 0.5, 3.0 - 3.5, -4.0 - 10.0])
+    log_proba = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(logit_margin_from_log_proba(log_proba, y), expected)
+    np.testing.assert_allclose(logit_margin(np.exp(log_proba), y), expected)
+
+
+def test_logit_margin_from_log_proba_unsaturated_and_finite():
+    # a margin of 200 nats: float probabilities round p_y to 1 exactly
+    log_proba = np.array([[0.0, -200.0, -250.0], [-np.inf, 0.0, -np.inf]])
+    y = np.array([0, 0])
+    margin = logit_margin_from_log_proba(log_proba, y)
+    assert margin[0] == pytest.approx(200.0)
+    assert np.isfinite(margin[1]) and margin[1] < -60  # exact zero read as EPS

@@ -63,3 +63,19 @@ def test_nan_figures_are_written_as_null(make_row, tmp_path):
     again = ExperimentResults.from_json(path)
     assert again.rows[0]["tpr@1%fpr"] is None
     assert np.isnan(again.summary()[0]["tpr@1%fpr_mean"])
+
+
+def test_rounded_keeps_what_the_figures_mean(make_row):
+    row = {**make_row("ws", "sigma=0.1", 0, "loss", 0.992666666, 0.0012345678),
+           "fit_seconds": 12.3456, "attack_seconds": 0.04, "auc": float("nan")}
+    results = ExperimentResults([row], undefended="none", meta={"n_shadow": 4})
+    (out,) = results.rounded().rows
+    assert out["test_accuracy"] == 0.9927  # 4 significant digits
+    assert out["tpr@1%fpr"] == 0.001235  # small figures keep theirs
+    assert out["tpr@0.1%fpr"] == 0.0001235
+    assert out["fit_seconds"] == 12.3 and out["attack_seconds"] == 0.0
+    assert np.isnan(out["auc"])
+    assert out["params"] == row["params"] and out["setting"] == "sigma=0.1"
+    # the original is left exact
+    assert results.rows[0]["test_accuracy"] == 0.992666666
+    assert results.rounded().meta == {"n_shadow": 4}

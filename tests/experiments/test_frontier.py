@@ -138,8 +138,17 @@ def test_most_accurate_under_a_leakage_bound(results):
     assert best["setting"] == "y"
     assert best["selection_leakage"] == pytest.approx(0.04)
     assert best["leakage"] == pytest.approx(0.06) and not best["within_bound"]
-    with pytest.raises(ValueError, match="lowest is 0.04"):
-        most_accurate_under(results, 0.01)
+    assert best["bound_met"]
+
+
+def test_no_setting_within_the_bound_gives_the_least_leaky(results):
+    """The answer always lands: below every setting's leakage, the least
+    leaky one is chosen, flagged, with a warning naming bound and leakage."""
+    with pytest.warns(UserWarning, match=r"<= 0.01 .* least leaky, wd y .* 0.04"):
+        best = most_accurate_under(results, 0.01)
+    assert (best["configuration"], best["setting"]) == ("wd", "y")
+    assert best["selection_leakage"] == pytest.approx(0.04)
+    assert not best["bound_met"] and not best["within_bound"]
 
 
 def test_answer_is_not_selected_on_the_seeds_it_reports(make_row):
@@ -205,3 +214,16 @@ def test_unknown_attack_or_figure_is_refused(results):
         pareto_frontier(results, leakage="tpr@5%")
     with pytest.raises(TypeError, match="ExperimentResults"):
         pareto_frontier(results.rows)
+
+
+def test_table_marks_the_frontier_and_the_chosen_setting(results):
+    best = most_accurate_under(results, 0.2)
+    table = frontier_table(results, chosen=best).splitlines()
+    rows = {tuple(line[4:].split()[:2]): line for line in table[2:-2]}
+    marks = {k: line[:2] for k, line in rows.items()}
+    assert marks[("ws", "b")] == ">*"  # chosen and on the frontier
+    assert marks[("wd", "y")] == " *" and marks[("ws", "c")] == "  "
+    assert table[-1] == "> the chosen setting (the answer)"
+    plain = frontier_table(results).splitlines()
+    assert not any(line.startswith(">") for line in plain)
+    assert plain[-1].startswith("* on the frontier")

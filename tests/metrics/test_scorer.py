@@ -95,8 +95,22 @@ def test_grid_search_reports_leakage_and_refits_under_a_bound(split):
     assert search.best_index_ == int(np.argmax(acc))
     tight = most_accurate_under_leakage(float(leak.min()))
     assert tight(search.cv_results_) == int(np.argmin(leak))
-    with pytest.raises(ValueError, match="no setting"):
-        most_accurate_under_leakage(0.0)(search.cv_results_)
+    with pytest.warns(UserWarning, match="no setting"):
+        assert most_accurate_under_leakage(0.0)(search.cv_results_) == int(
+            np.argmin(leak))
+
+
+def test_refit_rule_falls_back_to_the_least_leaky_setting():
+    results = {"mean_test_leakage": np.array([0.9, 0.7, np.nan, 0.7]),
+               "mean_test_accuracy": np.array([0.95, 0.80, 0.99, 0.85])}
+    assert most_accurate_under_leakage(0.8)(results) == 3
+    # none within 0.5: the least leaky (0.7), the more accurate of the two
+    with pytest.warns(UserWarning, match=r"<= 0.5; the least leaky, index 3 .*0.7"):
+        assert most_accurate_under_leakage(0.5)(results) == 3
+    with pytest.raises(ValueError, match="no setting has a known"):
+        most_accurate_under_leakage(0.5)({
+            "mean_test_leakage": np.array([np.nan]),
+            "mean_test_accuracy": np.array([0.5])})
 
 
 def test_member_outputs_do_not_travel_in_pickles(split, overfit):

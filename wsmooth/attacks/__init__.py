@@ -2,9 +2,10 @@
 
 :class:`MembershipInferenceAttack` is the public entry point; its ``method``
 is a name or an instance of :class:`ThresholdAttack`,
-:class:`CorrectnessAttack`, :class:`LearnedAttack`, :class:`LiRAAttack` or
-:class:`RMIAAttack`. :func:`pool_split` sets up the pool protocol. The shadow
-training engine (:func:`fit_shadow_models`, :func:`make_keep_masks`,
+:class:`CorrectnessAttack`, :class:`LearnedAttack`, :class:`LiRAAttack`,
+:class:`RMIAAttack` or :class:`QuantileAttack` (which needs no shadow model).
+:func:`pool_split` sets up the pool protocol. The shadow training engine
+(:func:`fit_shadow_models`, :func:`make_keep_masks`,
 :func:`train_shadow_models`) and the method interface (:class:`AttackMethod`,
 whose ``fit`` and ``decision_function`` take explicit arrays, and
 :func:`register_method`) are public for users' own algorithms.
@@ -16,6 +17,7 @@ from ._learned import LearnedAttack
 from ._lira import LiRAAttack
 from ._methods import AttackMethod, register_method
 from ._pool import PoolSplit, pool_split
+from ._quantile import QuantileAttack
 from ._risk import PrivacyRiskAttack, privacy_risk_score
 from ._rmia import RMIAAttack
 from ._shadow import (
@@ -36,6 +38,7 @@ __all__ = [
     "MembershipInferenceAttack",
     "PoolSplit",
     "PrivacyRiskAttack",
+    "QuantileAttack",
     "RMIAAttack",
     "ShadowModels",
     "ThresholdAttack",

@@ -120,6 +120,10 @@ class MembershipInferenceAttack(BaseEstimator):
           (``method_params={"online": False}``);
         - ``"rmia"`` (:class:`RMIAAttack`): the relative membership inference
           attack (Zarifzadeh et al. 2024), online or offline;
+        - ``"quantile"`` (:class:`QuantileAttack`): the target's hinge score
+          minus its ``1 - alpha`` quantile over non-members, predicted per
+          record by a quantile regressor fitted on the population
+          (Bertran et al. 2023); no shadow models;
         - ``"label_only"`` (:class:`LabelOnlyAttack`): robustness of the
           predicted label to small perturbations (Choquette-Choo et al. 2021);
           needs only ``predict``;
@@ -183,9 +187,10 @@ class MembershipInferenceAttack(BaseEstimator):
     the shadow models with their keep masks and seeds (a shadow model may
     memorise the population records it trained on, as any model of its kind
     does, e.g. a k-NN holds them verbatim), per-population-record statistics of
-    their outputs (LiRA's Gaussians, RMIA's reference probabilities), and for
-    LiRA and RMIA one 16-byte digest per population record to recognise
-    queries, never the records themselves. In the pool protocol the population
+    their outputs (LiRA's Gaussians, RMIA's reference probabilities), the
+    quantile attack's regressors (fitted on the population), and for LiRA,
+    RMIA and the quantile attack one 16-byte digest per population record to
+    recognise queries, never the records themselves. In the pool protocol the population
     holds the target's members: treat a saved attack as you would the shadow
     models.
 

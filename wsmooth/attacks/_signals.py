@@ -24,6 +24,8 @@ __all__ = [
     "modified_entropy",
     "logit_scaled_confidence",
     "logit_scaled_confidence_from_log_proba",
+    "logit_margin",
+    "logit_margin_from_log_proba",
     "SIGNALS",
 ]
 
@@ -144,6 +146,41 @@ def logit_scaled_confidence(proba, y):
         return np.where(p_y > 0, np.log(p_y), LOG_EPS) - np.where(
             p_rest > 0, np.log(p_rest), LOG_EPS
         )
+
+
+def logit_margin_from_log_proba(log_proba, y):
+    """The hinge score ``log p_y - max_{k != y} log p_k`` from log-probabilities.
+
+    Higher = member. It equals the margin of the logits, ``z_y - max_{k != y}
+    z_k`` (log-probabilities are logits minus a per-record constant), the
+    score of Bertran et al.'s quantile-regression attack. Computed in log space
+    with no clipping of finite values; an exact zero (a log probability of
+    ``-inf``) is read as :data:`EPS`, so the result is finite.
+
+    Parameters
+    ----------
+    log_proba : array-like of shape (..., n_records, n_classes)
+    y : array-like of int of shape (n_records,)
+    """
+    log_proba = _as_proba(log_proba)
+    mask = _true_class_mask(log_proba, y)
+    log_p_y = np.sum(np.where(mask, log_proba, 0.0), axis=-1)
+    log_rest = np.max(np.where(mask, -np.inf, log_proba), axis=-1)
+    log_p_y = np.where(np.isneginf(log_p_y), LOG_EPS, log_p_y)
+    log_rest = np.where(np.isneginf(log_rest), LOG_EPS, log_rest)
+    return log_p_y - log_rest
+
+
+def logit_margin(proba, y):
+    """The hinge score ``log p_y - log max_{k != y} p_k`` from probabilities.
+
+    Higher = member. Exact zeros are read as :data:`EPS`; from float32
+    probabilities it saturates where they round to 0 or 1, so prefer
+    :func:`logit_margin_from_log_proba` on a model's log-probabilities.
+    """
+    proba = _as_proba(proba)
+    with np.errstate(divide="ignore"):
+        return logit_margin_from_log_proba(np.log(proba), y)
 
 
 # name -> (function, sign): ``sign * function(proba, y)`` is higher for members.

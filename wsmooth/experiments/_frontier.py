@@ -181,6 +181,11 @@ def most_accurate_under(
     remaining seeds, which took no part in the choice. With one seed the
     figures are those it was selected on (``selected_on_itself``).
 
+    When no setting leaks at most ``max_leakage`` on the selection seeds,
+    the answer is the least leaky setting (among equally low ones, the most
+    accurate), with ``bound_met`` False and a warning naming the bound and
+    that least leakage: the answer always lands.
+
     A setting whose utility or leakage is unknown (NaN) on the selection
     seeds is left out with a warning.
 
@@ -200,20 +205,22 @@ def most_accurate_under(
         with in addition ``selected_on_seeds``, ``reported_on_seeds``,
         ``selected_on_itself`` (True when they are the same seeds),
         ``selection_utility`` and ``selection_leakage`` (the means it was
-        chosen on) and ``within_bound`` (whether the reported leakage is still
-        at most ``max_leakage``).
+        chosen on), ``bound_met`` (whether some setting met the bound on the
+        selection seeds; False when the least leaky one stands in) and
+        ``within_bound`` (whether the reported leakage is at most
+        ``max_leakage``).
 
     Raises
     ------
     ValueError
-        If no setting leaks at most ``max_leakage`` on the selection seeds;
-        the message gives the lowest leakage reached. If the chosen setting
-        has no rows on the reporting seeds.
+        If no setting has a known leakage and utility on the selection seeds,
+        or the chosen setting has no rows on the reporting seeds.
 
     Warns
     -----
     UserWarning
-        When settings are left out for an unknown figure.
+        When settings are left out for an unknown figure, and when no setting
+        meets the bound (the least leaky one is the answer).
     """
     _check_results(results)
     kwargs = {"attack": attack, "leakage": leakage, "utility": utility}
@@ -233,20 +240,23 @@ def most_accurate_under(
             stacklevel=2,
         )
         points = [p for p in points if p not in unknown]
+    if not points:
+        raise ValueError(f"no setting has a known mean {leakage} on the seeds {select}")
     allowed = [p for p in points if p["leakage"] <= max_leakage]
-    if not allowed:
-        if not points:
-            raise ValueError(
-                f"no setting has a known mean {leakage} on the seeds {select}"
-            )
-        lowest = min(points, key=lambda p: p["leakage"])
-        raise ValueError(
-            f"no setting has mean {leakage} <= {max_leakage} on the selection "
-            f"seeds {select}; the lowest is {lowest['leakage']:.4g} "
-            f"({lowest['configuration']} {lowest['setting']}). Accept more "
-            "leakage or add stronger settings."
+    if allowed:
+        chosen = max(allowed, key=lambda p: (p["utility"], -p["leakage"]))
+    else:
+        # the answer always lands: the least leaky setting (the most accurate
+        # of those equally low), flagged, and the caller warned
+        chosen = min(points, key=lambda p: (p["leakage"], -p["utility"]))
+        warnings.warn(
+            f"no setting has mean {leakage} <= {max_leakage:g} on the selection "
+            f"seeds {select}; the least leaky, {chosen['configuration']} "
+            f"{chosen['setting']} (mean {leakage} {chosen['leakage']:.4g}), is "
+            "the answer instead. Accept more leakage or add stronger settings.",
+            UserWarning,
+            stacklevel=2,
         )
-    chosen = max(allowed, key=lambda p: (p["utility"], -p["leakage"]))
     if itself:
         answer = dict(chosen)
     else:
@@ -267,6 +277,7 @@ def most_accurate_under(
         selected_on_itself=itself,
         selection_utility=chosen["utility"],
         selection_leakage=chosen["leakage"],
+        bound_met=bool(allowed),
         within_bound=bool(answer["leakage"] <= max_leakage),
     )
     return answer
@@ -284,14 +295,24 @@ def _counterpart(figure):
 
 
 def frontier_table(
-    results, *, attack=STRONGEST, leakage="tpr@1%", utility="test_accuracy"
+    results, *, attack=STRONGEST, leakage="tpr@1%", utility="test_accuracy",
+    chosen=None,
 ):
     """A plain-text table of every setting, mean ± std, frontier marked ``*``.
 
-    Parameters are those of :func:`setting_points`. When the results hold
-    canary figures, the leakage's counterpart (``canary_tpr@1%fpr`` beside
-    ``tpr@1%fpr``, and the other way round; likewise for ``tpr@0.1%`` and
-    ``auc``) is shown in a column beside it, under its own strongest attack.
+    When the results hold canary figures, the leakage's counterpart
+    (``canary_tpr@1%fpr`` beside ``tpr@1%fpr``, and the other way round;
+    likewise for ``tpr@0.1%`` and ``auc``) is shown in a column beside it,
+    under its own strongest attack.
+
+    Parameters
+    ----------
+    results, attack, leakage, utility
+        As in :func:`setting_points`.
+    chosen : dict or tuple, default=None
+        The setting chosen, marked ``>`` (e.g. the answer of
+        :func:`most_accurate_under`, or a ``(configuration, setting)`` pair);
+        the legend then explains the mark.
 
     Returns
     -------
@@ -299,10 +320,14 @@ def frontier_table(
     """
     leak_name, util_name = _figure(leakage), _figure(utility)
     points = setting_points(results, attack=attack, leakage=leakage, utility=utility)
+    if isinstance(chosen, dict):
+        chosen = (chosen["configuration"], chosen["setting"])
+    elif chosen is not None:
+        chosen = tuple(chosen)
     header = ["", "configuration", "setting", util_name, leak_name, "attack", "seeds"]
     lines = [
         [
-            "*" if p["on_frontier"] else "",
+            _mark(p, chosen),
             p["configuration"] + (" (undefended)" if p["undefended"] else ""),
             p["setting"],
             f"{p['utility']:.4f} ± {p['utility_std']:.4f}",
@@ -328,4 +353,15 @@ def frontier_table(
     out = [title, fmt.format(*header).rstrip()]
     out += [fmt.format(*r).rstrip() for r in lines]
     out.append("* on the frontier (no setting is more accurate and leaks less)")
+    if chosen is not None:
+        out.append("> the chosen setting (the answer)")
     return "\n".join(out)
+
+
+def _mark(point, chosen):
+    """``*`` for a frontier point, preceded by ``>`` for the chosen setting
+    (a space for the others, when a setting is chosen)."""
+    star = "*" if point["on_frontier"] else ""
+    if chosen is None:
+        return star
+    return (">" if (point["configuration"], point["setting"]) == chosen else " ") + star

@@ -26,9 +26,29 @@ FIGURES = (
     "fit_seconds",
     "attack_seconds",
 )
+#: The value of each leakage figure for an attacker who guesses: a TPR at a
+#: given FPR equals that FPR, an AUC or a balanced accuracy is 0.5, an
+#: advantage (TPR - FPR) 0.
+CHANCE = {
+    "tpr@1%fpr": 0.01,
+    "tpr@0.1%fpr": 0.001,
+    "auc": 0.5,
+    "advantage": 0.0,
+    "balanced_accuracy": 0.5,
+    "canary_tpr@1%fpr": 0.01,
+    "canary_tpr@0.1%fpr": 0.001,
+    "canary_auc": 0.5,
+}
 #: Columns that identify a row.
 KEYS = ("configuration", "setting", "seed", "attack")
 COLUMNS = (*KEYS, "params", *FIGURES)
+
+#: Figures that are durations, rounded to tenths of a second by
+#: :meth:`ExperimentResults.rounded`; the others (accuracies, leakage) are
+#: fractions, rounded to :data:`SIGNIFICANT_DIGITS` significant digits.
+SECONDS_FIGURES = ("fit_seconds", "attack_seconds")
+#: Significant digits of the fractions in :meth:`ExperimentResults.rounded`.
+SIGNIFICANT_DIGITS = 4
 
 # Short names accepted wherever a figure is named.
 _ALIASES = {
@@ -158,6 +178,26 @@ class ExperimentResults:
             out.append(entry)
         return out
 
+    def rounded(self):
+        """A copy whose figures are rounded to what they mean, for reports.
+
+        Accuracies and leakage figures (fractions) keep
+        :data:`SIGNIFICANT_DIGITS` (4) significant digits, so that a TPR at
+        0.1% FPR of 0.00123 is not flattened to 0.0012; durations
+        (:data:`SECONDS_FIGURES`) are rounded to 0.1 s. Unknown figures (NaN,
+        None) and every other field are kept as they are; the object itself
+        is not changed.
+
+        Returns
+        -------
+        ExperimentResults
+        """
+        rows = [
+            {k: _round_figure(k, v) if k in FIGURES else v for k, v in r.items()}
+            for r in self.rows
+        ]
+        return ExperimentResults(rows, undefended=self.undefended, meta=self.meta)
+
     # ------------------------------------------------------------------ #
     # Export
     # ------------------------------------------------------------------ #
@@ -197,6 +237,17 @@ class ExperimentResults:
         import pandas as pd
 
         return pd.DataFrame(self.rows, columns=[*KEYS, "params", *self.figures])
+
+
+def _round_figure(name, value):
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        return value
+    value = float(value)
+    if not math.isfinite(value):
+        return value
+    if name in SECONDS_FIGURES:
+        return round(value, 1)
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
 
 
 def _jsonable(value):

@@ -1,5 +1,7 @@
 """A leakage scorer for GridSearchCV and a refit rule that bounds leakage."""
 
+import warnings
+
 import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
@@ -131,19 +133,33 @@ def most_accurate_under_leakage(bound, *, leakage="leakage", accuracy="accuracy"
     -------
     refit : callable ``refit(cv_results) -> int``
         Index of the setting with the highest mean accuracy among those whose
-        mean leakage is at most ``bound``. Raises ``ValueError`` if none is.
+        mean leakage is at most ``bound``. When none is, the index of the
+        least leaky setting (the most accurate of equally low ones), with a
+        ``UserWarning`` naming the bound and that leakage, so that the search
+        still refits. Raises ``ValueError`` only when no setting has a known
+        (finite) mean leakage.
     """
 
     def refit(cv_results):
         leak = np.asarray(cv_results[f"mean_test_{leakage}"], dtype=float)
         acc = np.asarray(cv_results[f"mean_test_{accuracy}"], dtype=float)
         allowed = np.flatnonzero(leak <= bound)
-        if allowed.size == 0:
-            raise ValueError(
-                f"no setting has mean {leakage} <= {bound}; the lowest is "
-                f"{np.nanmin(leak):.4f}. Widen the grid or loosen the bound."
-            )
-        return int(allowed[np.argmax(acc[allowed])])
+        if allowed.size:
+            return int(allowed[np.argmax(acc[allowed])])
+        known = np.flatnonzero(np.isfinite(leak))
+        if known.size == 0:
+            raise ValueError(f"no setting has a known mean {leakage}")
+        lowest = known[leak[known] == leak[known].min()]
+        # NaN accuracies lose the tie-break
+        best = int(lowest[np.argmax(np.nan_to_num(acc[lowest], nan=-np.inf))])
+        warnings.warn(
+            f"no setting has mean {leakage} <= {bound:g}; the least leaky, "
+            f"index {best} (mean {leakage} {leak[best]:.4g}), is refitted "
+            "instead. Widen the grid or loosen the bound.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return best
 
     refit.__name__ = f"most_accurate_under_leakage({bound})"
     return refit

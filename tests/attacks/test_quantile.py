@@ -1,0 +1,301 @@
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import make_classification
+from sklearn.ensemble import GradientBoostingRegressor, HistGradientBoostingRegressor
+from sklearn.linear_model import LogisticRegression, QuantileRegressor
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+
+from wsmooth.attacks import MembershipInferenceAttack, QuantileAttack
+from wsmooth.attacks._methods import METHOD_NAMES, METHODS
+from wsmooth.attacks._signals import logit_margin_from_log_proba
+
+pytestmark = pytest.mark.filterwarnings("ignore:FPR level.*below 1/n_nonmembers")
+
+
+class MustNotTrain(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        raise AssertionError("a shadow model trained")
+
+    def predict_proba(self, X):  # pragma: no cover
+        raise AssertionError
+
+
+def _pinball(residual, tau):
+    return np.maximum(tau * residual, (tau - 1.0) * residual)
+
+
+def _pinball_argmin(values, tau):
+    """The minimiser of the summed pinball loss, by brute force over the values."""
+    losses = _pinball(values[None, :] - values[:, None], tau).sum(axis=1)
+    return values[np.argmin(losses)]
+
+
+def _label_quantile_regressor(n_classes, tau):
+    """A linear quantile regression on the one-hot label columns only: its
+    prediction for a class is that class's pinball-loss quantile."""
+    labels = ColumnTransformer(
+        [("label", "passthrough", slice(-n_classes, None))], remainder="drop"
+    )
+    return make_pipeline(
+        labels,
+        QuantileRegressor(quantile=tau, alpha=0.0, fit_intercept=False, solver="highs"),
+    )
+
+
+def _random_log_proba(rng, n, n_classes):
+    logits = rng.normal(scale=2.0, size=(n, n_classes))
+    return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+
+
+def test_registered_for_the_estimator_and_the_command():
+    from wsmooth.cli import _check_attacks, build_parser
+
+    assert "quantile" in METHOD_NAMES and METHODS["quantile"] is QuantileAttack
+    args = build_parser().parse_args(["--attacks", "quantile", "rmia"])
+    assert args.attacks == ["quantile", "rmia"]
+    _check_attacks(args)  # its parameter checks pass with the default shadows
+
+
+def test_scores_are_the_pinball_quantile_by_hand():
+    rng = np.random.default_rng(0)
+    # tau * m is never an integer for m < 1000: a unique minimiser per class
+    n, n_classes, alpha = 57, 2, 0.127
+    tau = 1.0 - alpha
+    X = rng.normal(size=(n, 3))
+    y = rng.integers(0, n_classes, n)
+    log_proba = _random_log_proba(rng, n, n_classes)
+    attack = QuantileAttack(
+        alpha=alpha,
+        regressor=_label_quantile_regressor(n_classes, tau),
+        n_folds=2,
+        calibrate=False,
+    ).fit(None, y, X, log_proba=log_proba, random_state=3)
+
+    s = logit_margin_from_log_proba(log_proba, y)  # the hinge score
+    folds = attack.fold_
+    assert set(np.unique(folds)) == {0, 1}
+    # q[k, c]: the pinball minimiser over class c's records outside fold k
+    q = np.array(
+        [
+            [_pinball_argmin(s[(folds != k) & (y == c)], tau) for c in range(n_classes)]
+            for k in range(2)
+        ]
+    )
+    # a population record is scored by the regressor that never saw it
+    np.testing.assert_allclose(
+        attack.decision_function(None, y, X, log_proba=log_proba),
+        s - q[folds, y],
+        atol=1e-6,
+    )
+    # any other record by the mean of the regressors' quantiles
+    Xq, yq = rng.normal(size=(6, 3)), np.array([0, 1, 0, 1, 1, 0])
+    lq = _random_log_proba(rng, 6, n_classes)
+    np.testing.assert_allclose(
+        attack.decision_function(None, yq, Xq, log_proba=lq),
+        logit_margin_from_log_proba(lq, yq) - q.mean(axis=0)[yq],
+        atol=1e-6,
+    )
+    assert attack.offset_ == 0.0
+
+
+def test_conformal_offset_by_hand():
+    rng = np.random.default_rng(1)
+    n, alpha = 200, 0.05
+    X, y = rng.normal(size=(n, 2)), rng.integers(0, 3, n)
+    log_proba = _random_log_proba(rng, n, 3)
+    attack = QuantileAttack(alpha=alpha, n_folds=4).fit(
+        None, y, X, log_proba=log_proba, random_state=0
+    )
+    raw = QuantileAttack(alpha=alpha, n_folds=4, calibrate=False).fit(
+        None, y, X, log_proba=log_proba, random_state=0
+    )
+    residual = raw.decision_function(None, y, X, log_proba=log_proba)  # out of fold
+    # split-conformal rule: the ceil((n + 1)(1 - alpha))-th smallest residual
+    expected = np.sort(residual)[int(np.ceil((n + 1) * (1 - alpha))) - 1]
+    assert attack.offset_ == pytest.approx(expected)
+    np.testing.assert_allclose(
+        attack.decision_function(None, y, X, log_proba=log_proba),
+        residual - expected,
+    )
+    assert attack.population_exceedance_ <= alpha
+
+
+@pytest.fixture(scope="module")
+def signal_free():
+    """A target trained elsewhere: its outputs do not depend on membership."""
+    X, y = make_classification(
+        n_samples=5000, n_features=12, n_informative=6, n_classes=4,
+        n_clusters_per_class=1, flip_y=0.15, random_state=1,
+    )
+    target = LogisticRegression(max_iter=500).fit(X[:1000], y[:1000])
+    return target, (X[1000:3000], y[1000:3000]), (X[3000:4000], y[3000:4000]), (
+        X[4000:], y[4000:]
+    )
+
+
+def test_signal_free_target_fpr_is_alpha_and_auc_chance(signal_free, auc_se):
+    target, (Xp, yp), (Xm, ym), (Xn, yn) = signal_free
+    alpha = 0.05
+    mia = MembershipInferenceAttack(
+        target, method="quantile", method_params={"alpha": alpha}, random_state=0
+    ).fit(Xp, yp)
+    fpr = mia.predict(Xn, yn).mean()
+    # binomial standard error of the FPR on 1000 non-members is 0.007
+    assert abs(fpr - alpha) < 0.025
+    assert abs(mia.method_.population_exceedance_ - alpha) < 0.01
+    report = mia.evaluate(Xm, ym, Xn, yn)
+    assert abs(report.auc - 0.5) < 4 * auc_se(1000, 1000)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_overfit_mlp_leaks(splits):
+    (Xm, ym), (Xn, yn), (Xp, yp) = splits
+    mlp = MLPClassifier(
+        hidden_layer_sizes=(128,), alpha=0.0, max_iter=1000, tol=1e-6, random_state=0
+    ).fit(Xm, ym)
+    mia = MembershipInferenceAttack(
+        mlp, method="quantile", shadow_estimator=MustNotTrain(), random_state=0
+    ).fit(Xp, yp)
+    assert mia.shadow_models_ is None
+    report = mia.evaluate(Xm, ym, Xn, yn)
+    # chance gives 0.5 +- 0.024 on 300 members against 300 non-members
+    assert report.auc > 0.65
+
+
+def test_cross_fitting_keeps_a_record_out_of_its_own_quantile(carlini_setup):
+    # a 1-nearest-neighbour regressor returns a training record's own score,
+    # so without cross-fitting every pool record would score exactly 0
+    target, (X_pool, y_pool), _ = carlini_setup
+    n_members = 300  # carlini_setup: the pool starts with the target's members
+    member = np.arange(len(y_pool)) < n_members
+    attack = QuantileAttack(
+        regressor=KNeighborsRegressor(n_neighbors=1), calibrate=False
+    )
+    mia = MembershipInferenceAttack(target, method=attack, random_state=0)
+    scores = mia.fit(X_pool, y_pool).decision_function(X_pool, y_pool)
+    assert np.mean(np.abs(scores) > 1e-9) > 0.9
+    members, others = scores[member], scores[~member]
+    assert np.mean(members[:, None] > others[None, :]) > 0.6
+
+
+def test_identical_records_share_a_fold():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(120, 2)), rng.integers(0, 2, 120)
+    X[60:], y[60:] = X[:60], y[:60]  # every record twice
+    attack = QuantileAttack(alpha=0.05, n_folds=3).fit(
+        None, y, X, log_proba=_random_log_proba(rng, 120, 2), random_state=0
+    )
+    np.testing.assert_array_equal(attack.fold_[:60], attack.fold_[60:])
+
+
+def test_deterministic_and_instance_equals_name(splits, forest):
+    (Xm, ym), _, (Xp, yp) = splits
+
+    def scores(method, params=None, seed=0):
+        mia = MembershipInferenceAttack(
+            forest, method=method, method_params=params, random_state=seed
+        )
+        return mia.fit(Xp, yp).decision_function(Xm, ym)
+
+    params = {"alpha": 0.05, "n_folds": 3}
+    by_name = scores("quantile", params)
+    np.testing.assert_array_equal(by_name, scores("quantile", params))
+    np.testing.assert_allclose(by_name, scores(QuantileAttack(**params)))
+    assert not np.array_equal(by_name, scores("quantile", params, seed=1))
+
+
+def test_probabilities_alone_give_the_same_scores():
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(150, 2)), rng.integers(0, 3, 150)
+    log_proba = _random_log_proba(rng, 150, 3)
+    a = QuantileAttack(alpha=0.05).fit(None, y, X, log_proba=log_proba)
+    b = QuantileAttack(alpha=0.05).fit(np.exp(log_proba), y, X)
+    np.testing.assert_allclose(
+        a.decision_function(None, y, X, log_proba=log_proba),
+        b.decision_function(np.exp(log_proba), y, X),
+        atol=1e-9,
+    )
+
+
+@pytest.mark.parametrize(
+    "method, match",
+    [
+        (QuantileAttack(alpha=0.0), "alpha"),
+        (QuantileAttack(alpha=1.5), "alpha"),
+        (QuantileAttack(n_folds=1), "n_folds"),
+        (QuantileAttack(score="loss"), "score"),
+        (QuantileAttack(use_label="yes"), "use_label"),
+        (QuantileAttack(calibrate=None), "calibrate"),
+        (QuantileAttack(regressor="hgb"), "regressor"),
+        (
+            QuantileAttack(
+                alpha=0.01,
+                regressor=HistGradientBoostingRegressor(loss="quantile", quantile=0.9),
+            ),
+            "quantile=0.99",
+        ),
+        (
+            QuantileAttack(
+                alpha=0.05, regressor=GradientBoostingRegressor(loss="quantile")
+            ),
+            "alpha=0.95",
+        ),
+    ],
+)
+def test_bad_parameters_rejected(forest, splits, method, match):
+    _, _, (Xp, yp) = splits
+    with pytest.raises(ValueError, match=match):
+        MembershipInferenceAttack(forest, method=method).fit(Xp, yp)
+
+
+def test_matching_regressor_accepted():
+    reg = QuantileRegressor(quantile=0.95, alpha=0.0, solver="highs")
+    QuantileAttack(alpha=0.05, regressor=reg).check_params(4)
+    assert reg.get_params()["quantile"] == 0.95  # the user's object untouched
+
+
+def test_too_small_population_named(forest, splits):
+    _, _, (Xp, yp) = splits
+    mia = MembershipInferenceAttack(forest, method="quantile")  # alpha=0.01
+    with pytest.raises(ValueError, match="population is too small.*at least 100"):
+        mia.fit(Xp[:100], yp[:100])
+
+
+def test_missing_arrays_and_wrong_width_named():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(100, 2)), rng.integers(0, 2, 100)
+    log_proba = _random_log_proba(rng, 100, 2)
+    with pytest.raises(ValueError, match="needs X"):
+        QuantileAttack(alpha=0.1).fit(None, y, log_proba=log_proba)
+    with pytest.raises(ValueError, match="log_proba or proba"):
+        QuantileAttack(alpha=0.1).fit(None, y, X)
+    attack = QuantileAttack(alpha=0.1).fit(None, y, X, log_proba=log_proba)
+    with pytest.raises(ValueError, match="3 features per record.*fitted on 2"):
+        attack.decision_function(None, y, np.ones((100, 3)), log_proba=log_proba)
+
+
+def test_scikit_learn_parameter_holder():
+    attack = QuantileAttack(alpha=0.05, n_folds=3)
+    assert clone(attack).get_params() == attack.get_params()
+    assert repr(attack) == "QuantileAttack(alpha=0.05, n_folds=3)"
+    assert QuantileAttack.requires_shadow_models is False
+
+
+def test_runs_in_the_experiment_runner():
+    from wsmooth.experiments import run_experiment
+
+    X, y = make_classification(
+        n_samples=600, n_features=8, n_informative=5, n_classes=3,
+        n_clusters_per_class=1, random_state=0,
+    )
+    results = run_experiment(
+        X, y, {"none": LogisticRegression(max_iter=300)},
+        attacks=["quantile"], seeds=1, n_shadow=2,
+    )
+    rows = list(results)
+    assert [r["attack"] for r in rows] == ["quantile"]
+    assert 0.0 <= rows[0]["auc"] <= 1.0

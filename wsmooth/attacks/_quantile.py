@@ -1,0 +1,389 @@
+"""Membership inference by quantile regression (Bertran et al., NeurIPS 2023).
+
+No shadow models. A regressor learns, from records known (or assumed) not to
+be members, the ``1 - alpha`` quantile of the target's score *conditional on
+the record*: it is fitted with the quantile (pinball) loss
+
+    L_tau(s, q) = max(tau * (s - q), (tau - 1) * (s - q)),  tau = 1 - alpha,
+
+whose minimiser over ``q`` is the ``tau`` quantile of ``s``. A record is
+scored by how far the target's score on it exceeds that quantile,
+
+    score(x, y) = s(x, y) - q(x, y),
+
+so the rule ``score >= 0`` flags about an ``alpha`` fraction of non-members
+(a false positive rate of ``alpha`` by construction), while the continuous
+score ranks records for the ROC. A flexible regressor's quantile runs low on
+records it did not train on; a constant shift calibrated on out-of-fold
+predictions (conformalised quantile regression) restores the ``alpha``
+(``calibrate``). The quantile is the per-record difficulty
+calibration that shadow models give LiRA and RMIA: an easy record has a high
+score whether or not the model trained on it, and so a high quantile.
+
+The score ``s`` is the hinge score of the paper, the margin of the target's
+logits ``z_y - max_{k != y} z_k``, computed from its log-probabilities
+(:func:`~wsmooth.attacks._signals.logit_margin_from_log_proba`), or LiRA's
+logit-scaled confidence.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+from ._methods import AttackMethod, _PopulationIndex, _record_digests, register_method
+from ._signals import (
+    logit_margin_from_log_proba,
+    logit_scaled_confidence_from_log_proba,
+)
+
+__all__ = ["QuantileAttack", "SCORES"]
+
+#: name -> function of ``(log_proba, y)``: the target's score on each record.
+SCORES = {
+    "hinge": logit_margin_from_log_proba,
+    "logit_confidence": logit_scaled_confidence_from_log_proba,
+}
+
+#: Fewest records any regressor is fitted on, whatever ``alpha``.
+MIN_FIT_RECORDS = 20
+
+
+def _log_of(proba):
+    with np.errstate(divide="ignore"):
+        return np.log(np.asarray(proba, dtype=np.float64))
+
+
+@register_method("quantile")
+class QuantileAttack(AttackMethod):
+    """Quantile-regression membership inference (Bertran et al. 2023).
+
+    Use it as ``MembershipInferenceAttack(target, method="quantile")``, or fit
+    it on arrays directly (see :meth:`fit`). It trains no shadow model: fitting
+    costs a few regressor fits on the population.
+
+    Parameters
+    ----------
+    alpha : float in (0, 1), default=0.01
+        Target false positive rate: the regressor estimates the ``1 - alpha``
+        quantile of non-members' scores, so ``predict`` (``score >= 0``)
+        flags about ``alpha`` of the non-members. It sets the operating point
+        of ``predict`` and which quantile the regressor learns; the ROC comes
+        from the continuous score at any ``alpha``.
+    regressor : regressor or None, default=None
+        The quantile regressor (cloned, once per fold, and otherwise used as
+        given). None: ``HistGradientBoostingRegressor(loss="quantile",
+        quantile=1 - alpha)`` seeded from the attack's ``random_state``. A
+        regressor of your own must minimise the pinball loss at ``1 -
+        alpha`` (e.g. ``GradientBoostingRegressor(loss="quantile", alpha=1 -
+        alpha)`` or ``QuantileRegressor(quantile=1 - alpha)``); one whose
+        ``quantile`` (or, with ``loss="quantile"``, ``alpha``) parameter says
+        another level is refused. A regressor of the mean would make 0 the
+        median, not the ``1 - alpha`` quantile.
+    score : {"hinge", "logit_confidence"}, default="hinge"
+        The target's score on a record, from its log-probabilities: the hinge
+        score ``z_y - max_{k != y} z_k`` of the paper, or LiRA's ``log p_y -
+        log sum_{k != y} p_k``.
+    use_label : bool, default=True
+        Feed the regressor the record's one-hot label beside its features (the
+        quantile is then conditional on the whole record ``(x, y)``).
+    n_folds : int >= 2, default=5
+        Cross-fitting folds: the population is split at random into
+        ``n_folds`` folds and one regressor is fitted on the records outside
+        each, so that no population record is scored by a regressor that
+        trained on it (see Notes).
+    calibrate : bool, default=True
+        Shift the threshold by ``offset_``, the ``1 - alpha`` quantile of the
+        population's out-of-fold scores ``s - q`` (conformalised quantile
+        regression, Romano et al. 2019), so that an ``alpha`` fraction of the
+        population scores ``>= 0`` whatever the regressor's own bias. A
+        flexible regressor fits its training records' upper tail too
+        closely, so its quantile is too low on new records: the default one
+        flags several times ``alpha`` of the non-members without the shift.
+        The shift is the same for every record, so the ranking (AUC, TPR at
+        any FPR) does not depend on it. False: the paper's rule, ``s - q``.
+
+    Attributes
+    ----------
+    regressors_ : list of regressor
+        The fitted regressors, one per fold.
+    fold_ : ndarray of int of shape (n_population,)
+        Fold of each population record (identical records share one).
+    offset_ : float
+        The shift subtracted from every score (0.0 with ``calibrate=False``).
+    population_exceedance_ : float
+        Fraction of population records scored ``>= 0`` (offset included) by
+        the regressor that did not train on them: the false positive rate
+        of ``predict`` to expect when the population holds no member (at
+        most about ``alpha`` with ``calibrate=True``).
+    n_features_ : int
+        Features per record (after flattening) seen in fit.
+    n_classes_ : int
+        Number of classes of the target.
+
+    Notes
+    -----
+    **The paper.** Bertran et al. fit a deep network with the pinball loss
+    on public data known to be non-members, the record as input and the
+    target's hinge score as regression target, and threshold ``s - q`` at
+    0, so the false positive rate is ``alpha`` by construction; no model of
+    the target's architecture is ever trained.
+
+    **Which records the regressor trains on.** Those of the population passed
+    to ``fit``, taken as non-members, as RMIA takes its population records as
+    reference ``z`` records. In the disjoint protocol (``fit`` on a population
+    that holds no target member, queries from elsewhere), that is the paper's
+    setting, and every query is scored by the mean of the ``n_folds``
+    regressors' quantiles. In the pool protocol (the experiment runner, the
+    ``wsmooth`` command, :func:`~wsmooth.attacks.pool_split`), the population
+    is the pool that also holds the queried members and non-members, and
+    half of it are the target's members, which the attacker cannot tell
+    apart. The attack differs from the paper there in two ways:
+
+    - *Cross-fitting.* A query found in the population (same row, same label,
+      recognised by a 16-byte digest per record) is scored by the regressor
+      of its own fold, which never saw it: its own score cannot leak into its
+      quantile. Without it, a regressor that fits its training records (the
+      default boosted trees can) would give members their own high score as
+      quantile and hide them.
+    - *Members among the training records.* The regressors learn the
+      quantile of a mixture of member and non-member scores, higher than
+      the non-members' alone (and ``offset_`` is calibrated on the same
+      mixture), so ``predict`` flags fewer than ``alpha`` of the non-members
+      (``population_exceedance_`` is then not an estimate of the FPR). The
+      ranking, and with it the AUC and the TPR at a given FPR, still comes
+      from comparing each record with similar records.
+
+    The runner's reserved reference slice (``reference_size``) goes to the
+    defences that take one, never to the attack.
+
+    **Other differences from the paper.** The default regressor is gradient
+    boosted trees on the features, not a network; any scikit-learn regressor
+    can take its place. One regressor is fitted per fold (``n_folds``), where
+    the paper fits one, and the threshold is shifted by the conformal
+    ``offset_`` (``calibrate``), where the paper thresholds ``s - q`` at 0.
+
+    **What a fitted attack holds.** The regressors (trees partition the
+    feature space on the population records, and may isolate single records)
+    and one digest per population record, never the records themselves.
+    """
+
+    requires_shadow_models = False
+    uses_log_proba = True
+
+    _parameter_constraints = {
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "regressor": [HasMethods(["fit", "predict"]), None],
+        "score": [StrOptions(set(SCORES))],
+        "use_label": ["boolean"],
+        "n_folds": [Interval(Integral, 2, None, closed="left")],
+        "calibrate": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        alpha=0.01,
+        regressor=None,
+        score="hinge",
+        use_label=True,
+        n_folds=5,
+        calibrate=True,
+    ):
+        self.alpha = alpha
+        self.regressor = regressor
+        self.score = score
+        self.use_label = use_label
+        self.n_folds = n_folds
+        self.calibrate = calibrate
+
+    def check_params(self, n_shadow):
+        super().check_params(n_shadow)
+        self._check_regressor_level()
+
+    def _check_regressor_level(self):
+        """Refuse a regressor whose own parameters name another quantile."""
+        if self.regressor is None or not hasattr(self.regressor, "get_params"):
+            return
+        params = self.regressor.get_params(deep=False)
+        tau = 1.0 - float(self.alpha)
+        if "quantile" in params and params.get("loss", "quantile") == "quantile":
+            name, level = "quantile", params["quantile"]
+        elif params.get("loss") == "quantile" and "alpha" in params:
+            name, level = "alpha", params["alpha"]
+        else:
+            return
+        if isinstance(level, Real) and not np.isclose(level, tau, rtol=0, atol=1e-9):
+            raise ValueError(
+                f"regressor {type(self.regressor).__name__} estimates the "
+                f"{level} quantile ({name}={level}), but alpha={self.alpha} "
+                f"needs the {tau:g} quantile: set its {name}={tau:g}, or "
+                f"alpha={1 - level:g}."
+            )
+
+    # ------------------------------------------------------------------ #
+    def _scores(self, proba, log_proba, y):
+        if log_proba is None:
+            log_proba = _log_of(proba)
+        return SCORES[self.score](log_proba, y)
+
+    def _features(self, X, y, n_classes):
+        X = np.asarray(X)
+        flat = X.reshape(X.shape[0], -1).astype(np.float64, copy=False)
+        if not self.use_label:
+            return flat
+        onehot = (np.asarray(y)[:, None] == np.arange(n_classes)).astype(np.float64)
+        return np.hstack([flat, onehot])
+
+    def _make_regressor(self, seed):
+        if self.regressor is None:
+            return HistGradientBoostingRegressor(
+                loss="quantile", quantile=1.0 - float(self.alpha), random_state=seed
+            )
+        return clone(self.regressor)
+
+    def _check_population_size(self, fold):
+        n = fold.shape[0]
+        # the records outside the largest fold (identical records share one)
+        smallest_fit = n - int(np.bincount(fold, minlength=self.n_folds).max())
+        needed = max(MIN_FIT_RECORDS, int(np.ceil(1.0 / self.alpha)))
+        if smallest_fit < needed:
+            raise ValueError(
+                f"The population is too small for QuantileAttack(alpha="
+                f"{self.alpha}, n_folds={self.n_folds}): each regressor fits "
+                f"the {1 - self.alpha:g} quantile on the records outside its "
+                f"fold, {smallest_fit} of the {n} population records, and needs "
+                f"at least {needed} (max({MIN_FIT_RECORDS}, 1 / alpha)). Give a "
+                "larger population or a larger alpha."
+            )
+
+    def fit(
+        self,
+        proba,
+        y,
+        X=None,
+        *,
+        log_proba=None,
+        shadow_proba=None,
+        shadow_log_proba=None,
+        keep_masks=None,
+        shadows=None,
+        target=None,
+        random_state=0,
+    ):
+        """Fit one quantile regressor per fold on the population.
+
+        Reads the target's ``log_proba`` (or, without it, ``proba``) on the
+        population, ``y``, the population records ``X`` and ``random_state``
+        (the folds and the default regressor's seeds); the shadow arguments
+        are not read. See :meth:`AttackMethod.fit`.
+        """
+        self._validate_params()
+        self._check_regressor_level()
+        self._require(X=X)
+        if proba is None and log_proba is None:
+            raise ValueError(
+                "QuantileAttack.fit needs log_proba or proba (the target's "
+                "outputs on the population), and neither was given."
+            )
+        X = np.asarray(X)
+        y = np.asarray(y)
+        outputs = np.asarray(log_proba if log_proba is not None else proba)
+        n = y.shape[0]
+        if X.shape[0] != n or outputs.ndim != 2 or outputs.shape[0] != n:
+            raise ValueError(
+                f"X, y and the target's outputs must have one row per "
+                f"population record: got X {X.shape}, y {y.shape}, outputs "
+                f"{outputs.shape}"
+            )
+        if n == 0:
+            self._check_population_size(np.zeros(0, dtype=np.intp))  # raises
+        self.n_classes_ = int(outputs.shape[1])
+        scores = self._scores(proba, log_proba, y)
+        features = self._features(X, y, self.n_classes_)
+        self.n_features_ = int(np.prod(X.shape[1:], dtype=np.int64))
+
+        # identical records share a fold, so that no copy of a query trains
+        # the regressor that scores it
+        _, group = np.unique(_record_digests(X, y), return_inverse=True)
+        group = group.ravel()
+        seeds = np.random.SeedSequence(
+            None if random_state is None else [int(random_state), 5]
+        )
+        fold_seq, *reg_seqs = seeds.spawn(1 + self.n_folds)
+        order = np.random.default_rng(fold_seq).permutation(group.max() + 1)
+        group_fold = np.empty(order.shape[0], dtype=np.intp)
+        group_fold[order] = np.arange(order.shape[0]) % self.n_folds
+        self.fold_ = group_fold[group]
+        self._check_population_size(self.fold_)
+
+        self.regressors_ = []
+        out_of_fold = np.empty(n)
+        for k, seq in enumerate(reg_seqs):
+            held = self.fold_ == k
+            reg = self._make_regressor(int(seq.generate_state(1)[0]))
+            reg.fit(features[~held], scores[~held])
+            self.regressors_.append(reg)
+            if held.any():
+                out_of_fold[held] = reg.predict(features[held])
+        residual = scores - out_of_fold
+        self.offset_ = self._conformal_offset(residual) if self.calibrate else 0.0
+        self.population_exceedance_ = float(np.mean(residual - self.offset_ >= 0))
+        self.population_index_ = _PopulationIndex(X, y)
+        return self
+
+    def _conformal_offset(self, residual):
+        """The ``ceil((n + 1)(1 - alpha)) / n`` empirical quantile of the
+        out-of-fold residuals: the split-conformal rule, so that a new
+        non-member exceeds it with probability at most ``alpha``."""
+        n = residual.shape[0]
+        level = min(1.0, np.ceil((n + 1) * (1.0 - self.alpha)) / n)
+        return float(np.quantile(residual, level, method="inverted_cdf"))
+
+    def predict_quantile(self, y, X):
+        """The ``1 - alpha`` quantile predicted for each record.
+
+        A record found in the population gets the prediction of the regressor
+        that did not train on it; any other record the mean over the
+        regressors.
+
+        Parameters
+        ----------
+        y : ndarray of int of shape (n_records,)
+            Class index of each record's label.
+        X : ndarray of shape (n_records, ...)
+
+        Returns
+        -------
+        ndarray of shape (n_records,)
+        """
+        X = np.asarray(X)
+        n_features = int(np.prod(X.shape[1:], dtype=np.int64))
+        if n_features != self.n_features_:
+            raise ValueError(
+                f"X has {n_features} features per record, but QuantileAttack "
+                f"was fitted on {self.n_features_}"
+            )
+        features = self._features(X, y, self.n_classes_)
+        idx = np.asarray(self.population_index_(X, y))
+        found = idx >= 0
+        fold = np.where(found, self.fold_[np.maximum(idx, 0)], -1)
+        quantile = np.empty(X.shape[0])
+        for k, reg in enumerate(self.regressors_):
+            own = fold == k
+            if own.any():
+                quantile[own] = reg.predict(features[own])
+        if not found.all():
+            rest = features[~found]
+            quantile[~found] = np.mean(
+                [reg.predict(rest) for reg in self.regressors_], axis=0
+            )
+        return quantile
+
+    def decision_function(self, proba, y, X, log_proba=None):
+        """``s - q - offset_``: the target's score on each record minus its
+        quantile (and the calibration shift)."""
+        y = np.asarray(y)
+        quantile = self.predict_quantile(y, X)
+        return self._scores(proba, log_proba, y) - quantile - self.offset_
