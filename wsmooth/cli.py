@@ -109,6 +109,23 @@ def _hidden(text):
     return sizes
 
 
+def _canaries(text):
+    """``--canaries N[:KIND]`` -> ``(N, KIND)``."""
+    from .experiments._canaries import DEFAULT_KIND, check_canaries
+
+    number, _, kind = text.partition(":")
+    try:
+        n = int(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected N or N:KIND such as 100:mislabelled, got {text!r}"
+        ) from None
+    try:
+        return check_canaries((n, kind or DEFAULT_KIND))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 # --data NAME [PATH]: the embedded sets take no path, the loaders exactly one.
 _EMBEDDED = DATA_EMBEDDED
 _FILES = DATA_FILES
@@ -130,6 +147,10 @@ _DEFAULT_N_SAMPLES = 2500
 #: attacker's TPR is the FPR), 0.1 above chance for the others (a guess has
 #: an AUC of 0.5 and an advantage of 0).
 MAX_LEAKAGE_DEFAULTS = {"tpr@1%": 0.1, "tpr@0.1%": 0.01, "auc": 0.6, "advantage": 0.1}
+# the same bounds on the canaries (--canaries), the worst case
+MAX_LEAKAGE_DEFAULTS.update(
+    {f"canary-{k}": v for k, v in MAX_LEAKAGE_DEFAULTS.items() if k != "advantage"}
+)
 
 #: The weighted-smoothing defences, whose grid is ``--sigma``.
 WS_DEFENCES = frozenset({"ws", "ws_live"})
@@ -334,7 +355,14 @@ def build_parser():
     )
     comp.add_argument(
         "--leakage", choices=list(MAX_LEAKAGE_DEFAULTS),
-        default="tpr@1%", help="leakage figure (default: %(default)s)",
+        default="tpr@1%", help="leakage figure (default: %(default)s); the "
+        "canary-* figures need --canaries",
+    )
+    comp.add_argument(
+        "--canaries", type=_canaries, default=None, metavar="N[:KIND]",
+        help="worst-case leakage: N canaries per seed, half in the target's "
+        "training set, of KIND mislabelled (default) or ood; their figures "
+        "go beside the population's",
     )
     defaults = ", ".join(  # argparse formats the help with %: escape the names
         f"{v:g} for {k.replace('%', '%%')}" for k, v in MAX_LEAKAGE_DEFAULTS.items()
@@ -453,6 +481,11 @@ def check_arguments(args):
                 f"non-members and test records; got {n}"
             )
     _check_attacks(args)
+    if args.leakage.startswith("canary") and args.canaries is None:
+        raise UsageError(
+            f"argument --leakage: {args.leakage} is measured on canaries: add "
+            "--canaries N"
+        )
     _check_out(args.out)
     for name in dict.fromkeys(args.defences):
         if name in _DEFENCE_NEEDS:
@@ -785,10 +818,15 @@ def run(args):
     check_data(X, y, source=source, seed=args.seed, embedded=embedded)
     module, module_params, net_text = _module(args, X)
     defences = configurations(args, module, module_params)
-    if any(get_privacy_tags(est).takes_reference for est, _ in defences.values()):
+    takes_reference = any(
+        get_privacy_tags(est).takes_reference for est, _ in defences.values()
+    )
+    if takes_reference:
         # the reference set leaves the attacker's population smaller
         check_data(X, y, source=source, seed=args.seed, embedded=embedded,
                    reference_size=_REFERENCE_SIZE)
+    if args.canaries is not None:
+        _check_canaries_fit(args.canaries, y, args.seed, takes_reference)
     os.makedirs(args.out, exist_ok=True)
     cache = os.path.join(args.out, "cache")
     cells = _Cells(cache)
@@ -806,6 +844,7 @@ def run(args):
             cache_dir=cache,
             random_state=args.seed,
             undefended="none" if "none" in defences else None,
+            canaries=args.canaries,
             callback=cells.finished,
             verbose=0 if args.quiet else 1,
         )
@@ -845,6 +884,24 @@ class _Cells:
             yield
         except KeyboardInterrupt as exc:
             raise Interrupted(self.done, self.resumed, self.total, self.cache) from exc
+
+
+def _check_canaries_fit(canaries, y, seed, takes_reference):
+    """``--canaries`` against the attacker's pool of the loaded data."""
+    import numpy as np
+
+    from .experiments._canaries import check_canaries
+    from .experiments._split import pool_split, reference_mask
+
+    _, y_pool, _, _ = pool_split(
+        np.arange(len(y)), y, test_size=_TEST_SIZE, random_state=seed
+    )
+    if takes_reference:
+        y_pool = y_pool[~reference_mask(y_pool, _REFERENCE_SIZE, seed)]
+    try:
+        check_canaries(canaries, len(y_pool))
+    except ValueError as exc:
+        raise UsageError(f"argument --canaries: {exc}") from None
 
 
 @contextmanager

@@ -21,14 +21,15 @@ that train the same model (say WS at ``sigma=0`` and the plain undefended
 net) share their shadow models.
 
 A cell file is named by what was asked (configuration, setting, seed, the
-model's parameters, the data, the attacks, the shadow budget) and holds a key
-that adds the code that computed it: the package version, the source of the
-model's and the attacks' classes, of the modules defining the model's classes
-(:func:`_model_code`) and of every module that makes a figure
-(:data:`FIGURE_MODULES` and the whole ``wsmooth.attacks`` package). A cell
-is trusted only if its key matches and its rows pass :func:`_check_rows` (one
-row per attack, every figure finite and in its range, the identifiers of the
-cell); a damaged cell, or one made by other code, is recomputed with a
+model's parameters, the data, the attacks, the shadow budget, the canaries)
+and holds a key that adds the code that computed it: the package version,
+the source of the model's and the attacks' classes, of the modules defining
+the model's classes (:func:`_model_code`) and of every module that makes a
+figure (:data:`FIGURE_MODULES` and the whole ``wsmooth.attacks`` package). A
+cell is trusted only if its key matches and its rows pass :func:`_check_rows`
+(one row per attack, every figure finite and in its range, the canary
+figures exactly when the run has canaries, the identifiers of the cell); a
+damaged cell, or one made by other code, is recomputed with a
 warning.
 """
 
@@ -59,13 +60,15 @@ from ..attacks._cache import _IGNORED_PARAMS, _code, _qualname, _stable
 from ..attacks._methods import get_method
 from ..utils import get_privacy_tags, reference_fit_params, reraise_interrupt
 from ..utils._files import write_atomic
-from ._results import FIGURES, ExperimentResults, _jsonable
+from ._canaries import check_canaries, make_canaries
+from ._canaries import resolution_warning as _resolution_warning
+from ._results import CANARY_FIGURES, FIGURES, ExperimentResults, _jsonable
 from ._split import member_mask, pool_split, reference_mask
 
 __all__ = ["run_experiment"]
 
 # Bump when the meaning of a stored cell changes: old cells are then ignored.
-_CELL_FORMAT = 2
+_CELL_FORMAT = 3
 #: The modules whose code makes a cell's figures besides the model's and the
 #: attack methods' classes (hashed into every cell's key).
 #: Every module of the ``wsmooth.attacks`` package counts as well (the
@@ -78,6 +81,7 @@ FIGURE_MODULES = (
     "wsmooth.attacks._shadow",
     "wsmooth.attacks._signals",
     "wsmooth.experiments._split",
+    "wsmooth.experiments._canaries",
     "wsmooth.experiments._runner",
     "wsmooth.utils._tags",
     "wsmooth.utils._validation",
@@ -86,9 +90,10 @@ FIGURE_MODULES = (
 #: The attacks run by default: LiRA and RMIA on the scores, and the
 #: label-only attack, which sees a defence that modifies its outputs.
 DEFAULT_ATTACKS = ("lira", "rmia", "label_only")
-#: Allowed range of each figure of a row.
+#: Allowed range of each figure of a row (the canary figures only in the
+#: rows of a run with canaries, and never in the others).
 _RANGES = {
-    **{f: (0.0, 1.0) for f in FIGURES},
+    **{f: (0.0, 1.0) for f in FIGURES if f not in CANARY_FIGURES},
     "advantage": (-1.0, 1.0),
     "fit_seconds": (0.0, math.inf),
     "attack_seconds": (0.0, math.inf),
@@ -302,8 +307,14 @@ def _is_figure(value, low, high):
     )
 
 
-def _check_rows(rows, ident, params, attack_labels):
-    """None if ``rows`` are a whole cell for ``ident``, else what is wrong."""
+def _check_rows(rows, ident, params, attack_labels, canaries=False):
+    """None if ``rows`` are a whole cell for ``ident``, else what is wrong.
+
+    With ``canaries`` the rows must hold the canary figures, else none.
+    """
+    ranges = dict(_RANGES)
+    if canaries:
+        ranges.update({f: (0.0, 1.0) for f in CANARY_FIGURES})
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         return "its rows are not a list of objects"
     attacks = [r.get("attack") for r in rows]
@@ -320,16 +331,19 @@ def _check_rows(rows, ident, params, attack_labels):
             wrong.append("params")
         if wrong:
             return f"a row's {', '.join(wrong)} do not match the cell"
-        for name, (low, high) in _RANGES.items():
+        for name, (low, high) in ranges.items():
             if not _is_figure(r.get(name), low, high):
                 return (
                     f"the {r['attack']} row's {name} is {r.get(name)!r}, not a "
                     f"finite number in [{low:g}, {high:g}]"
                 )
+        extra = [f for f in CANARY_FIGURES if f in r and f not in ranges]
+        if extra:
+            return f"the {r['attack']} row holds {extra} but the run has no canaries"
     return None
 
 
-def _read_cell(path, key, ident, params, attack_labels):
+def _read_cell(path, key, ident, params, attack_labels, canaries=False):
     """``(rows, problem)``: the rows of a finished, valid cell, or None and why
     not (``problem`` None when there is no cell file)."""
     try:
@@ -347,7 +361,7 @@ def _read_cell(path, key, ident, params, attack_labels):
             "figures') or another cell format"
         )
     rows = cell.get("rows")
-    problem = _check_rows(rows, ident, params, attack_labels)
+    problem = _check_rows(rows, ident, params, attack_labels, canaries)
     return (None, problem) if problem else (rows, None)
 
 
@@ -363,19 +377,28 @@ def _seeded(estimator, params, seed):
 
 def _run_cell(
     model, data, members, attacks, *, seed, n_shadow, n_jobs, shadow_dir, verbose, seen,
-    reference=None,
+    reference=None, canaries=None,
 ):
     from ..attacks import MembershipInferenceAttack
 
     X_pool, y_pool, X_test, y_test = data
     Xm, ym = X_pool[members], y_pool[members]
     Xn, yn = X_pool[~members], y_pool[~members]
+    # the target trains on its members and the IN canaries; the attacker's
+    # pool holds every canary, so each shadow trains on a random half of them
+    X_train, y_train, X_attack, y_attack = Xm, ym, X_pool, y_pool
+    if canaries is not None:
+        Xc, yc, in_target = canaries
+        X_train = np.concatenate([Xm, Xc[in_target]])
+        y_train = np.concatenate([ym, yc[in_target]])
+        X_attack = np.concatenate([X_pool, Xc])
+        y_attack = np.concatenate([y_pool, yc])
     # a defence that takes a reference set gets the reserved records, which
     # are neither members nor non-members: it trains on all of its members
     fit_params = {} if reference is None else reference_fit_params(model, *reference)
     start = time.perf_counter()
     with reraise_interrupt():
-        model.fit(Xm, ym, **fit_params)
+        model.fit(X_train, y_train, **fit_params)
     fit_seconds = time.perf_counter() - start
     figures = {
         "test_accuracy": float(accuracy_score(y_test, model.predict(X_test))),
@@ -398,22 +421,40 @@ def _run_cell(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with reraise_interrupt():
-                attack.fit(X_pool, y_pool)
+                attack.fit(X_attack, y_attack)
+            # the population's figures: ordinary records only
             report = attack.evaluate(Xm, ym, Xn, yn, fpr_levels=(0.001, 0.01))
+            if canaries is not None:
+                with warnings.catch_warnings():
+                    # the run warns once about the canaries' FPR resolution
+                    warnings.filterwarnings(
+                        "ignore", message="FPR level", category=UserWarning
+                    )
+                    canary = attack.evaluate(
+                        Xc[in_target], yc[in_target], Xc[~in_target],
+                        yc[~in_target], fpr_levels=(0.001, 0.01),
+                    )
         for w in caught:  # the same warning for every cell: keep one of each
             seen.setdefault((w.category, str(w.message)), w)
-        rows.append(
-            {
-                "attack": label,
-                **figures,
-                "auc": float(report.auc),
-                "tpr@0.1%fpr": float(report.tpr_at_fpr[0.001]),
-                "tpr@1%fpr": float(report.tpr_at_fpr[0.01]),
-                "advantage": float(report.advantage),
-                "balanced_accuracy": float(report.balanced_accuracy),
-                "attack_seconds": time.perf_counter() - start,
-            }
-        )
+        row = {
+            "attack": label,
+            **figures,
+            "auc": float(report.auc),
+            "tpr@0.1%fpr": float(report.tpr_at_fpr[0.001]),
+            "tpr@1%fpr": float(report.tpr_at_fpr[0.01]),
+            "advantage": float(report.advantage),
+            "balanced_accuracy": float(report.balanced_accuracy),
+        }
+        if canaries is not None:
+            row.update(
+                {
+                    "canary_auc": float(canary.auc),
+                    "canary_tpr@0.1%fpr": float(canary.tpr_at_fpr[0.001]),
+                    "canary_tpr@1%fpr": float(canary.tpr_at_fpr[0.01]),
+                }
+            )
+        row["attack_seconds"] = time.perf_counter() - start
+        rows.append(row)
     return rows
 
 
@@ -440,6 +481,7 @@ def _run_cell(
         "cache_dir": [str, os.PathLike, None],
         "random_state": ["random_state"],
         "undefended": [str, None],
+        "canaries": "no_validation",  # checked by check_canaries
         "callback": [callable, None],
         "verbose": ["verbose"],
     },
@@ -459,6 +501,7 @@ def run_experiment(
     cache_dir=None,
     random_state=0,
     undefended=None,
+    canaries=None,
     callback=None,
     verbose=0,
 ):
@@ -524,6 +567,23 @@ def run_experiment(
     undefended : str, default=None
         Name of the undefended configuration; default the one named
         ``"none"``, ``"undefended"`` or ``"baseline"`` if any.
+    canaries : None, int or (int, str), default=None
+        Worst-case leakage: the number of canaries per seed, of the kind
+        ``"mislabelled"``, or a pair ``(number, kind)`` with kind
+        ``"mislabelled"`` or ``"ood"`` (the kinds: :ref:`canaries`). Per seed, the canaries are
+        drawn from their own random stream, half of them join the target's
+        training set, and all join the attacker's pool (each shadow model
+        trains on a random half of them). Every row then also holds
+        ``canary_auc``, ``canary_tpr@0.1%fpr`` and ``canary_tpr@1%fpr``
+        (IN canaries against OUT canaries, by the same attack). The
+        population's figures and ``train_accuracy`` stay on the ordinary
+        records, the test accuracy on the ordinary test set; the models,
+        though, train with the canaries, so keep them a small share of the
+        pool when the population's figures of the same run matter. At least
+        2 and at most half the pool; with ``n_out = number - number // 2`` OUT
+        canaries, FPRs below ``1 / n_out`` cannot be measured (the TPR
+        there is the TPR at FPR 0; a warning says so). None (the default)
+        leaves every split and figure as without this option.
     callback : callable, default=None
         Called after each cell with a dict: ``configuration``, ``setting``,
         ``seed``, ``cached`` (True if read from ``cache_dir``), ``done``,
@@ -538,13 +598,16 @@ def run_experiment(
     ExperimentResults
         One row per configuration x setting x seed x attack. Its ``meta``
         records the protocol, including ``n_reference`` (0 when nothing was
-        reserved) and the attacks run.
+        reserved), the attacks run and, with canaries, ``canaries`` (their
+        number, kind, IN and OUT counts per seed and the smallest FPR the
+        canary figures resolve).
 
     Warns
     -----
     UserWarning
-        When ``"label_only"`` is added, and when a cell of ``cache_dir`` is
-        damaged or was made by other code (it is recomputed).
+        When ``"label_only"`` is added, when a cell of ``cache_dir`` is
+        damaged or was made by other code (it is recomputed), and when the
+        canaries are too few to resolve the FPR levels of the canary figures.
 
     Examples
     --------
@@ -582,6 +645,7 @@ def run_experiment(
             f"choose one of {list(specs)}"
         )
     _check_attacks(specs, attack_specs, n_shadow)
+    canary_spec = check_canaries(canaries)
 
     data = pool_split(X, y, test_size=test_size, random_state=random_state)
     reference = None
@@ -590,6 +654,12 @@ def run_experiment(
         reserved = reference_mask(y_pool, reference_size, random_state)
         reference = (X_pool[reserved], y_pool[reserved])
         data = (X_pool[~reserved], y_pool[~reserved], X_test, y_test)
+    canary_sets = dict.fromkeys(seeds)
+    if canary_spec is not None:
+        check_canaries(canary_spec, len(data[1]))
+        _resolution_warning(canary_spec[0], (0.001, 0.01))
+        # every seed's canaries drawn before anything trains (a draw can fail)
+        canary_sets = {s: make_canaries(*data[:2], *canary_spec, s) for s in seeds}
     data_hash = joblib.hash((data, reference))
     figure_code = _figure_code()
     cells = [
@@ -622,17 +692,19 @@ def run_experiment(
             # after a code change the cell and its shadows are computed afresh
             asked = joblib.hash(
                 (_CELL_FORMAT, ident, _described(model), data_hash, n_shadow,
-                 sorted(attack_specs.items()))
+                 sorted(attack_specs.items()), canary_spec)
             )
             shadow_key = joblib.hash(
-                (_stable(model), _model_code(model), data_hash, seed, figure_code)
+                (_stable(model), _model_code(model), data_hash, seed, figure_code,
+                 canary_spec)
             )
             key = joblib.hash(
                 (asked, shadow_key, attack_code, figure_code)
             )
             path = os.path.join(root, "cells", f"{stem}-{asked[:12]}.json")
             cell_rows, problem = _read_cell(
-                path, key, ident, _jsonable(params), list(attack_specs)
+                path, key, ident, _jsonable(params), list(attack_specs),
+                canary_spec is not None,
             )
             if problem is not None:
                 warnings.warn(
@@ -658,6 +730,7 @@ def run_experiment(
                     verbose=max(int(verbose) - 1, 0),
                     seen=seen,
                     reference=reference,
+                    canaries=canary_sets[seed],
                 )
                 cell_rows = [
                     {**ident, "params": _jsonable(params), **r} for r in cell_rows
@@ -710,6 +783,15 @@ def run_experiment(
             for k, (m, p) in attack_specs.items()
         },
     }
+    if canary_spec is not None:
+        n, kind = canary_spec
+        meta["canaries"] = {
+            "n": n,
+            "kind": kind,
+            "n_in": n // 2,
+            "n_out": n - n // 2,
+            "min_fpr_resolved": 1.0 / (n - n // 2),
+        }
     return ExperimentResults(rows, undefended=undefended, meta=_jsonable(meta))
 
 
