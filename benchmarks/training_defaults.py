@@ -14,7 +14,10 @@ its plateau can be read off::
         benchmarks/training_defaults.py --data purchase-like digits
 
 ``--data`` takes ``purchase-like`` (2,500 records, 10 classes),
-``purchase-like-100`` (10,000 records, 100 classes) and ``digits``.
+``purchase-like-100`` (10,000 records, 100 classes) and ``digits`` (1,797
+records), the command's built-in sets, and smaller or larger ones for the rule
+that sets the epochs of other data from their size: ``purchase-like-500``,
+``purchase-like-20000``, ``purchase-like-100-3000`` and ``digits-600``.
 """
 
 import argparse
@@ -46,6 +49,23 @@ DATA = {
          ("MLP 512, lr 1e-3", nets.MLP, {"hidden_layer_sizes": (512,)}, 1e-3),
          ("MLP 1024-512-256-128", nets.MLP,
           {"hidden_layer_sizes": (1024, 512, 256, 128)}, 1e-3)],
+    ),
+    # smaller and larger sets: the rule for files (epochs from the steps)
+    "purchase-like-500": (
+        {"name": "purchase-like", "n_samples": 500, "n_classes": 10},
+        [("MLP 128, lr 1e-3", nets.MLP, {"hidden_layer_sizes": (128,)}, 1e-3)],
+    ),
+    "purchase-like-20000": (
+        {"name": "purchase-like", "n_samples": 20000, "n_classes": 10},
+        [("MLP 128, lr 1e-3", nets.MLP, {"hidden_layer_sizes": (128,)}, 1e-3)],
+    ),
+    "purchase-like-100-3000": (
+        {"name": "purchase-like", "n_samples": 3000, "n_classes": 100},
+        [("MLP 256, lr 1e-3", nets.MLP, {"hidden_layer_sizes": (256,)}, 1e-3)],
+    ),
+    "digits-600": (
+        {"name": "digits", "n_samples": 600, "n_classes": 10},
+        [("DigitsCNN 16, lr 1e-2", nets.DigitsCNN, {"channels": 16}, 1e-2)],
     ),
     "digits": (
         {"name": "digits", "n_samples": None, "n_classes": 10},
@@ -97,7 +117,8 @@ def curves(data, candidate, epochs, seeds):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", nargs="+", choices=list(DATA), default=list(DATA))
+    parser.add_argument("--data", nargs="+", choices=list(DATA),
+                        default=["purchase-like", "purchase-like-100", "digits"])
     parser.add_argument("--max-epochs", type=int, default=60)
     parser.add_argument("--report", type=int, nargs="+",
                         default=[3, 6, 12, 20, 30, 40, 60])
