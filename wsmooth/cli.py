@@ -753,7 +753,7 @@ def _undertrained(args, points, y):
         n_classes=len(counts),
         majority=counts.max() / counts.sum(),
         floor=accuracy_floor(args.data[0], len(y), len(counts)),
-        training=f"{args.epochs} epochs, lr {args.lr:g}",
+        training=f"{args.epochs} epoch{'s' * (args.epochs != 1)}, lr {args.lr:g}",
     )
 
 
