@@ -61,7 +61,8 @@ DATA = {
     ),
     "purchase-like-100-3000": (
         {"name": "purchase-like", "n_samples": 3000, "n_classes": 100},
-        [("MLP 256, lr 1e-3", nets.MLP, {"hidden_layer_sizes": (256,)}, 1e-3)],
+        [("MLP 256, lr 1e-3", nets.MLP, {"hidden_layer_sizes": (256,)}, 1e-3),
+         ("MLP 512, lr 1e-3", nets.MLP, {"hidden_layer_sizes": (512,)}, 1e-3)],
     ),
     "digits-600": (
         {"name": "digits", "n_samples": 600, "n_classes": 10},

@@ -1,7 +1,5 @@
 """The command's training defaults per data set and its undertraining check."""
 
-import pytest
-
 from wsmooth._training_defaults import (
     accuracy_floor,
     training_defaults,
@@ -18,26 +16,37 @@ def test_built_in_sets_get_their_measured_settings():
         assert "measured" in d["rule"]
     # more classes: a wider hidden layer
     assert max(hundred["hidden"]) > max(ten["hidden"])
-    # the digits CNN trains longer or faster than the tabular default
-    assert digits["epochs"] * digits["lr"] > ten["epochs"] * ten["lr"]
+    # the digits CNN trains at a higher rate than the MLP
+    assert digits["lr"] > ten["lr"]
 
 
-def test_a_built_in_set_at_other_class_counts_keeps_its_settings():
-    four = training_defaults("purchase-like", 160, 600, 4, image=False)
-    ten = training_defaults("purchase-like", 2500, 600, 10, image=False)
-    assert (four["epochs"], four["lr"], four["hidden"]) == (
-        ten["epochs"], ten["lr"], ten["hidden"])
+def test_fewer_records_train_more_epochs_within_bounds():
+    sizes = [100, 500, 2500, 20000, 10**6]
+    for image in (False, True):
+        epochs = [training_defaults("csv", n, 20, 3, image=image)["epochs"]
+                  for n in sizes]
+        assert epochs == sorted(epochs, reverse=True)
+        assert epochs[0] > epochs[-1] >= 1
+        # capped: a tiny set does not train for ever, a huge one trains a few
+        assert epochs[0] == training_defaults("csv", 10, 20, 3, image)["epochs"]
+        assert epochs[-1] == training_defaults("csv", 10**7, 20, 3, image)["epochs"]
 
 
-@pytest.mark.parametrize("image", [False, True])
-def test_files_follow_the_size_rule(image):
-    small = training_defaults("csv", 300, 20, 3, image=image)
-    large = training_defaults("csv", 200_000, 20, 3, image=image)
-    # small sets train more epochs (as many optimiser steps), within bounds
-    assert small["epochs"] > large["epochs"] >= 1
-    assert "rule" in small["rule"] and str(300) in small["rule"]
-    many = training_defaults("npz", 5000, 20, 50, image=image)
-    assert max(many["hidden"]) > max(small["hidden"])
+def test_epochs_are_counted_in_steps_of_the_batch_size():
+    big = training_defaults("csv", 1000, 20, 3, image=False, batch_size=400)
+    small = training_defaults("csv", 1000, 20, 3, image=False, batch_size=2)
+    assert big["epochs"] > small["epochs"]
+    assert (big["batch_size"], small["batch_size"]) == (400, 2)
+
+
+def test_files_follow_the_rule_of_their_kind():
+    csv = training_defaults("csv", 2500, 600, 10, image=False)
+    built_in = training_defaults("purchase-like", 2500, 600, 10, image=False)
+    assert csv == built_in  # the same rule for the same shapes
+    many = training_defaults("npz", 5000, 20, 50, image=False)
+    assert max(many["hidden"]) > max(csv["hidden"])
+    cifar = training_defaults("cifar10", 50000, 3072, 10, image=True)
+    assert "image" in cifar["rule"] and "not measured" in cifar["rule"]
 
 
 def test_floor_only_where_measured():

@@ -726,7 +726,7 @@ def _with_training_defaults(args, X, y):
 
     defaults = training_defaults(
         args.data[0], len(y), int(np.prod(X.shape[1:])), len(np.unique(y)),
-        image=_net_kind(args, X) != "mlp",
+        image=_net_kind(args, X) != "mlp", batch_size=args.batch_size,
     )
     args = argparse.Namespace(**vars(args))
     for name in ("epochs", "lr", "hidden"):
