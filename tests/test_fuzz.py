@@ -200,7 +200,8 @@ def test_command_arguments_are_checked_before_training(pairs):
     assert args.warmup_epochs >= 0 and args.batch_size >= 1
     assert args.lr is None or (np.isfinite(args.lr) and args.lr > 0)
     assert all(np.isfinite(s) and s >= 0 for s in args.sigma)
-    assert args.hidden is None or all(isinstance(h, int) and h >= 1 for h in args.hidden)
+    assert args.hidden is None or all(
+        isinstance(h, int) and h >= 1 for h in args.hidden)
     assert 0 <= args.seed < 2**32
     assert args.seeds >= 1 and args.shadows >= 1 and args.threads >= 1
     assert np.isfinite(args.max_leakage) and args.max_leakage >= 0
