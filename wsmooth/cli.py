@@ -236,6 +236,10 @@ frontier.png (the plot) and cache/ (finished cells, exact, and shadow models:
 run the same command again after a Ctrl-C and it resumes from there, saying
 how many cells it resumed).
 
+--epochs, --lr and --hidden default to settings measured per data set (the
+user guide has the figures); a warning says when the undefended network ends
+near chance, or far below what the data set gives.
+
 Every argument is checked before the first model trains; a failure is one
 line on stderr, "wsmooth: error: ..." (--debug or WSMOOTH_DEBUG=1 shows the
 traceback instead).
@@ -382,17 +386,20 @@ def build_parser():
         "(default: auto); densenet (DenseNet-BC-40) wants a GPU",
     )
     net.add_argument(
-        "--hidden", type=_hidden, default="128",
-        help="hidden layer sizes of the MLP (default: %(default)s; the field's "
-        "standard for Purchase100 is 1024,512,256,128)",
+        "--hidden", type=_hidden, default=None,
+        help="hidden layer sizes of the MLP (default: per data set, 128 up to "
+        "10 classes and 512 above; the field's standard for Purchase100 is "
+        "1024,512,256,128)",
     )
     net.add_argument(
         "--channels", type=_int_at_least(1), default=16,
         help="width of the CNN's first block (default: %(default)s)",
     )
     net.add_argument(
-        "--epochs", type=_int_at_least(1), default=12,
-        help="training epochs per model (default: %(default)s)",
+        "--epochs", type=_int_at_least(1), default=None,
+        help="training epochs per model (default: per data set, the optimiser "
+        "steps its kind of data needs, 12 to 60 epochs: 12 for the default "
+        "purchase-like, 20 for digits; see the user guide)",
     )
     net.add_argument(
         "--warmup-epochs", type=_int_at_least(0), default=3,
@@ -403,8 +410,9 @@ def build_parser():
         help="mini-batch size (default: %(default)s)",
     )
     net.add_argument(
-        "--lr", type=_finite_float(positive=True), default=1e-3,
-        help="Adam learning rate (default: %(default)s)",
+        "--lr", type=_finite_float(positive=True), default=None,
+        help="Adam learning rate (default: per data set, 0.01 for the digits "
+        "CNN, else 0.001)",
     )
     net.add_argument(
         "--device", type=_device, default="cpu",
@@ -459,19 +467,12 @@ def check_arguments(args):
     """Check what the argument types alone cannot; raise UsageError naming it.
 
     Run before the data are loaded: the attacks against ``--shadows``, the
-    output folder, the optional dependencies of the defences, and the
-    warm-up and size of the generated data.
+    output folder, the optional dependencies of the defences, the size of
+    the generated data, and the warm-up against ``--epochs`` when given
+    (:func:`run` checks it against the data set's default otherwise).
     """
     _check_names(args)
-    if WS_DEFENCES & set(args.defences) and any(s > 0 for s in args.sigma) and (
-        args.epochs <= args.warmup_epochs
-    ):
-        raise UsageError(
-            f"argument --warmup-epochs: --epochs {args.epochs} <= --warmup-epochs "
-            f"{args.warmup_epochs}: no epoch would be trained with noise, so every "
-            "WS row would be the undefended model. Raise --epochs or lower "
-            "--warmup-epochs."
-        )
+    _check_warmup(args)
     if args.data[0] == "purchase-like":
         n = _DEFAULT_N_SAMPLES if args.n_samples is None else args.n_samples
         if n < 8 * args.n_classes:
@@ -496,6 +497,20 @@ def check_arguments(args):
                     f"installed; install it with: .venv/bin/pip install -c "
                     f'constraints.txt -e ".[{extra}]"'
                 )
+
+
+def _check_warmup(args):
+    """WS trains some epochs with noise: checked once ``--epochs`` is known
+    (given, or the data set's default)."""
+    if args.epochs is not None and WS_DEFENCES & set(args.defences) and any(
+        s > 0 for s in args.sigma
+    ) and args.epochs <= args.warmup_epochs:
+        raise UsageError(
+            f"argument --warmup-epochs: --epochs {args.epochs} <= --warmup-epochs "
+            f"{args.warmup_epochs}: no epoch would be trained with noise, so every "
+            "WS row would be the undefended model. Raise --epochs or lower "
+            "--warmup-epochs."
+        )
 
 
 def _check_names(args):
@@ -734,14 +749,60 @@ def load_data(name, path, *, n_samples, n_classes, seed):
     return X, y, f"{name} ({path}), {len(y)} records, {n_found} classes"
 
 
+def _net_kind(args, X):
+    """``mlp``, ``cnn`` or ``densenet``: ``--net``, or for ``auto`` the data's."""
+    image = X.ndim == 4 or args.data[0] in ("digits", "cifar10", "cifar100")
+    return args.net if args.net != "auto" else ("cnn" if image else "mlp")
+
+
+def _with_training_defaults(args, X, y):
+    """A copy of ``args`` with the training arguments left out (``--epochs``,
+    ``--lr``, ``--hidden``) set to the data set's defaults; those given stay.
+    """
+    import numpy as np
+
+    from ._training_defaults import training_defaults
+
+    defaults = training_defaults(
+        args.data[0], len(y), int(np.prod(X.shape[1:])), len(np.unique(y)),
+        image=_net_kind(args, X) != "mlp", batch_size=args.batch_size,
+    )
+    args = argparse.Namespace(**vars(args))
+    for name in ("epochs", "lr", "hidden"):
+        if getattr(args, name) is None:
+            setattr(args, name, defaults[name])
+    return args
+
+
+def _undertrained(args, points, y):
+    """The warning for an undefended network near chance or far below what
+    the data set gives (:func:`wsmooth._training_defaults.undertrained_warning`),
+    or None; None too when the undefended network is not compared."""
+    import numpy as np
+
+    from ._training_defaults import accuracy_floor, undertrained_warning
+
+    undefended = [p for p in points if p["undefended"]]
+    if not undefended:
+        return None
+    _, counts = np.unique(y, return_counts=True)
+    return undertrained_warning(
+        undefended[0]["utility"],
+        data=args.data[0],
+        n_classes=len(counts),
+        majority=counts.max() / counts.sum(),
+        floor=accuracy_floor(args.data[0], len(y), len(counts)),
+        training=f"{args.epochs} epoch{'s' * (args.epochs != 1)}, lr {args.lr:g}",
+    )
+
+
 def _module(args, X):
     """``(module, module params, description)`` for ``--net`` and the data."""
     import numpy as np
 
     from . import nets
 
-    image = X.ndim == 4 or args.data[0] in ("digits", "cifar10", "cifar100")
-    kind = args.net if args.net != "auto" else ("cnn" if image else "mlp")
+    kind = _net_kind(args, X)
     if kind == "mlp":
         width = int(np.prod(X.shape[1:]))
         if X.ndim != 2:
@@ -816,6 +877,8 @@ def run(args):
         f"{name} with --n-samples {len(y)}" if embedded else f"{name} data from {path}"
     )
     check_data(X, y, source=source, seed=args.seed, embedded=embedded)
+    args = _with_training_defaults(args, X, y)
+    _check_warmup(args)
     module, module_params, net_text = _module(args, X)
     defences = configurations(args, module, module_params)
     takes_reference = any(
@@ -850,6 +913,9 @@ def run(args):
         )
     notes = list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
     summary = _report(args, results, data_text, net_text, notes)
+    undertrained = _undertrained(args, summary["points"], y)
+    if undertrained:
+        summary["warnings"].append(undertrained)
     summary["cells"] = {"total": cells.total, "resumed": cells.resumed,
                         "computed": cells.done - cells.resumed, "cache": cache}
     return summary
@@ -972,7 +1038,8 @@ def _report(args, results, data_text, net_text, notes):
         "network": net_text,
         "protocol": (
             f"{meta['n_members']} members / {meta['n_nonmembers']} non-members per "
-            f"seed, {meta['n_test']} test records; {args.epochs} epochs; "
+            f"seed, {meta['n_test']} test records; {args.epochs} epochs, lr "
+            f"{args.lr:g}; "
             f"{args.shadows} shadow models; seeds {meta['seeds']}"
         ),
         "leakage": args.leakage,
