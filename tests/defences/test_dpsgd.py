@@ -3,7 +3,10 @@ import pytest
 from opacus.accountants import RDPAccountant
 from opacus.accountants.utils import get_noise_multiplier
 
+from sklearn.base import clone
+
 from wsmooth.defences import DPSGDClassifier, get_defence
+from wsmooth.defences._dpsgd import TUNED_TRAINING
 
 from defence_checks import SMALL, check_bad_input, check_estimator_basics, tiny_data
 
@@ -99,3 +102,63 @@ def test_noise_calibration_is_reused_across_fits(monkeypatch):
     second = _make(1, target_epsilon=3.0).fit(X, y)
     assert second.noise_multiplier_ == first.noise_multiplier_
     assert second.epsilon_ == first.epsilon_
+
+
+def _mean_batch(est):
+    return np.mean([b["train_batch_size"] for h in est.history for b in h["batches"]])
+
+
+def test_sample_rate_sets_the_batch_as_a_fraction_of_the_records():
+    X, y = tiny_data()
+    fits = {n: _make(0, sample_rate=0.25, max_epochs=4, target_delta=1e-3).fit(X[:n], y[:n])
+            for n in (40, 160)}
+    for n, est in fits.items():
+        assert est.sample_rate_ == 0.25
+        assert est.steps_ == 4 * 4  # 4 steps an epoch whatever n
+        # Poisson batches around a quarter of the records
+        assert 0.5 * n / 4 < _mean_batch(est) < 1.5 * n / 4
+    # same rate and steps: the same noise, calibrated by Opacus at that rate
+    sigma = get_noise_multiplier(target_epsilon=8.0, target_delta=1e-3, sample_rate=0.25,
+                                 steps=16, accountant="rdp")
+    assert fits[40].noise_multiplier_ == pytest.approx(sigma)
+    assert fits[160].noise_multiplier_ == pytest.approx(sigma)
+    with pytest.raises(ValueError, match="sample_rate"):
+        _make(0, sample_rate=1.5).fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore:Optimal order is the smallest alpha")
+def test_registry_grid_spans_small_to_nearly_no_privacy():
+    grid = get_defence("dpsgd").grid
+    eps = grid["target_epsilon"]
+    assert eps == sorted(eps) and len(eps) >= 4
+    assert eps[0] <= 1 and eps[-1] >= 1000
+    # the training is the tuned one, the same at every epsilon
+    assert {k: v for k, v in grid.items() if k != "target_epsilon"} == {
+        k: [v] for k, v in TUNED_TRAINING.items()}
+    # at the largest epsilon the noise is a small fraction of the clipping norm
+    q, steps = TUNED_TRAINING["sample_rate"], TUNED_TRAINING["max_epochs"] * 4
+    loose = get_noise_multiplier(target_epsilon=eps[-1], target_delta=1e-3,
+                                 sample_rate=q, steps=steps, accountant="rdp")
+    tight = get_noise_multiplier(target_epsilon=eps[0], target_delta=1e-3,
+                                 sample_rate=q, steps=steps, accountant="rdp")
+    assert loose < 0.3 < 2 < tight
+
+
+@pytest.mark.filterwarnings("ignore:Optimal order is the smallest alpha")
+def test_tuned_rule_scales_with_the_data():
+    X, y = tiny_data()
+    est = get_defence("dpsgd").build(module__hidden_layer_sizes=(16,), random_state=0)
+    est.set_params(**{**TUNED_TRAINING, "target_epsilon": 1000.0, "max_epochs": 2})
+    small, large = (clone(est).fit(X[:n], y[:n]) for n in (40, 160))
+    assert small.steps_ == large.steps_
+    assert _mean_batch(large) > 2.5 * _mean_batch(small)
+
+
+@pytest.mark.filterwarnings("ignore:Optimal order is the smallest alpha")
+def test_tuned_training_trains():
+    X, y = tiny_data()
+    est = DPSGDClassifier(module__hidden_layer_sizes=(16,), random_state=0,
+                          target_epsilon=1000.0, **TUNED_TRAINING).fit(X[:120], y[:120])
+    chance = np.bincount(y).max() / len(y)
+    assert est.score(X[120:], y[120:]) > chance + 0.3
+    assert est.history[-1]["train_loss"] < 0.5 * est.history[0]["train_loss"]
