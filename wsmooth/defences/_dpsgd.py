@@ -235,13 +235,10 @@ class DPSGDClassifier(NetClassifier):
             return iterator
         from opacus.data_loader import DPDataLoader
 
-        loader = DPDataLoader.from_data_loader(iterator, generator=self._dp_generator)
-        if self.sample_rate is None:
-            return loader
-        # the same loader at the rate asked for (from_data_loader takes the
-        # rate from the batch size)
+        if self.sample_rate is None:  # the rate from the batch size
+            return DPDataLoader.from_data_loader(iterator, generator=self._dp_generator)
         return DPDataLoader(
-            loader.dataset,
+            iterator.dataset,
             sample_rate=self.sample_rate_,
             collate_fn=iterator.collate_fn,
             num_workers=iterator.num_workers,
