@@ -250,7 +250,7 @@ register_defence(
         _dpsgd_grid(),
         "DP-SGD through Opacus: per-record gradient clipping and Gaussian noise "
         "calibrated to a target (epsilon, delta), trained with its own tuned "
-        "schedule (a quarter of the records a step, 30 epochs, lr 1e-2); needs "
+        "schedule (a quarter of the records a step, 60 epochs, lr 3e-3); needs "
         "the dp extra",
         "Abadi et al., CCS 2016",
     )
