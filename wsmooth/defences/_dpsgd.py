@@ -152,7 +152,7 @@ class DPSGDClassifier(NetClassifier):
     The defaults are those of plain training (``lr=1e-3``, ``batch_size=128``,
     ``max_epochs=30``), which DP-SGD trains poorly with. Measured best on the
     embedded purchase-like data (900 members, 10 classes, MLP (128,); see
-    ``benchmarks/dpsgd_tuning.py``) is :data:`TUNED_TRAINING`:
+    ``benchmarks/dpsgd_tuning.py``) is ``TUNED_TRAINING`` (this module):
     ``sample_rate=0.25``, ``max_epochs=60``, ``lr=3e-3``,
     ``max_grad_norm=1.0``; test accuracy 0.84 at epsilon 4 and 0.97 at 16,
     against 0.45 and 0.66 at the plain settings of 12 epochs. The registry's ``dpsgd`` grid trains with it::

@@ -234,7 +234,7 @@ def _memguard(**common):
 
 def _dpsgd_grid():
     """Epsilon from strong to nearly no privacy, each with DP-SGD's tuned
-    training (:data:`wsmooth.defences._dpsgd.TUNED_TRAINING`): its own batch
+    training (``wsmooth.defences._dpsgd.TUNED_TRAINING``): its own batch
     rule, epochs and learning rate replace the shared ones, which suit plain
     training."""
     from ._dpsgd import TUNED_EPSILONS, TUNED_TRAINING
