@@ -57,7 +57,8 @@ def measure(make):
         est.fit(X, y)
         seconds.append(time.perf_counter() - start)
         accuracy.append(est.score(X_test, y_test))
-    return f"{np.mean(accuracy):.3f} ± {np.std(accuracy):.3f}  {np.mean(seconds):5.1f}s"
+    mean, std = np.mean(accuracy), np.std(accuracy)
+    return f"{mean:.3f} ± {std:.3f}  {np.mean(seconds):5.1f}s"
 
 
 print(f"{'setting':8} {'epsilon':>8}  test accuracy  fit time ({len(SEEDS)} seeds)")

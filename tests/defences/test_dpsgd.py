@@ -110,16 +110,16 @@ def _mean_batch(est):
 
 def test_sample_rate_sets_the_batch_as_a_fraction_of_the_records():
     X, y = tiny_data()
-    fits = {n: _make(0, sample_rate=0.25, max_epochs=4, target_delta=1e-3).fit(X[:n], y[:n])
-            for n in (40, 160)}
+    fits = {n: _make(0, sample_rate=0.25, max_epochs=4, target_delta=1e-3)
+            .fit(X[:n], y[:n]) for n in (40, 160)}
     for n, est in fits.items():
         assert est.sample_rate_ == 0.25
         assert est.steps_ == 4 * 4  # 4 steps an epoch whatever n
         # Poisson batches around a quarter of the records
         assert 0.5 * n / 4 < _mean_batch(est) < 1.5 * n / 4
     # same rate and steps: the same noise, calibrated by Opacus at that rate
-    sigma = get_noise_multiplier(target_epsilon=8.0, target_delta=1e-3, sample_rate=0.25,
-                                 steps=16, accountant="rdp")
+    sigma = get_noise_multiplier(target_epsilon=8.0, target_delta=1e-3,
+                                 sample_rate=0.25, steps=16, accountant="rdp")
     assert fits[40].noise_multiplier_ == pytest.approx(sigma)
     assert fits[160].noise_multiplier_ == pytest.approx(sigma)
     with pytest.raises(ValueError, match="sample_rate"):

@@ -21,7 +21,9 @@ __all__ = ["DPSGDClassifier", "TUNED_TRAINING", "TUNED_EPSILONS"]
 #: set, the less noise on the averaged gradient. Adam at 3x the plain rate;
 #: the clipping norm hardly matters with Adam (nearly every per-record
 #: gradient of this network is above 1), and 1.0 is the usual value.
-TUNED_TRAINING = {"sample_rate": 0.25, "max_epochs": 60, "lr": 3e-3, "max_grad_norm": 1.0}
+TUNED_TRAINING = {
+    "sample_rate": 0.25, "max_epochs": 60, "lr": 3e-3, "max_grad_norm": 1.0,
+}
 #: The registry's epsilons, from strong privacy to nearly none: at 1000 the
 #: noise is a small fraction of the clipping norm, so the frontier shows what
 #: clipping alone costs.
@@ -155,7 +157,10 @@ class DPSGDClassifier(NetClassifier):
     ``benchmarks/dpsgd_tuning.py``) is ``TUNED_TRAINING`` (this module):
     ``sample_rate=0.25``, ``max_epochs=60``, ``lr=3e-3``,
     ``max_grad_norm=1.0``; test accuracy 0.84 at epsilon 4 and 0.97 at 16,
-    against 0.45 and 0.66 at the plain settings of 12 epochs. The registry's ``dpsgd`` grid trains with it::
+    against 0.45 and 0.66 at the plain settings of 12 epochs. The registry's
+    ``dpsgd`` grid trains with it::
+
+        from wsmooth.defences._dpsgd import TUNED_TRAINING
 
         DPSGDClassifier(target_epsilon=4.0, **TUNED_TRAINING)
     """
