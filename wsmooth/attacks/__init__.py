@@ -18,6 +18,7 @@ from ._lira import LiRAAttack
 from ._methods import AttackMethod, register_method
 from ._pool import PoolSplit, pool_split
 from ._quantile import QuantileAttack
+from ._quantile_net import QuantileNetRegressor
 from ._risk import PrivacyRiskAttack, privacy_risk_score
 from ._rmia import RMIAAttack
 from ._shadow import (
@@ -39,6 +40,7 @@ __all__ = [
     "PoolSplit",
     "PrivacyRiskAttack",
     "QuantileAttack",
+    "QuantileNetRegressor",
     "RMIAAttack",
     "ShadowModels",
     "ThresholdAttack",

@@ -20,20 +20,32 @@ predictions (conformalised quantile regression) restores the ``alpha``
 calibration that shadow models give LiRA and RMIA: an easy record has a high
 score whether or not the model trained on it, and so a high quantile.
 
+The default regressor is a small network (:class:`QuantileNetRegressor`) whose
+output is the margin of one logit per class at the record's label, the same
+function of its logits as the hinge score: the target's kind of model, its
+margin fitted to the target's margins.
+
+``mode="gaussian"``: the regressor predicts instead a mean ``mu`` and a
+standard deviation ``sigma`` of the score given the record (fitted with the
+Gaussian negative log-likelihood), and a record is scored ``(s - mu) /
+sigma``.
+
 The score ``s`` is the hinge score of the paper, the margin of the target's
 logits ``z_y - max_{k != y} z_k``, computed from its log-probabilities
 (:func:`~wsmooth.attacks._signals.logit_margin_from_log_proba`), or LiRA's
 logit-scaled confidence.
 """
 
+import inspect
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.stats import norm
 from sklearn.base import clone
-from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._methods import AttackMethod, _PopulationIndex, _record_digests, register_method
+from ._quantile_net import QuantileNetRegressor
 from ._signals import (
     logit_margin_from_log_proba,
     logit_scaled_confidence_from_log_proba,
@@ -74,14 +86,27 @@ class QuantileAttack(AttackMethod):
         from the continuous score at any ``alpha``.
     regressor : regressor or None, default=None
         The quantile regressor (cloned, once per fold, and otherwise used as
-        given). None: ``HistGradientBoostingRegressor(loss="quantile",
-        quantile=1 - alpha)`` seeded from the attack's ``random_state``. A
-        regressor of your own must minimise the pinball loss at ``1 -
-        alpha`` (e.g. ``GradientBoostingRegressor(loss="quantile", alpha=1 -
-        alpha)`` or ``QuantileRegressor(quantile=1 - alpha)``); one whose
+        given). None: ``QuantileNetRegressor(quantile=1 - alpha,
+        label_columns=n_classes)`` (with ``use_label=False``,
+        ``label_columns=None``; with ``mode="gaussian"``,
+        ``loss="gaussian"``), a tanh network with one hidden layer of 128
+        units and a hinge head, trained 6 epochs, seeded from the attack's
+        ``random_state``. A regressor of your own must minimise the pinball
+        loss at ``1 - alpha`` (e.g. ``HistGradientBoostingRegressor(
+        loss="quantile", quantile=1 - alpha)``, the default before the
+        network, or ``QuantileRegressor(quantile=1 - alpha)``); one whose
         ``quantile`` (or, with ``loss="quantile"``, ``alpha``) parameter says
-        another level is refused. A regressor of the mean would make 0 the
-        median, not the ``1 - alpha`` quantile.
+        another level is refused, and so is one with ``loss="gaussian"``. A
+        regressor of the mean would make 0 the median, not the ``1 - alpha``
+        quantile. With ``mode="gaussian"`` it must take ``return_std=True``
+        in ``predict`` and return the mean and standard deviation (e.g.
+        ``QuantileNetRegressor(loss="gaussian")``); one with
+        ``loss="quantile"`` is refused.
+    mode : {"quantile", "gaussian"}, default="quantile"
+        ``"quantile"``: the regressor gives the ``1 - alpha`` quantile ``q``
+        and a record scores ``s - q`` (the paper). ``"gaussian"``: it gives a
+        mean ``mu`` and a standard deviation ``sigma`` and a record scores
+        ``(s - mu) / sigma``.
     score : {"hinge", "logit_confidence"}, default="hinge"
         The target's score on a record, from its log-probabilities: the hinge
         score ``z_y - max_{k != y} z_k`` of the paper, or LiRA's ``log p_y -
@@ -100,8 +125,9 @@ class QuantileAttack(AttackMethod):
         regression, Romano et al. 2019), so that an ``alpha`` fraction of the
         population scores ``>= 0`` whatever the regressor's own bias. A
         flexible regressor fits its training records' upper tail too
-        closely, so its quantile is too low on new records: the default one
-        flags several times ``alpha`` of the non-members without the shift.
+        closely, so its quantile is too low on new records: gradient boosted
+        trees flag several times ``alpha`` of the non-members without the
+        shift.
         The shift is the same for every record, so the ranking (AUC, TPR at
         any FPR) does not depend on it. False: the paper's rule, ``s - q``.
 
@@ -145,8 +171,8 @@ class QuantileAttack(AttackMethod):
     - *Cross-fitting.* A query found in the population (same row, same label,
       recognised by a 16-byte digest per record) is scored by the regressor
       of its own fold, which never saw it: its own score cannot leak into its
-      quantile. Without it, a regressor that fits its training records (the
-      default boosted trees can) would give members their own high score as
+      quantile. Without it, a regressor that fits its training records (a
+      network or boosted trees can) would give members their own high score as
       quantile and hide them.
     - *Members among the training records.* The regressors learn the
       quantile of a mixture of member and non-member scores, higher than
@@ -159,15 +185,21 @@ class QuantileAttack(AttackMethod):
     The runner's reserved reference slice (``reference_size``) goes to the
     defences that take one, never to the attack.
 
-    **Other differences from the paper.** The default regressor is gradient
-    boosted trees on the features, not a network; any scikit-learn regressor
-    can take its place. One regressor is fitted per fold (``n_folds``), where
-    the paper fits one, and the threshold is shifted by the conformal
-    ``offset_`` (``calibrate``), where the paper thresholds ``s - q`` at 0.
+    **The regressor.** The default is a network, as in the paper, but small
+    (one hidden layer of 128 tanh units, 6 epochs) and with a hinge head:
+    one output per class, the prediction their margin at the label (see
+    :class:`QuantileNetRegressor`). Any scikit-learn regressor can take its
+    place.
 
-    **What a fitted attack holds.** The regressors (trees partition the
-    feature space on the population records, and may isolate single records)
-    and one digest per population record, never the records themselves.
+    **Other differences from the paper.** One regressor is fitted per fold
+    (``n_folds``), where the paper fits one, and the threshold is shifted by
+    the conformal ``offset_`` (``calibrate``), where the paper thresholds
+    ``s - q`` at 0.
+
+    **What a fitted attack holds.** The regressors (networks fitted to the
+    population records' scores; trees partition the feature space on them
+    and may isolate single records) and one digest per population record,
+    never the records themselves.
     """
 
     requires_shadow_models = False
@@ -176,6 +208,7 @@ class QuantileAttack(AttackMethod):
     _parameter_constraints = {
         "alpha": [Interval(Real, 0, 1, closed="neither")],
         "regressor": [HasMethods(["fit", "predict"]), None],
+        "mode": [StrOptions({"quantile", "gaussian"})],
         "score": [StrOptions(set(SCORES))],
         "use_label": ["boolean"],
         "n_folds": [Interval(Integral, 2, None, closed="left")],
@@ -186,6 +219,7 @@ class QuantileAttack(AttackMethod):
         self,
         alpha=0.01,
         regressor=None,
+        mode="quantile",
         score="hinge",
         use_label=True,
         n_folds=5,
@@ -193,6 +227,7 @@ class QuantileAttack(AttackMethod):
     ):
         self.alpha = alpha
         self.regressor = regressor
+        self.mode = mode
         self.score = score
         self.use_label = use_label
         self.n_folds = n_folds
@@ -203,10 +238,34 @@ class QuantileAttack(AttackMethod):
         self._check_regressor_level()
 
     def _check_regressor_level(self):
-        """Refuse a regressor whose own parameters name another quantile."""
-        if self.regressor is None or not hasattr(self.regressor, "get_params"):
+        """Refuse a regressor whose own parameters name another quantile, or
+        the wrong kind of prediction for ``mode``."""
+        if self.regressor is None:
             return
-        params = self.regressor.get_params(deep=False)
+        name = type(self.regressor).__name__
+        params = (
+            self.regressor.get_params(deep=False)
+            if hasattr(self.regressor, "get_params")
+            else {}
+        )
+        if self.mode == "gaussian":
+            takes_std = "return_std" in inspect.signature(
+                self.regressor.predict
+            ).parameters
+            if not takes_std or params.get("loss") == "quantile":
+                raise ValueError(
+                    f"mode='gaussian' needs a regressor of the mean and standard "
+                    f"deviation, whose predict(X, return_std=True) returns both "
+                    f"(e.g. QuantileNetRegressor(loss='gaussian')); got {name}"
+                    + (" with loss='quantile'" if takes_std else "")
+                )
+            return
+        if params.get("loss") == "gaussian":
+            raise ValueError(
+                f"regressor {name} has loss='gaussian' (a mean and standard "
+                "deviation), which needs mode='gaussian'; mode='quantile' needs "
+                "a regressor of the quantile (loss='quantile')"
+            )
         tau = 1.0 - float(self.alpha)
         if "quantile" in params and params.get("loss", "quantile") == "quantile":
             name, level = "quantile", params["quantile"]
@@ -238,10 +297,29 @@ class QuantileAttack(AttackMethod):
 
     def _make_regressor(self, seed):
         if self.regressor is None:
-            return HistGradientBoostingRegressor(
-                loss="quantile", quantile=1.0 - float(self.alpha), random_state=seed
+            return QuantileNetRegressor(
+                quantile=1.0 - float(self.alpha),
+                loss="gaussian" if self.mode == "gaussian" else "quantile",
+                label_columns=self.n_classes_ if self.use_label else None,
+                random_state=seed,
             )
         return clone(self.regressor)
+
+    def _predict(self, reg, features):
+        """``(location, scale)``: the quantile and 1, or the mean and the
+        standard deviation with ``mode="gaussian"``."""
+        if self.mode == "gaussian":
+            mean, std = reg.predict(features, return_std=True)
+            std = np.asarray(std, dtype=np.float64)
+            if not np.all(std > 0):
+                raise ValueError(
+                    f"regressor {type(reg).__name__} predicted a standard "
+                    "deviation <= 0; mode='gaussian' divides by it"
+                )
+            return np.asarray(mean, dtype=np.float64), std
+        return np.asarray(reg.predict(features), dtype=np.float64), np.ones(
+            features.shape[0]
+        )
 
     def _check_population_size(self, fold):
         n = fold.shape[0]
@@ -319,15 +397,15 @@ class QuantileAttack(AttackMethod):
         self._check_population_size(self.fold_)
 
         self.regressors_ = []
-        out_of_fold = np.empty(n)
+        location, scale = np.empty(n), np.empty(n)
         for k, seq in enumerate(reg_seqs):
             held = self.fold_ == k
             reg = self._make_regressor(int(seq.generate_state(1)[0]))
             reg.fit(features[~held], scores[~held])
             self.regressors_.append(reg)
             if held.any():
-                out_of_fold[held] = reg.predict(features[held])
-        residual = scores - out_of_fold
+                location[held], scale[held] = self._predict(reg, features[held])
+        residual = (scores - location) / scale
         self.offset_ = self._conformal_offset(residual) if self.calibrate else 0.0
         self.population_exceedance_ = float(np.mean(residual - self.offset_ >= 0))
         self.population_index_ = _PopulationIndex(X, y)
@@ -346,7 +424,8 @@ class QuantileAttack(AttackMethod):
 
         A record found in the population gets the prediction of the regressor
         that did not train on it; any other record the mean over the
-        regressors.
+        regressors. With ``mode="gaussian"``, the quantile of the predicted
+        Gaussian, ``mu + Phi^{-1}(1 - alpha) sigma``.
 
         Parameters
         ----------
@@ -358,6 +437,12 @@ class QuantileAttack(AttackMethod):
         -------
         ndarray of shape (n_records,)
         """
+        location, scale = self._location_scale(y, X)
+        if self.mode == "gaussian":
+            return location + norm.ppf(1.0 - float(self.alpha)) * scale
+        return location
+
+    def _location_scale(self, y, X):
         X = np.asarray(X)
         n_features = int(np.prod(X.shape[1:], dtype=np.int64))
         if n_features != self.n_features_:
@@ -369,21 +454,21 @@ class QuantileAttack(AttackMethod):
         idx = np.asarray(self.population_index_(X, y))
         found = idx >= 0
         fold = np.where(found, self.fold_[np.maximum(idx, 0)], -1)
-        quantile = np.empty(X.shape[0])
+        location, scale = np.empty(X.shape[0]), np.empty(X.shape[0])
         for k, reg in enumerate(self.regressors_):
             own = fold == k
             if own.any():
-                quantile[own] = reg.predict(features[own])
+                location[own], scale[own] = self._predict(reg, features[own])
         if not found.all():
-            rest = features[~found]
-            quantile[~found] = np.mean(
-                [reg.predict(rest) for reg in self.regressors_], axis=0
-            )
-        return quantile
+            rest = [self._predict(reg, features[~found]) for reg in self.regressors_]
+            location[~found] = np.mean([loc for loc, _ in rest], axis=0)
+            scale[~found] = np.mean([sc for _, sc in rest], axis=0)
+        return location, scale
 
     def decision_function(self, proba, y, X, log_proba=None):
         """``s - q - offset_``: the target's score on each record minus its
-        quantile (and the calibration shift)."""
+        quantile (and the calibration shift); ``(s - mu) / sigma - offset_``
+        with ``mode="gaussian"``."""
         y = np.asarray(y)
-        quantile = self.predict_quantile(y, X)
-        return self._scores(proba, log_proba, y) - quantile - self.offset_
+        location, scale = self._location_scale(y, X)
+        return (self._scores(proba, log_proba, y) - location) / scale - self.offset_
