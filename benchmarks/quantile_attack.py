@@ -10,15 +10,25 @@ non-members), for each seed. Rows, each with AUC, TPR at 1% and 0.1% FPR
 
 - ``rmia``: online RMIA with ``--shadows`` shadow models fitted on the pool
   (the command's protocol);
-- ``quantile``: the quantile attack fitted on the same pool (half of it the
-  target's members, each pool record scored by a regressor that did not
-  train on it);
-- ``quantile-disjoint``: the quantile attack fitted on the held-out records
-  instead, a population with no target member (the paper's setting);
+- ``rmia-offline``: offline RMIA (``online=False``): each record compared
+  with the shadow models that did not train on it only, the knowledge a
+  regressor fitted on non-member scores can at best stand in for;
+- ``quantile``: the quantile attack at its defaults (the network regressor
+  with a hinge head) fitted on the same pool (half of it the target's
+  members, each pool record scored by a regressor that did not train on it);
+- ``quantile-gaussian``: the same with ``mode="gaussian"``, scoring
+  ``(s - mu) / sigma``;
+- ``quantile-net-flat``: the network regressor with a scalar head, the label
+  one-hot among its inputs (``label_columns=None``);
+- ``quantile-hgb``: gradient boosted trees as the regressor
+  (``HistGradientBoostingRegressor(loss="quantile")``, the former default);
+- ``quantile-disjoint``: the default quantile attack fitted on the held-out
+  records instead, a population with no target member (the paper's
+  setting);
 - ``hinge``: the target's hinge score itself, with no per-record calibration
   (what the quantile regression has to improve on; no fitting, 0 seconds).
 
-Command (from a checkout; about two minutes on one busy CPU core)::
+Command (from a checkout; about three minutes on one busy CPU core)::
 
     OMP_NUM_THREADS=1 nice python benchmarks/quantile_attack.py
 
@@ -35,7 +45,9 @@ import numpy as np
 import torch
 
 from wsmooth import WeightedSmoothingClassifier, nets
-from wsmooth.attacks import MembershipInferenceAttack, pool_split
+from sklearn.ensemble import HistGradientBoostingRegressor
+
+from wsmooth.attacks import MembershipInferenceAttack, QuantileNetRegressor, pool_split
 from wsmooth.attacks._signals import logit_margin_from_log_proba
 from wsmooth.datasets import make_purchase_like
 from wsmooth.experiments._split import pool_split as holdout_split
@@ -94,6 +106,20 @@ def main(argv=None):
     X, y = make_purchase_like(args.n_samples, n_classes=args.classes, random_state=0)
     X_pool, y_pool, X_held, y_held = holdout_split(X, y, test_size=0.2, random_state=0)
     quantile = {"alpha": args.alpha}
+    tau = 1.0 - args.alpha
+    variants = {
+        "quantile-gaussian": {"alpha": args.alpha, "mode": "gaussian"},
+        "quantile-net-flat": {
+            "alpha": args.alpha,
+            "regressor": QuantileNetRegressor(quantile=tau, random_state=0),
+        },
+        "quantile-hgb": {
+            "alpha": args.alpha,
+            "regressor": HistGradientBoostingRegressor(
+                loss="quantile", quantile=tau, random_state=0
+            ),
+        },
+    }
     rows = []
     for seed in range(args.seeds):
         split = pool_split(X_pool, y_pool, random_state=seed)
@@ -106,7 +132,12 @@ def main(argv=None):
         kw = {"n_shadow": args.shadows, "seed": seed}
         runs = {
             "rmia": ("rmia", None, split.X_pool, split.y_pool),
+            "rmia-offline": ("rmia", {"online": False}, split.X_pool, split.y_pool),
             "quantile": ("quantile", quantile, split.X_pool, split.y_pool),
+            **{
+                name: ("quantile", params, split.X_pool, split.y_pool)
+                for name, params in variants.items()
+            },
             "quantile-disjoint": ("quantile", quantile, X_held, y_held),
         }
         for name, (method, params, Xf, yf) in runs.items():
