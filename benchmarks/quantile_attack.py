@@ -22,6 +22,12 @@ non-members), for each seed. Rows, each with AUC, TPR at 1% and 0.1% FPR
   one-hot among its inputs (``label_columns=None``);
 - ``quantile-hgb``: gradient boosted trees as the regressor
   (``HistGradientBoostingRegressor(loss="quantile")``, the former default);
+- ``quantile-distill``: ``mode="distill"``: a network learns the target's
+  log-probability vector from the features of the pool records outside each
+  fold (distillation, cross-fitted), and a record scores the target's hinge
+  score minus the distilled copy's; ``quantile-distill-lconf``: the same
+  with ``score="logit_confidence"``, and ``quantile-distill-disjoint`` that
+  one fitted on the held-out records;
 - ``quantile-disjoint``: the default quantile attack fitted on the held-out
   records instead, a population with no target member (the paper's
   setting);
@@ -113,6 +119,10 @@ def main(argv=None):
             "alpha": args.alpha,
             "regressor": QuantileNetRegressor(quantile=tau, random_state=0),
         },
+        "quantile-distill": {"alpha": args.alpha, "mode": "distill"},
+        "quantile-distill-lconf": {
+            "alpha": args.alpha, "mode": "distill", "score": "logit_confidence",
+        },
         "quantile-hgb": {
             "alpha": args.alpha,
             "regressor": HistGradientBoostingRegressor(
@@ -139,6 +149,9 @@ def main(argv=None):
                 for name, params in variants.items()
             },
             "quantile-disjoint": ("quantile", quantile, X_held, y_held),
+            "quantile-distill-disjoint": (
+                "quantile", variants["quantile-distill-lconf"], X_held, y_held,
+            ),
         }
         for name, (method, params, Xf, yf) in runs.items():
             row = {"attack": name, "seed": seed,

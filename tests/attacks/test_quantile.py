@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
 from sklearn.ensemble import GradientBoostingRegressor, HistGradientBoostingRegressor
@@ -9,7 +9,7 @@ from sklearn.neighbors import KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 
-from wsmooth.attacks import MembershipInferenceAttack, QuantileAttack
+from wsmooth.attacks import MembershipInferenceAttack, QuantileAttack, QuantileNetRegressor
 from wsmooth.attacks._methods import METHOD_NAMES, METHODS
 from wsmooth.attacks._signals import logit_margin_from_log_proba
 
@@ -44,6 +44,39 @@ def _label_quantile_regressor(n_classes, tau):
         labels,
         QuantileRegressor(quantile=tau, alpha=0.0, fit_intercept=False, solver="highs"),
     )
+
+
+class _LabelMeanStd(RegressorMixin, BaseEstimator):
+    """Per-class mean and standard deviation of the targets, the class read
+    from the last ``n_classes`` (one-hot) columns."""
+
+    def __init__(self, n_classes=2):
+        self.n_classes = n_classes
+
+    def fit(self, X, y):
+        label = np.argmax(X[:, -self.n_classes :], axis=1)
+        self.mean_ = np.array([y[label == c].mean() for c in range(self.n_classes)])
+        self.std_ = np.array([y[label == c].std() for c in range(self.n_classes)])
+        return self
+
+    def predict(self, X, return_std=False):
+        label = np.argmax(X[:, -self.n_classes :], axis=1)
+        if return_std:
+            return self.mean_[label], self.std_[label]
+        return self.mean_[label]
+
+
+class _MeanLogProba(RegressorMixin, BaseEstimator):
+    """Predicts, for every record, the log of the mean probability vector of
+    its training records."""
+
+    def fit(self, X, y):
+        self.n_features_seen_ = X.shape[1]
+        self.log_mean_ = np.log(np.exp(y).mean(axis=0))
+        return self
+
+    def predict(self, X):
+        return np.tile(self.log_mean_, (X.shape[0], 1))
 
 
 def _random_log_proba(rng, n, n_classes):
@@ -102,6 +135,75 @@ def test_scores_are_the_pinball_quantile_by_hand():
     assert attack.offset_ == 0.0
 
 
+def test_gaussian_mode_scores_by_hand():
+    rng = np.random.default_rng(4)
+    n, n_classes = 80, 2
+    X, y = rng.normal(size=(n, 3)), rng.integers(0, n_classes, n)
+    log_proba = _random_log_proba(rng, n, n_classes)
+    attack = QuantileAttack(
+        alpha=0.1, regressor=_LabelMeanStd(n_classes), mode="gaussian",
+        n_folds=2, calibrate=False,
+    ).fit(None, y, X, log_proba=log_proba, random_state=0)
+    s = logit_margin_from_log_proba(log_proba, y)
+    folds = attack.fold_
+    out = [(folds != k) for k in range(2)]
+    mu = np.array([[s[o & (y == c)].mean() for c in range(n_classes)] for o in out])
+    sd = np.array([[s[o & (y == c)].std() for c in range(n_classes)] for o in out])
+    np.testing.assert_allclose(
+        attack.decision_function(None, y, X, log_proba=log_proba),
+        (s - mu[folds, y]) / sd[folds, y],
+    )
+    # the quantile of the predicted Gaussian: mu + Phi^-1(0.9) sigma
+    np.testing.assert_allclose(
+        attack.predict_quantile(y, X), mu[folds, y] + 1.2815516 * sd[folds, y],
+        rtol=1e-6,
+    )
+
+
+def test_distill_mode_scores_by_hand():
+    rng = np.random.default_rng(5)
+    n, n_classes = 90, 3
+    X, y = rng.normal(size=(n, 4)), rng.integers(0, n_classes, n)
+    log_proba = _random_log_proba(rng, n, n_classes)
+    attack = QuantileAttack(
+        alpha=0.1, regressor=_MeanLogProba(), mode="distill", n_folds=3,
+        calibrate=False,
+    ).fit(None, y, X, log_proba=log_proba, random_state=0)
+    # the regressor reads the features alone and learns the whole vector
+    assert all(reg.n_features_seen_ == 4 for reg in attack.regressors_)
+    folds = attack.fold_
+    distilled = np.stack(
+        [np.log(np.exp(log_proba[folds != k]).mean(axis=0)) for k in range(3)]
+    )[folds]
+    np.testing.assert_allclose(
+        attack.decision_function(None, y, X, log_proba=log_proba),
+        logit_margin_from_log_proba(log_proba, y)
+        - logit_margin_from_log_proba(distilled, y),
+        atol=1e-9,
+    )
+
+
+@pytest.mark.parametrize(
+    "mode, loss, extra",
+    [("quantile", "quantile", {"label_columns": 3}),
+     ("gaussian", "gaussian", {"label_columns": 3}),
+     ("distill", "cross_entropy", {})],
+)
+def test_default_regressor_is_the_network(mode, loss, extra):
+    rng = np.random.default_rng(6)
+    X, y = rng.normal(size=(120, 2)), rng.integers(0, 3, 120)
+    attack = QuantileAttack(alpha=0.05, mode=mode, n_folds=2).fit(
+        None, y, X, log_proba=_random_log_proba(rng, 120, 3), random_state=0
+    )
+    for reg in attack.regressors_:
+        assert isinstance(reg, QuantileNetRegressor)
+        assert reg.loss == loss
+        for name, value in extra.items():
+            assert getattr(reg, name) == value
+        if mode == "quantile":
+            assert reg.quantile == pytest.approx(0.95)
+
+
 def test_conformal_offset_by_hand():
     rng = np.random.default_rng(1)
     n, alpha = 200, 0.05
@@ -155,13 +257,15 @@ def test_signal_free_target_fpr_is_alpha_and_auc_chance(signal_free, auc_se):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_overfit_mlp_leaks(splits):
+@pytest.mark.parametrize("mode", ["quantile", "gaussian", "distill"])
+def test_overfit_mlp_leaks(splits, mode):
     (Xm, ym), (Xn, yn), (Xp, yp) = splits
     mlp = MLPClassifier(
         hidden_layer_sizes=(128,), alpha=0.0, max_iter=1000, tol=1e-6, random_state=0
     ).fit(Xm, ym)
     mia = MembershipInferenceAttack(
-        mlp, method="quantile", shadow_estimator=MustNotTrain(), random_state=0
+        mlp, method="quantile", method_params={"mode": mode},
+        shadow_estimator=MustNotTrain(), random_state=0,
     ).fit(Xp, yp)
     assert mia.shadow_models_ is None
     report = mia.evaluate(Xm, ym, Xn, yn)
@@ -234,6 +338,26 @@ def test_probabilities_alone_give_the_same_scores():
         (QuantileAttack(use_label="yes"), "use_label"),
         (QuantileAttack(calibrate=None), "calibrate"),
         (QuantileAttack(regressor="hgb"), "regressor"),
+        (QuantileAttack(mode="median"), "mode"),
+        (
+            QuantileAttack(
+                mode="gaussian",
+                regressor=HistGradientBoostingRegressor(loss="quantile", quantile=0.99),
+            ),
+            "mode='gaussian' needs a regressor of the mean and standard deviation",
+        ),
+        (
+            QuantileAttack(regressor=QuantileNetRegressor(loss="gaussian")),
+            "loss='gaussian', which needs mode='gaussian'",
+        ),
+        (
+            QuantileAttack(regressor=QuantileNetRegressor(loss="cross_entropy")),
+            "needs mode='distill'",
+        ),
+        (
+            QuantileAttack(mode="distill", regressor=QuantileNetRegressor()),
+            "mode='distill' needs a regressor of the target's log-probability",
+        ),
         (
             QuantileAttack(
                 alpha=0.01,

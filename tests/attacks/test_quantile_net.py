@@ -97,3 +97,26 @@ def test_std_only_from_the_gaussian_loss():
     reg = QuantileNetRegressor(max_epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="return_std=True needs loss='gaussian'"):
         reg.predict(X, return_std=True)
+
+
+def test_cross_entropy_fit_reaches_each_groups_mean_probabilities():
+    X = np.repeat([[0.0], [1.0]], 50, axis=0)
+    proba = np.where(np.arange(100)[:, None] < 50, [0.7, 0.2, 0.1], [0.1, 0.1, 0.8])
+    proba[::2] = proba[::2, ::-1]  # two teachers' vectors per group
+    reg = _long_fit(loss="cross_entropy").fit(X, np.log(proba))
+    # the minimiser of the summed cross-entropy is the mean target vector
+    expected = [proba[:50].mean(axis=0), proba[50:].mean(axis=0)]
+    np.testing.assert_allclose(np.exp(reg.predict([[0.0], [1.0]])), expected, atol=0.02)
+
+
+@pytest.mark.parametrize(
+    "params, y, match",
+    [
+        ({}, np.zeros((20, 2)), "log-probabilities"),
+        ({}, np.zeros(20), "shape"),
+        ({"label_columns": 2}, np.log(np.full((20, 2), 0.5)), "label_columns must be None"),
+    ],
+)
+def test_cross_entropy_bad_targets_named(params, y, match):
+    with pytest.raises(ValueError, match=match):
+        QuantileNetRegressor(loss="cross_entropy", **params).fit(np.ones((20, 3)), y)

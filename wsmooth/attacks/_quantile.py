@@ -208,7 +208,7 @@ class QuantileAttack(AttackMethod):
     _parameter_constraints = {
         "alpha": [Interval(Real, 0, 1, closed="neither")],
         "regressor": [HasMethods(["fit", "predict"]), None],
-        "mode": [StrOptions({"quantile", "gaussian"})],
+        "mode": [StrOptions({"quantile", "gaussian", "distill"})],
         "score": [StrOptions(set(SCORES))],
         "use_label": ["boolean"],
         "n_folds": [Interval(Integral, 2, None, closed="left")],
@@ -248,23 +248,33 @@ class QuantileAttack(AttackMethod):
             if hasattr(self.regressor, "get_params")
             else {}
         )
+        own_loss = params.get("loss")
         if self.mode == "gaussian":
             takes_std = "return_std" in inspect.signature(
                 self.regressor.predict
             ).parameters
-            if not takes_std or params.get("loss") == "quantile":
+            if not takes_std or own_loss in ("quantile", "cross_entropy"):
                 raise ValueError(
                     f"mode='gaussian' needs a regressor of the mean and standard "
                     f"deviation, whose predict(X, return_std=True) returns both "
                     f"(e.g. QuantileNetRegressor(loss='gaussian')); got {name}"
-                    + (" with loss='quantile'" if takes_std else "")
+                    + (f" with loss={own_loss!r}" if takes_std else "")
                 )
             return
-        if params.get("loss") == "gaussian":
+        if self.mode == "distill":
+            if own_loss in ("quantile", "gaussian"):
+                raise ValueError(
+                    f"mode='distill' needs a regressor of the target's "
+                    f"log-probability vector (e.g. QuantileNetRegressor("
+                    f"loss='cross_entropy')); got {name} with loss={own_loss!r}"
+                )
+            return
+        if own_loss in ("gaussian", "cross_entropy"):
+            mode = "gaussian" if own_loss == "gaussian" else "distill"
             raise ValueError(
-                f"regressor {name} has loss='gaussian' (a mean and standard "
-                "deviation), which needs mode='gaussian'; mode='quantile' needs "
-                "a regressor of the quantile (loss='quantile')"
+                f"regressor {name} has loss={own_loss!r}, which needs "
+                f"mode={mode!r}; mode='quantile' needs a regressor of the "
+                "quantile (loss='quantile')"
             )
         tau = 1.0 - float(self.alpha)
         if "quantile" in params and params.get("loss", "quantile") == "quantile":
@@ -290,13 +300,15 @@ class QuantileAttack(AttackMethod):
     def _features(self, X, y, n_classes):
         X = np.asarray(X)
         flat = X.reshape(X.shape[0], -1).astype(np.float64, copy=False)
-        if not self.use_label:
+        if not self.use_label or self.mode == "distill":
             return flat
         onehot = (np.asarray(y)[:, None] == np.arange(n_classes)).astype(np.float64)
         return np.hstack([flat, onehot])
 
     def _make_regressor(self, seed):
         if self.regressor is None:
+            if self.mode == "distill":
+                return QuantileNetRegressor(loss="cross_entropy", random_state=seed)
             return QuantileNetRegressor(
                 quantile=1.0 - float(self.alpha),
                 loss="gaussian" if self.mode == "gaussian" else "quantile",
@@ -305,9 +317,20 @@ class QuantileAttack(AttackMethod):
             )
         return clone(self.regressor)
 
-    def _predict(self, reg, features):
-        """``(location, scale)``: the quantile and 1, or the mean and the
-        standard deviation with ``mode="gaussian"``."""
+    def _predict(self, reg, features, y):
+        """``(location, scale)``: the quantile and 1, the mean and the
+        standard deviation with ``mode="gaussian"``, the distilled copy's
+        score and 1 with ``mode="distill"``."""
+        if self.mode == "distill":
+            log_proba = np.asarray(reg.predict(features), dtype=np.float64)
+            if log_proba.shape != (features.shape[0], self.n_classes_):
+                raise ValueError(
+                    f"mode='distill' needs the regressor to predict the target's "
+                    f"log-probabilities, shape ({features.shape[0]}, "
+                    f"{self.n_classes_}); {type(reg).__name__} predicted "
+                    f"{log_proba.shape}"
+                )
+            return SCORES[self.score](log_proba, y), np.ones(features.shape[0])
         if self.mode == "gaussian":
             mean, std = reg.predict(features, return_std=True)
             std = np.asarray(std, dtype=np.float64)
@@ -378,7 +401,11 @@ class QuantileAttack(AttackMethod):
         if n == 0:
             self._check_population_size(np.zeros(0, dtype=np.intp))  # raises
         self.n_classes_ = int(outputs.shape[1])
-        scores = self._scores(proba, log_proba, y)
+        if log_proba is None:
+            log_proba = _log_of(proba)
+        scores = self._scores(None, log_proba, y)
+        # distill: the regressor learns the target's whole output vector
+        fit_target = np.asarray(log_proba, np.float64) if self.mode == "distill" else scores
         features = self._features(X, y, self.n_classes_)
         self.n_features_ = int(np.prod(X.shape[1:], dtype=np.int64))
 
@@ -401,10 +428,12 @@ class QuantileAttack(AttackMethod):
         for k, seq in enumerate(reg_seqs):
             held = self.fold_ == k
             reg = self._make_regressor(int(seq.generate_state(1)[0]))
-            reg.fit(features[~held], scores[~held])
+            reg.fit(features[~held], fit_target[~held])
             self.regressors_.append(reg)
             if held.any():
-                location[held], scale[held] = self._predict(reg, features[held])
+                location[held], scale[held] = self._predict(
+                    reg, features[held], y[held]
+                )
         residual = (scores - location) / scale
         self.offset_ = self._conformal_offset(residual) if self.calibrate else 0.0
         self.population_exceedance_ = float(np.mean(residual - self.offset_ >= 0))
@@ -444,6 +473,7 @@ class QuantileAttack(AttackMethod):
 
     def _location_scale(self, y, X):
         X = np.asarray(X)
+        y = np.asarray(y)
         n_features = int(np.prod(X.shape[1:], dtype=np.int64))
         if n_features != self.n_features_:
             raise ValueError(
@@ -458,9 +488,12 @@ class QuantileAttack(AttackMethod):
         for k, reg in enumerate(self.regressors_):
             own = fold == k
             if own.any():
-                location[own], scale[own] = self._predict(reg, features[own])
+                location[own], scale[own] = self._predict(reg, features[own], y[own])
         if not found.all():
-            rest = [self._predict(reg, features[~found]) for reg in self.regressors_]
+            rest = [
+                self._predict(reg, features[~found], y[~found])
+                for reg in self.regressors_
+            ]
             location[~found] = np.mean([loc for loc, _ in rest], axis=0)
             scale[~found] = np.mean([sc for _, sc in rest], axis=0)
         return location, scale

@@ -1,8 +1,10 @@
 """A small torch network regressor for the quantile attack.
 
 :class:`QuantileNetRegressor` is a fully connected network fitted with the
-pinball loss (a conditional quantile) or with the Gaussian negative
-log-likelihood (a conditional mean and standard deviation). It is the
+pinball loss (a conditional quantile), with the Gaussian negative
+log-likelihood (a conditional mean and standard deviation), or with the
+cross-entropy to a target probability vector (distillation of a
+classifier's outputs). It is the
 regressor family of Bertran et al. (NeurIPS 2023): a network of the target's
 kind, rather than trees on the raw features.
 
@@ -43,8 +45,27 @@ def _check_one_hot(label_block):
     return np.argmax(ones, axis=1)
 
 
+def _check_log_proba(y, n):
+    """``y`` as a float matrix of log-probabilities, one row per record."""
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim != 2 or y.shape[0] != n or y.shape[1] < 2:
+        raise ValueError(
+            f"loss='cross_entropy' needs y of shape (n_samples={n}, n_classes >= 2) "
+            f"(log-probabilities), got {y.shape}"
+        )
+    with np.errstate(over="ignore"):
+        bad = np.isnan(y) | (y == np.inf)
+    if bad.any() or not np.allclose(np.exp(y).sum(axis=1), 1.0, atol=1e-3):
+        raise ValueError(
+            "loss='cross_entropy' needs y to be log-probabilities: finite or "
+            "-inf, each row's exp summing to 1"
+        )
+    return y
+
+
 class QuantileNetRegressor(RegressorMixin, BaseEstimator):
-    """Fully connected network regressor of a quantile, or of a Gaussian.
+    """Fully connected network regressor of a quantile, a Gaussian, or a
+    classifier's log-probabilities.
 
     Parameters
     ----------
@@ -53,11 +74,18 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
         the pinball loss ``max(tau * r, (tau - 1) * r)``, ``r = y - f(x)``,
         whose minimiser is the ``tau`` quantile of ``y`` given ``x``. Not read
         with ``loss="gaussian"``.
-    loss : {"quantile", "gaussian"}, default="quantile"
+    loss : {"quantile", "gaussian", "cross_entropy"}, default="quantile"
         ``"gaussian"``: two outputs, a mean ``mu`` and a log standard
         deviation, fitted with the Gaussian negative log-likelihood
         ``log sigma + (y - mu)^2 / (2 sigma^2)``; ``predict`` gives ``mu``,
         ``predict(X, return_std=True)`` also ``sigma``.
+        ``"cross_entropy"``: ``y`` is a matrix of log-probabilities (one row
+        per record, each row's ``exp`` summing to 1), the network has one
+        output per column, and it minimises the cross-entropy
+        ``-sum_k exp(y_k) log softmax(f(x))_k``, so that ``predict`` returns
+        its log-probabilities, a distilled copy of the classifier that gave
+        ``y``. ``label_columns`` must then be None and ``y`` is not
+        standardised.
     label_columns : int >= 2 or None, default=None
         The last ``label_columns`` columns of ``X`` are a one-hot label:
         the network reads the other columns and predicts the margin of
@@ -95,7 +123,7 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
 
     _parameter_constraints = {
         "quantile": [Interval(Real, 0, 1, closed="neither")],
-        "loss": [StrOptions({"quantile", "gaussian"})],
+        "loss": [StrOptions({"quantile", "gaussian", "cross_entropy"})],
         "label_columns": [Interval(Integral, 2, None, closed="left"), None],
         "hidden_layer_sizes": [tuple, list],
         "activation": [StrOptions(set(_ACTIVATIONS))],
@@ -146,6 +174,8 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
         import torch
 
         out = self.module_(inputs)
+        if self.loss == "cross_entropy":
+            return torch.log_softmax(out, dim=1), None
         n_heads = 2 if self.loss == "gaussian" else 1
         if label is None:
             return out[:, 0], (out[:, 1] if n_heads == 2 else None)
@@ -163,6 +193,10 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
     def _loss(self, location, log_std, target):
         import torch
 
+        if self.loss == "cross_entropy":
+            # target probabilities times the fitted log-probabilities; 0 * -inf
+            # of a class the teacher rules out counts 0
+            return -(target * location).nan_to_num(nan=0.0).sum(dim=1).mean()
         if self.loss == "gaussian":
             log_std = log_std.clamp(*_LOG_STD_RANGE)
             return (log_std + 0.5 * ((target - location) * torch.exp(-log_std)) ** 2).mean()
@@ -176,7 +210,8 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,), or (n_samples, n_classes)
+            log-probabilities with ``loss="cross_entropy"``
 
         Returns
         -------
@@ -194,14 +229,31 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
                 f"hidden_layer_sizes must be positive integers, got "
                 f"{self.hidden_layer_sizes!r}"
             )
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        distill = self.loss == "cross_entropy"
+        if distill and self.label_columns is not None:
+            raise ValueError(
+                "loss='cross_entropy' predicts the whole log-probability vector "
+                f"and reads no label: label_columns must be None, got "
+                f"{self.label_columns}"
+            )
+        if distill:
+            X = validate_data(self, X, dtype=np.float64)
+            y = _check_log_proba(y, X.shape[0])
+        else:
+            X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         inputs, label = self._split(X)
-        self.y_mean_ = float(np.mean(y))
-        scale = float(np.std(y))
-        self.y_scale_ = scale if scale > 0 else 1.0
+        if distill:
+            self.y_mean_, self.y_scale_ = 0.0, 1.0
+        else:
+            self.y_mean_ = float(np.mean(y))
+            scale = float(np.std(y))
+            self.y_scale_ = scale if scale > 0 else 1.0
 
         seed = np.random.RandomState(self.random_state).randint(2**31 - 1)
-        n_out = 1 if self.label_columns is None else int(self.label_columns)
+        if distill:
+            n_out = y.shape[1]
+        else:
+            n_out = 1 if self.label_columns is None else int(self.label_columns)
         if self.loss == "gaussian":
             n_out *= 2
         act = {"tanh": nn.Tanh, "relu": nn.ReLU}[self.activation]
@@ -217,9 +269,12 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
 
         inputs_t = torch.as_tensor(inputs, dtype=torch.float32)
         label_t = None if label is None else torch.as_tensor(label, dtype=torch.int64)
-        target_t = torch.as_tensor(
-            (y - self.y_mean_) / self.y_scale_, dtype=torch.float32
-        )
+        if distill:
+            target_t = torch.as_tensor(np.exp(y), dtype=torch.float32)
+        else:
+            target_t = torch.as_tensor(
+                (y - self.y_mean_) / self.y_scale_, dtype=torch.float32
+            )
         optimizer = torch.optim.Adam(self.module_.parameters(), lr=float(self.lr))
         n = inputs_t.shape[0]
         self.module_.train()
@@ -248,7 +303,9 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples,), or a pair of them with ``return_std``
+        ndarray of shape (n_samples,), or a pair of them with ``return_std``;
+        of shape (n_samples, n_classes), log-probabilities, with
+        ``loss="cross_entropy"``
         """
         import torch
 
@@ -265,6 +322,8 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
                 torch.as_tensor(inputs, dtype=torch.float32),
                 None if label is None else torch.as_tensor(label, dtype=torch.int64),
             )
+        if self.loss == "cross_entropy":
+            return location.double().numpy()
         location = location.double().numpy() * self.y_scale_ + self.y_mean_
         if not return_std:
             return location
