@@ -11,7 +11,10 @@ from sklearn.pipeline import make_pipeline
 
 from wsmooth.attacks import MembershipInferenceAttack, QuantileAttack, QuantileNetRegressor
 from wsmooth.attacks._methods import METHOD_NAMES, METHODS
-from wsmooth.attacks._signals import logit_margin_from_log_proba
+from wsmooth.attacks._signals import (
+    logit_margin_from_log_proba,
+    logit_scaled_confidence_from_log_proba,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:FPR level.*below 1/n_nonmembers")
 
@@ -104,6 +107,7 @@ def test_scores_are_the_pinball_quantile_by_hand():
     attack = QuantileAttack(
         alpha=alpha,
         regressor=_label_quantile_regressor(n_classes, tau),
+        mode="quantile",
         n_folds=2,
         calibrate=False,
     ).fit(None, y, X, log_proba=log_proba, random_state=3)
@@ -175,10 +179,11 @@ def test_distill_mode_scores_by_hand():
     distilled = np.stack(
         [np.log(np.exp(log_proba[folds != k]).mean(axis=0)) for k in range(3)]
     )[folds]
+    # score="auto" is LiRA's logit-scaled confidence in this mode
     np.testing.assert_allclose(
         attack.decision_function(None, y, X, log_proba=log_proba),
-        logit_margin_from_log_proba(log_proba, y)
-        - logit_margin_from_log_proba(distilled, y),
+        logit_scaled_confidence_from_log_proba(log_proba, y)
+        - logit_scaled_confidence_from_log_proba(distilled, y),
         atol=1e-9,
     )
 
@@ -273,14 +278,16 @@ def test_overfit_mlp_leaks(splits, mode):
     assert report.auc > 0.65
 
 
-def test_cross_fitting_keeps_a_record_out_of_its_own_quantile(carlini_setup):
-    # a 1-nearest-neighbour regressor returns a training record's own score,
-    # so without cross-fitting every pool record would score exactly 0
+@pytest.mark.parametrize("mode", ["quantile", "distill"])
+def test_cross_fitting_keeps_a_record_out_of_its_own_quantile(carlini_setup, mode):
+    # a 1-nearest-neighbour regressor returns a training record's own score
+    # (or output vector), so without cross-fitting every pool record would
+    # score exactly 0
     target, (X_pool, y_pool), _ = carlini_setup
     n_members = 300  # carlini_setup: the pool starts with the target's members
     member = np.arange(len(y_pool)) < n_members
     attack = QuantileAttack(
-        regressor=KNeighborsRegressor(n_neighbors=1), calibrate=False
+        regressor=KNeighborsRegressor(n_neighbors=1), mode=mode, calibrate=False
     )
     mia = MembershipInferenceAttack(target, method=attack, random_state=0)
     scores = mia.fit(X_pool, y_pool).decision_function(X_pool, y_pool)
@@ -335,6 +342,7 @@ def test_probabilities_alone_give_the_same_scores():
         (QuantileAttack(alpha=1.5), "alpha"),
         (QuantileAttack(n_folds=1), "n_folds"),
         (QuantileAttack(score="loss"), "score"),
+        (QuantileAttack(regressor=QuantileNetRegressor()), "which needs mode='quantile'"),
         (QuantileAttack(use_label="yes"), "use_label"),
         (QuantileAttack(calibrate=None), "calibrate"),
         (QuantileAttack(regressor="hgb"), "regressor"),
@@ -347,27 +355,32 @@ def test_probabilities_alone_give_the_same_scores():
             "mode='gaussian' needs a regressor of the mean and standard deviation",
         ),
         (
-            QuantileAttack(regressor=QuantileNetRegressor(loss="gaussian")),
+            QuantileAttack(
+                mode="quantile", regressor=QuantileNetRegressor(loss="gaussian")
+            ),
             "loss='gaussian', which needs mode='gaussian'",
         ),
         (
-            QuantileAttack(regressor=QuantileNetRegressor(loss="cross_entropy")),
+            QuantileAttack(
+                mode="quantile", regressor=QuantileNetRegressor(loss="cross_entropy")
+            ),
             "needs mode='distill'",
         ),
         (
             QuantileAttack(mode="distill", regressor=QuantileNetRegressor()),
-            "mode='distill' needs a regressor of the target's log-probability",
+            "mode='distill' .the default. needs a regressor of the target's log-probability",
         ),
         (
             QuantileAttack(
-                alpha=0.01,
+                alpha=0.01, mode="quantile",
                 regressor=HistGradientBoostingRegressor(loss="quantile", quantile=0.9),
             ),
             "quantile=0.99",
         ),
         (
             QuantileAttack(
-                alpha=0.05, regressor=GradientBoostingRegressor(loss="quantile")
+                alpha=0.05, mode="quantile",
+                regressor=GradientBoostingRegressor(loss="quantile"),
             ),
             "alpha=0.95",
         ),
@@ -381,7 +394,7 @@ def test_bad_parameters_rejected(forest, splits, method, match):
 
 def test_matching_regressor_accepted():
     reg = QuantileRegressor(quantile=0.95, alpha=0.0, solver="highs")
-    QuantileAttack(alpha=0.05, regressor=reg).check_params(4)
+    QuantileAttack(alpha=0.05, regressor=reg, mode="quantile").check_params(4)
     assert reg.get_params()["quantile"] == 0.95  # the user's object untouched
 
 
