@@ -107,18 +107,19 @@ class QuantileAttack(AttackMethod):
     regressor : regressor or None, default=None
         The regressor (cloned, once per fold, and otherwise used as given).
         None: a :class:`QuantileNetRegressor`, a tanh network with one hidden
-        layer of 128 units seeded from the attack's ``random_state``: with
-        ``mode="distill"``, ``QuantileNetRegressor(loss="cross_entropy",
-        max_epochs=12)``; with ``mode="quantile"``,
-        ``QuantileNetRegressor(quantile=1 - alpha, label_columns=n_classes)``
-        (a hinge head, 6 epochs; ``label_columns=None`` with
-        ``use_label=False``); with ``mode="gaussian"``, the same with
-        ``loss="gaussian"``. With ``mode="distill"`` a regressor of your own
+        layer of 128 units, seeded for each fold from the attack's
+        ``random_state``: with ``mode="distill"``,
+        ``QuantileNetRegressor(loss="cross_entropy", max_epochs=12)``; with
+        ``mode="quantile"``, ``QuantileNetRegressor(quantile=1 - alpha,
+        label_columns=n_classes)`` (a hinge head, 6 epochs;
+        ``label_columns=None`` with ``use_label=False``); with
+        ``mode="gaussian"``, the same with ``loss="gaussian"``. With ``mode="distill"`` a regressor of your own
         is fitted on the features and the target's log-probabilities (a
         matrix) and must predict log-probabilities; one with
-        ``loss="quantile"`` or ``"gaussian"`` is refused. With
-        ``mode="quantile"`` it must minimise the pinball
-        loss at ``1 - alpha`` (e.g. ``HistGradientBoostingRegressor(
+        ``loss="quantile"`` or ``"gaussian"`` is refused. A regressor of
+        your own keeps its own ``random_state`` in every fold; never give it
+        the target's (see Notes). With ``mode="quantile"`` it must minimise the
+        pinball loss at ``1 - alpha`` (e.g. ``HistGradientBoostingRegressor(
         loss="quantile", quantile=1 - alpha)``, the default before the
         network, or ``QuantileRegressor(quantile=1 - alpha)``); one whose
         ``quantile`` (or, with ``loss="quantile"``, ``alpha``) parameter says
@@ -239,6 +240,15 @@ class QuantileAttack(AttackMethod):
     high scores on the members outside the fold, so it sits closer to the
     target than a reference trained on labels would; the conformal shift is
     calibrated on the same mixture.
+
+    **Seeds.** A network regressor of the target's architecture seeded as
+    the target was starts from the target's own initial weights, and its
+    distilled copy then follows the target far more closely than an
+    attacker could make it: on the benchmark's target,
+    ``QuantileNetRegressor(loss="cross_entropy", random_state=0)`` against a
+    target built with ``random_state=0`` gave an AUC of 0.94 where other
+    seeds gave 0.88-0.89. The default draws its seeds from the attack's
+    ``random_state`` through a ``SeedSequence``, never the target's.
 
     **Other differences from the paper.** One regressor is fitted per fold
     (``n_folds``), where the paper fits one, and the threshold is shifted by
