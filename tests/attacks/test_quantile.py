@@ -254,7 +254,7 @@ def test_signal_free_target_fpr_is_alpha_and_auc_chance(signal_free, auc_se):
     # binomial standard error of the FPR on 1000 non-members is 0.007; a
     # query outside the population gets the mean of the regressors' quantiles,
     # less noisy than the single out-of-fold one the offset is calibrated on,
-    # so the rule can only be conservative there
+    # so the rule can be conservative there
     assert alpha / 5 < fpr < alpha + 0.025
     assert abs(mia.method_.population_exceedance_ - alpha) < 0.01
     report = mia.evaluate(Xm, ym, Xn, yn)

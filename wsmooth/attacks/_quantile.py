@@ -200,7 +200,7 @@ class QuantileAttack(AttackMethod):
     reference ``z`` records. In the disjoint protocol (``fit`` on a population
     that holds no target member, queries from elsewhere), that is the paper's
     setting, and every query is scored by the mean of the ``n_folds``
-    regressors' quantiles. In the pool protocol (the experiment runner, the
+    regressors' predictions. In the pool protocol (the experiment runner, the
     ``wsmooth`` command, :func:`~wsmooth.attacks.pool_split`), the population
     is the pool that also holds the queried members and non-members, and
     half of it are the target's members, which the attacker cannot tell
@@ -209,13 +209,14 @@ class QuantileAttack(AttackMethod):
     - *Cross-fitting.* A query found in the population (same row, same label,
       recognised by a 16-byte digest per record) is scored by the regressor
       of its own fold, which never saw it: its own score cannot leak into its
-      quantile. Without it, a regressor that fits its training records (a
-      network or boosted trees can) would give members their own high score as
-      quantile and hide them.
+      quantile (or distilled copy). Without it, a regressor that fits its
+      training records (a network or boosted trees can) would give members
+      their own high score back and hide them.
     - *Members among the training records.* The regressors learn the
-      quantile of a mixture of member and non-member scores, higher than
-      the non-members' alone (and ``offset_`` is calibrated on the same
-      mixture), so ``predict`` flags fewer than ``alpha`` of the non-members
+      quantile of a mixture of member and non-member scores (or distil the
+      target's outputs on both), higher than the non-members' alone (and
+      ``offset_`` is calibrated on the same mixture), so ``predict`` flags
+      fewer than ``alpha`` of the non-members
       (``population_exceedance_`` is then not an estimate of the FPR). The
       ranking, and with it the AUC and the TPR at a given FPR, still comes
       from comparing each record with similar records.
