@@ -49,7 +49,8 @@ def test_hinge_head_predicts_the_margin_of_its_logits_at_the_label():
     n, k = 60, 4
     labels = rng.integers(0, k, n)
     X = np.hstack([rng.normal(size=(n, 5)), np.eye(k)[labels]])
-    reg = QuantileNetRegressor(label_columns=k, random_state=0).fit(X, rng.normal(size=n))
+    reg = QuantileNetRegressor(label_columns=k, random_state=0)
+    reg.fit(X, rng.normal(size=n))
     with torch.no_grad():
         logits = reg.module_(torch.as_tensor(X[:, :5], dtype=torch.float32)).numpy()
     others = np.where(np.eye(k, dtype=bool)[labels], -np.inf, logits).max(axis=1)
@@ -65,22 +66,31 @@ def test_deterministic_and_leaves_the_global_generator_alone():
     X, y = rng.normal(size=(200, 3)), rng.normal(size=200)
     torch.manual_seed(123)
     before = torch.get_rng_state()
-    a = QuantileNetRegressor(random_state=4).fit(X, y).predict(X)
+    def fitted(seed):
+        return QuantileNetRegressor(random_state=seed).fit(X, y).predict(X)
+
+    a = fitted(4)
     assert torch.equal(torch.get_rng_state(), before)
-    np.testing.assert_array_equal(a, QuantileNetRegressor(random_state=4).fit(X, y).predict(X))
-    assert not np.array_equal(a, QuantileNetRegressor(random_state=5).fit(X, y).predict(X))
+    np.testing.assert_array_equal(a, fitted(4))
+    assert not np.array_equal(a, fitted(5))
 
 
 def test_scikit_learn_parameter_holder():
     reg = QuantileNetRegressor(0.9, label_columns=3, max_epochs=2)
     assert clone(reg).get_params() == reg.get_params()
-    assert repr(reg) == "QuantileNetRegressor(label_columns=3, max_epochs=2, quantile=0.9)"
+    assert repr(reg) == (
+        "QuantileNetRegressor(label_columns=3, max_epochs=2, quantile=0.9)"
+    )
 
 
 @pytest.mark.parametrize(
     "params, X, match",
     [
-        ({"label_columns": 2}, np.hstack([np.ones((20, 2)), np.zeros((20, 2))]), "one-hot"),
+        (
+            {"label_columns": 2},
+            np.hstack([np.ones((20, 2)), np.zeros((20, 2))]),
+            "one-hot",
+        ),
         ({"label_columns": 3}, np.eye(3)[np.arange(20) % 3], "no feature column"),
         ({"hidden_layer_sizes": (0,)}, np.ones((20, 2)), "hidden_layer_sizes"),
         ({"quantile": 1.0}, np.ones((20, 2)), "quantile"),
@@ -114,7 +124,11 @@ def test_cross_entropy_fit_reaches_each_groups_mean_probabilities():
     [
         ({}, np.zeros((20, 2)), "log-probabilities"),
         ({}, np.zeros(20), "shape"),
-        ({"label_columns": 2}, np.log(np.full((20, 2), 0.5)), "label_columns must be None"),
+        (
+            {"label_columns": 2},
+            np.log(np.full((20, 2), 0.5)),
+            "label_columns must be None",
+        ),
     ],
 )
 def test_cross_entropy_bad_targets_named(params, y, match):

@@ -113,22 +113,23 @@ class QuantileAttack(AttackMethod):
         ``mode="quantile"``, ``QuantileNetRegressor(quantile=1 - alpha,
         label_columns=n_classes)`` (a hinge head, 6 epochs;
         ``label_columns=None`` with ``use_label=False``); with
-        ``mode="gaussian"``, the same with ``loss="gaussian"``. With ``mode="distill"`` a regressor of your own
-        is fitted on the features and the target's log-probabilities (a
-        matrix) and must predict log-probabilities; one with
-        ``loss="quantile"`` or ``"gaussian"`` is refused. A regressor of
-        your own keeps its own ``random_state`` in every fold; never give it
-        the target's (see Notes). With ``mode="quantile"`` it must minimise the
-        pinball loss at ``1 - alpha`` (e.g. ``HistGradientBoostingRegressor(
-        loss="quantile", quantile=1 - alpha)``, the default before the
-        network, or ``QuantileRegressor(quantile=1 - alpha)``); one whose
-        ``quantile`` (or, with ``loss="quantile"``, ``alpha``) parameter says
-        another level is refused, and so is one with ``loss="gaussian"``. A
-        regressor of the mean would make 0 the median, not the ``1 - alpha``
-        quantile. With ``mode="gaussian"`` it must take ``return_std=True``
-        in ``predict`` and return the mean and standard deviation (e.g.
-        ``QuantileNetRegressor(loss="gaussian")``); one with
-        ``loss="quantile"`` or ``"cross_entropy"`` is refused.
+        ``mode="gaussian"``, the same with ``loss="gaussian"``. A regressor
+        of your own keeps its own ``random_state`` in every fold; never give
+        it the target's (see Notes). With ``mode="distill"`` it is fitted on
+        the features and the target's log-probabilities (a matrix) and must
+        predict log-probabilities; one with ``loss="quantile"`` or
+        ``"gaussian"`` is refused. With ``mode="quantile"`` it must minimise
+        the pinball loss at ``1 - alpha`` (e.g.
+        ``HistGradientBoostingRegressor(loss="quantile", quantile=1 -
+        alpha)``, the default before the network, or
+        ``QuantileRegressor(quantile=1 - alpha)``); one whose ``quantile``
+        (or, with ``loss="quantile"``, ``alpha``) parameter says another
+        level is refused, and so is one with ``loss="gaussian"`` or
+        ``"cross_entropy"``. A regressor of the mean would make 0 the
+        median, not the ``1 - alpha`` quantile. With ``mode="gaussian"`` it
+        must take ``return_std=True`` in ``predict`` and return the mean and
+        standard deviation (e.g. ``QuantileNetRegressor(loss="gaussian")``);
+        one with ``loss="quantile"`` or ``"cross_entropy"`` is refused.
     mode : {"distill", "quantile", "gaussian"}, default="distill"
         ``"distill"``: the regressor learns the target's log-probabilities
         (a probability below 1e-30 read as 1e-30) and predicts ``log p_d``,
@@ -257,9 +258,9 @@ class QuantileAttack(AttackMethod):
     ``s - q`` at 0.
 
     **What a fitted attack holds.** The regressors (networks fitted to the
-    population records' scores or to the target's outputs on them; trees partition the feature space on them
-    and may isolate single records) and one digest per population record,
-    never the records themselves.
+    population records' scores or to the target's outputs on them; trees
+    partition the feature space on them and may isolate single records) and
+    one digest per population record, never the records themselves.
     """
 
     requires_shadow_models = False

@@ -199,7 +199,8 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
             return -(target * location).nan_to_num(nan=0.0).sum(dim=1).mean()
         if self.loss == "gaussian":
             log_std = log_std.clamp(*_LOG_STD_RANGE)
-            return (log_std + 0.5 * ((target - location) * torch.exp(-log_std)) ** 2).mean()
+            z = (target - location) * torch.exp(-log_std)
+            return (log_std + 0.5 * z**2).mean()
         tau = float(self.quantile)
         residual = target - location
         return torch.maximum(tau * residual, (tau - 1.0) * residual).mean()
@@ -223,7 +224,8 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
         self._validate_params()
         sizes = tuple(self.hidden_layer_sizes)
         if not all(
-            isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in sizes
+            isinstance(h, Integral) and not isinstance(h, bool) and h >= 1
+            for h in sizes
         ):
             raise ValueError(
                 f"hidden_layer_sizes must be positive integers, got "
