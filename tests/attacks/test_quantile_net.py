@@ -134,3 +134,16 @@ def test_cross_entropy_fit_reaches_each_groups_mean_probabilities():
 def test_cross_entropy_bad_targets_named(params, y, match):
     with pytest.raises(ValueError, match=match):
         QuantileNetRegressor(loss="cross_entropy", **params).fit(np.ones((20, 3)), y)
+
+
+def test_seeded_unlike_a_wsmooth_classifier_with_the_same_random_state():
+    # wsmooth's classifiers seed torch with randint(2**31 - 1) of their
+    # random_state and build their first layer first: a regressor seeded the
+    # same way would start from the target's own weights
+    X, y = np.random.default_rng(0).normal(size=(30, 5)), np.zeros(30)
+    reg = QuantileNetRegressor(hidden_layer_sizes=(8,), max_epochs=1, lr=1e-30)
+    reg.set_params(random_state=0).fit(X, y)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(np.random.RandomState(0).randint(np.iinfo(np.int32).max))
+        classifier_layer = torch.nn.Linear(5, 8)
+    assert not torch.allclose(reg.module_[0].weight, classifier_layer.weight)

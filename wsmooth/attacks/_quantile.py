@@ -114,8 +114,8 @@ class QuantileAttack(AttackMethod):
         label_columns=n_classes)`` (a hinge head, 6 epochs;
         ``label_columns=None`` with ``use_label=False``); with
         ``mode="gaussian"``, the same with ``loss="gaussian"``. A regressor
-        of your own keeps its own ``random_state`` in every fold; never give
-        it the target's (see Notes). With ``mode="distill"`` it is fitted on
+        of your own keeps its own ``random_state`` in every fold; never seed
+        it as the target was (see Notes). With ``mode="distill"`` it is fitted on
         the features and the target's log-probabilities (a matrix) and must
         predict log-probabilities; one with ``loss="quantile"`` or
         ``"gaussian"`` is refused. With ``mode="quantile"`` it must minimise
@@ -243,14 +243,16 @@ class QuantileAttack(AttackMethod):
     target than a reference trained on labels would; the conformal shift is
     calibrated on the same mixture.
 
-    **Seeds.** A network regressor of the target's architecture seeded as
-    the target was starts from the target's own initial weights, and its
-    distilled copy then follows the target far more closely than an
-    attacker could make it: on the benchmark's target,
-    ``QuantileNetRegressor(loss="cross_entropy", random_state=0)`` against a
-    target built with ``random_state=0`` gave an AUC of 0.94 where other
-    seeds gave 0.88-0.89. The default draws its seeds from the attack's
-    ``random_state`` through a ``SeedSequence``, never the target's.
+    **Seeds.** A distilled copy that starts from the target's own initial
+    weights follows the target far more closely than an attacker could make
+    it: on the benchmark's target, a copy of the target's architecture
+    seeded as the target was reached an AUC of 0.94 where other seeds gave
+    0.88-0.89. The default regressors draw their seeds from the attack's
+    ``random_state``, and :class:`QuantileNetRegressor` turns its
+    ``random_state`` into a torch seed otherwise than wsmooth's classifiers
+    do, so equal ``random_state`` values do not give equal weights; a
+    regressor of your own of the target's kind must not be seeded as the
+    target was.
 
     **Other differences from the paper.** One regressor is fitted per fold
     (``n_folds``), where the paper fits one, and the threshold is shifted by

@@ -4,9 +4,9 @@
 pinball loss (a conditional quantile), with the Gaussian negative
 log-likelihood (a conditional mean and standard deviation), or with the
 cross-entropy to a target probability vector (distillation of a
-classifier's outputs). It is the
-regressor family of Bertran et al. (NeurIPS 2023): a network of the target's
-kind, rather than trees on the raw features.
+classifier's outputs). It is the regressor family of Bertran et al.
+(NeurIPS 2023): a network of the target's kind, rather than trees on the raw
+features.
 
 With ``label_columns=K`` the last ``K`` columns of ``X`` are a one-hot label
 ``y`` and the network has a *hinge head*: the trunk reads the other columns
@@ -24,6 +24,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 __all__ = ["QuantileNetRegressor"]
@@ -101,9 +102,12 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
     batch_size : int, default=128
     lr : float, default=1e-3
         Adam's learning rate.
-    random_state : int or None, default=None
+    random_state : int, RandomState instance or None, default=None
         Seeds the weights and the batch order; the global torch generator is
-        left as it was. The same seed gives the same fit on the CPU.
+        left as it was. The same seed gives the same fit on the CPU. The
+        torch seed is drawn from it otherwise than a wsmooth classifier's,
+        so the same ``random_state`` as the target's does not start this
+        network from the target's initial weights.
 
     Attributes
     ----------
@@ -251,7 +255,10 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
             scale = float(np.std(y))
             self.y_scale_ = scale if scale > 0 else 1.0
 
-        seed = np.random.RandomState(self.random_state).randint(2**31 - 1)
+        # mixed, so that the random_state of a wsmooth classifier (which seeds
+        # torch with randint(2**31 - 1)) never gives that classifier's weights
+        drawn = check_random_state(self.random_state).randint(2**31 - 1)
+        seed = int(np.random.SeedSequence([drawn, 0x9E7]).generate_state(1)[0] >> 1)
         if distill:
             n_out = y.shape[1]
         else:
