@@ -52,13 +52,13 @@ def test_hinge_head_predicts_the_margin_of_its_logits_at_the_label():
     reg = QuantileNetRegressor(label_columns=k, random_state=0)
     reg.fit(X, rng.normal(size=n))
     with torch.no_grad():
-        logits = reg.module_(torch.as_tensor(X[:, :5], dtype=torch.float32)).numpy()
+        logits = reg.modules_[0](torch.as_tensor(X[:, :5], dtype=torch.float32)).numpy()
     others = np.where(np.eye(k, dtype=bool)[labels], -np.inf, logits).max(axis=1)
     margin = logits[np.arange(n), labels] - others
     np.testing.assert_allclose(
         reg.predict(X), margin * reg.y_scale_ + reg.y_mean_, rtol=1e-5, atol=1e-5
     )
-    assert reg.module_[-1].out_features == k
+    assert reg.modules_[0][-1].out_features == k
 
 
 def test_deterministic_and_leaves_the_global_generator_alone():
@@ -146,4 +146,36 @@ def test_seeded_unlike_a_wsmooth_classifier_with_the_same_random_state():
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(np.random.RandomState(0).randint(np.iinfo(np.int32).max))
         classifier_layer = torch.nn.Linear(5, 8)
-    assert not torch.allclose(reg.module_[0].weight, classifier_layer.weight)
+    assert not torch.allclose(reg.modules_[0][0].weight, classifier_layer.weight)
+
+
+@pytest.mark.parametrize("loss", ["quantile", "gaussian", "cross_entropy"])
+def test_n_networks_averages_the_networks_of_their_seeds(loss):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(80, 3))
+    if loss == "cross_entropy":
+        y = np.log(rng.dirichlet([1.0, 1.0], size=80))
+    else:
+        y = rng.normal(size=80)
+    ensemble = QuantileNetRegressor(
+        loss=loss, n_networks=3, max_epochs=2, random_state=0
+    ).fit(X, y)
+    assert len(ensemble.modules_) == 3
+    # the first network is the one a single-network fit trains
+    single = QuantileNetRegressor(loss=loss, max_epochs=2, random_state=0).fit(X, y)
+    first = zip(single.modules_[0].parameters(), ensemble.modules_[0].parameters())
+    assert all(torch.equal(a, b) for a, b in first)
+    alone = []
+    for module in ensemble.modules_:
+        single.modules_ = [module]
+        alone.append(single.predict(X, return_std=loss == "gaussian"))
+    if loss == "cross_entropy":
+        mean = np.mean(alone, axis=0)
+        expected = mean - np.log(np.exp(mean).sum(axis=1, keepdims=True))
+        np.testing.assert_allclose(ensemble.predict(X), expected, atol=1e-9)
+    elif loss == "gaussian":
+        got_mean, got_std = ensemble.predict(X, return_std=True)
+        np.testing.assert_allclose(got_mean, np.mean([m for m, _ in alone], axis=0))
+        np.testing.assert_allclose(got_std, np.mean([s for _, s in alone], axis=0))
+    else:
+        np.testing.assert_allclose(ensemble.predict(X), np.mean(alone, axis=0))

@@ -22,6 +22,7 @@ attack's benchmark, mostly does not.
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils import check_random_state
@@ -102,6 +103,12 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
     batch_size : int, default=128
     lr : float, default=1e-3
         Adam's learning rate.
+    n_networks : int >= 1, default=1
+        Networks trained, each from its own initial weights and batch order,
+        whose predictions are averaged (the mean of their log-probabilities,
+        renormalised, with ``loss="cross_entropy"``; of their means and
+        standard deviations with ``loss="gaussian"``). The cost grows in
+        proportion.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights and the batch order; the global torch generator is
         left as it was. The same seed gives the same fit on the CPU. The
@@ -111,9 +118,9 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
-    module_ : torch.nn.Module
-        The fitted network (its outputs are in units of the standardised
-        target).
+    modules_ : list of torch.nn.Module
+        The ``n_networks`` fitted networks (their outputs are in units of the
+        standardised target).
     n_features_in_ : int
     y_mean_, y_scale_ : float
         The target is standardised with these before fitting; predictions are
@@ -134,6 +141,7 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "n_networks": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 
@@ -148,6 +156,7 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
         max_epochs=6,
         batch_size=128,
         lr=1e-3,
+        n_networks=1,
         random_state=None,
     ):
         self.quantile = quantile
@@ -158,6 +167,7 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.n_networks = n_networks
         self.random_state = random_state
 
     # ------------------------------------------------------------------ #
@@ -173,11 +183,12 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
             )
         return X[:, :-k], _check_one_hot(X[:, -k:])
 
-    def _outputs(self, inputs, label):
-        """``(location, log_std or None)`` in standardised units."""
+    def _outputs(self, module, inputs, label):
+        """``(location, log_std or None)`` of one network, in standardised
+        units."""
         import torch
 
-        out = self.module_(inputs)
+        out = module(inputs)
         if self.loss == "cross_entropy":
             return torch.log_softmax(out, dim=1), None
         n_heads = 2 if self.loss == "gaussian" else 1
@@ -223,7 +234,6 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
         self
         """
         import torch
-        from torch import nn
 
         self._validate_params()
         sizes = tuple(self.hidden_layer_sizes)
@@ -258,23 +268,15 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
         # mixed, so that the random_state of a wsmooth classifier (which seeds
         # torch with randint(2**31 - 1)) never gives that classifier's weights
         drawn = check_random_state(self.random_state).randint(2**31 - 1)
-        seed = int(np.random.SeedSequence([drawn, 0x9E7]).generate_state(1)[0] >> 1)
+        seeds = np.random.SeedSequence([drawn, 0x9E7]).generate_state(
+            int(self.n_networks)
+        )
         if distill:
             n_out = y.shape[1]
         else:
             n_out = 1 if self.label_columns is None else int(self.label_columns)
         if self.loss == "gaussian":
             n_out *= 2
-        act = {"tanh": nn.Tanh, "relu": nn.ReLU}[self.activation]
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            layers, width = [], inputs.shape[1]
-            for size in sizes:
-                layers += [nn.Linear(width, int(size)), act()]
-                width = int(size)
-            layers.append(nn.Linear(width, n_out))
-            self.module_ = nn.Sequential(*layers)
-        generator = torch.Generator().manual_seed(seed)
 
         inputs_t = torch.as_tensor(inputs, dtype=torch.float32)
         label_t = None if label is None else torch.as_tensor(label, dtype=torch.int64)
@@ -284,22 +286,45 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
             target_t = torch.as_tensor(
                 (y - self.y_mean_) / self.y_scale_, dtype=torch.float32
             )
-        optimizer = torch.optim.Adam(self.module_.parameters(), lr=float(self.lr))
+        self.modules_ = [
+            self._train_one(int(seed >> 1), sizes, n_out, inputs_t, label_t, target_t)
+            for seed in seeds
+        ]
+        return self
+
+    def _train_one(self, seed, sizes, n_out, inputs_t, label_t, target_t):
+        """One network, trained from the weights and batch order of ``seed``."""
+        import torch
+        from torch import nn
+
+        act = {"tanh": nn.Tanh, "relu": nn.ReLU}[self.activation]
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            layers, width = [], inputs_t.shape[1]
+            for size in sizes:
+                layers += [nn.Linear(width, int(size)), act()]
+                width = int(size)
+            layers.append(nn.Linear(width, n_out))
+            module = nn.Sequential(*layers)
+        generator = torch.Generator().manual_seed(seed)
+        optimizer = torch.optim.Adam(module.parameters(), lr=float(self.lr))
         n = inputs_t.shape[0]
-        self.module_.train()
+        module.train()
         for _ in range(int(self.max_epochs)):
             order = torch.randperm(n, generator=generator)
             for start in range(0, n, int(self.batch_size)):
                 batch = order[start : start + int(self.batch_size)]
                 location, log_std = self._outputs(
-                    inputs_t[batch], None if label_t is None else label_t[batch]
+                    module,
+                    inputs_t[batch],
+                    None if label_t is None else label_t[batch],
                 )
                 loss = self._loss(location, log_std, target_t[batch])
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
-        self.module_.eval()
-        return self
+        module.eval()
+        return module
 
     def predict(self, X, return_std=False):
         """The fitted quantile (or mean) of the target for each row of ``X``.
@@ -318,7 +343,7 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
         """
         import torch
 
-        check_is_fitted(self, "module_")
+        check_is_fitted(self, "modules_")
         if return_std and self.loss != "gaussian":
             raise ValueError(
                 f"return_std=True needs loss='gaussian'; this regressor was "
@@ -326,15 +351,19 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
             )
         X = validate_data(self, X, dtype=np.float64, reset=False)
         inputs, label = self._split(X)
+        inputs_t = torch.as_tensor(inputs, dtype=torch.float32)
+        label_t = None if label is None else torch.as_tensor(label, dtype=torch.int64)
         with torch.no_grad():
-            location, log_std = self._outputs(
-                torch.as_tensor(inputs, dtype=torch.float32),
-                None if label is None else torch.as_tensor(label, dtype=torch.int64),
-            )
+            outputs = [self._outputs(m, inputs_t, label_t) for m in self.modules_]
+        location = np.mean([loc.double().numpy() for loc, _ in outputs], axis=0)
         if self.loss == "cross_entropy":
-            return location.double().numpy()
-        location = location.double().numpy() * self.y_scale_ + self.y_mean_
+            # the networks' mean log-probabilities, renormalised
+            return location - logsumexp(location, axis=1, keepdims=True)
+        location = location * self.y_scale_ + self.y_mean_
         if not return_std:
             return location
-        std = np.exp(log_std.double().clamp(*_LOG_STD_RANGE).numpy()) * self.y_scale_
-        return location, std
+        std = np.mean(
+            [np.exp(ls.double().clamp(*_LOG_STD_RANGE).numpy()) for _, ls in outputs],
+            axis=0,
+        )
+        return location, std * self.y_scale_
