@@ -366,7 +366,8 @@ def build_parser():
         "--canaries", type=_canaries, default=None, metavar="N[:KIND]",
         help="worst-case leakage: N canaries per seed, half in the target's "
         "training set, of KIND mislabelled (default) or ood; their figures "
-        "go beside the population's",
+        "go beside the population's, which come from a twin run without "
+        "canaries (the cost doubles)",
     )
     defaults = ", ".join(  # argparse formats the help with %: escape the names
         f"{v:g} for {k.replace('%', '%%')}" for k, v in MAX_LEAKAGE_DEFAULTS.items()
@@ -1117,8 +1118,8 @@ def _print_report(summary, args):
     print(f"protocol: {summary['protocol']}")
     cells = summary["cells"]
     if cells["resumed"]:
-        print(f"resumed {cells['resumed']} of {cells['total']} cells from "
-              f"{cells['cache']}")
+        print(f"resumed {cells['resumed']} of {cells['total']} cells"
+              f"{_TWINS if args.canaries else ''} from {cells['cache']}")
     print(frontier_table(summary["table"], leakage=args.leakage,
                          chosen=summary["answer"]))
     print()
@@ -1191,6 +1192,10 @@ def main(argv=None):
     return 0
 
 
+# with --canaries, a setting and seed is two cells (the runner's twins)
+_TWINS = " (two per setting and seed: without and with the canaries)"
+
+
 def _interrupted(exc, args):
     """What a Ctrl-C leaves: the cells finished (cached) and how to resume."""
     cache = os.path.join(args.out, "cache")
@@ -1198,8 +1203,9 @@ def _interrupted(exc, args):
         return (f"interrupted before any cell finished; no figures printed. Run "
                 f"the same command to start again (cache: {cache}).")
     new = exc.done - exc.resumed
+    twins = _TWINS if args.canaries else ""
     return (
-        f"interrupted; no figures printed. {exc.done} of {exc.total} cells "
+        f"interrupted; no figures printed. {exc.done} of {exc.total} cells{twins} "
         f"finished ({exc.resumed} resumed from the cache, {new} computed now) and "
         f"are kept in {exc.cache}: run the same command to resume."
     )
