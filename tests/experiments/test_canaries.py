@@ -12,7 +12,9 @@ from sklearn.tree import DecisionTreeClassifier
 
 from wsmooth.attacks import MembershipInferenceAttack
 from wsmooth.experiments import run_experiment, setting_points
-from wsmooth.experiments._canaries import KINDS, check_canaries, make_canaries
+from wsmooth.experiments._canaries import (
+    KINDS, check_canaries, make_canaries, resolution_warning,
+)
 from wsmooth.experiments._results import CANARY_FIGURES
 from wsmooth.experiments._split import member_mask, pool_split
 
@@ -231,6 +233,22 @@ def test_mislabelled_canaries_leak_more_than_the_population(data):
 def test_resolution_is_warned_about(data):
     with pytest.warns(UserWarning, match=r"15 OUT canaries per seed.*1/15"):
         _run(data, attacks=["loss"], canaries=30)
+
+
+@pytest.mark.parametrize("n, warned", [
+    (200, [0.01, 0.001]),   # 100 OUT: an FPR of 1/100 is not below 1%
+    (202, [0.001]),         # 101 OUT: 1/101 < 1%
+    (2002, []),
+])
+def test_resolution_boundary(n, warned, recwarn):
+    resolution_warning(n, [0.01, 0.001])
+    messages = [str(w.message) for w in recwarn.list]
+    if not warned:
+        assert not messages
+        return
+    (message,) = messages
+    assert f"at FPR {', '.join(f'{x:.3g}' for x in sorted(warned))} is" in message
+    assert f"at least {2 * (int(1 / min(warned)) + 1)} canaries" in message
 
 
 def test_frontier_on_canary_leakage(data):
