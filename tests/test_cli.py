@@ -18,10 +18,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def tiny(out, *extra):
-    """Seconds-long settings: 4 classes, a one-layer net, 1 seed, 2 shadows."""
+    """Seconds-long settings: 4 classes, a one-layer net, 1 seed, 2 shadows
+    (a learning rate at which 3 epochs leave the network above chance)."""
     return [
         "--n-samples", "160", "--n-classes", "4", "--epochs", "3",
-        "--warmup-epochs", "1", "--hidden", "8", "--seeds", "1", "--shadows", "2",
+        "--warmup-epochs", "1", "--hidden", "8", "--lr", "0.03", "--seeds", "1",
+        "--shadows", "2",
         "--defences", "none", "ws", "--sigma", "0.5", "--attacks", "lira", "rmia",
         "--quiet", "--out", str(out),
         *extra,
@@ -457,3 +459,69 @@ def test_the_answer_is_marked_in_the_table_and_the_plot(tmp_path, capsys, monkey
     assert display.bound_line_.get_xdata()[0] == 1.0
     assert display.ax_.get_xscale() == "log"
     assert f"{config} {setting}" in [a.get_text() for a in display.labels_]
+
+
+def _without(argv, flag):
+    """``argv`` without ``flag`` and its value."""
+    i = argv.index(flag)
+    return argv[:i] + argv[i + 2:]
+
+
+def test_training_defaults_follow_the_data_and_given_flags_win(tmp_path):
+    from sklearn.datasets import load_digits
+
+    from wsmooth._training_defaults import training_defaults
+    from wsmooth.cli import _with_training_defaults, build_parser
+
+    X, y = load_digits(return_X_y=True)
+    expected = training_defaults("digits", len(y), X.shape[1], 10, image=True)
+    args = build_parser().parse_args(["--data", "digits"])
+    filled = _with_training_defaults(args, X, y)
+    assert (filled.epochs, filled.lr, filled.hidden) == (
+        expected["epochs"], expected["lr"], expected["hidden"])
+    assert args.epochs is None and args.lr is None  # the parsed arguments stay
+    given = build_parser().parse_args(
+        ["--data", "digits", "--epochs", "5", "--lr", "0.5", "--hidden", "7"])
+    filled = _with_training_defaults(given, X, y)
+    assert (filled.epochs, filled.lr, filled.hidden) == (5, 0.5, (7,))
+
+
+def test_the_run_trains_with_the_data_sets_defaults(tmp_path, capsys):
+    from wsmooth._training_defaults import training_defaults
+
+    argv = _without(_without(tiny(tmp_path), "--epochs"), "--lr")
+    assert main(argv) == 0
+    expected = training_defaults("purchase-like", 160, 600, 4, image=False)
+    assert f"{expected['epochs']} epochs, lr {expected['lr']:g};" in \
+        capsys.readouterr().out
+
+
+def test_warm_up_beyond_the_default_epochs_exits_2(tmp_path, capsys):
+    argv = _without(tiny(tmp_path), "--epochs")
+    with pytest.raises(SystemExit) as info:
+        main([*argv, "--warmup-epochs", "1000"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--warmup-epochs" in err and "1000" in err
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_an_untrained_undefended_network_is_warned_about(tmp_path, capsys):
+    argv = tiny(tmp_path, "--epochs", "1", "--warmup-epochs", "0", "--lr", "1e-6",
+                "--max-leakage", "1", "--json")
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines()
+             if "the undefended network reaches test accuracy" in line]
+    assert len(lines) == 1 and lines[0].startswith("wsmooth: warning: ")
+    assert "near chance" in lines[0] and "--epochs" in lines[0]
+    assert "1 epoch, lr 1e-06" in lines[0]
+    report = json.loads(captured.out)
+    assert lines[0].removeprefix("wsmooth: warning: ") in report["warnings"]
+
+
+def test_a_trained_undefended_network_is_not_warned_about(tmp_path, capsys):
+    assert main(tiny(tmp_path, "--max-leakage", "1", "--json")) == 0
+    captured = capsys.readouterr()
+    assert "undefended network reaches" not in captured.err
+    assert json.loads(captured.out)["warnings"] == []

@@ -195,14 +195,21 @@ def test_command_arguments_are_checked_before_training(pairs):
     (args,) = seen
     n_samples = args.n_samples or wsmooth.cli._DEFAULT_N_SAMPLES
     assert args.n_classes >= 2 and n_samples >= 8 * args.n_classes
-    assert args.epochs >= 1 and args.warmup_epochs >= 0 and args.batch_size >= 1
-    assert np.isfinite(args.lr) and args.lr > 0
+    # --epochs, --lr and --hidden left out: the data set's defaults, set later
+    assert args.epochs is None or args.epochs >= 1
+    assert args.warmup_epochs >= 0 and args.batch_size >= 1
+    assert args.lr is None or (np.isfinite(args.lr) and args.lr > 0)
     assert all(np.isfinite(s) and s >= 0 for s in args.sigma)
-    assert all(isinstance(h, int) and h >= 1 for h in args.hidden)
+    assert args.hidden is None or all(
+        isinstance(h, int) and h >= 1 for h in args.hidden)
     assert 0 <= args.seed < 2**32
     assert args.seeds >= 1 and args.shadows >= 1 and args.threads >= 1
     assert np.isfinite(args.max_leakage) and args.max_leakage >= 0
-    if any(s > 0 for s in args.sigma):
+    if any(s > 0 for s in args.sigma) and args.epochs is not None:
         assert args.epochs > args.warmup_epochs
-    # what parsed also parses the same way again (no hidden state)
-    assert build_parser().parse_args(argv) == args
+    # what parsed also parses the same way again (no hidden state); the
+    # bound left out is the --leakage metric's default
+    again = build_parser().parse_args(argv)
+    if again.max_leakage is None:
+        again.max_leakage = wsmooth.cli.MAX_LEAKAGE_DEFAULTS[again.leakage]
+    assert again == args

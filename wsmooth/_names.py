@@ -35,6 +35,7 @@ ATTACKS = (
     "lira",
     "loss",
     "mentr",
+    "quantile",
     "risk",
     "rmia",
 )

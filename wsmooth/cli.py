@@ -109,6 +109,23 @@ def _hidden(text):
     return sizes
 
 
+def _canaries(text):
+    """``--canaries N[:KIND]`` -> ``(N, KIND)``."""
+    from .experiments._canaries import DEFAULT_KIND, check_canaries
+
+    number, _, kind = text.partition(":")
+    try:
+        n = int(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected N or N:KIND such as 100:mislabelled, got {text!r}"
+        ) from None
+    try:
+        return check_canaries((n, kind or DEFAULT_KIND))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 # --data NAME [PATH]: the embedded sets take no path, the loaders exactly one.
 _EMBEDDED = DATA_EMBEDDED
 _FILES = DATA_FILES
@@ -130,6 +147,10 @@ _DEFAULT_N_SAMPLES = 2500
 #: attacker's TPR is the FPR), 0.1 above chance for the others (a guess has
 #: an AUC of 0.5 and an advantage of 0).
 MAX_LEAKAGE_DEFAULTS = {"tpr@1%": 0.1, "tpr@0.1%": 0.01, "auc": 0.6, "advantage": 0.1}
+# the same bounds on the canaries (--canaries), the worst case
+MAX_LEAKAGE_DEFAULTS.update(
+    {f"canary-{k}": v for k, v in MAX_LEAKAGE_DEFAULTS.items() if k != "advantage"}
+)
 
 #: The weighted-smoothing defences, whose grid is ``--sigma``.
 WS_DEFENCES = frozenset({"ws", "ws_live"})
@@ -214,6 +235,10 @@ attack; accuracies and leakage to 4 significant digits, seconds to 0.1 s),
 frontier.png (the plot) and cache/ (finished cells, exact, and shadow models:
 run the same command again after a Ctrl-C and it resumes from there, saying
 how many cells it resumed).
+
+--epochs, --lr and --hidden default to settings measured per data set (the
+user guide has the figures); a warning says when the undefended network ends
+near chance, or far below what the data set gives.
 
 Every argument is checked before the first model trains; a failure is one
 line on stderr, "wsmooth: error: ..." (--debug or WSMOOTH_DEBUG=1 shows the
@@ -334,7 +359,15 @@ def build_parser():
     )
     comp.add_argument(
         "--leakage", choices=list(MAX_LEAKAGE_DEFAULTS),
-        default="tpr@1%", help="leakage figure (default: %(default)s)",
+        default="tpr@1%", help="leakage figure (default: %(default)s); the "
+        "canary-* figures need --canaries",
+    )
+    comp.add_argument(
+        "--canaries", type=_canaries, default=None, metavar="N[:KIND]",
+        help="worst-case leakage: N canaries per seed, half in the target's "
+        "training set, of KIND mislabelled (default) or ood; their figures "
+        "go beside the population's, which come from a twin run without "
+        "canaries (the cost doubles)",
     )
     defaults = ", ".join(  # argparse formats the help with %: escape the names
         f"{v:g} for {k.replace('%', '%%')}" for k, v in MAX_LEAKAGE_DEFAULTS.items()
@@ -354,17 +387,20 @@ def build_parser():
         "(default: auto); densenet (DenseNet-BC-40) wants a GPU",
     )
     net.add_argument(
-        "--hidden", type=_hidden, default="128",
-        help="hidden layer sizes of the MLP (default: %(default)s; the field's "
-        "standard for Purchase100 is 1024,512,256,128)",
+        "--hidden", type=_hidden, default=None,
+        help="hidden layer sizes of the MLP (default: per data set, 128 up to "
+        "10 classes and 512 above; the field's standard for Purchase100 is "
+        "1024,512,256,128)",
     )
     net.add_argument(
         "--channels", type=_int_at_least(1), default=16,
         help="width of the CNN's first block (default: %(default)s)",
     )
     net.add_argument(
-        "--epochs", type=_int_at_least(1), default=12,
-        help="training epochs per model (default: %(default)s)",
+        "--epochs", type=_int_at_least(1), default=None,
+        help="training epochs per model (default: per data set, the optimiser "
+        "steps its kind of data needs, 12 to 60 epochs: 12 for the default "
+        "purchase-like, 20 for digits; see the user guide)",
     )
     net.add_argument(
         "--warmup-epochs", type=_int_at_least(0), default=3,
@@ -375,8 +411,9 @@ def build_parser():
         help="mini-batch size (default: %(default)s)",
     )
     net.add_argument(
-        "--lr", type=_finite_float(positive=True), default=1e-3,
-        help="Adam learning rate (default: %(default)s)",
+        "--lr", type=_finite_float(positive=True), default=None,
+        help="Adam learning rate (default: per data set, 0.01 for the digits "
+        "CNN, else 0.001)",
     )
     net.add_argument(
         "--device", type=_device, default="cpu",
@@ -431,19 +468,12 @@ def check_arguments(args):
     """Check what the argument types alone cannot; raise UsageError naming it.
 
     Run before the data are loaded: the attacks against ``--shadows``, the
-    output folder, the optional dependencies of the defences, and the
-    warm-up and size of the generated data.
+    output folder, the optional dependencies of the defences, the size of
+    the generated data, and the warm-up against ``--epochs`` when given
+    (:func:`run` checks it against the data set's default otherwise).
     """
     _check_names(args)
-    if WS_DEFENCES & set(args.defences) and any(s > 0 for s in args.sigma) and (
-        args.epochs <= args.warmup_epochs
-    ):
-        raise UsageError(
-            f"argument --warmup-epochs: --epochs {args.epochs} <= --warmup-epochs "
-            f"{args.warmup_epochs}: no epoch would be trained with noise, so every "
-            "WS row would be the undefended model. Raise --epochs or lower "
-            "--warmup-epochs."
-        )
+    _check_warmup(args)
     if args.data[0] == "purchase-like":
         n = _DEFAULT_N_SAMPLES if args.n_samples is None else args.n_samples
         if n < 8 * args.n_classes:
@@ -453,6 +483,11 @@ def check_arguments(args):
                 f"non-members and test records; got {n}"
             )
     _check_attacks(args)
+    if args.leakage.startswith("canary") and args.canaries is None:
+        raise UsageError(
+            f"argument --leakage: {args.leakage} is measured on canaries: add "
+            "--canaries N"
+        )
     _check_out(args.out)
     for name in dict.fromkeys(args.defences):
         if name in _DEFENCE_NEEDS:
@@ -463,6 +498,20 @@ def check_arguments(args):
                     f"installed; install it with: .venv/bin/pip install -c "
                     f'constraints.txt -e ".[{extra}]"'
                 )
+
+
+def _check_warmup(args):
+    """WS trains some epochs with noise: checked once ``--epochs`` is known
+    (given, or the data set's default)."""
+    if args.epochs is not None and WS_DEFENCES & set(args.defences) and any(
+        s > 0 for s in args.sigma
+    ) and args.epochs <= args.warmup_epochs:
+        raise UsageError(
+            f"argument --warmup-epochs: --epochs {args.epochs} <= --warmup-epochs "
+            f"{args.warmup_epochs}: no epoch would be trained with noise, so every "
+            "WS row would be the undefended model. Raise --epochs or lower "
+            "--warmup-epochs."
+        )
 
 
 def _check_names(args):
@@ -701,14 +750,60 @@ def load_data(name, path, *, n_samples, n_classes, seed):
     return X, y, f"{name} ({path}), {len(y)} records, {n_found} classes"
 
 
+def _net_kind(args, X):
+    """``mlp``, ``cnn`` or ``densenet``: ``--net``, or for ``auto`` the data's."""
+    image = X.ndim == 4 or args.data[0] in ("digits", "cifar10", "cifar100")
+    return args.net if args.net != "auto" else ("cnn" if image else "mlp")
+
+
+def _with_training_defaults(args, X, y):
+    """A copy of ``args`` with the training arguments left out (``--epochs``,
+    ``--lr``, ``--hidden``) set to the data set's defaults; those given stay.
+    """
+    import numpy as np
+
+    from ._training_defaults import training_defaults
+
+    defaults = training_defaults(
+        args.data[0], len(y), int(np.prod(X.shape[1:])), len(np.unique(y)),
+        image=_net_kind(args, X) != "mlp", batch_size=args.batch_size,
+    )
+    args = argparse.Namespace(**vars(args))
+    for name in ("epochs", "lr", "hidden"):
+        if getattr(args, name) is None:
+            setattr(args, name, defaults[name])
+    return args
+
+
+def _undertrained(args, points, y):
+    """The warning for an undefended network near chance or far below what
+    the data set gives (:func:`wsmooth._training_defaults.undertrained_warning`),
+    or None; None too when the undefended network is not compared."""
+    import numpy as np
+
+    from ._training_defaults import accuracy_floor, undertrained_warning
+
+    undefended = [p for p in points if p["undefended"]]
+    if not undefended:
+        return None
+    _, counts = np.unique(y, return_counts=True)
+    return undertrained_warning(
+        undefended[0]["utility"],
+        data=args.data[0],
+        n_classes=len(counts),
+        majority=counts.max() / counts.sum(),
+        floor=accuracy_floor(args.data[0], len(y), len(counts)),
+        training=f"{args.epochs} epoch{'s' * (args.epochs != 1)}, lr {args.lr:g}",
+    )
+
+
 def _module(args, X):
     """``(module, module params, description)`` for ``--net`` and the data."""
     import numpy as np
 
     from . import nets
 
-    image = X.ndim == 4 or args.data[0] in ("digits", "cifar10", "cifar100")
-    kind = args.net if args.net != "auto" else ("cnn" if image else "mlp")
+    kind = _net_kind(args, X)
     if kind == "mlp":
         width = int(np.prod(X.shape[1:]))
         if X.ndim != 2:
@@ -783,12 +878,19 @@ def run(args):
         f"{name} with --n-samples {len(y)}" if embedded else f"{name} data from {path}"
     )
     check_data(X, y, source=source, seed=args.seed, embedded=embedded)
+    args = _with_training_defaults(args, X, y)
+    _check_warmup(args)
     module, module_params, net_text = _module(args, X)
     defences = configurations(args, module, module_params)
-    if any(get_privacy_tags(est).takes_reference for est, _ in defences.values()):
+    takes_reference = any(
+        get_privacy_tags(est).takes_reference for est, _ in defences.values()
+    )
+    if takes_reference:
         # the reference set leaves the attacker's population smaller
         check_data(X, y, source=source, seed=args.seed, embedded=embedded,
                    reference_size=_REFERENCE_SIZE)
+    if args.canaries is not None:
+        _check_canaries_fit(args.canaries, y, args.seed, takes_reference)
     os.makedirs(args.out, exist_ok=True)
     cache = os.path.join(args.out, "cache")
     cells = _Cells(cache)
@@ -806,11 +908,15 @@ def run(args):
             cache_dir=cache,
             random_state=args.seed,
             undefended="none" if "none" in defences else None,
+            canaries=args.canaries,
             callback=cells.finished,
             verbose=0 if args.quiet else 1,
         )
     notes = list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
     summary = _report(args, results, data_text, net_text, notes)
+    undertrained = _undertrained(args, summary["points"], y)
+    if undertrained:
+        summary["warnings"].append(undertrained)
     summary["cells"] = {"total": cells.total, "resumed": cells.resumed,
                         "computed": cells.done - cells.resumed, "cache": cache}
     return summary
@@ -845,6 +951,24 @@ class _Cells:
             yield
         except KeyboardInterrupt as exc:
             raise Interrupted(self.done, self.resumed, self.total, self.cache) from exc
+
+
+def _check_canaries_fit(canaries, y, seed, takes_reference):
+    """``--canaries`` against the attacker's pool of the loaded data."""
+    import numpy as np
+
+    from .experiments._canaries import check_canaries
+    from .experiments._split import pool_split, reference_mask
+
+    _, y_pool, _, _ = pool_split(
+        np.arange(len(y)), y, test_size=_TEST_SIZE, random_state=seed
+    )
+    if takes_reference:
+        y_pool = y_pool[~reference_mask(y_pool, _REFERENCE_SIZE, seed)]
+    try:
+        check_canaries(canaries, len(y_pool))
+    except ValueError as exc:
+        raise UsageError(f"argument --canaries: {exc}") from None
 
 
 @contextmanager
@@ -915,7 +1039,8 @@ def _report(args, results, data_text, net_text, notes):
         "network": net_text,
         "protocol": (
             f"{meta['n_members']} members / {meta['n_nonmembers']} non-members per "
-            f"seed, {meta['n_test']} test records; {args.epochs} epochs; "
+            f"seed, {meta['n_test']} test records; {args.epochs} epochs, lr "
+            f"{args.lr:g}; "
             f"{args.shadows} shadow models; seeds {meta['seeds']}"
         ),
         "leakage": args.leakage,
@@ -993,8 +1118,8 @@ def _print_report(summary, args):
     print(f"protocol: {summary['protocol']}")
     cells = summary["cells"]
     if cells["resumed"]:
-        print(f"resumed {cells['resumed']} of {cells['total']} cells from "
-              f"{cells['cache']}")
+        print(f"resumed {cells['resumed']} of {cells['total']} cells"
+              f"{_TWINS if args.canaries else ''} from {cells['cache']}")
     print(frontier_table(summary["table"], leakage=args.leakage,
                          chosen=summary["answer"]))
     print()
@@ -1067,6 +1192,10 @@ def main(argv=None):
     return 0
 
 
+# with --canaries, a setting and seed is two cells (the runner's twins)
+_TWINS = " (two per setting and seed: without and with the canaries)"
+
+
 def _interrupted(exc, args):
     """What a Ctrl-C leaves: the cells finished (cached) and how to resume."""
     cache = os.path.join(args.out, "cache")
@@ -1074,8 +1203,9 @@ def _interrupted(exc, args):
         return (f"interrupted before any cell finished; no figures printed. Run "
                 f"the same command to start again (cache: {cache}).")
     new = exc.done - exc.resumed
+    twins = _TWINS if args.canaries else ""
     return (
-        f"interrupted; no figures printed. {exc.done} of {exc.total} cells "
+        f"interrupted; no figures printed. {exc.done} of {exc.total} cells{twins} "
         f"finished ({exc.resumed} resumed from the cache, {new} computed now) and "
         f"are kept in {exc.cache}: run the same command to resume."
     )

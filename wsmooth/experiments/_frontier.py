@@ -60,7 +60,10 @@ def setting_points(
         makes the setting's leakage NaN).
     leakage : str, default="tpr@1%"
         Leakage figure (lower is less leakage): ``"tpr@1%"``, ``"tpr@0.1%"``,
-        ``"auc"``, ``"advantage"`` or ``"balanced_accuracy"``.
+        ``"auc"``, ``"advantage"`` or ``"balanced_accuracy"`` (the
+        population's), or the worst case on the canaries of a run with
+        canaries: ``"canary_tpr@1%"``, ``"canary_tpr@0.1%"`` or
+        ``"canary_auc"`` (also spelt ``"canary-tpr@1%"`` and so on).
     utility : str, default="test_accuracy"
         Utility figure (higher is better).
 
@@ -75,6 +78,12 @@ def setting_points(
     """
     _check_results(results)
     leakage, utility = _figure(leakage), _figure(utility)
+    for name in (leakage, utility):
+        if name not in results.figures:
+            raise ValueError(
+                f"{name} is a canary figure and the results hold none: run "
+                "run_experiment with canaries=N (the command: --canaries N)"
+            )
     attacks = results.attacks
     if attack != STRONGEST and attack not in attacks:
         raise ValueError(
@@ -274,11 +283,27 @@ def most_accurate_under(
     return answer
 
 
+def _counterpart(figure):
+    """The canary figure of a population figure, and the other way round."""
+    pairs = {
+        "auc": "canary_auc",
+        "tpr@0.1%fpr": "canary_tpr@0.1%fpr",
+        "tpr@1%fpr": "canary_tpr@1%fpr",
+    }
+    pairs.update({v: k for k, v in pairs.items()})
+    return pairs.get(figure)
+
+
 def frontier_table(
     results, *, attack=STRONGEST, leakage="tpr@1%", utility="test_accuracy",
     chosen=None,
 ):
     """A plain-text table of every setting, mean ± std, frontier marked ``*``.
+
+    When the results hold canary figures, the leakage's counterpart
+    (``canary_tpr@1%fpr`` beside ``tpr@1%fpr``, and the other way round;
+    likewise for ``tpr@0.1%`` and ``auc``) is shown in a column beside it,
+    under its own strongest attack.
 
     Parameters
     ----------
@@ -312,6 +337,14 @@ def frontier_table(
         ]
         for p in points
     ]
+    beside = _counterpart(leak_name)
+    if beside is not None and beside in results.figures:
+        # the population's figure beside the canaries', or the other way round
+        others = setting_points(results, attack=attack, leakage=beside, utility=utility)
+        header[6:6] = [beside]
+        for line, o in zip(lines, others, strict=True):
+            shown = f"{o['leakage']:.4f} ± {o['leakage_std']:.4f} ({o['attack']})"
+            line[6:6] = [shown]
     widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     title = f"leakage: {leak_name} under " + (

@@ -7,9 +7,13 @@ import os
 
 import numpy as np
 
-__all__ = ["FIGURES", "ExperimentResults"]
+__all__ = ["CANARY_FIGURES", "FIGURES", "ExperimentResults"]
 
-#: The figures of each row, in column order: utility first, then leakage, then cost.
+#: Worst-case figures, in the rows of a run with canaries only: the attack's
+#: figures on the IN canaries against the OUT canaries.
+CANARY_FIGURES = ("canary_auc", "canary_tpr@0.1%fpr", "canary_tpr@1%fpr")
+#: The figures of each row, in column order: utility first, then leakage
+#: (the population's, then the canaries'), then cost.
 FIGURES = (
     "test_accuracy",
     "train_accuracy",
@@ -18,6 +22,7 @@ FIGURES = (
     "tpr@1%fpr",
     "advantage",
     "balanced_accuracy",
+    *CANARY_FIGURES,
     "fit_seconds",
     "attack_seconds",
 )
@@ -30,6 +35,9 @@ CHANCE = {
     "auc": 0.5,
     "advantage": 0.0,
     "balanced_accuracy": 0.5,
+    "canary_tpr@1%fpr": 0.01,
+    "canary_tpr@0.1%fpr": 0.001,
+    "canary_auc": 0.5,
 }
 #: Columns that identify a row.
 KEYS = ("configuration", "setting", "seed", "attack")
@@ -47,6 +55,11 @@ _ALIASES = {
     "tpr@1%": "tpr@1%fpr",
     "tpr@0.1%": "tpr@0.1%fpr",
     "accuracy": "test_accuracy",
+    "canary_tpr@1%": "canary_tpr@1%fpr",
+    "canary_tpr@0.1%": "canary_tpr@0.1%fpr",
+    "canary-auc": "canary_auc",
+    "canary-tpr@1%": "canary_tpr@1%fpr",
+    "canary-tpr@0.1%": "canary_tpr@0.1%fpr",
 }
 
 
@@ -74,7 +87,8 @@ class ExperimentResults:
         One dict per configuration x setting x seed x attack, with the keys
         ``configuration``, ``setting`` (a label such as ``"sigma=0.1"``),
         ``params`` (the setting's parameters), ``seed``, ``attack`` and the
-        figures of :data:`FIGURES`.
+        figures of :data:`FIGURES` (those of :data:`CANARY_FIGURES` only
+        when the run had canaries).
     undefended : str, default=None
         Name of the configuration that is the undefended model (marked in
         plots and tables).
@@ -118,6 +132,15 @@ class ExperimentResults:
         """Seeds, in order of first appearance."""
         return list(dict.fromkeys(r["seed"] for r in self.rows))
 
+    @property
+    def figures(self):
+        """The figures of the rows: :data:`FIGURES`, without the canary
+        figures when no row holds them."""
+        return [
+            f for f in FIGURES
+            if f not in CANARY_FIGURES or any(f in r for r in self.rows)
+        ]
+
     def settings(self):
         """``(configuration, setting)`` pairs, in order of first appearance."""
         pairs = ((r["configuration"], r["setting"]) for r in self.rows)
@@ -130,10 +153,11 @@ class ExperimentResults:
         -------
         list of dict
             Keys ``configuration``, ``setting``, ``params``, ``attack``,
-            ``n_seeds`` and, per figure ``f``, ``f + "_mean"`` and
-            ``f + "_std"`` (sample standard deviation over seeds, 0 for one
-            seed).
+            ``n_seeds`` and, per figure ``f`` of :attr:`figures`,
+            ``f + "_mean"`` and ``f + "_std"`` (sample standard deviation
+            over seeds, 0 for one seed; NaN where a row lacks the figure).
         """
+        figures = self.figures
         groups = {}
         for r in self.rows:
             key = (r["configuration"], r["setting"], r["attack"])
@@ -147,8 +171,8 @@ class ExperimentResults:
                 "attack": attack,
                 "n_seeds": len(rows),
             }
-            for f in FIGURES:
-                values = np.array([r[f] for r in rows], dtype=float)
+            for f in figures:
+                values = np.array([r.get(f, math.nan) for r in rows], dtype=float)
                 entry[f"{f}_mean"] = float(values.mean())
                 entry[f"{f}_std"] = _std(values)
             out.append(entry)
@@ -199,8 +223,9 @@ class ExperimentResults:
 
     def to_csv(self, path):
         """Write the rows as CSV, ``params`` as a JSON object in one column."""
+        columns = (*KEYS, "params", *self.figures)
         with open(os.fspath(path), "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
+            writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
             writer.writeheader()
             for r in self.rows:
                 writer.writerow(
@@ -211,7 +236,7 @@ class ExperimentResults:
         """The rows as a pandas DataFrame (pandas imported on demand)."""
         import pandas as pd
 
-        return pd.DataFrame(self.rows, columns=list(COLUMNS))
+        return pd.DataFrame(self.rows, columns=[*KEYS, "params", *self.figures])
 
 
 def _round_figure(name, value):

@@ -10,10 +10,17 @@ are stored as one JSON file, written atomically once all of its attacks are
 done, and a rerun skips it; an interrupted cell leaves no file (only the
 shadow models it finished, which the rerun reuses).
 
+With canaries, each (configuration, setting, seed) is two cells, twins: the
+canary-free cell, exactly the cell of a run without canaries (the same name
+and key, so either run reuses the other's), gives the population figures,
+the accuracies and the times; the canary cell, whose target and shadows train
+with the canaries, holds the canary figures only. A row joins the two.
+
 Layout of ``cache_dir``::
 
-    cells/<configuration>-<setting>-seed<k>-<hash>.json   finished cells
-    shadows/<hash>/                                       shadow models
+    cells/<configuration>-<setting>-seed<k>-<hash>.json            finished cells
+    cells/<configuration>-<setting>-seed<k>-canaries-<hash>.json   canary twins
+    shadows/<hash>/                                                shadow models
 
 A shadow folder is keyed by the model's parameters, the data, the seed and
 the source of the modules that make the figures only, so two configurations
@@ -21,15 +28,16 @@ that train the same model (say WS at ``sigma=0`` and the plain undefended
 net) share their shadow models.
 
 A cell file is named by what was asked (configuration, setting, seed, the
-model's parameters, the data, the attacks, the shadow budget) and holds a key
-that adds the code that computed it: the package version, the source of the
-model's and the attacks' classes, of the modules defining the model's classes
-(:func:`_model_code`) and of every module that makes a figure
-(:data:`FIGURE_MODULES` and the whole ``wsmooth.attacks`` package). A cell
-is trusted only if its key matches and its rows pass :func:`_check_rows` (one
-row per attack, every figure finite and in its range, the identifiers of the
-cell); a damaged cell, or one made by other code, is recomputed with a
-warning.
+model's parameters, the data, the attacks, the shadow budget, the canaries)
+and holds a key that adds the code that computed it: the package version,
+the source of the model's and the attacks' classes, of the modules defining
+the model's classes (:func:`_model_code`) and of every module that makes a
+figure (:data:`FIGURE_MODULES` and the whole ``wsmooth.attacks`` package). A
+cell is trusted only if its key matches and its rows pass :func:`_check_rows`
+(one row per attack, the identifiers of the cell, and exactly the figures of
+its kind, each finite and in its range: every figure but the canaries' in a
+canary-free cell, the canary figures alone in a canary cell); a damaged
+cell, or one made by other code, is recomputed with a warning.
 """
 
 import functools
@@ -59,13 +67,16 @@ from ..attacks._cache import _IGNORED_PARAMS, _code, _qualname, _stable
 from ..attacks._methods import get_method
 from ..utils import get_privacy_tags, reference_fit_params, reraise_interrupt
 from ..utils._files import write_atomic
-from ._results import FIGURES, ExperimentResults, _jsonable
+from ._canaries import check_canaries, make_canaries
+from ._canaries import resolution_warning as _resolution_warning
+from ._results import CANARY_FIGURES, FIGURES, ExperimentResults, _jsonable
 from ._split import member_mask, pool_split, reference_mask
 
 __all__ = ["run_experiment"]
 
 # Bump when the meaning of a stored cell changes: old cells are then ignored.
-_CELL_FORMAT = 2
+# 4: a canary cell holds the canary figures only (its twin the others).
+_CELL_FORMAT = 4
 #: The modules whose code makes a cell's figures besides the model's and the
 #: attack methods' classes (hashed into every cell's key).
 #: Every module of the ``wsmooth.attacks`` package counts as well (the
@@ -78,6 +89,7 @@ FIGURE_MODULES = (
     "wsmooth.attacks._shadow",
     "wsmooth.attacks._signals",
     "wsmooth.experiments._split",
+    "wsmooth.experiments._canaries",
     "wsmooth.experiments._runner",
     "wsmooth.utils._tags",
     "wsmooth.utils._validation",
@@ -86,13 +98,17 @@ FIGURE_MODULES = (
 #: The attacks run by default: LiRA and RMIA on the scores, and the
 #: label-only attack, which sees a defence that modifies its outputs.
 DEFAULT_ATTACKS = ("lira", "rmia", "label_only")
-#: Allowed range of each figure of a row.
+#: Allowed range of each figure of a canary-free cell's rows (which hold
+#: every figure but the canaries').
 _RANGES = {
-    **{f: (0.0, 1.0) for f in FIGURES},
+    **{f: (0.0, 1.0) for f in FIGURES if f not in CANARY_FIGURES},
     "advantage": (-1.0, 1.0),
     "fit_seconds": (0.0, math.inf),
     "attack_seconds": (0.0, math.inf),
 }
+#: Allowed range of each figure of a canary cell's rows (the canary figures
+#: alone: its twin gives the others).
+_CANARY_RANGES = {f: (0.0, 1.0) for f in CANARY_FIGURES}
 _UNDEFENDED_NAMES = ("none", "undefended", "baseline")
 _MISSING = "<missing>"
 
@@ -302,8 +318,14 @@ def _is_figure(value, low, high):
     )
 
 
-def _check_rows(rows, ident, params, attack_labels):
-    """None if ``rows`` are a whole cell for ``ident``, else what is wrong."""
+def _check_rows(rows, ident, params, attack_labels, canaries=False):
+    """None if ``rows`` are a whole cell for ``ident``, else what is wrong.
+
+    The rows of a canary cell (``canaries``) must hold the canary figures and
+    no other; those of a canary-free cell every other figure and no canary
+    figure.
+    """
+    ranges = _CANARY_RANGES if canaries else _RANGES
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         return "its rows are not a list of objects"
     attacks = [r.get("attack") for r in rows]
@@ -320,16 +342,20 @@ def _check_rows(rows, ident, params, attack_labels):
             wrong.append("params")
         if wrong:
             return f"a row's {', '.join(wrong)} do not match the cell"
-        for name, (low, high) in _RANGES.items():
+        for name, (low, high) in ranges.items():
             if not _is_figure(r.get(name), low, high):
                 return (
                     f"the {r['attack']} row's {name} is {r.get(name)!r}, not a "
                     f"finite number in [{low:g}, {high:g}]"
                 )
+        extra = [f for f in FIGURES if f in r and f not in ranges]
+        if extra:
+            kind = "a canary cell" if canaries else "a cell without canaries"
+            return f"the {r['attack']} row holds {extra}, not figures of {kind}"
     return None
 
 
-def _read_cell(path, key, ident, params, attack_labels):
+def _read_cell(path, key, ident, params, attack_labels, canaries=False):
     """``(rows, problem)``: the rows of a finished, valid cell, or None and why
     not (``problem`` None when there is no cell file)."""
     try:
@@ -347,7 +373,7 @@ def _read_cell(path, key, ident, params, attack_labels):
             "figures') or another cell format"
         )
     rows = cell.get("rows")
-    problem = _check_rows(rows, ident, params, attack_labels)
+    problem = _check_rows(rows, ident, params, attack_labels, canaries)
     return (None, problem) if problem else (rows, None)
 
 
@@ -363,25 +389,43 @@ def _seeded(estimator, params, seed):
 
 def _run_cell(
     model, data, members, attacks, *, seed, n_shadow, n_jobs, shadow_dir, verbose, seen,
-    reference=None,
+    reference=None, canaries=None,
 ):
+    """One cell's rows, one per attack.
+
+    Without ``canaries``: the accuracies, the population's figures and the
+    times. With ``canaries`` (the canary twin of a cell): the target and the
+    attacker's pool take the canaries, and the rows hold the canary figures
+    only (the models trained with canaries would misstate the population's).
+    """
     from ..attacks import MembershipInferenceAttack
 
     X_pool, y_pool, X_test, y_test = data
     Xm, ym = X_pool[members], y_pool[members]
     Xn, yn = X_pool[~members], y_pool[~members]
+    # the target trains on its members and the IN canaries; the attacker's
+    # pool holds every canary, so each shadow trains on a random half of them
+    X_train, y_train, X_attack, y_attack = Xm, ym, X_pool, y_pool
+    if canaries is not None:
+        Xc, yc, in_target = canaries
+        X_train = np.concatenate([Xm, Xc[in_target]])
+        y_train = np.concatenate([ym, yc[in_target]])
+        X_attack = np.concatenate([X_pool, Xc])
+        y_attack = np.concatenate([y_pool, yc])
     # a defence that takes a reference set gets the reserved records, which
     # are neither members nor non-members: it trains on all of its members
     fit_params = {} if reference is None else reference_fit_params(model, *reference)
     start = time.perf_counter()
     with reraise_interrupt():
-        model.fit(Xm, ym, **fit_params)
+        model.fit(X_train, y_train, **fit_params)
     fit_seconds = time.perf_counter() - start
-    figures = {
-        "test_accuracy": float(accuracy_score(y_test, model.predict(X_test))),
-        "train_accuracy": float(accuracy_score(ym, model.predict(Xm))),
-        "fit_seconds": fit_seconds,
-    }
+    figures = {}
+    if canaries is None:
+        figures = {
+            "test_accuracy": float(accuracy_score(y_test, model.predict(X_test))),
+            "train_accuracy": float(accuracy_score(ym, model.predict(Xm))),
+            "fit_seconds": fit_seconds,
+        }
     rows = []
     for label, (method, params) in attacks.items():
         start = time.perf_counter()
@@ -398,10 +442,31 @@ def _run_cell(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with reraise_interrupt():
-                attack.fit(X_pool, y_pool)
-            report = attack.evaluate(Xm, ym, Xn, yn, fpr_levels=(0.001, 0.01))
+                attack.fit(X_attack, y_attack)
+            if canaries is None:
+                report = attack.evaluate(Xm, ym, Xn, yn, fpr_levels=(0.001, 0.01))
+            else:
+                with warnings.catch_warnings():
+                    # the run warns once about the canaries' FPR resolution
+                    warnings.filterwarnings(
+                        "ignore", message="FPR level", category=UserWarning
+                    )
+                    canary = attack.evaluate(
+                        Xc[in_target], yc[in_target], Xc[~in_target],
+                        yc[~in_target], fpr_levels=(0.001, 0.01),
+                    )
         for w in caught:  # the same warning for every cell: keep one of each
             seen.setdefault((w.category, str(w.message)), w)
+        if canaries is not None:
+            rows.append(
+                {
+                    "attack": label,
+                    "canary_auc": float(canary.auc),
+                    "canary_tpr@0.1%fpr": float(canary.tpr_at_fpr[0.001]),
+                    "canary_tpr@1%fpr": float(canary.tpr_at_fpr[0.01]),
+                }
+            )
+            continue
         rows.append(
             {
                 "attack": label,
@@ -415,6 +480,18 @@ def _run_cell(
             }
         )
     return rows
+
+
+def _joined(rows, canary_rows):
+    """The rows of a canary-free cell with its canary twin's figures, in the
+    column order of :data:`FIGURES`."""
+    canary = {r["attack"]: r for r in canary_rows}
+    joined = []
+    for r in rows:
+        both = {**r, **{f: canary[r["attack"]][f] for f in CANARY_FIGURES}}
+        first = [k for k in both if k not in FIGURES]
+        joined.append({k: both[k] for k in [*first, *FIGURES] if k in both})
+    return joined
 
 
 # --------------------------------------------------------------------------- #
@@ -440,6 +517,7 @@ def _run_cell(
         "cache_dir": [str, os.PathLike, None],
         "random_state": ["random_state"],
         "undefended": [str, None],
+        "canaries": "no_validation",  # checked by check_canaries
         "callback": [callable, None],
         "verbose": ["verbose"],
     },
@@ -459,6 +537,7 @@ def run_experiment(
     cache_dir=None,
     random_state=0,
     undefended=None,
+    canaries=None,
     callback=None,
     verbose=0,
 ):
@@ -524,11 +603,32 @@ def run_experiment(
     undefended : str, default=None
         Name of the undefended configuration; default the one named
         ``"none"``, ``"undefended"`` or ``"baseline"`` if any.
+    canaries : None, int or (int, str), default=None
+        Worst-case leakage: the number of canaries per seed, of the kind
+        ``"mislabelled"``, or a pair ``(number, kind)`` with kind
+        ``"mislabelled"`` or ``"ood"`` (the kinds: :ref:`canaries`). Per
+        seed, the canaries are drawn from their own random stream, half of
+        them join the target's training set, and all join the attacker's
+        pool (each shadow model trains on a random half of them). Every row
+        then also holds ``canary_auc``, ``canary_tpr@0.1%fpr`` and
+        ``canary_tpr@1%fpr`` (IN canaries against OUT canaries, by the same
+        attack). Models
+        trained with canaries misstate the population's figures, so each
+        (setting, seed) is run twice: the population's figures, the
+        accuracies and the times come from a run without canaries (the very
+        cell of ``canaries=None``, reused from ``cache_dir`` either way), the
+        canary figures from a twin run with them: the cost doubles. At least
+        2 and at most half the pool; with ``n_out = number - number // 2`` OUT
+        canaries, FPRs below ``1 / n_out`` cannot be measured (the TPR
+        there is the TPR at FPR 0; a warning says so). None (the default)
+        leaves every split and figure as without this option.
     callback : callable, default=None
         Called after each cell with a dict: ``configuration``, ``setting``,
-        ``seed``, ``cached`` (True if read from ``cache_dir``), ``done``,
-        ``total`` and ``rows``. Raising in it stops the run; finished cells
-        stay cached.
+        ``seed``, ``canaries`` (True for the canary twin of a cell),
+        ``cached`` (True if read from ``cache_dir``), ``done``, ``total``
+        (the cells of the run, twins included) and ``rows`` (the cell's own:
+        a canary twin's hold the canary figures only). Raising in it stops
+        the run; finished cells stay cached.
     verbose : int, default=0
         A progress bar over cells when > 0; shadow training progress as well
         when > 1.
@@ -538,13 +638,16 @@ def run_experiment(
     ExperimentResults
         One row per configuration x setting x seed x attack. Its ``meta``
         records the protocol, including ``n_reference`` (0 when nothing was
-        reserved) and the attacks run.
+        reserved), the attacks run and, with canaries, ``canaries`` (their
+        number, kind, IN and OUT counts per seed and the smallest FPR the
+        canary figures resolve).
 
     Warns
     -----
     UserWarning
-        When ``"label_only"`` is added, and when a cell of ``cache_dir`` is
-        damaged or was made by other code (it is recomputed).
+        When ``"label_only"`` is added, when a cell of ``cache_dir`` is
+        damaged or was made by other code (it is recomputed), and when the
+        canaries are too few to resolve the FPR levels of the canary figures.
 
     Examples
     --------
@@ -582,6 +685,7 @@ def run_experiment(
             f"choose one of {list(specs)}"
         )
     _check_attacks(specs, attack_specs, n_shadow)
+    canary_spec = check_canaries(canaries)
 
     data = pool_split(X, y, test_size=test_size, random_state=random_state)
     reference = None
@@ -590,13 +694,24 @@ def run_experiment(
         reserved = reference_mask(y_pool, reference_size, random_state)
         reference = (X_pool[reserved], y_pool[reserved])
         data = (X_pool[~reserved], y_pool[~reserved], X_test, y_test)
+    canary_sets = dict.fromkeys(seeds)
+    if canary_spec is not None:
+        check_canaries(canary_spec, len(data[1]))
+        _resolution_warning(canary_spec[0], (0.001, 0.01))
+        # every seed's canaries drawn before anything trains (a draw can fail)
+        canary_sets = {s: make_canaries(*data[:2], *canary_spec, s) for s in seeds}
     data_hash = joblib.hash((data, reference))
     figure_code = _figure_code()
+    # with canaries, each (configuration, setting, seed) is two cells: the
+    # canary-free one (the cell of a run without canaries) gives every figure
+    # but the canaries', its canary twin those alone
+    twins = (None,) if canary_spec is None else (None, canary_spec)
     cells = [
-        (name, label, seed)
+        (name, label, seed, spec)
         for seed in seeds
         for name, (_, labels) in specs.items()
         for label in labels
+        for spec in twins
     ]
 
     with ExitStack() as stack:
@@ -610,29 +725,33 @@ def run_experiment(
             from tqdm.auto import tqdm
 
             progress = stack.enter_context(tqdm(total=len(cells), unit="cell"))
-        rows, seen = [], {}
-        for done, (name, label, seed) in enumerate(cells, start=1):
+        rows, seen, population = [], {}, None
+        for done, (name, label, seed, spec) in enumerate(cells, start=1):
             estimator, labels = specs[name]
             params = labels[label]
             model = _seeded(estimator, params, seed)
             stem = f"{_slug(name)}-{_slug(label)}-seed{seed}"
+            if spec is not None:
+                stem += "-canaries"
             ident = {"configuration": name, "setting": label, "seed": seed}
             # the file is named by what was asked; the key inside adds the
             # code (the model's classes, the attacks', the figures' modules):
             # after a code change the cell and its shadows are computed afresh
             asked = joblib.hash(
                 (_CELL_FORMAT, ident, _described(model), data_hash, n_shadow,
-                 sorted(attack_specs.items()))
+                 sorted(attack_specs.items()), spec)
             )
             shadow_key = joblib.hash(
-                (_stable(model), _model_code(model), data_hash, seed, figure_code)
+                (_stable(model), _model_code(model), data_hash, seed, figure_code,
+                 spec)
             )
             key = joblib.hash(
                 (asked, shadow_key, attack_code, figure_code)
             )
             path = os.path.join(root, "cells", f"{stem}-{asked[:12]}.json")
             cell_rows, problem = _read_cell(
-                path, key, ident, _jsonable(params), list(attack_specs)
+                path, key, ident, _jsonable(params), list(attack_specs),
+                spec is not None,
             )
             if problem is not None:
                 warnings.warn(
@@ -643,7 +762,8 @@ def run_experiment(
                 )
             cached = cell_rows is not None
             if progress is not None:
-                progress.set_description(f"{name} {label} seed {seed}")
+                twin = " canaries" if spec is not None else ""
+                progress.set_description(f"{name} {label} seed {seed}{twin}")
             if not cached:
                 members = member_mask(data[1], seed)
                 cell_rows = _run_cell(
@@ -658,6 +778,7 @@ def run_experiment(
                     verbose=max(int(verbose) - 1, 0),
                     seen=seen,
                     reference=reference,
+                    canaries=None if spec is None else canary_sets[seed],
                 )
                 cell_rows = [
                     {**ident, "params": _jsonable(params), **r} for r in cell_rows
@@ -665,7 +786,12 @@ def run_experiment(
                 _write_json_atomic(
                     path, {"format": _CELL_FORMAT, "key": key, "rows": cell_rows}
                 )
-            rows.extend(cell_rows)
+            if canary_spec is None:
+                rows.extend(cell_rows)
+            elif spec is None:
+                population = cell_rows  # joined with its twin, the next cell
+            else:
+                rows.extend(_joined(population, cell_rows))
             if progress is not None:
                 progress.update()
             if callback is not None:
@@ -674,6 +800,7 @@ def run_experiment(
                         "configuration": name,
                         "setting": label,
                         "seed": seed,
+                        "canaries": spec is not None,
                         "cached": cached,
                         "done": done,
                         "total": len(cells),
@@ -710,6 +837,15 @@ def run_experiment(
             for k, (m, p) in attack_specs.items()
         },
     }
+    if canary_spec is not None:
+        n, kind = canary_spec
+        meta["canaries"] = {
+            "n": n,
+            "kind": kind,
+            "n_in": n // 2,
+            "n_out": n - n // 2,
+            "min_fpr_resolved": 1.0 / (n - n // 2),
+        }
     return ExperimentResults(rows, undefended=undefended, meta=_jsonable(meta))
 
 
