@@ -1,4 +1,4 @@
-"""The quantile attack's modes and regressors beside RMIA on the command's
+"""The quantile and distillation attacks' modes and regressors beside RMIA on the command's
 default target.
 
 The ``wsmooth`` command's default setup: ``make_purchase_like(2500,
@@ -14,29 +14,30 @@ non-members), for each seed. Rows, each with AUC, TPR at 1% and 0.1% FPR
 - ``rmia-offline``: offline RMIA (``online=False``): each record compared
   with the shadow models that did not train on it only, what a model that
   did not train on the record can at best stand in for;
-- ``quantile``: the quantile attack at its defaults (``mode="distill"``: a
-  network learns the target's log-probability vector from the features of
-  the pool records outside each fold, and a record scores the target's
-  logit-scaled confidence minus the distilled copy's), fitted on the same
-  pool (half of it the target's members, each pool record scored by a
-  regressor that did not train on it);
-- ``quantile-distill-hinge``: the same with ``score="hinge"``;
-- ``quantile-distill-x3``: the mean of 3 distilled networks per fold
+- ``distill``: the ``distill`` method at its defaults
+  (:class:`~wsmooth.attacks.DistillationAttack`: a network learns the
+  target's log-probability vector from the features of the pool records
+  outside each fold, and a record scores the target's logit-scaled
+  confidence minus the distilled copy's), fitted on the same pool (half of
+  it the target's members, each pool record scored by a regressor that did
+  not train on it);
+- ``distill-hinge``: the same with ``score="hinge"``;
+- ``distill-x3``: the mean of 3 distilled networks per fold
   (``n_networks=3``, three times the time);
-- ``quantile-distill-6``: the same distilled network trained 6 epochs
-  instead of 12 (half the time);
-- ``quantile-pinball``: ``mode="quantile"``, the paper's attack: the
-  network with a hinge head fitted with the pinball loss at ``1 - alpha``
-  to the target's hinge scores, a record scoring ``s - q``;
+- ``distill-6``: the same distilled network trained 6 epochs instead of 12
+  (half the time);
+- ``quantile``: the ``quantile`` method at its defaults, the paper's attack:
+  the network with a hinge head fitted with the pinball loss at
+  ``1 - alpha`` to the target's hinge scores, a record scoring ``s - q``;
 - ``quantile-gaussian``: ``mode="gaussian"``, the network predicting a mean
   and a standard deviation of the hinge score, scoring ``(s - mu) / sigma``;
 - ``quantile-net-flat``: ``mode="quantile"`` with the network's scalar head,
   the label one-hot among its inputs (``label_columns=None``);
 - ``quantile-hgb``: ``mode="quantile"`` with gradient boosted trees
-  (``HistGradientBoostingRegressor(loss="quantile")``, the first default);
-- ``quantile-disjoint``, ``quantile-pinball-disjoint``: ``quantile`` and
-  ``quantile-pinball`` fitted on the held-out records instead, a population
-  with no target member (the paper's setting);
+  (``HistGradientBoostingRegressor(loss="quantile")``);
+- ``distill-disjoint``, ``quantile-disjoint``: ``distill`` and ``quantile``
+  fitted on the held-out records instead, a population with no target member
+  (the paper's setting);
 - ``hinge``: the target's hinge score itself, with no per-record calibration
   (what the quantile regression has to improve on; no fitting, 0 seconds).
 
@@ -117,36 +118,38 @@ def main(argv=None):
 
     X, y = make_purchase_like(args.n_samples, n_classes=args.classes, random_state=0)
     X_pool, y_pool, X_held, y_held = holdout_split(X, y, test_size=0.2, random_state=0)
-    quantile = {"alpha": args.alpha}
+    base = {"alpha": args.alpha}
     tau = 1.0 - args.alpha
     pinball = {"alpha": args.alpha, "mode": "quantile"}
     variants = {
-        "quantile-distill-hinge": {"alpha": args.alpha, "score": "hinge"},
-        "quantile-distill-x3": {
+        # name: (method, method_params)
+        "distill": ("distill", base),
+        "distill-hinge": ("distill", {"alpha": args.alpha, "score": "hinge"}),
+        "distill-x3": ("distill", {
             "alpha": args.alpha,
             "regressor": QuantileNetRegressor(
                 loss="cross_entropy", max_epochs=12, n_networks=3, random_state=1000
             ),
-        },
-        "quantile-distill-6": {
+        }),
+        "distill-6": ("distill", {
             "alpha": args.alpha,
             "regressor": QuantileNetRegressor(
                 loss="cross_entropy", max_epochs=6, random_state=1000
             ),
-        },
-        "quantile-pinball": pinball,
-        "quantile-gaussian": {"alpha": args.alpha, "mode": "gaussian"},
-        "quantile-net-flat": {
+        }),
+        "quantile": ("quantile", base),
+        "quantile-gaussian": ("quantile", {"alpha": args.alpha, "mode": "gaussian"}),
+        "quantile-net-flat": ("quantile", {
             **pinball,
             # a seed unlike the target's (0, 1, 2): see QuantileAttack's notes
             "regressor": QuantileNetRegressor(quantile=tau, random_state=1000),
-        },
-        "quantile-hgb": {
+        }),
+        "quantile-hgb": ("quantile", {
             **pinball,
             "regressor": HistGradientBoostingRegressor(
                 loss="quantile", quantile=tau, random_state=0
             ),
-        },
+        }),
     }
     rows = []
     for seed in range(args.seeds):
@@ -161,13 +164,12 @@ def main(argv=None):
         runs = {
             "rmia": ("rmia", None, split.X_pool, split.y_pool),
             "rmia-offline": ("rmia", {"online": False}, split.X_pool, split.y_pool),
-            "quantile": ("quantile", quantile, split.X_pool, split.y_pool),
             **{
-                name: ("quantile", params, split.X_pool, split.y_pool)
-                for name, params in variants.items()
+                name: (method, params, split.X_pool, split.y_pool)
+                for name, (method, params) in variants.items()
             },
-            "quantile-disjoint": ("quantile", quantile, X_held, y_held),
-            "quantile-pinball-disjoint": ("quantile", pinball, X_held, y_held),
+            "distill-disjoint": ("distill", base, X_held, y_held),
+            "quantile-disjoint": ("quantile", base, X_held, y_held),
         }
         for name, (method, params, Xf, yf) in runs.items():
             row = {"attack": name, "seed": seed,

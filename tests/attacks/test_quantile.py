@@ -10,6 +10,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 
 from wsmooth.attacks import (
+    DistillationAttack,
     MembershipInferenceAttack,
     QuantileAttack,
     QuantileNetRegressor,
@@ -347,7 +348,7 @@ def test_probabilities_alone_give_the_same_scores():
         (QuantileAttack(n_folds=1), "n_folds"),
         (QuantileAttack(score="loss"), "score"),
         (
-            QuantileAttack(regressor=QuantileNetRegressor()),
+            DistillationAttack(regressor=QuantileNetRegressor()),
             "which needs mode='quantile'",
         ),
         (QuantileAttack(use_label="yes"), "use_label"),
@@ -375,7 +376,7 @@ def test_probabilities_alone_give_the_same_scores():
         ),
         (
             QuantileAttack(mode="distill", regressor=QuantileNetRegressor()),
-            "mode='distill' .the default. needs a regressor of the target's",
+            "mode='distill' needs a regressor of the target's",
         ),
         (
             QuantileAttack(
@@ -403,6 +404,24 @@ def test_matching_regressor_accepted():
     reg = QuantileRegressor(quantile=0.95, alpha=0.0, solver="highs")
     QuantileAttack(alpha=0.05, regressor=reg, mode="quantile").check_params(4)
     assert reg.get_params()["quantile"] == 0.95  # the user's object untouched
+
+
+def test_distill_method_is_the_quantile_attack_in_distill_mode(splits):
+    assert QuantileAttack().mode == "quantile"  # the paper's attack
+    assert DistillationAttack().mode == "distill"
+    assert clone(DistillationAttack(alpha=0.05)).get_params()["alpha"] == 0.05
+    (Xm, ym), (Xn, yn), (Xp, yp) = splits
+    target = LogisticRegression(max_iter=500).fit(Xm, ym)
+    by_name = MembershipInferenceAttack(
+        target, method="distill", random_state=0
+    ).fit(Xp, yp)
+    by_mode = MembershipInferenceAttack(
+        target, method=QuantileAttack(mode="distill"), random_state=0
+    ).fit(Xp, yp)
+    assert isinstance(by_name.method_, DistillationAttack)
+    np.testing.assert_array_equal(
+        by_name.decision_function(Xn, yn), by_mode.decision_function(Xn, yn)
+    )
 
 
 def test_too_small_population_named(forest, splits):

@@ -121,11 +121,12 @@ class MembershipInferenceAttack(BaseEstimator):
         - ``"rmia"`` (:class:`RMIAAttack`): the relative membership inference
           attack (Zarifzadeh et al. 2024), online or offline;
         - ``"quantile"`` (:class:`QuantileAttack`): the target's score minus
-          that of a network distilled from the target's outputs on the
-          population records of other folds (default), or minus its ``1 -
-          alpha`` quantile over non-members, predicted per record by a
-          quantile regressor fitted on the population (Bertran et al. 2023,
-          ``method_params={"mode": "quantile"}``); no shadow models;
+          its ``1 - alpha`` quantile over non-members, predicted per record
+          by a quantile regressor fitted on the population (Bertran et al.
+          2023); no shadow models;
+        - ``"distill"`` (:class:`DistillationAttack`): the target's score
+          minus that of a network distilled from the target's outputs on the
+          population records of other folds; no shadow models;
         - ``"label_only"`` (:class:`LabelOnlyAttack`): robustness of the
           predicted label to small perturbations (Choquette-Choo et al. 2021);
           needs only ``predict``;

@@ -32,7 +32,8 @@ standard deviation ``sigma`` of the score given the record (fitted with the
 Gaussian negative log-likelihood), and a record is scored ``(s - mu) /
 sigma``.
 
-``mode="distill"`` (the default): the network learns the target's whole
+``mode="distill"`` (the ``"distill"`` method, :class:`DistillationAttack`;
+not in the paper): the network learns the target's whole
 log-probability vector from the record's features (cross-entropy to the
 target's probabilities, distillation), and a record is scored ``s(x, y) -
 s_d(x, y)``, the target's score minus the distilled copy's. Cross-fitted, the
@@ -64,7 +65,7 @@ from ._signals import (
     logit_scaled_confidence_from_log_proba,
 )
 
-__all__ = ["QuantileAttack", "SCORES"]
+__all__ = ["DistillationAttack", "QuantileAttack", "SCORES"]
 
 #: name -> function of ``(log_proba, y)``: the target's score on each record.
 SCORES = {
@@ -87,8 +88,7 @@ def _log_of(proba):
 
 @register_method("quantile")
 class QuantileAttack(AttackMethod):
-    """Quantile-regression membership inference (Bertran et al. 2023), and
-    its distillation variant (the default).
+    """Quantile-regression membership inference (Bertran et al. 2023).
 
     Use it as ``MembershipInferenceAttack(target, method="quantile")``, or fit
     it on arrays directly (see :meth:`fit`). It trains no shadow model: fitting
@@ -130,7 +130,7 @@ class QuantileAttack(AttackMethod):
         must take ``return_std=True`` in ``predict`` and return the mean and
         standard deviation (e.g. ``QuantileNetRegressor(loss="gaussian")``);
         one with ``loss="quantile"`` or ``"cross_entropy"`` is refused.
-    mode : {"distill", "quantile", "gaussian"}, default="distill"
+    mode : {"quantile", "distill", "gaussian"}, default="quantile"
         ``"distill"``: the regressor learns the target's log-probabilities
         (a probability below 1e-30 read as 1e-30) and predicts ``log p_d``,
         and a record scores ``s - s_d``, ``s_d`` the score computed from
@@ -231,7 +231,8 @@ class QuantileAttack(AttackMethod):
     label (see :class:`QuantileNetRegressor`). Any scikit-learn regressor can
     take its place.
 
-    **Distillation** (``mode="distill"``, the default; not in the paper).
+    **Distillation** (``mode="distill"``, the default of the ``"distill"``
+    method, :class:`DistillationAttack`; not in the paper).
     The pinball loss gives the network one number per record to learn the
     target's function from; the target's whole output vector gives it the
     relative probabilities of every class as well. Fitted on the records
@@ -282,7 +283,7 @@ class QuantileAttack(AttackMethod):
         self,
         alpha=0.01,
         regressor=None,
-        mode="distill",
+        mode="quantile",
         score="auto",
         use_label=True,
         n_folds=5,
@@ -327,7 +328,7 @@ class QuantileAttack(AttackMethod):
         if self.mode == "distill":
             if own_loss in ("quantile", "gaussian"):
                 raise ValueError(
-                    f"mode='distill' (the default) needs a regressor of the "
+                    f"mode='distill' needs a regressor of the "
                     f"target's log-probability vector (e.g. QuantileNetRegressor("
                     f"loss='cross_entropy')); got {name} with loss={own_loss!r}, "
                     f"which needs mode={own_loss!r}"
@@ -583,3 +584,36 @@ class QuantileAttack(AttackMethod):
         y = np.asarray(y)
         location, scale = self._location_scale(y, X)
         return (self._scores(proba, log_proba, y) - location) / scale - self.offset_
+
+
+@register_method("distill")
+class DistillationAttack(QuantileAttack):
+    """Shadow-free membership inference against a distilled copy of the target.
+
+    :class:`QuantileAttack` with ``mode="distill"`` by default (see its
+    parameters and Notes): cross-fitted over the population, a small network
+    learns the target's log-probability vector from the records' features,
+    and a record scores the target's score minus the copy's, shifted so that
+    ``score >= 0`` flags about ``alpha`` of the non-members. Not in the
+    quantile-regression paper: the pinball loss gives the regressor one
+    number per record to learn from, the target's whole output vector gives
+    it every class's probability, and on the benchmark
+    (``benchmarks/quantile_attack.py``) that lifts the AUC from 0.77 to 0.89.
+
+    Use it as ``MembershipInferenceAttack(target, method="distill")``.
+    """
+
+    def __init__(
+        self,
+        alpha=0.01,
+        regressor=None,
+        mode="distill",
+        score="auto",
+        use_label=True,
+        n_folds=5,
+        calibrate=True,
+    ):
+        super().__init__(
+            alpha=alpha, regressor=regressor, mode=mode, score=score,
+            use_label=use_label, n_folds=n_folds, calibrate=calibrate,
+        )
