@@ -319,6 +319,11 @@ def build_parser():
         "cifar100 PATH | npz PATH (arrays X, y) | csv PATH (label last)",
     )
     data.add_argument(
+        "--csv-header", choices=["infer", "yes", "no"], default="infer",
+        help="whether the first line of a csv file is a header (default: infer "
+        "it; a first line that could be either is refused, asking for yes or no)",
+    )
+    data.add_argument(
         "--n-samples", type=_int_at_least(8), default=None, metavar="N",
         help=f"records used: generated (purchase-like, default {_DEFAULT_N_SAMPLES}) "
         "or drawn from the file (default: all)",
@@ -697,8 +702,9 @@ class ReportError(Exception):
     """The report files could not be written (exit status 1)."""
 
 
-def load_data(name, path, *, n_samples, n_classes, seed):
-    """``(X, y, description)`` of the data named by ``--data``."""
+def load_data(name, path, *, n_samples, n_classes, seed, csv_header="infer"):
+    """``(X, y, description)`` of the data named by ``--data``
+    (``csv_header``: ``--csv-header``, read for csv files only)."""
     import numpy as np
 
     from . import datasets
@@ -718,9 +724,12 @@ def load_data(name, path, *, n_samples, n_classes, seed):
                             random_state=seed, stratify=y)
         return X, y, f"digits (scikit-learn), {len(y)} records, 10 classes"
     loader = getattr(datasets, _LOADERS[name])
+    options = {}
+    if name == "csv":
+        options["header"] = {"infer": "infer", "yes": True, "no": False}[csv_header]
     try:
         X, y = loader(os.path.expanduser(path), return_X_y=True,
-                      n_samples=n_samples, random_state=seed)
+                      n_samples=n_samples, random_state=seed, **options)
     except OverflowError:
         raise DataError(
             f"cannot read {name} data from {path}: a label is too large for a "
@@ -734,6 +743,10 @@ def load_data(name, path, *, n_samples, n_classes, seed):
         for lead in (f"Cannot read {full}: ", f"{full}: "):
             if message.startswith(lead):
                 message = message[len(lead):]
+        # the command's spelling of the loader's header argument
+        message = message.replace(
+            "pass header=True or header=False", "pass --csv-header yes or no"
+        )
         raise DataError(f"cannot read {name} data from {path}: {message}") from None
     if X.ndim != 2 and X.ndim != 4:
         raise DataError(
@@ -870,7 +883,8 @@ def run(args):
     from .utils import get_privacy_tags
 
     X, y, data_text = load_data(
-        *args.data, n_samples=args.n_samples, n_classes=args.n_classes, seed=args.seed
+        *args.data, n_samples=args.n_samples, n_classes=args.n_classes,
+        seed=args.seed, csv_header=args.csv_header,
     )
     name, path = args.data
     embedded = name in _EMBEDDED
