@@ -27,6 +27,10 @@ resumes: finished cells are read back. A smoke test of the whole path::
     python benchmarks/defence_table.py --data purchase --n-samples 600 \\
         --epochs 2 --seeds 1 --shadows 2
 
+With ``--canaries N`` each seed also trains a twin with ``N`` mislabelled
+canaries (the runner's ``canaries``), and every attack gets a column of
+canary TPR at 1% FPR beside the population's figures.
+
 The settings (``SETTINGS``): WS sigma=0.3; DP-SGD target epsilon 8 (delta
 1/n); RelaxLoss alpha=1 (the middle of the registry's grid, about the
 cross-entropy of a moderately confident correct prediction); adversarial
@@ -53,7 +57,13 @@ import time
 
 import numpy as np
 
-from wsmooth.cli import _module, build_parser, load_data, network_params
+from wsmooth.cli import (
+    _module,
+    _with_training_defaults,
+    build_parser,
+    load_data,
+    network_params,
+)
 from wsmooth.defences import defence_configurations
 from wsmooth.experiments import run_experiment
 
@@ -105,6 +115,10 @@ def parse_args(argv=None):
     parser.add_argument("--n-jobs", type=int, default=None,
                         help="shadow models trained in parallel")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--canaries", type=int, default=None,
+                        help="mislabelled canaries per seed (worst-case leakage: "
+                             "a canary TPR at 1%% FPR column per attack; 202 or "
+                             "more resolve 1%%)")
     return parser.parse_args(argv)
 
 
@@ -121,6 +135,7 @@ def command_setup(data, n_samples, epochs):
     X, y, data_text = load_data(
         *args.data, n_samples=args.n_samples, n_classes=args.n_classes, seed=args.seed
     )
+    args = _with_training_defaults(args, X, y)
     module, module_params, net_text = _module(args, X)
     common = network_params(args, module, module_params)
     return X, y, common, args, f"{data_text}; {net_text}; {epochs} epochs"
@@ -189,20 +204,27 @@ def table(results, attacks=ATTACKS):
             hits = [r for r in mine if r["attack"] == attack]
             entry[f"{attack}_auc"] = [r["auc"] for r in hits]
             entry[f"{attack}_tpr@1%"] = [r["tpr@1%fpr"] for r in hits]
+            if hits and "canary_tpr@1%fpr" in hits[0]:
+                entry[f"{attack}_canary_tpr@1%"] = [r["canary_tpr@1%fpr"] for r in hits]
         out.append(entry)
     return out
 
 
 def markdown(entries, attacks=ATTACKS):
     head = ["defence", "setting", "test acc", "fit-time ratio"]
+    canaries = bool(entries) and any(k.endswith("_canary_tpr@1%") for k in entries[0])
     for attack in attacks:
         head += [f"{attack} AUC", f"{attack} TPR@1%"]
+        if canaries:
+            head.append(f"{attack} canary TPR@1%")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for e in entries:
         ratio = "n/a" if e["fit_time_ratio"] is None else f"{e['fit_time_ratio']:.2f}"
         cells = [e["defence"], e["setting"], _pm(e["test_accuracy"]), ratio]
         for attack in attacks:
             cells += [_pm(e[f"{attack}_auc"]), _pm(e[f"{attack}_tpr@1%"])]
+            if f"{attack}_canary_tpr@1%" in e:
+                cells.append(_pm(e[f"{attack}_canary_tpr@1%"]))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -227,6 +249,7 @@ def main(argv=None):
         cache_dir=opts.cache_dir,
         random_state=args.seed,
         undefended="none",
+        canaries=opts.canaries,
         verbose=1,
     )
     elapsed = time.perf_counter() - start

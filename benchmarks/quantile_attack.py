@@ -1,4 +1,5 @@
-"""The quantile-regression attack beside RMIA on the command's default target.
+"""The quantile and distillation attacks' modes and regressors beside RMIA on the command's
+default target.
 
 The ``wsmooth`` command's default setup: ``make_purchase_like(2500,
 n_classes=10)``, 20% held out, the undefended network (weighted smoothing with
@@ -10,15 +11,37 @@ non-members), for each seed. Rows, each with AUC, TPR at 1% and 0.1% FPR
 
 - ``rmia``: online RMIA with ``--shadows`` shadow models fitted on the pool
   (the command's protocol);
-- ``quantile``: the quantile attack fitted on the same pool (half of it the
-  target's members, each pool record scored by a regressor that did not
-  train on it);
-- ``quantile-disjoint``: the quantile attack fitted on the held-out records
-  instead, a population with no target member (the paper's setting);
+- ``rmia-offline``: offline RMIA (``online=False``): each record compared
+  with the shadow models that did not train on it only, what a model that
+  did not train on the record can at best stand in for;
+- ``distill``: the ``distill`` method at its defaults
+  (:class:`~wsmooth.attacks.DistillationAttack`: a network learns the
+  target's log-probability vector from the features of the pool records
+  outside each fold, and a record scores the target's logit-scaled
+  confidence minus the distilled copy's), fitted on the same pool (half of
+  it the target's members, each pool record scored by a regressor that did
+  not train on it);
+- ``distill-hinge``: the same with ``score="hinge"``;
+- ``distill-x3``: the mean of 3 distilled networks per fold
+  (``n_networks=3``, three times the time);
+- ``distill-6``: the same distilled network trained 6 epochs instead of 12
+  (half the time);
+- ``quantile``: the ``quantile`` method at its defaults, the paper's attack:
+  the network with a hinge head fitted with the pinball loss at
+  ``1 - alpha`` to the target's hinge scores, a record scoring ``s - q``;
+- ``quantile-gaussian``: ``mode="gaussian"``, the network predicting a mean
+  and a standard deviation of the hinge score, scoring ``(s - mu) / sigma``;
+- ``quantile-net-flat``: ``mode="quantile"`` with the network's scalar head,
+  the label one-hot among its inputs (``label_columns=None``);
+- ``quantile-hgb``: ``mode="quantile"`` with gradient boosted trees
+  (``HistGradientBoostingRegressor(loss="quantile")``);
+- ``distill-disjoint``, ``quantile-disjoint``: ``distill`` and ``quantile``
+  fitted on the held-out records instead, a population with no target member
+  (the paper's setting);
 - ``hinge``: the target's hinge score itself, with no per-record calibration
   (what the quantile regression has to improve on; no fitting, 0 seconds).
 
-Command (from a checkout; about two minutes on one busy CPU core)::
+Command (from a checkout; about three minutes on one busy CPU core)::
 
     OMP_NUM_THREADS=1 nice python benchmarks/quantile_attack.py
 
@@ -35,7 +58,9 @@ import numpy as np
 import torch
 
 from wsmooth import WeightedSmoothingClassifier, nets
-from wsmooth.attacks import MembershipInferenceAttack, pool_split
+from sklearn.ensemble import HistGradientBoostingRegressor
+
+from wsmooth.attacks import MembershipInferenceAttack, QuantileNetRegressor, pool_split
 from wsmooth.attacks._signals import logit_margin_from_log_proba
 from wsmooth.datasets import make_purchase_like
 from wsmooth.experiments._split import pool_split as holdout_split
@@ -93,7 +118,39 @@ def main(argv=None):
 
     X, y = make_purchase_like(args.n_samples, n_classes=args.classes, random_state=0)
     X_pool, y_pool, X_held, y_held = holdout_split(X, y, test_size=0.2, random_state=0)
-    quantile = {"alpha": args.alpha}
+    base = {"alpha": args.alpha}
+    tau = 1.0 - args.alpha
+    pinball = {"alpha": args.alpha, "mode": "quantile"}
+    variants = {
+        # name: (method, method_params)
+        "distill": ("distill", base),
+        "distill-hinge": ("distill", {"alpha": args.alpha, "score": "hinge"}),
+        "distill-x3": ("distill", {
+            "alpha": args.alpha,
+            "regressor": QuantileNetRegressor(
+                loss="cross_entropy", max_epochs=12, n_networks=3, random_state=1000
+            ),
+        }),
+        "distill-6": ("distill", {
+            "alpha": args.alpha,
+            "regressor": QuantileNetRegressor(
+                loss="cross_entropy", max_epochs=6, random_state=1000
+            ),
+        }),
+        "quantile": ("quantile", base),
+        "quantile-gaussian": ("quantile", {"alpha": args.alpha, "mode": "gaussian"}),
+        "quantile-net-flat": ("quantile", {
+            **pinball,
+            # a seed unlike the target's (0, 1, 2): see QuantileAttack's notes
+            "regressor": QuantileNetRegressor(quantile=tau, random_state=1000),
+        }),
+        "quantile-hgb": ("quantile", {
+            **pinball,
+            "regressor": HistGradientBoostingRegressor(
+                loss="quantile", quantile=tau, random_state=0
+            ),
+        }),
+    }
     rows = []
     for seed in range(args.seeds):
         split = pool_split(X_pool, y_pool, random_state=seed)
@@ -106,8 +163,13 @@ def main(argv=None):
         kw = {"n_shadow": args.shadows, "seed": seed}
         runs = {
             "rmia": ("rmia", None, split.X_pool, split.y_pool),
-            "quantile": ("quantile", quantile, split.X_pool, split.y_pool),
-            "quantile-disjoint": ("quantile", quantile, X_held, y_held),
+            "rmia-offline": ("rmia", {"online": False}, split.X_pool, split.y_pool),
+            **{
+                name: (method, params, split.X_pool, split.y_pool)
+                for name, (method, params) in variants.items()
+            },
+            "distill-disjoint": ("distill", base, X_held, y_held),
+            "quantile-disjoint": ("quantile", base, X_held, y_held),
         }
         for name, (method, params, Xf, yf) in runs.items():
             row = {"attack": name, "seed": seed,
@@ -116,12 +178,12 @@ def main(argv=None):
         rows.append({"attack": "hinge", "seed": seed, **_raw_hinge(target, query)})
         for row in rows[-len(runs) - 1:]:
             print(
-                f"seed {seed} {row['attack']:18s} "
+                f"seed {seed} {row['attack']:25s} "
                 + " ".join(f"{f} {row[f]:.4f}" for f in FIGURES),
                 flush=True,
             )
 
-    print(f"\n{'attack':18s} " + " ".join(f"{f:>17s}" for f in FIGURES))
+    print(f"\n{'attack':25s} " + " ".join(f"{f:>17s}" for f in FIGURES))
     for name in dict.fromkeys(r["attack"] for r in rows):
         mine = [r for r in rows if r["attack"] == name]
         cells = []
@@ -129,7 +191,7 @@ def main(argv=None):
             v = np.array([r[f] for r in mine])
             sd = v.std(ddof=1) if len(v) > 1 else 0.0  # as the runner reports
             cells.append(f"{v.mean():8.4f} ± {sd:6.4f}")
-        print(f"{name:18s} " + " ".join(cells))
+        print(f"{name:25s} " + " ".join(cells))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"args": vars(args), "rows": rows}, fh, indent=1)

@@ -63,3 +63,36 @@ def test_canary_leakage_runs_the_frontier_on_canaries(tmp_path, capsys):
     (row,) = results["rows"]
     assert out["points"][0]["leakage"] == row["canary_tpr@1%fpr"]
     assert "canary_auc" in (tmp_path / "results.csv").read_text().splitlines()[0]
+
+
+def test_canary_runs_share_the_canary_free_cells_and_count_twins(
+    tmp_path, capsys, monkeypatch
+):
+    """The population's figures of a run with canaries are those of the run
+    without (its cells, reused); a setting and seed counts two cells."""
+    from wsmooth.experiments import _runner
+
+    assert main([*FAST, "--out", str(tmp_path)]) == 0
+    plain = json.loads((tmp_path / "results.json").read_text())["rows"]
+    capsys.readouterr()
+    real = _runner._run_cell
+
+    def interrupt_twin(*args, **kwargs):
+        assert kwargs["canaries"] is not None  # the canary-free cell is cached
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_runner, "_run_cell", interrupt_twin)
+    argv = [*FAST, "--out", str(tmp_path), "--canaries", "20"]
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert "1 of 2 cells (two per setting and seed: without and with the " \
+        "canaries) finished (1 resumed from the cache, 0 computed now)" in err
+
+    monkeypatch.setattr(_runner, "_run_cell", real)
+    assert main([*argv, "--json"]) == 0
+    cells = json.loads(capsys.readouterr().out)["cells"]
+    assert (cells["total"], cells["resumed"], cells["computed"]) == (2, 1, 1)
+    (row,) = json.loads((tmp_path / "results.json").read_text())["rows"]
+    assert {k: v for k, v in row.items() if not k.startswith("canary_")} == plain[0]
+    assert main(argv) == 0
+    assert "resumed 2 of 2 cells (two per setting and seed" in capsys.readouterr().out

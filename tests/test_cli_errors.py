@@ -230,6 +230,29 @@ def test_bad_csv_data_exits_1_before_training(case, tmp_path, capsys, monkeypatc
     one_line(lines, str(path), *words)
 
 
+def test_ambiguous_csv_header_is_answered_by_a_flag(tmp_path, capsys, monkeypatch):
+    # "0,1,2": the features are the column positions 0, 1 and the label 2
+    # equals its own position: a header or a record of class 2
+    path = tmp_path / "d.csv"
+    _csv(path, [(i % 3, i % 5, i % 4) for i in range(40)], first="0,1,2")
+    _no_training(monkeypatch)
+    argv = [*FAST, "--data", "csv", str(path), "--out", str(tmp_path / "o")]
+    status, lines = command(argv, capsys)
+    assert status == 1
+    one_line(lines, str(path), "--csv-header yes or no")
+    seen = {}
+
+    def fake_check(X, y, **kwargs):
+        seen[answer] = len(y)
+        raise wsmooth.cli.DataError("stop here")
+
+    monkeypatch.setattr(wsmooth.cli, "check_data", fake_check)
+    for answer in ("yes", "no"):
+        status, _ = command([*argv, "--csv-header", answer], capsys)
+        assert status == 1
+    assert seen == {"yes": 40, "no": 41}
+
+
 # ------------------------------------------------------------------ while running
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):

@@ -29,6 +29,7 @@ DEFENCES = (
 ATTACKS = (
     "confidence",
     "correctness",
+    "distill",
     "entropy",
     "label_only",
     "learned",

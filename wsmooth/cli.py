@@ -319,6 +319,11 @@ def build_parser():
         "cifar100 PATH | npz PATH (arrays X, y) | csv PATH (label last)",
     )
     data.add_argument(
+        "--csv-header", choices=["infer", "yes", "no"], default="infer",
+        help="whether the first line of a csv file is a header (default: infer "
+        "it; a first line that could be either is refused, asking for yes or no)",
+    )
+    data.add_argument(
         "--n-samples", type=_int_at_least(8), default=None, metavar="N",
         help=f"records used: generated (purchase-like, default {_DEFAULT_N_SAMPLES}) "
         "or drawn from the file (default: all)",
@@ -366,7 +371,8 @@ def build_parser():
         "--canaries", type=_canaries, default=None, metavar="N[:KIND]",
         help="worst-case leakage: N canaries per seed, half in the target's "
         "training set, of KIND mislabelled (default) or ood; their figures "
-        "go beside the population's",
+        "go beside the population's, which come from a twin run without "
+        "canaries (the cost doubles)",
     )
     defaults = ", ".join(  # argparse formats the help with %: escape the names
         f"{v:g} for {k.replace('%', '%%')}" for k, v in MAX_LEAKAGE_DEFAULTS.items()
@@ -696,8 +702,9 @@ class ReportError(Exception):
     """The report files could not be written (exit status 1)."""
 
 
-def load_data(name, path, *, n_samples, n_classes, seed):
-    """``(X, y, description)`` of the data named by ``--data``."""
+def load_data(name, path, *, n_samples, n_classes, seed, csv_header="infer"):
+    """``(X, y, description)`` of the data named by ``--data``
+    (``csv_header``: ``--csv-header``, read for csv files only)."""
     import numpy as np
 
     from . import datasets
@@ -717,9 +724,12 @@ def load_data(name, path, *, n_samples, n_classes, seed):
                             random_state=seed, stratify=y)
         return X, y, f"digits (scikit-learn), {len(y)} records, 10 classes"
     loader = getattr(datasets, _LOADERS[name])
+    options = {}
+    if name == "csv":
+        options["header"] = {"infer": "infer", "yes": True, "no": False}[csv_header]
     try:
         X, y = loader(os.path.expanduser(path), return_X_y=True,
-                      n_samples=n_samples, random_state=seed)
+                      n_samples=n_samples, random_state=seed, **options)
     except OverflowError:
         raise DataError(
             f"cannot read {name} data from {path}: a label is too large for a "
@@ -733,6 +743,10 @@ def load_data(name, path, *, n_samples, n_classes, seed):
         for lead in (f"Cannot read {full}: ", f"{full}: "):
             if message.startswith(lead):
                 message = message[len(lead):]
+        # the command's spelling of the loader's header argument
+        message = message.replace(
+            "pass header=True or header=False", "pass --csv-header yes or no"
+        )
         raise DataError(f"cannot read {name} data from {path}: {message}") from None
     if X.ndim != 2 and X.ndim != 4:
         raise DataError(
@@ -869,7 +883,8 @@ def run(args):
     from .utils import get_privacy_tags
 
     X, y, data_text = load_data(
-        *args.data, n_samples=args.n_samples, n_classes=args.n_classes, seed=args.seed
+        *args.data, n_samples=args.n_samples, n_classes=args.n_classes,
+        seed=args.seed, csv_header=args.csv_header,
     )
     name, path = args.data
     embedded = name in _EMBEDDED
@@ -1117,8 +1132,8 @@ def _print_report(summary, args):
     print(f"protocol: {summary['protocol']}")
     cells = summary["cells"]
     if cells["resumed"]:
-        print(f"resumed {cells['resumed']} of {cells['total']} cells from "
-              f"{cells['cache']}")
+        print(f"resumed {cells['resumed']} of {cells['total']} cells"
+              f"{_TWINS if args.canaries else ''} from {cells['cache']}")
     print(frontier_table(summary["table"], leakage=args.leakage,
                          chosen=summary["answer"]))
     print()
@@ -1191,6 +1206,10 @@ def main(argv=None):
     return 0
 
 
+# with --canaries, a setting and seed is two cells (the runner's twins)
+_TWINS = " (two per setting and seed: without and with the canaries)"
+
+
 def _interrupted(exc, args):
     """What a Ctrl-C leaves: the cells finished (cached) and how to resume."""
     cache = os.path.join(args.out, "cache")
@@ -1198,8 +1217,9 @@ def _interrupted(exc, args):
         return (f"interrupted before any cell finished; no figures printed. Run "
                 f"the same command to start again (cache: {cache}).")
     new = exc.done - exc.resumed
+    twins = _TWINS if args.canaries else ""
     return (
-        f"interrupted; no figures printed. {exc.done} of {exc.total} cells "
+        f"interrupted; no figures printed. {exc.done} of {exc.total} cells{twins} "
         f"finished ({exc.resumed} resumed from the cache, {new} computed now) and "
         f"are kept in {exc.cache}: run the same command to resume."
     )

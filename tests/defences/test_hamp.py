@@ -56,6 +56,18 @@ def test_output_modification_keeps_ranking_and_changes_confidences():
     np.testing.assert_allclose(np.exp(modified.predict_log_proba(X)), q)
 
 
+def test_labels_need_no_random_inputs(monkeypatch):
+    X, y = tiny_data()
+    net = _make(0).fit(X, y)
+    expected = net.classes_[net.predict_proba(X).argmax(axis=1)]
+
+    def no_random_inputs(*args, **kwargs):
+        raise AssertionError("predict drew random inputs")
+
+    monkeypatch.setattr("wsmooth.defences._hamp.random_inputs", no_random_inputs)
+    np.testing.assert_array_equal(net.predict(X), expected)
+
+
 def test_modified_output_of_a_record_does_not_depend_on_its_batch():
     X, y = tiny_data()
     net = _make(0).fit(X, y)

@@ -1,4 +1,5 @@
-"""Canaries: placement, kinds, figures, validation, and no change without them."""
+"""Canaries: placement, kinds, figures, twin cells, validation, and no change
+without them."""
 
 import glob
 import json
@@ -11,7 +12,9 @@ from sklearn.tree import DecisionTreeClassifier
 
 from wsmooth.attacks import MembershipInferenceAttack
 from wsmooth.experiments import run_experiment, setting_points
-from wsmooth.experiments._canaries import KINDS, check_canaries, make_canaries
+from wsmooth.experiments._canaries import (
+    KINDS, check_canaries, make_canaries, resolution_warning,
+)
 from wsmooth.experiments._results import CANARY_FIGURES
 from wsmooth.experiments._split import member_mask, pool_split
 
@@ -51,6 +54,14 @@ def _records(X, y):
     """A set of (row bytes, label) records."""
     X = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
     return {(row.tobytes(), int(label)) for row, label in zip(X, y, strict=True)}
+
+
+def _without(rows, figures):
+    return [{k: v for k, v in r.items() if k not in figures} for r in rows]
+
+
+#: Times differ between two computations of the same cell.
+SECONDS = ("fit_seconds", "attack_seconds")
 
 
 # ------------------------------------------------------------------ the kinds
@@ -159,7 +170,12 @@ def test_half_the_canaries_train_the_target_each_a_random_half_of_shadows(
     X_pool, y_pool, _, _ = pool_split(*data, test_size=0.2, random_state=0)
     members = member_mask(y_pool, 5)
     Xc, yc, in_target = make_canaries(X_pool, y_pool, n, kind, seed=5)
-    assert len(spy.fits) == 1 + N_SHADOW  # the target, then its shadows
+    # the canary-free cell (target, shadows), then its canary twin
+    assert len(spy.fits) == 2 * (1 + N_SHADOW)
+    canaries = _records(Xc, yc)
+    assert not any(_records(*fit) & canaries for fit in spy.fits[: 1 + N_SHADOW])
+    assert _records(*spy.fits[0]) == _records(X_pool[members], y_pool[members])
+    spy.fits[:] = spy.fits[1 + N_SHADOW:]
     target = _records(*spy.fits[0])
     # the target: exactly its ordinary members and the IN canaries
     assert target == _records(X_pool[members], y_pool[members]) | _records(
@@ -185,7 +201,8 @@ def test_population_figures_exclude_the_canaries(data, monkeypatch):
 
     monkeypatch.setattr(MembershipInferenceAttack, "evaluate", spy_evaluate)
     _run(data, canaries=30)
-    # population (120 ordinary members / 120 non-members), then the canaries
+    # the population (120 ordinary members / 120 non-members) in the
+    # canary-free cell, then the canaries alone in its twin
     assert calls == [(120, 120), (15, 15)]
 
 
@@ -216,6 +233,22 @@ def test_mislabelled_canaries_leak_more_than_the_population(data):
 def test_resolution_is_warned_about(data):
     with pytest.warns(UserWarning, match=r"15 OUT canaries per seed.*1/15"):
         _run(data, attacks=["loss"], canaries=30)
+
+
+@pytest.mark.parametrize("n, warned", [
+    (200, [0.01, 0.001]),   # 100 OUT: an FPR of 1/100 is not below 1%
+    (202, [0.001]),         # 101 OUT: 1/101 < 1%
+    (2002, []),
+])
+def test_resolution_boundary(n, warned, recwarn):
+    resolution_warning(n, [0.01, 0.001])
+    messages = [str(w.message) for w in recwarn.list]
+    if not warned:
+        assert not messages
+        return
+    (message,) = messages
+    assert f"at FPR {', '.join(f'{x:.3g}' for x in sorted(warned))} is" in message
+    assert f"at least {2 * (int(1 / min(warned)) + 1)} canaries" in message
 
 
 def test_frontier_on_canary_leakage(data):
@@ -260,42 +293,125 @@ def test_without_canaries_the_figures_are_the_plain_protocol(data):
     assert row["tpr@1%fpr"] == report.tpr_at_fpr[0.01]
 
 
-def test_canaries_keep_the_test_accuracy_on_the_ordinary_test_set(data, spy):
-    results = _run(data, spy, canaries=40, seeds=[1])
-    _, _, X_test, y_test = pool_split(*data, test_size=0.2, random_state=0)
-    X, y = spy.fits[0]
-    target = LogisticRegression(max_iter=200, C=1e4, random_state=1).fit(X, y)
-    assert results.rows[0]["test_accuracy"] == target.score(X_test, y_test)
+# ------------------------------------------------------------------ twin cells
+def test_population_figures_come_from_a_run_without_canaries(data, tmp_path):
+    # computed apart (two caches): the same figures to the bit
+    kwargs = {"attacks": ["loss", "lira"], "seeds": [0, 3]}
+    plain = _run(data, cache_dir=tmp_path / "plain", **kwargs)
+    mixed = _run(data, cache_dir=tmp_path / "mixed", canaries=30, **kwargs)
+    assert len(mixed) == len(plain) == 4
+    assert _without(mixed.rows, (*CANARY_FIGURES, *SECONDS)) == _without(
+        plain.rows, SECONDS
+    )
+    for r in mixed:
+        assert all(0.0 <= r[f] <= 1.0 for f in CANARY_FIGURES)
+    assert list(mixed.rows[0])[-5:] == [*CANARY_FIGURES, *SECONDS]  # column order
+
+
+def test_the_canary_twin_gives_the_canary_figures(data, monkeypatch):
+    # the canary figures are those of the twin, trained with the canaries
+    fitted = []
+    real = MembershipInferenceAttack.evaluate
+
+    def spy_evaluate(self, Xm, ym, Xn, yn, **kwargs):
+        report = real(self, Xm, ym, Xn, yn, **kwargs)
+        fitted.append(report)
+        return report
+
+    monkeypatch.setattr(MembershipInferenceAttack, "evaluate", spy_evaluate)
+    (row,) = _run(data, canaries=30).rows
+    population, canary = fitted
+    assert row["auc"] == population.auc and row["canary_auc"] == canary.auc
+    assert row["canary_tpr@1%fpr"] == canary.tpr_at_fpr[0.01]
+
+
+def test_canary_free_cells_are_shared_with_runs_without_canaries(
+    data, tmp_path, spy
+):
+    seen = []
+    plain = _run(data, spy, seeds=2, cache_dir=tmp_path)
+    spy.fits.clear()
+    mixed = _run(data, spy, seeds=2, canaries=30, cache_dir=tmp_path,
+                 callback=seen.append)
+    # the canary-free cells come from the cache; only the twins train, each
+    # with its canaries
+    assert [(c["seed"], c["canaries"], c["cached"]) for c in seen] == [
+        (0, False, True), (0, True, False), (1, False, True), (1, True, False),
+    ]
+    assert [c["done"] for c in seen] == [1, 2, 3, 4]
+    assert {c["total"] for c in seen} == {4}
+    assert len(spy.fits) == 2 * (1 + N_SHADOW)
+    assert all(len(y) > 120 for _, y in spy.fits[:: 1 + N_SHADOW])
+    assert _without(mixed.rows, CANARY_FIGURES) == plain.rows  # seconds too
+    # a run without canaries afterwards, or the same run again: all cached
+    spy.fits.clear()
+    seen.clear()
+    assert _run(data, spy, seeds=2, cache_dir=tmp_path).rows == plain.rows
+    again = _run(data, spy, seeds=2, canaries=30, cache_dir=tmp_path,
+                 callback=seen.append)
+    assert spy.fits == [] and all(c["cached"] for c in seen)
+    assert again.rows == mixed.rows
 
 
 # ------------------------------------------------------------------ cache
+def _canary_cells(path):
+    return sorted(glob.glob(str(path / "cells" / "*-canaries-*.json")))
+
+
 def test_canary_cells_are_cached_apart_and_checked(data, tmp_path):
     seen = []
     _run(data, canaries=30, cache_dir=tmp_path)
     _run(data, canaries=30, cache_dir=tmp_path, callback=seen.append)
-    assert [c["cached"] for c in seen] == [True]
+    assert [c["cached"] for c in seen] == [True, True]
     seen.clear()
-    # another canary number, or none, is another cell: never read as this one
-    for other in (None, 40, (30, "ood")):
+    # another canary number or kind is another twin: never read as this one
+    for other in (40, (30, "ood")):
         _run(data, canaries=other, cache_dir=tmp_path, callback=seen.append)
-    assert [c["cached"] for c in seen] == [False, False, False]
-    # a canary cell without its canary figures is recomputed, not trusted
-    seen.clear()
-    paths = [
-        p for p in glob.glob(str(tmp_path / "cells" / "*.json"))
-        if "canary_auc" in open(p).read()
-    ]
+    assert [(c["canaries"], c["cached"]) for c in seen] == [
+        (False, True), (True, False)
+    ] * 2
+    # a canary cell stores the canary figures alone
+    paths = _canary_cells(tmp_path)
     assert len(paths) == 3
-    path = paths[0]
+    for path in paths:
+        (row,) = json.load(open(path))["rows"]
+        assert set(row) == {"configuration", "setting", "seed", "params",
+                            "attack", *CANARY_FIGURES}
+
+
+@pytest.mark.parametrize(
+    "damage, match",
+    [
+        (lambda r: r.pop("canary_auc"), "canary_auc"),
+        (lambda r: r.update({"auc": 0.5}), r"holds \['auc'\], not figures of a canary"),
+        (lambda r: r.update({"canary_tpr@1%fpr": 1.5}), "canary_tpr@1%fpr"),
+    ],
+)
+def test_a_damaged_canary_cell_is_recomputed(data, tmp_path, damage, match):
+    first = _run(data, canaries=30, cache_dir=tmp_path)
+    (path,) = _canary_cells(tmp_path)
     cell = json.load(open(path))
-    for r in cell["rows"]:
-        del r["canary_auc"]
+    damage(cell["rows"][0])
     with open(path, "w") as f:
         json.dump(cell, f)
-    with pytest.warns(UserWarning, match="canary_auc"):
-        for other in (30, 40, (30, "ood")):
-            _run(data, canaries=other, cache_dir=tmp_path, callback=seen.append)
-    assert sorted(c["cached"] for c in seen) == [False, True, True]
+    seen = []
+    with pytest.warns(UserWarning, match=match):
+        again = _run(data, canaries=30, cache_dir=tmp_path, callback=seen.append)
+    assert [c["cached"] for c in seen] == [True, False]
+    assert _without(again.rows, SECONDS) == _without(first.rows, SECONDS)
+
+
+def test_a_canary_free_cell_holding_canary_figures_is_recomputed(data, tmp_path):
+    _run(data, cache_dir=tmp_path)
+    (path,) = glob.glob(str(tmp_path / "cells" / "*.json"))
+    cell = json.load(open(path))
+    cell["rows"][0]["canary_auc"] = 0.5
+    with open(path, "w") as f:
+        json.dump(cell, f)
+    seen = []
+    with pytest.warns(UserWarning, match="not figures of a cell without canaries"):
+        _run(data, canaries=30, cache_dir=tmp_path, callback=seen.append)
+    assert [c["cached"] for c in seen] == [False, False]
 
 
 def test_frontier_table_shows_the_canary_figure_beside_the_population(data):

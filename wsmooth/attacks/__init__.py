@@ -3,7 +3,8 @@
 :class:`MembershipInferenceAttack` is the public entry point; its ``method``
 is a name or an instance of :class:`ThresholdAttack`,
 :class:`CorrectnessAttack`, :class:`LearnedAttack`, :class:`LiRAAttack`,
-:class:`RMIAAttack` or :class:`QuantileAttack` (which needs no shadow model).
+:class:`RMIAAttack`, :class:`QuantileAttack` or :class:`DistillationAttack`
+(which need no shadow model).
 :func:`pool_split` sets up the pool protocol. The shadow training engine
 (:func:`fit_shadow_models`, :func:`make_keep_masks`,
 :func:`train_shadow_models`) and the method interface (:class:`AttackMethod`,
@@ -17,7 +18,8 @@ from ._learned import LearnedAttack
 from ._lira import LiRAAttack
 from ._methods import AttackMethod, register_method
 from ._pool import PoolSplit, pool_split
-from ._quantile import QuantileAttack
+from ._quantile import DistillationAttack, QuantileAttack
+from ._quantile_net import QuantileNetRegressor
 from ._risk import PrivacyRiskAttack, privacy_risk_score
 from ._rmia import RMIAAttack
 from ._shadow import (
@@ -32,6 +34,7 @@ from ._threshold import CorrectnessAttack, ThresholdAttack
 __all__ = [
     "AttackMethod",
     "CorrectnessAttack",
+    "DistillationAttack",
     "LearnedAttack",
     "LabelOnlyAttack",
     "LiRAAttack",
@@ -39,6 +42,7 @@ __all__ = [
     "PoolSplit",
     "PrivacyRiskAttack",
     "QuantileAttack",
+    "QuantileNetRegressor",
     "RMIAAttack",
     "ShadowModels",
     "ThresholdAttack",

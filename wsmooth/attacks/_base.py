@@ -120,10 +120,13 @@ class MembershipInferenceAttack(BaseEstimator):
           (``method_params={"online": False}``);
         - ``"rmia"`` (:class:`RMIAAttack`): the relative membership inference
           attack (Zarifzadeh et al. 2024), online or offline;
-        - ``"quantile"`` (:class:`QuantileAttack`): the target's hinge score
-          minus its ``1 - alpha`` quantile over non-members, predicted per
-          record by a quantile regressor fitted on the population
-          (Bertran et al. 2023); no shadow models;
+        - ``"quantile"`` (:class:`QuantileAttack`): the target's score minus
+          its ``1 - alpha`` quantile over non-members, predicted per record
+          by a quantile regressor fitted on the population (Bertran et al.
+          2023); no shadow models;
+        - ``"distill"`` (:class:`DistillationAttack`): the target's score
+          minus that of a network distilled from the target's outputs on the
+          population records of other folds; no shadow models;
         - ``"label_only"`` (:class:`LabelOnlyAttack`): robustness of the
           predicted label to small perturbations (Choquette-Choo et al. 2021);
           needs only ``predict``;

@@ -1,6 +1,8 @@
-"""Membership inference by quantile regression (Bertran et al., NeurIPS 2023).
+"""Membership inference by quantile regression (Bertran et al., NeurIPS 2023),
+and by a distilled copy of the target.
 
-No shadow models. A regressor learns, from records known (or assumed) not to
+No shadow models. In the paper's attack (``mode="quantile"``) a regressor
+learns, from records known (or assumed) not to
 be members, the ``1 - alpha`` quantile of the target's score *conditional on
 the record*: it is fitted with the quantile (pinball) loss
 
@@ -20,32 +22,60 @@ predictions (conformalised quantile regression) restores the ``alpha``
 calibration that shadow models give LiRA and RMIA: an easy record has a high
 score whether or not the model trained on it, and so a high quantile.
 
+Its regressor is a small network (:class:`QuantileNetRegressor`) whose
+output is the margin of one logit per class at the record's label, the same
+function of its logits as the hinge score: the target's kind of model, its
+margin fitted to the target's margins.
+
+``mode="gaussian"``: the regressor predicts instead a mean ``mu`` and a
+standard deviation ``sigma`` of the score given the record (fitted with the
+Gaussian negative log-likelihood), and a record is scored ``(s - mu) /
+sigma``.
+
+``mode="distill"`` (the ``"distill"`` method, :class:`DistillationAttack`;
+not in the paper): the network learns the target's whole
+log-probability vector from the record's features (cross-entropy to the
+target's probabilities, distillation), and a record is scored ``s(x, y) -
+s_d(x, y)``, the target's score minus the distilled copy's. Cross-fitted, the
+copy never saw the record, so it stands in for a reference model that did not
+train on it, with no label ever used to train it; the same conformal shift
+makes ``score >= 0`` flag an ``alpha`` fraction of non-members. One number
+per record (the pinball regressions) tells the network far less about the
+target's function than its whole output vector: on the benchmark's target
+this is the difference between an AUC of 0.77 and of 0.89.
+
 The score ``s`` is the hinge score of the paper, the margin of the target's
 logits ``z_y - max_{k != y} z_k``, computed from its log-probabilities
 (:func:`~wsmooth.attacks._signals.logit_margin_from_log_proba`), or LiRA's
-logit-scaled confidence.
+logit-scaled confidence (the default with ``mode="distill"``).
 """
 
+import inspect
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.stats import norm
 from sklearn.base import clone
-from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._methods import AttackMethod, _PopulationIndex, _record_digests, register_method
+from ._quantile_net import QuantileNetRegressor
 from ._signals import (
     logit_margin_from_log_proba,
     logit_scaled_confidence_from_log_proba,
 )
 
-__all__ = ["QuantileAttack", "SCORES"]
+__all__ = ["DistillationAttack", "QuantileAttack", "SCORES"]
 
 #: name -> function of ``(log_proba, y)``: the target's score on each record.
 SCORES = {
     "hinge": logit_margin_from_log_proba,
     "logit_confidence": logit_scaled_confidence_from_log_proba,
 }
+
+#: With ``mode="distill"``, the target's log-probabilities the regressor is
+#: fitted on are clipped below here (probability 1e-30).
+LOG_PROBA_FLOOR = float(np.log(1e-30))
 
 #: Fewest records any regressor is fitted on, whatever ``alpha``.
 MIN_FIT_RECORDS = 20
@@ -67,28 +97,59 @@ class QuantileAttack(AttackMethod):
     Parameters
     ----------
     alpha : float in (0, 1), default=0.01
-        Target false positive rate: the regressor estimates the ``1 - alpha``
-        quantile of non-members' scores, so ``predict`` (``score >= 0``)
-        flags about ``alpha`` of the non-members. It sets the operating point
-        of ``predict`` and which quantile the regressor learns; the ROC comes
-        from the continuous score at any ``alpha``.
+        Target false positive rate: ``predict`` (``score >= 0``) flags about
+        ``alpha`` of the non-members (with ``calibrate``, by the conformal
+        shift; in ``mode="quantile"`` also because the regressor estimates
+        the ``1 - alpha`` quantile of non-members' scores). It sets the
+        operating point of ``predict`` and, in ``mode="quantile"``, which
+        quantile the regressor learns; the ROC comes from the continuous
+        score at any ``alpha``.
     regressor : regressor or None, default=None
-        The quantile regressor (cloned, once per fold, and otherwise used as
-        given). None: ``HistGradientBoostingRegressor(loss="quantile",
-        quantile=1 - alpha)`` seeded from the attack's ``random_state``. A
-        regressor of your own must minimise the pinball loss at ``1 -
-        alpha`` (e.g. ``GradientBoostingRegressor(loss="quantile", alpha=1 -
-        alpha)`` or ``QuantileRegressor(quantile=1 - alpha)``); one whose
-        ``quantile`` (or, with ``loss="quantile"``, ``alpha``) parameter says
-        another level is refused. A regressor of the mean would make 0 the
-        median, not the ``1 - alpha`` quantile.
-    score : {"hinge", "logit_confidence"}, default="hinge"
+        The regressor (cloned, once per fold, and otherwise used as given).
+        None: a :class:`QuantileNetRegressor`, a tanh network with one hidden
+        layer of 128 units, seeded for each fold from the attack's
+        ``random_state``: with ``mode="distill"``,
+        ``QuantileNetRegressor(loss="cross_entropy", max_epochs=12)``; with
+        ``mode="quantile"``, ``QuantileNetRegressor(quantile=1 - alpha,
+        label_columns=n_classes)`` (a hinge head, 6 epochs;
+        ``label_columns=None`` with ``use_label=False``); with
+        ``mode="gaussian"``, the same with ``loss="gaussian"``. A regressor
+        of your own keeps its own ``random_state`` in every fold; never seed
+        it as the target was (see Notes). With ``mode="distill"`` it is fitted on
+        the features and the target's log-probabilities (a matrix) and must
+        predict log-probabilities; one with ``loss="quantile"`` or
+        ``"gaussian"`` is refused. With ``mode="quantile"`` it must minimise
+        the pinball loss at ``1 - alpha`` (e.g.
+        ``HistGradientBoostingRegressor(loss="quantile", quantile=1 -
+        alpha)``, the default before the network, or
+        ``QuantileRegressor(quantile=1 - alpha)``); one whose ``quantile``
+        (or, with ``loss="quantile"``, ``alpha``) parameter says another
+        level is refused, and so is one with ``loss="gaussian"`` or
+        ``"cross_entropy"``. A regressor of the mean would make 0 the
+        median, not the ``1 - alpha`` quantile. With ``mode="gaussian"`` it
+        must take ``return_std=True`` in ``predict`` and return the mean and
+        standard deviation (e.g. ``QuantileNetRegressor(loss="gaussian")``);
+        one with ``loss="quantile"`` or ``"cross_entropy"`` is refused.
+    mode : {"quantile", "distill", "gaussian"}, default="quantile"
+        ``"distill"``: the regressor learns the target's log-probabilities
+        (a probability below 1e-30 read as 1e-30) and predicts ``log p_d``,
+        and a record scores ``s - s_d``, ``s_d`` the score computed from
+        ``log p_d``. ``"quantile"``: the regressor gives the
+        ``1 - alpha`` quantile ``q`` of the score and a record scores ``s -
+        q`` (the paper). ``"gaussian"``: it gives a mean ``mu`` and a
+        standard deviation ``sigma`` of the score and a record scores ``(s -
+        mu) / sigma``.
+    score : {"auto", "hinge", "logit_confidence"}, default="auto"
         The target's score on a record, from its log-probabilities: the hinge
         score ``z_y - max_{k != y} z_k`` of the paper, or LiRA's ``log p_y -
-        log sum_{k != y} p_k``.
+        log sum_{k != y} p_k``. ``"auto"``: ``"logit_confidence"`` with
+        ``mode="distill"``, ``"hinge"`` otherwise (the better of the two
+        for each on the benchmark).
     use_label : bool, default=True
         Feed the regressor the record's one-hot label beside its features (the
-        quantile is then conditional on the whole record ``(x, y)``).
+        quantile is then conditional on the whole record ``(x, y)``). Not
+        read with ``mode="distill"``, whose regressor predicts every class's
+        probability from the features alone.
     n_folds : int >= 2, default=5
         Cross-fitting folds: the population is split at random into
         ``n_folds`` folds and one regressor is fitted on the records outside
@@ -96,14 +157,18 @@ class QuantileAttack(AttackMethod):
         trained on it (see Notes).
     calibrate : bool, default=True
         Shift the threshold by ``offset_``, the ``1 - alpha`` quantile of the
-        population's out-of-fold scores ``s - q`` (conformalised quantile
+        population's out-of-fold scores (``s - q``, ``(s - mu) / sigma`` or
+        ``s - s_d``; conformalised quantile
         regression, Romano et al. 2019), so that an ``alpha`` fraction of the
         population scores ``>= 0`` whatever the regressor's own bias. A
         flexible regressor fits its training records' upper tail too
-        closely, so its quantile is too low on new records: the default one
-        flags several times ``alpha`` of the non-members without the shift.
+        closely, so its quantile is too low on new records: gradient boosted
+        trees flag several times ``alpha`` of the non-members without the
+        shift.
         The shift is the same for every record, so the ranking (AUC, TPR at
-        any FPR) does not depend on it. False: the paper's rule, ``s - q``.
+        any FPR) does not depend on it. False: the paper's rule, ``s - q``
+        (and ``s - s_d >= 0`` with ``mode="distill"``, which flags about
+        half the non-members: keep it True there).
 
     Attributes
     ----------
@@ -136,7 +201,7 @@ class QuantileAttack(AttackMethod):
     reference ``z`` records. In the disjoint protocol (``fit`` on a population
     that holds no target member, queries from elsewhere), that is the paper's
     setting, and every query is scored by the mean of the ``n_folds``
-    regressors' quantiles. In the pool protocol (the experiment runner, the
+    regressors' predictions. In the pool protocol (the experiment runner, the
     ``wsmooth`` command, :func:`~wsmooth.attacks.pool_split`), the population
     is the pool that also holds the queried members and non-members, and
     half of it are the target's members, which the attacker cannot tell
@@ -145,13 +210,14 @@ class QuantileAttack(AttackMethod):
     - *Cross-fitting.* A query found in the population (same row, same label,
       recognised by a 16-byte digest per record) is scored by the regressor
       of its own fold, which never saw it: its own score cannot leak into its
-      quantile. Without it, a regressor that fits its training records (the
-      default boosted trees can) would give members their own high score as
-      quantile and hide them.
+      quantile (or distilled copy). Without it, a regressor that fits its
+      training records (a network or boosted trees can) would give members
+      their own high score back and hide them.
     - *Members among the training records.* The regressors learn the
-      quantile of a mixture of member and non-member scores, higher than
-      the non-members' alone (and ``offset_`` is calibrated on the same
-      mixture), so ``predict`` flags fewer than ``alpha`` of the non-members
+      quantile of a mixture of member and non-member scores (or distil the
+      target's outputs on both), higher than the non-members' alone (and
+      ``offset_`` is calibrated on the same mixture), so ``predict`` flags
+      fewer than ``alpha`` of the non-members
       (``population_exceedance_`` is then not an estimate of the FPR). The
       ranking, and with it the AUC and the TPR at a given FPR, still comes
       from comparing each record with similar records.
@@ -159,15 +225,45 @@ class QuantileAttack(AttackMethod):
     The runner's reserved reference slice (``reference_size``) goes to the
     defences that take one, never to the attack.
 
-    **Other differences from the paper.** The default regressor is gradient
-    boosted trees on the features, not a network; any scikit-learn regressor
-    can take its place. One regressor is fitted per fold (``n_folds``), where
-    the paper fits one, and the threshold is shifted by the conformal
-    ``offset_`` (``calibrate``), where the paper thresholds ``s - q`` at 0.
+    **The regressor.** The default is a network, as in the paper, but small
+    (one hidden layer of 128 tanh units). With ``mode="quantile"`` it has a
+    hinge head: one output per class, the prediction their margin at the
+    label (see :class:`QuantileNetRegressor`). Any scikit-learn regressor can
+    take its place.
 
-    **What a fitted attack holds.** The regressors (trees partition the
-    feature space on the population records, and may isolate single records)
-    and one digest per population record, never the records themselves.
+    **Distillation** (``mode="distill"``, the default of the ``"distill"``
+    method, :class:`DistillationAttack`; not in the paper).
+    The pinball loss gives the network one number per record to learn the
+    target's function from; the target's whole output vector gives it the
+    relative probabilities of every class as well. Fitted on the records
+    outside a fold, the distilled copy predicts on the fold what a model
+    like the target, not trained on them, would output, and ``s - s_d`` is
+    the offline likelihood-ratio idea (LiRA, RMIA) with that copy as the one
+    reference model. In the pool protocol the copy also learns the target's
+    high scores on the members outside the fold, so it sits closer to the
+    target than a reference trained on labels would; the conformal shift is
+    calibrated on the same mixture.
+
+    **Seeds.** A distilled copy that starts from the target's own initial
+    weights follows the target far more closely than an attacker could make
+    it: on the benchmark's target, a copy of the target's architecture
+    seeded as the target was reached an AUC of 0.94 where other seeds gave
+    0.88-0.89. The default regressors draw their seeds from the attack's
+    ``random_state``, and :class:`QuantileNetRegressor` turns its
+    ``random_state`` into a torch seed otherwise than wsmooth's classifiers
+    do, so equal ``random_state`` values do not give equal weights; a
+    regressor of your own of the target's kind must not be seeded as the
+    target was.
+
+    **Other differences from the paper.** One regressor is fitted per fold
+    (``n_folds``), where the paper fits one, and the threshold is shifted by
+    the conformal ``offset_`` (``calibrate``), where the paper thresholds
+    ``s - q`` at 0.
+
+    **What a fitted attack holds.** The regressors (networks fitted to the
+    population records' scores or to the target's outputs on them; trees
+    partition the feature space on them and may isolate single records) and
+    one digest per population record, never the records themselves.
     """
 
     requires_shadow_models = False
@@ -176,7 +272,8 @@ class QuantileAttack(AttackMethod):
     _parameter_constraints = {
         "alpha": [Interval(Real, 0, 1, closed="neither")],
         "regressor": [HasMethods(["fit", "predict"]), None],
-        "score": [StrOptions(set(SCORES))],
+        "mode": [StrOptions({"quantile", "gaussian", "distill"})],
+        "score": [StrOptions({"auto"} | set(SCORES))],
         "use_label": ["boolean"],
         "n_folds": [Interval(Integral, 2, None, closed="left")],
         "calibrate": ["boolean"],
@@ -186,13 +283,15 @@ class QuantileAttack(AttackMethod):
         self,
         alpha=0.01,
         regressor=None,
-        score="hinge",
+        mode="quantile",
+        score="auto",
         use_label=True,
         n_folds=5,
         calibrate=True,
     ):
         self.alpha = alpha
         self.regressor = regressor
+        self.mode = mode
         self.score = score
         self.use_label = use_label
         self.n_folds = n_folds
@@ -203,10 +302,45 @@ class QuantileAttack(AttackMethod):
         self._check_regressor_level()
 
     def _check_regressor_level(self):
-        """Refuse a regressor whose own parameters name another quantile."""
-        if self.regressor is None or not hasattr(self.regressor, "get_params"):
+        """Refuse a regressor whose own parameters name another quantile, or
+        the wrong kind of prediction for ``mode``."""
+        if self.regressor is None:
             return
-        params = self.regressor.get_params(deep=False)
+        name = type(self.regressor).__name__
+        params = (
+            self.regressor.get_params(deep=False)
+            if hasattr(self.regressor, "get_params")
+            else {}
+        )
+        own_loss = params.get("loss")
+        if self.mode == "gaussian":
+            takes_std = "return_std" in inspect.signature(
+                self.regressor.predict
+            ).parameters
+            if not takes_std or own_loss in ("quantile", "cross_entropy"):
+                raise ValueError(
+                    f"mode='gaussian' needs a regressor of the mean and standard "
+                    f"deviation, whose predict(X, return_std=True) returns both "
+                    f"(e.g. QuantileNetRegressor(loss='gaussian')); got {name}"
+                    + (f" with loss={own_loss!r}" if takes_std else "")
+                )
+            return
+        if self.mode == "distill":
+            if own_loss in ("quantile", "gaussian"):
+                raise ValueError(
+                    f"mode='distill' needs a regressor of the "
+                    f"target's log-probability vector (e.g. QuantileNetRegressor("
+                    f"loss='cross_entropy')); got {name} with loss={own_loss!r}, "
+                    f"which needs mode={own_loss!r}"
+                )
+            return
+        if own_loss in ("gaussian", "cross_entropy"):
+            mode = "gaussian" if own_loss == "gaussian" else "distill"
+            raise ValueError(
+                f"regressor {name} has loss={own_loss!r}, which needs "
+                f"mode={mode!r}; mode='quantile' needs a regressor of the "
+                "quantile (loss='quantile')"
+            )
         tau = 1.0 - float(self.alpha)
         if "quantile" in params and params.get("loss", "quantile") == "quantile":
             name, level = "quantile", params["quantile"]
@@ -226,22 +360,63 @@ class QuantileAttack(AttackMethod):
     def _scores(self, proba, log_proba, y):
         if log_proba is None:
             log_proba = _log_of(proba)
-        return SCORES[self.score](log_proba, y)
+        return SCORES[self._score_name()](log_proba, y)
+
+    def _score_name(self):
+        if self.score != "auto":
+            return self.score
+        return "logit_confidence" if self.mode == "distill" else "hinge"
 
     def _features(self, X, y, n_classes):
         X = np.asarray(X)
         flat = X.reshape(X.shape[0], -1).astype(np.float64, copy=False)
-        if not self.use_label:
+        if not self.use_label or self.mode == "distill":
             return flat
         onehot = (np.asarray(y)[:, None] == np.arange(n_classes)).astype(np.float64)
         return np.hstack([flat, onehot])
 
     def _make_regressor(self, seed):
         if self.regressor is None:
-            return HistGradientBoostingRegressor(
-                loss="quantile", quantile=1.0 - float(self.alpha), random_state=seed
+            if self.mode == "distill":
+                return QuantileNetRegressor(
+                    loss="cross_entropy", max_epochs=12, random_state=seed
+                )
+            return QuantileNetRegressor(
+                quantile=1.0 - float(self.alpha),
+                loss="gaussian" if self.mode == "gaussian" else "quantile",
+                label_columns=self.n_classes_ if self.use_label else None,
+                random_state=seed,
             )
         return clone(self.regressor)
+
+    def _predict(self, reg, features, y):
+        """``(location, scale)``: the quantile and 1, the mean and the
+        standard deviation with ``mode="gaussian"``, the distilled copy's
+        score and 1 with ``mode="distill"``."""
+        if self.mode == "distill":
+            log_proba = np.asarray(reg.predict(features), dtype=np.float64)
+            if log_proba.shape != (features.shape[0], self.n_classes_):
+                raise ValueError(
+                    f"mode='distill' needs the regressor to predict the target's "
+                    f"log-probabilities, shape ({features.shape[0]}, "
+                    f"{self.n_classes_}); {type(reg).__name__} predicted "
+                    f"{log_proba.shape}"
+                )
+            return SCORES[self._score_name()](log_proba, y), np.ones(
+                features.shape[0]
+            )
+        if self.mode == "gaussian":
+            mean, std = reg.predict(features, return_std=True)
+            std = np.asarray(std, dtype=np.float64)
+            if not np.all(std > 0):
+                raise ValueError(
+                    f"regressor {type(reg).__name__} predicted a standard "
+                    "deviation <= 0; mode='gaussian' divides by it"
+                )
+            return np.asarray(mean, dtype=np.float64), std
+        return np.asarray(reg.predict(features), dtype=np.float64), np.ones(
+            features.shape[0]
+        )
 
     def _check_population_size(self, fold):
         n = fold.shape[0]
@@ -300,7 +475,16 @@ class QuantileAttack(AttackMethod):
         if n == 0:
             self._check_population_size(np.zeros(0, dtype=np.intp))  # raises
         self.n_classes_ = int(outputs.shape[1])
-        scores = self._scores(proba, log_proba, y)
+        if log_proba is None:
+            log_proba = _log_of(proba)
+        scores = self._scores(None, log_proba, y)
+        # distill: the regressor learns the target's whole output vector, an
+        # exact zero read as probability 1e-30 as in LiRA (regressors refuse -inf)
+        fit_target = (
+            np.maximum(np.asarray(log_proba, np.float64), LOG_PROBA_FLOOR)
+            if self.mode == "distill"
+            else scores
+        )
         features = self._features(X, y, self.n_classes_)
         self.n_features_ = int(np.prod(X.shape[1:], dtype=np.int64))
 
@@ -319,15 +503,17 @@ class QuantileAttack(AttackMethod):
         self._check_population_size(self.fold_)
 
         self.regressors_ = []
-        out_of_fold = np.empty(n)
+        location, scale = np.empty(n), np.empty(n)
         for k, seq in enumerate(reg_seqs):
             held = self.fold_ == k
             reg = self._make_regressor(int(seq.generate_state(1)[0]))
-            reg.fit(features[~held], scores[~held])
+            reg.fit(features[~held], fit_target[~held])
             self.regressors_.append(reg)
             if held.any():
-                out_of_fold[held] = reg.predict(features[held])
-        residual = scores - out_of_fold
+                location[held], scale[held] = self._predict(
+                    reg, features[held], y[held]
+                )
+        residual = (scores - location) / scale
         self.offset_ = self._conformal_offset(residual) if self.calibrate else 0.0
         self.population_exceedance_ = float(np.mean(residual - self.offset_ >= 0))
         self.population_index_ = _PopulationIndex(X, y)
@@ -346,7 +532,8 @@ class QuantileAttack(AttackMethod):
 
         A record found in the population gets the prediction of the regressor
         that did not train on it; any other record the mean over the
-        regressors.
+        regressors. With ``mode="gaussian"``, the quantile of the predicted
+        Gaussian, ``mu + Phi^{-1}(1 - alpha) sigma``.
 
         Parameters
         ----------
@@ -358,7 +545,14 @@ class QuantileAttack(AttackMethod):
         -------
         ndarray of shape (n_records,)
         """
+        location, scale = self._location_scale(y, X)
+        if self.mode == "gaussian":
+            return location + norm.ppf(1.0 - float(self.alpha)) * scale
+        return location
+
+    def _location_scale(self, y, X):
         X = np.asarray(X)
+        y = np.asarray(y)
         n_features = int(np.prod(X.shape[1:], dtype=np.int64))
         if n_features != self.n_features_:
             raise ValueError(
@@ -369,21 +563,57 @@ class QuantileAttack(AttackMethod):
         idx = np.asarray(self.population_index_(X, y))
         found = idx >= 0
         fold = np.where(found, self.fold_[np.maximum(idx, 0)], -1)
-        quantile = np.empty(X.shape[0])
+        location, scale = np.empty(X.shape[0]), np.empty(X.shape[0])
         for k, reg in enumerate(self.regressors_):
             own = fold == k
             if own.any():
-                quantile[own] = reg.predict(features[own])
+                location[own], scale[own] = self._predict(reg, features[own], y[own])
         if not found.all():
-            rest = features[~found]
-            quantile[~found] = np.mean(
-                [reg.predict(rest) for reg in self.regressors_], axis=0
-            )
-        return quantile
+            rest = [
+                self._predict(reg, features[~found], y[~found])
+                for reg in self.regressors_
+            ]
+            location[~found] = np.mean([loc for loc, _ in rest], axis=0)
+            scale[~found] = np.mean([sc for _, sc in rest], axis=0)
+        return location, scale
 
     def decision_function(self, proba, y, X, log_proba=None):
         """``s - q - offset_``: the target's score on each record minus its
-        quantile (and the calibration shift)."""
+        quantile (and the calibration shift); ``(s - mu) / sigma - offset_``
+        with ``mode="gaussian"``."""
         y = np.asarray(y)
-        quantile = self.predict_quantile(y, X)
-        return self._scores(proba, log_proba, y) - quantile - self.offset_
+        location, scale = self._location_scale(y, X)
+        return (self._scores(proba, log_proba, y) - location) / scale - self.offset_
+
+
+@register_method("distill")
+class DistillationAttack(QuantileAttack):
+    """Shadow-free membership inference against a distilled copy of the target.
+
+    :class:`QuantileAttack` with ``mode="distill"`` by default (see its
+    parameters and Notes): cross-fitted over the population, a small network
+    learns the target's log-probability vector from the records' features,
+    and a record scores the target's score minus the copy's, shifted so that
+    ``score >= 0`` flags about ``alpha`` of the non-members. Not in the
+    quantile-regression paper: the pinball loss gives the regressor one
+    number per record to learn from, the target's whole output vector gives
+    it every class's probability, and on the benchmark
+    (``benchmarks/quantile_attack.py``) that lifts the AUC from 0.77 to 0.89.
+
+    Use it as ``MembershipInferenceAttack(target, method="distill")``.
+    """
+
+    def __init__(
+        self,
+        alpha=0.01,
+        regressor=None,
+        mode="distill",
+        score="auto",
+        use_label=True,
+        n_folds=5,
+        calibrate=True,
+    ):
+        super().__init__(
+            alpha=alpha, regressor=regressor, mode=mode, score=score,
+            use_label=use_label, n_folds=n_folds, calibrate=calibrate,
+        )

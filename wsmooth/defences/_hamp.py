@@ -193,6 +193,24 @@ class HAMPClassifier(NetClassifier):
             return proba
         return modify_outputs(self, proba, X)
 
+    def predict(self, X):
+        """Most probable class label of each record: the network's own.
+
+        Output modification keeps every ranking, so the label is the one the
+        unmodified output gives; it is read from that output directly, without
+        the random inputs (label-only attacks query millions of records).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        proba = super().predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
+
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba` (of the logits when
         ``output_modification=False``)."""

@@ -29,11 +29,12 @@ Canaries are drawn per seed from their own random stream, so the ordinary
 records' split (the test set, the target's members, the reference set) is the
 same with and without canaries.
 
-Resolution: with ``n_out`` OUT canaries per seed, a false-positive rate
-below ``1 / n_out`` cannot be measured: the TPR at such a level is the TPR at
-FPR 0 (the usual convention, the largest TPR among ROC points with FPR
-strictly below the level). 100 canaries (50 OUT) resolve FPRs down to 2%;
-a canary TPR at 1% FPR needs at least 200 canaries, at 0.1% at least 2000.
+Resolution: with ``n_out`` OUT canaries per seed, the smallest non-zero
+false-positive rate is ``1 / n_out``, and a TPR at an FPR level is read at
+the ROC points strictly below the level (LiRA's convention, as for the
+population): a level at or below ``1 / n_out`` gives the TPR at FPR 0.
+100 canaries (50 OUT) resolve levels above 2%; a canary TPR at 1% FPR
+needs at least 202 canaries (101 OUT), at 0.1% at least 2002.
 """
 
 import math
@@ -204,17 +205,21 @@ def _out_of_distribution(X_pool, n, rng):
 
 
 def resolution_warning(n, levels):
-    """Warn when FPR ``levels`` lie below what ``n`` canaries can resolve."""
+    """Warn when FPR ``levels`` are not above what ``n`` canaries resolve.
+
+    A level is resolved when some ROC point lies strictly between 0 and it,
+    that is when ``1 / n_out < level``.
+    """
     n_out = n - n // 2
-    below = sorted(level for level in levels if level < 1.0 / n_out)
+    below = sorted(level for level in levels if level <= 1.0 / n_out)
     if below:
         shown = ", ".join(f"{level:.3g}" for level in below)
+        needed = 2 * (math.floor(1 / below[0]) + 1)
         warnings.warn(
-            f"{n} canaries leave {n_out} OUT canaries per seed: FPRs below "
+            f"{n} canaries leave {n_out} OUT canaries per seed: FPRs at or below "
             f"1/{n_out} = {1 / n_out:.3g} cannot be measured, so the canary TPR "
             f"at FPR {shown} is the TPR at FPR 0 (no OUT canary flagged). Use "
-            f"at least {2 * math.ceil(1 / below[-1])} canaries to resolve "
-            f"FPR {below[-1]:.3g}.",
+            f"at least {needed} canaries to resolve FPR {below[0]:.3g}.",
             UserWarning,
             stacklevel=4,  # past resolution_warning, run_experiment, validate_params
         )

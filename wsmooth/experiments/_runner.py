@@ -10,10 +10,17 @@ are stored as one JSON file, written atomically once all of its attacks are
 done, and a rerun skips it; an interrupted cell leaves no file (only the
 shadow models it finished, which the rerun reuses).
 
+With canaries, each (configuration, setting, seed) is two cells, twins: the
+canary-free cell, exactly the cell of a run without canaries (the same name
+and key, so either run reuses the other's), gives the population figures,
+the accuracies and the times; the canary cell, whose target and shadows train
+with the canaries, holds the canary figures only. A row joins the two.
+
 Layout of ``cache_dir``::
 
-    cells/<configuration>-<setting>-seed<k>-<hash>.json   finished cells
-    shadows/<hash>/                                       shadow models
+    cells/<configuration>-<setting>-seed<k>-<hash>.json            finished cells
+    cells/<configuration>-<setting>-seed<k>-canaries-<hash>.json   canary twins
+    shadows/<hash>/                                                shadow models
 
 A shadow folder is keyed by the model's parameters, the data, the seed and
 the source of the modules that make the figures only, so two configurations
@@ -27,10 +34,10 @@ the source of the model's and the attacks' classes, of the modules defining
 the model's classes (:func:`_model_code`) and of every module that makes a
 figure (:data:`FIGURE_MODULES` and the whole ``wsmooth.attacks`` package). A
 cell is trusted only if its key matches and its rows pass :func:`_check_rows`
-(one row per attack, every figure finite and in its range, the canary
-figures exactly when the run has canaries, the identifiers of the cell); a
-damaged cell, or one made by other code, is recomputed with a
-warning.
+(one row per attack, the identifiers of the cell, and exactly the figures of
+its kind, each finite and in its range: every figure but the canaries' in a
+canary-free cell, the canary figures alone in a canary cell); a damaged
+cell, or one made by other code, is recomputed with a warning.
 """
 
 import functools
@@ -68,7 +75,8 @@ from ._split import member_mask, pool_split, reference_mask
 __all__ = ["run_experiment"]
 
 # Bump when the meaning of a stored cell changes: old cells are then ignored.
-_CELL_FORMAT = 3
+# 4: a canary cell holds the canary figures only (its twin the others).
+_CELL_FORMAT = 4
 #: The modules whose code makes a cell's figures besides the model's and the
 #: attack methods' classes (hashed into every cell's key).
 #: Every module of the ``wsmooth.attacks`` package counts as well (the
@@ -90,14 +98,17 @@ FIGURE_MODULES = (
 #: The attacks run by default: LiRA and RMIA on the scores, and the
 #: label-only attack, which sees a defence that modifies its outputs.
 DEFAULT_ATTACKS = ("lira", "rmia", "label_only")
-#: Allowed range of each figure of a row (the canary figures only in the
-#: rows of a run with canaries, and never in the others).
+#: Allowed range of each figure of a canary-free cell's rows (which hold
+#: every figure but the canaries').
 _RANGES = {
     **{f: (0.0, 1.0) for f in FIGURES if f not in CANARY_FIGURES},
     "advantage": (-1.0, 1.0),
     "fit_seconds": (0.0, math.inf),
     "attack_seconds": (0.0, math.inf),
 }
+#: Allowed range of each figure of a canary cell's rows (the canary figures
+#: alone: its twin gives the others).
+_CANARY_RANGES = {f: (0.0, 1.0) for f in CANARY_FIGURES}
 _UNDEFENDED_NAMES = ("none", "undefended", "baseline")
 _MISSING = "<missing>"
 
@@ -310,11 +321,11 @@ def _is_figure(value, low, high):
 def _check_rows(rows, ident, params, attack_labels, canaries=False):
     """None if ``rows`` are a whole cell for ``ident``, else what is wrong.
 
-    With ``canaries`` the rows must hold the canary figures, else none.
+    The rows of a canary cell (``canaries``) must hold the canary figures and
+    no other; those of a canary-free cell every other figure and no canary
+    figure.
     """
-    ranges = dict(_RANGES)
-    if canaries:
-        ranges.update({f: (0.0, 1.0) for f in CANARY_FIGURES})
+    ranges = _CANARY_RANGES if canaries else _RANGES
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         return "its rows are not a list of objects"
     attacks = [r.get("attack") for r in rows]
@@ -337,9 +348,10 @@ def _check_rows(rows, ident, params, attack_labels, canaries=False):
                     f"the {r['attack']} row's {name} is {r.get(name)!r}, not a "
                     f"finite number in [{low:g}, {high:g}]"
                 )
-        extra = [f for f in CANARY_FIGURES if f in r and f not in ranges]
+        extra = [f for f in FIGURES if f in r and f not in ranges]
         if extra:
-            return f"the {r['attack']} row holds {extra} but the run has no canaries"
+            kind = "a canary cell" if canaries else "a cell without canaries"
+            return f"the {r['attack']} row holds {extra}, not figures of {kind}"
     return None
 
 
@@ -379,6 +391,13 @@ def _run_cell(
     model, data, members, attacks, *, seed, n_shadow, n_jobs, shadow_dir, verbose, seen,
     reference=None, canaries=None,
 ):
+    """One cell's rows, one per attack.
+
+    Without ``canaries``: the accuracies, the population's figures and the
+    times. With ``canaries`` (the canary twin of a cell): the target and the
+    attacker's pool take the canaries, and the rows hold the canary figures
+    only (the models trained with canaries would misstate the population's).
+    """
     from ..attacks import MembershipInferenceAttack
 
     X_pool, y_pool, X_test, y_test = data
@@ -400,11 +419,13 @@ def _run_cell(
     with reraise_interrupt():
         model.fit(X_train, y_train, **fit_params)
     fit_seconds = time.perf_counter() - start
-    figures = {
-        "test_accuracy": float(accuracy_score(y_test, model.predict(X_test))),
-        "train_accuracy": float(accuracy_score(ym, model.predict(Xm))),
-        "fit_seconds": fit_seconds,
-    }
+    figures = {}
+    if canaries is None:
+        figures = {
+            "test_accuracy": float(accuracy_score(y_test, model.predict(X_test))),
+            "train_accuracy": float(accuracy_score(ym, model.predict(Xm))),
+            "fit_seconds": fit_seconds,
+        }
     rows = []
     for label, (method, params) in attacks.items():
         start = time.perf_counter()
@@ -422,9 +443,9 @@ def _run_cell(
             warnings.simplefilter("always")
             with reraise_interrupt():
                 attack.fit(X_attack, y_attack)
-            # the population's figures: ordinary records only
-            report = attack.evaluate(Xm, ym, Xn, yn, fpr_levels=(0.001, 0.01))
-            if canaries is not None:
+            if canaries is None:
+                report = attack.evaluate(Xm, ym, Xn, yn, fpr_levels=(0.001, 0.01))
+            else:
                 with warnings.catch_warnings():
                     # the run warns once about the canaries' FPR resolution
                     warnings.filterwarnings(
@@ -436,26 +457,41 @@ def _run_cell(
                     )
         for w in caught:  # the same warning for every cell: keep one of each
             seen.setdefault((w.category, str(w.message)), w)
-        row = {
-            "attack": label,
-            **figures,
-            "auc": float(report.auc),
-            "tpr@0.1%fpr": float(report.tpr_at_fpr[0.001]),
-            "tpr@1%fpr": float(report.tpr_at_fpr[0.01]),
-            "advantage": float(report.advantage),
-            "balanced_accuracy": float(report.balanced_accuracy),
-        }
         if canaries is not None:
-            row.update(
+            rows.append(
                 {
+                    "attack": label,
                     "canary_auc": float(canary.auc),
                     "canary_tpr@0.1%fpr": float(canary.tpr_at_fpr[0.001]),
                     "canary_tpr@1%fpr": float(canary.tpr_at_fpr[0.01]),
                 }
             )
-        row["attack_seconds"] = time.perf_counter() - start
-        rows.append(row)
+            continue
+        rows.append(
+            {
+                "attack": label,
+                **figures,
+                "auc": float(report.auc),
+                "tpr@0.1%fpr": float(report.tpr_at_fpr[0.001]),
+                "tpr@1%fpr": float(report.tpr_at_fpr[0.01]),
+                "advantage": float(report.advantage),
+                "balanced_accuracy": float(report.balanced_accuracy),
+                "attack_seconds": time.perf_counter() - start,
+            }
+        )
     return rows
+
+
+def _joined(rows, canary_rows):
+    """The rows of a canary-free cell with its canary twin's figures, in the
+    column order of :data:`FIGURES`."""
+    canary = {r["attack"]: r for r in canary_rows}
+    joined = []
+    for r in rows:
+        both = {**r, **{f: canary[r["attack"]][f] for f in CANARY_FIGURES}}
+        first = [k for k in both if k not in FIGURES]
+        joined.append({k: both[k] for k in [*first, *FIGURES] if k in both})
+    return joined
 
 
 # --------------------------------------------------------------------------- #
@@ -570,25 +606,29 @@ def run_experiment(
     canaries : None, int or (int, str), default=None
         Worst-case leakage: the number of canaries per seed, of the kind
         ``"mislabelled"``, or a pair ``(number, kind)`` with kind
-        ``"mislabelled"`` or ``"ood"`` (the kinds: :ref:`canaries`). Per seed, the canaries are
-        drawn from their own random stream, half of them join the target's
-        training set, and all join the attacker's pool (each shadow model
-        trains on a random half of them). Every row then also holds
-        ``canary_auc``, ``canary_tpr@0.1%fpr`` and ``canary_tpr@1%fpr``
-        (IN canaries against OUT canaries, by the same attack). The
-        population's figures and ``train_accuracy`` stay on the ordinary
-        records, the test accuracy on the ordinary test set; the models,
-        though, train with the canaries, so keep them a small share of the
-        pool when the population's figures of the same run matter. At least
+        ``"mislabelled"`` or ``"ood"`` (the kinds: :ref:`canaries`). Per
+        seed, the canaries are drawn from their own random stream, half of
+        them join the target's training set, and all join the attacker's
+        pool (each shadow model trains on a random half of them). Every row
+        then also holds ``canary_auc``, ``canary_tpr@0.1%fpr`` and
+        ``canary_tpr@1%fpr`` (IN canaries against OUT canaries, by the same
+        attack). Models
+        trained with canaries misstate the population's figures, so each
+        (setting, seed) is run twice: the population's figures, the
+        accuracies and the times come from a run without canaries (the very
+        cell of ``canaries=None``, reused from ``cache_dir`` either way), the
+        canary figures from a twin run with them: the cost doubles. At least
         2 and at most half the pool; with ``n_out = number - number // 2`` OUT
         canaries, FPRs below ``1 / n_out`` cannot be measured (the TPR
         there is the TPR at FPR 0; a warning says so). None (the default)
         leaves every split and figure as without this option.
     callback : callable, default=None
         Called after each cell with a dict: ``configuration``, ``setting``,
-        ``seed``, ``cached`` (True if read from ``cache_dir``), ``done``,
-        ``total`` and ``rows``. Raising in it stops the run; finished cells
-        stay cached.
+        ``seed``, ``canaries`` (True for the canary twin of a cell),
+        ``cached`` (True if read from ``cache_dir``), ``done``, ``total``
+        (the cells of the run, twins included) and ``rows`` (the cell's own:
+        a canary twin's hold the canary figures only). Raising in it stops
+        the run; finished cells stay cached.
     verbose : int, default=0
         A progress bar over cells when > 0; shadow training progress as well
         when > 1.
@@ -662,11 +702,16 @@ def run_experiment(
         canary_sets = {s: make_canaries(*data[:2], *canary_spec, s) for s in seeds}
     data_hash = joblib.hash((data, reference))
     figure_code = _figure_code()
+    # with canaries, each (configuration, setting, seed) is two cells: the
+    # canary-free one (the cell of a run without canaries) gives every figure
+    # but the canaries', its canary twin those alone
+    twins = (None,) if canary_spec is None else (None, canary_spec)
     cells = [
-        (name, label, seed)
+        (name, label, seed, spec)
         for seed in seeds
         for name, (_, labels) in specs.items()
         for label in labels
+        for spec in twins
     ]
 
     with ExitStack() as stack:
@@ -680,23 +725,25 @@ def run_experiment(
             from tqdm.auto import tqdm
 
             progress = stack.enter_context(tqdm(total=len(cells), unit="cell"))
-        rows, seen = [], {}
-        for done, (name, label, seed) in enumerate(cells, start=1):
+        rows, seen, population = [], {}, None
+        for done, (name, label, seed, spec) in enumerate(cells, start=1):
             estimator, labels = specs[name]
             params = labels[label]
             model = _seeded(estimator, params, seed)
             stem = f"{_slug(name)}-{_slug(label)}-seed{seed}"
+            if spec is not None:
+                stem += "-canaries"
             ident = {"configuration": name, "setting": label, "seed": seed}
             # the file is named by what was asked; the key inside adds the
             # code (the model's classes, the attacks', the figures' modules):
             # after a code change the cell and its shadows are computed afresh
             asked = joblib.hash(
                 (_CELL_FORMAT, ident, _described(model), data_hash, n_shadow,
-                 sorted(attack_specs.items()), canary_spec)
+                 sorted(attack_specs.items()), spec)
             )
             shadow_key = joblib.hash(
                 (_stable(model), _model_code(model), data_hash, seed, figure_code,
-                 canary_spec)
+                 spec)
             )
             key = joblib.hash(
                 (asked, shadow_key, attack_code, figure_code)
@@ -704,7 +751,7 @@ def run_experiment(
             path = os.path.join(root, "cells", f"{stem}-{asked[:12]}.json")
             cell_rows, problem = _read_cell(
                 path, key, ident, _jsonable(params), list(attack_specs),
-                canary_spec is not None,
+                spec is not None,
             )
             if problem is not None:
                 warnings.warn(
@@ -715,7 +762,8 @@ def run_experiment(
                 )
             cached = cell_rows is not None
             if progress is not None:
-                progress.set_description(f"{name} {label} seed {seed}")
+                twin = " canaries" if spec is not None else ""
+                progress.set_description(f"{name} {label} seed {seed}{twin}")
             if not cached:
                 members = member_mask(data[1], seed)
                 cell_rows = _run_cell(
@@ -730,7 +778,7 @@ def run_experiment(
                     verbose=max(int(verbose) - 1, 0),
                     seen=seen,
                     reference=reference,
-                    canaries=canary_sets[seed],
+                    canaries=None if spec is None else canary_sets[seed],
                 )
                 cell_rows = [
                     {**ident, "params": _jsonable(params), **r} for r in cell_rows
@@ -738,7 +786,12 @@ def run_experiment(
                 _write_json_atomic(
                     path, {"format": _CELL_FORMAT, "key": key, "rows": cell_rows}
                 )
-            rows.extend(cell_rows)
+            if canary_spec is None:
+                rows.extend(cell_rows)
+            elif spec is None:
+                population = cell_rows  # joined with its twin, the next cell
+            else:
+                rows.extend(_joined(population, cell_rows))
             if progress is not None:
                 progress.update()
             if callback is not None:
@@ -747,6 +800,7 @@ def run_experiment(
                         "configuration": name,
                         "setting": label,
                         "seed": seed,
+                        "canaries": spec is not None,
                         "cached": cached,
                         "done": done,
                         "total": len(cells),
