@@ -21,8 +21,9 @@ cores)::
 
 ``purchase``: ``make_purchase_like(2500, n_classes=10)``, MLP (128,), 12
 epochs. ``digits``: scikit-learn's 1,797 digits scaled to [0, 1], the
-command's ``DigitsCNN`` with its training defaults (20 epochs at lr 1e-2). With ``--cache-dir`` an interrupted run
-resumes: finished cells are read back. A smoke test of the whole path::
+command's ``DigitsCNN`` with its training defaults (20 epochs at lr 1e-2).
+With ``--cache-dir`` an interrupted run resumes: finished cells are read
+back. A smoke test of the whole path::
 
     python benchmarks/defence_table.py --data purchase --n-samples 600 \\
         --epochs 2 --seeds 1 --shadows 2

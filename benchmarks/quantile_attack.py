@@ -1,5 +1,5 @@
-"""The quantile and distillation attacks' modes and regressors beside RMIA on the command's
-default target.
+"""The quantile and distillation attacks' modes and regressors beside RMIA on
+the command's default target.
 
 The ``wsmooth`` command's default setup: ``make_purchase_like(2500,
 n_classes=10)``, 20% held out, the undefended network (weighted smoothing with
@@ -56,10 +56,9 @@ import warnings
 
 import numpy as np
 import torch
-
-from wsmooth import WeightedSmoothingClassifier, nets
 from sklearn.ensemble import HistGradientBoostingRegressor
 
+from wsmooth import WeightedSmoothingClassifier, nets
 from wsmooth.attacks import MembershipInferenceAttack, QuantileNetRegressor, pool_split
 from wsmooth.attacks._signals import logit_margin_from_log_proba
 from wsmooth.datasets import make_purchase_like

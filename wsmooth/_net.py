@@ -539,7 +539,8 @@ class NetClassifier(NeuralNetClassifier):
         size = len(X) if size == -1 else size
         tensor = torch.from_numpy(np.ascontiguousarray(X))
         for start in range(0, len(X), max(size, 1)):
-            yp = self.evaluation_step((tensor[start:start + size], None), training=False)
+            batch = (tensor[start:start + size], None)
+            yp = self.evaluation_step(batch, training=False)
             yield _to_device(yp, device)
 
     def predict_proba(self, X):

@@ -1,14 +1,12 @@
 import numpy as np
 import pytest
+from defence_checks import SMALL, check_bad_input, check_estimator_basics, tiny_data
 from opacus.accountants import RDPAccountant
 from opacus.accountants.utils import get_noise_multiplier
-
 from sklearn.base import clone
 
 from wsmooth.defences import DPSGDClassifier, get_defence
 from wsmooth.defences._dpsgd import TUNED_TRAINING
-
-from defence_checks import SMALL, check_bad_input, check_estimator_basics, tiny_data
 
 
 def _make(random_state, **params):

@@ -3,10 +3,9 @@ import math
 import numpy as np
 import pytest
 import torch
+from defence_checks import SMALL, check_bad_input, check_estimator_basics, tiny_data
 
 from wsmooth.defences import HAMPClassifier, get_defence, hamp_loss, hamp_soft_labels
-
-from defence_checks import SMALL, check_bad_input, check_estimator_basics, tiny_data
 
 
 def _make(random_state, **params):

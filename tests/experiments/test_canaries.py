@@ -13,7 +13,10 @@ from sklearn.tree import DecisionTreeClassifier
 from wsmooth.attacks import MembershipInferenceAttack
 from wsmooth.experiments import run_experiment, setting_points
 from wsmooth.experiments._canaries import (
-    KINDS, check_canaries, make_canaries, resolution_warning,
+    KINDS,
+    check_canaries,
+    make_canaries,
+    resolution_warning,
 )
 from wsmooth.experiments._results import CANARY_FIGURES
 from wsmooth.experiments._split import member_mask, pool_split
