@@ -117,14 +117,21 @@ def logit_scaled_confidence_from_log_proba(log_proba, y):
     log_proba : array-like of shape (..., n_records, n_classes)
     y : array-like of int of shape (n_records,)
     """
+    log_p_y, log_rest = _true_and_rest(log_proba, y, logsumexp)
+    return log_p_y - log_rest
+
+
+def _true_and_rest(log_proba, y, reduce):
+    """``log p_y`` and ``reduce`` (over the classes) of the other classes' log
+    probabilities, an exact zero probability read as :data:`EPS`."""
     log_proba = _as_proba(log_proba)
     mask = _true_class_mask(log_proba, y)
     log_p_y = np.sum(np.where(mask, log_proba, 0.0), axis=-1)
     with np.errstate(divide="ignore"):
-        log_rest = logsumexp(np.where(mask, -np.inf, log_proba), axis=-1)
+        log_rest = reduce(np.where(mask, -np.inf, log_proba), axis=-1)
     log_p_y = np.where(np.isneginf(log_p_y), LOG_EPS, log_p_y)
     log_rest = np.where(np.isneginf(log_rest), LOG_EPS, log_rest)
-    return log_p_y - log_rest
+    return log_p_y, log_rest
 
 
 def logit_scaled_confidence(proba, y):
@@ -162,12 +169,7 @@ def logit_margin_from_log_proba(log_proba, y):
     log_proba : array-like of shape (..., n_records, n_classes)
     y : array-like of int of shape (n_records,)
     """
-    log_proba = _as_proba(log_proba)
-    mask = _true_class_mask(log_proba, y)
-    log_p_y = np.sum(np.where(mask, log_proba, 0.0), axis=-1)
-    log_rest = np.max(np.where(mask, -np.inf, log_proba), axis=-1)
-    log_p_y = np.where(np.isneginf(log_p_y), LOG_EPS, log_p_y)
-    log_rest = np.where(np.isneginf(log_rest), LOG_EPS, log_rest)
+    log_p_y, log_rest = _true_and_rest(log_proba, y, np.max)
     return log_p_y - log_rest
 
 
