@@ -21,7 +21,7 @@ cores)::
 
 ``purchase``: ``make_purchase_like(2500, n_classes=10)``, MLP (128,), 12
 epochs. ``digits``: scikit-learn's 1,797 digits scaled to [0, 1], the
-command's ``DigitsCNN`` with its training defaults (20 epochs at lr 1e-2).
+command's ``DigitsCNN`` with its training defaults (60 epochs at lr 1e-3).
 With ``--cache-dir`` an interrupted run resumes: finished cells are read
 back. A smoke test of the whole path::
 

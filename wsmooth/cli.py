@@ -417,8 +417,8 @@ def build_parser():
     )
     net.add_argument(
         "--lr", type=_finite_float(positive=True), default=None,
-        help="Adam learning rate (default: per data set, 0.01 for the digits "
-        "CNN, else 0.001)",
+        help="Adam learning rate (default: per data set, 0.001 for the built-in "
+        "ones)",
     )
     net.add_argument(
         "--device", type=_device, default="cpu",
