@@ -301,10 +301,13 @@ def test_cross_fitting_keeps_a_record_out_of_its_own_quantile(carlini_setup, mod
     assert np.mean(members[:, None] > others[None, :]) > 0.6
 
 
-def test_identical_records_share_a_fold():
+@pytest.mark.parametrize("relabel", [False, True])
+def test_identical_records_share_a_fold(relabel):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(120, 2)), rng.integers(0, 2, 120)
     X[60:], y[60:] = X[:60], y[:60]  # every record twice
+    if relabel:  # a mislabelled copy, as a canary is: the same features
+        y[60:] = 1 - y[:60]
     attack = QuantileAttack(alpha=0.05, n_folds=3).fit(
         None, y, X, log_proba=_random_log_proba(rng, 120, 2), random_state=0
     )
