@@ -165,9 +165,9 @@ def warm_up(defences, X, y, random_state):
     has, which leaves its noise calibration cached for every seed."""
     from sklearn.base import clone
 
-    from wsmooth.experiments._split import pool_split
+    from wsmooth.experiments import hold_out_test
 
-    n_members = len(pool_split(X, y, test_size=0.2, random_state=random_state)[1]) // 2
+    n_members = len(hold_out_test(X, y, test_size=0.2, random_state=random_state)[1]) // 2
     for name, (est, grid) in defences.items():
         model = clone(est).set_params(**grid[0])
         if name == "dpsgd":

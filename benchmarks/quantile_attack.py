@@ -62,7 +62,7 @@ from wsmooth import WeightedSmoothingClassifier, nets
 from wsmooth.attacks import MembershipInferenceAttack, QuantileNetRegressor, pool_split
 from wsmooth.attacks._signals import logit_margin_from_log_proba
 from wsmooth.datasets import make_purchase_like
-from wsmooth.experiments._split import pool_split as holdout_split
+from wsmooth.experiments import hold_out_test
 from wsmooth.metrics import membership_report
 
 FIGURES = ("auc", "tpr@1%", "tpr@0.1%", "seconds")
@@ -116,7 +116,7 @@ def main(argv=None):
     torch.set_num_threads(1)
 
     X, y = make_purchase_like(args.n_samples, n_classes=args.classes, random_state=0)
-    X_pool, y_pool, X_held, y_held = holdout_split(X, y, test_size=0.2, random_state=0)
+    X_pool, y_pool, X_held, y_held = hold_out_test(X, y, test_size=0.2, random_state=0)
     base = {"alpha": args.alpha}
     tau = 1.0 - args.alpha
     pinball = {"alpha": args.alpha, "mode": "quantile"}

@@ -29,7 +29,7 @@ from skorch.callbacks import Callback
 
 from wsmooth import nets
 from wsmooth.cli import _TEST_SIZE, configurations, load_data
-from wsmooth.experiments._split import member_mask, pool_split
+from wsmooth.experiments import hold_out_test, member_mask
 
 #: ``{name: (data arguments, candidates)}``; a candidate is
 #: ``(label, module, module params, lr)``.
@@ -99,8 +99,8 @@ def curves(data, candidate, epochs, seeds):
     _, module, module_params, lr = candidate
     X, y, _ = load_data(data["name"], None, n_samples=data["n_samples"],
                         n_classes=data["n_classes"], seed=0)
-    X_pool, y_pool, X_test, y_test = pool_split(X, y, test_size=_TEST_SIZE,
-                                                random_state=0)
+    X_pool, y_pool, X_test, y_test = hold_out_test(X, y, test_size=_TEST_SIZE,
+                                                   random_state=0)
     acc, sec = [], []
     for seed in seeds:
         args = argparse.Namespace(epochs=epochs, batch_size=128, lr=lr, device="cpu",

@@ -596,7 +596,7 @@ def check_data(X, y, *, source, seed=0, reference_size=None, embedded=False):
     import numpy as np
 
     from .attacks._base import MIN_RECORDS_PER_CLASS
-    from .experiments._split import pool_split, reference_mask
+    from .experiments._split import hold_out_test, reference_mask
 
     error = UsageError if embedded else DataError
     prefix = "argument --n-samples: " if embedded else ""
@@ -648,7 +648,7 @@ def check_data(X, y, *, source, seed=0, reference_size=None, embedded=False):
                 else "no records")
         raise error(f"{prefix}{source} holds {what}; membership inference "
                     "needs at least 2 classes")
-    _, y_pool, _, _ = pool_split(
+    _, y_pool, _, _ = hold_out_test(
         np.arange(len(y)), y, test_size=_TEST_SIZE, random_state=seed
     )
     held = f"{_TEST_SIZE:.0%} of the records are held out for testing"
@@ -972,9 +972,9 @@ def _check_canaries_fit(canaries, y, seed, takes_reference):
     import numpy as np
 
     from .experiments._canaries import check_canaries
-    from .experiments._split import pool_split, reference_mask
+    from .experiments._split import hold_out_test, reference_mask
 
-    _, y_pool, _, _ = pool_split(
+    _, y_pool, _, _ = hold_out_test(
         np.arange(len(y)), y, test_size=_TEST_SIZE, random_state=seed
     )
     if takes_reference:

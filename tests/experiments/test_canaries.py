@@ -19,7 +19,7 @@ from wsmooth.experiments._canaries import (
     resolution_warning,
 )
 from wsmooth.experiments._results import CANARY_FIGURES
-from wsmooth.experiments._split import member_mask, pool_split
+from wsmooth.experiments import hold_out_test, member_mask
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:FPR level"),
@@ -69,7 +69,7 @@ SECONDS = ("fit_seconds", "attack_seconds")
 
 # ------------------------------------------------------------------ the kinds
 def test_mislabelled_canaries_are_pool_rows_with_another_label(data):
-    X_pool, y_pool, _, _ = pool_split(*data, test_size=0.2, random_state=0)
+    X_pool, y_pool, _, _ = hold_out_test(*data, test_size=0.2, random_state=0)
     X, y, in_target = make_canaries(X_pool, y_pool, 30, "mislabelled", seed=0)
     assert X.shape == (30, X_pool.shape[1]) and y.shape == (30,)
     assert in_target.sum() == 15
@@ -82,7 +82,7 @@ def test_mislabelled_canaries_are_pool_rows_with_another_label(data):
 
 
 def test_canaries_are_repeatable_per_seed_and_leave_the_pool_alone(data):
-    X_pool, y_pool, _, _ = pool_split(*data, test_size=0.2, random_state=0)
+    X_pool, y_pool, _, _ = hold_out_test(*data, test_size=0.2, random_state=0)
     before = X_pool.copy(), y_pool.copy()
     a = make_canaries(X_pool, y_pool, 20, "mislabelled", seed=3)
     b = make_canaries(X_pool, y_pool, 20, "mislabelled", seed=3)
@@ -170,7 +170,7 @@ def test_half_the_canaries_train_the_target_each_a_random_half_of_shadows(
 ):
     n = 20
     _run(data, spy, canaries=(n, kind), seeds=[5])
-    X_pool, y_pool, _, _ = pool_split(*data, test_size=0.2, random_state=0)
+    X_pool, y_pool, _, _ = hold_out_test(*data, test_size=0.2, random_state=0)
     members = member_mask(y_pool, 5)
     Xc, yc, in_target = make_canaries(X_pool, y_pool, n, kind, seed=5)
     # the canary-free cell (target, shadows), then its canary twin
@@ -278,7 +278,7 @@ def test_without_canaries_the_figures_are_the_plain_protocol(data):
     assert not set(CANARY_FIGURES) & set(row)
     assert "canaries" not in results.meta
     # the protocol by hand: the same split, target and attack
-    X_pool, y_pool, X_test, y_test = pool_split(*data, test_size=0.2, random_state=0)
+    X_pool, y_pool, X_test, y_test = hold_out_test(*data, test_size=0.2, random_state=0)
     members = member_mask(y_pool, 2)
     target = LogisticRegression(max_iter=200, C=1e4, random_state=2)
     target.fit(X_pool[members], y_pool[members])

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from wsmooth.experiments import ExperimentResults, run_experiment
-from wsmooth.experiments._split import member_mask, pool_split, reference_mask
+from wsmooth.experiments import hold_out_test, member_mask
+from wsmooth.experiments._split import reference_mask
 
 # 0.1% FPR of 120 non-members, and LogisticRegression's convergence on
 # C=1e4: expected here, not what these tests are about.
@@ -226,9 +227,9 @@ def test_bad_arguments_fail_before_any_training(data, counting_lr, kwargs, match
     assert counting_lr.fits == []
 
 
-def test_pool_split_and_member_mask(data):
+def test_hold_out_test_and_member_mask(data):
     X, y = data
-    X_pool, y_pool, X_test, y_test = pool_split(X, y, test_size=0.2, random_state=0)
+    X_pool, y_pool, X_test, y_test = hold_out_test(X, y, test_size=0.2, random_state=0)
     assert len(y_pool) == 240 and len(y_test) == 60
     # stratified: class proportions kept
     assert np.abs(np.bincount(y_test) / 60 - np.bincount(y) / 300).max() < 0.02
@@ -245,10 +246,10 @@ def test_pool_split_and_member_mask(data):
     assert masks[:, 10].any() and not masks[:, 10].all()  # the lone record moves
 
 
-def test_pool_split_without_enough_records_per_class():
+def test_hold_out_test_without_enough_records_per_class():
     y = np.array([0] * 10 + [1])  # class 1 has one record: no stratification
     X = np.arange(11.0)[:, None]
-    X_pool, y_pool, X_test, y_test = pool_split(X, y, test_size=0.3, random_state=0)
+    X_pool, y_pool, X_test, y_test = hold_out_test(X, y, test_size=0.3, random_state=0)
     assert len(y_pool) + len(y_test) == 11
 
 
@@ -322,7 +323,7 @@ def test_reference_slice_is_neither_member_nor_nonmember(data, spy_lr, counting_
     results = run_experiment(
         *data, defences, attacks=["loss"], seeds=[0], n_shadow=2, random_state=0
     )
-    X_pool, y_pool, _, _ = pool_split(*data, test_size=0.2, random_state=0)
+    X_pool, y_pool, _, _ = hold_out_test(*data, test_size=0.2, random_state=0)
     reserved = reference_mask(y_pool, 0.1, 0)
     X_rest, y_rest = X_pool[~reserved], y_pool[~reserved]
     members = member_mask(y_rest, 0)

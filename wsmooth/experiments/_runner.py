@@ -70,7 +70,7 @@ from ..utils._files import write_atomic
 from ._canaries import check_canaries, make_canaries
 from ._canaries import resolution_warning as _resolution_warning
 from ._results import CANARY_FIGURES, FIGURES, ExperimentResults, _jsonable
-from ._split import member_mask, pool_split, reference_mask
+from ._split import hold_out_test, member_mask, reference_mask
 
 __all__ = ["run_experiment"]
 
@@ -91,6 +91,7 @@ FIGURE_MODULES = (
     "wsmooth.experiments._split",
     "wsmooth.experiments._canaries",
     "wsmooth.experiments._runner",
+    "wsmooth.utils._stratified",
     "wsmooth.utils._tags",
     "wsmooth.utils._validation",
     "wsmooth._smoothing",
@@ -687,7 +688,7 @@ def run_experiment(
     _check_attacks(specs, attack_specs, n_shadow)
     canary_spec = check_canaries(canaries)
 
-    data = pool_split(X, y, test_size=test_size, random_state=random_state)
+    data = hold_out_test(X, y, test_size=test_size, random_state=random_state)
     reference = None
     if any(t.takes_reference for t in tags.values()):
         X_pool, y_pool, X_test, y_test = data
