@@ -60,7 +60,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 
 from wsmooth import WeightedSmoothingClassifier, nets
 from wsmooth.attacks import MembershipInferenceAttack, QuantileNetRegressor, pool_split
-from wsmooth.attacks._signals import logit_margin_from_log_proba
+from wsmooth._signals import logit_margin_from_log_proba
 from wsmooth.datasets import make_purchase_like
 from wsmooth.experiments import hold_out_test
 from wsmooth.metrics import membership_report

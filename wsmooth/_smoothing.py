@@ -5,11 +5,19 @@ tensors, works on a whole batch at once (no loop over records or classes), and c
 be tested on its own. The steps and constants follow the reference training loop of
 Tan et al., "Mitigating Membership Inference Attacks via Weighted Smoothing"
 (ACSAC 2023); see the user guide for the derivation.
+
+The vulnerability scores are membership signals of :mod:`wsmooth._signals`,
+named as there (``"mentr"``, ``"loss"``) and floored alike (:data:`LOG_FLOOR`
+is its ``EPS``): :func:`modified_entropy` and :func:`cross_entropy_score` are
+the torch versions of its numpy :func:`~wsmooth._signals.modified_entropy`
+and :func:`~wsmooth._signals.cross_entropy`, run on the training device.
 """
 
 import math
 
 import torch
+
+from ._signals import EPS, SIGNAL_ALIASES
 
 __all__ = [
     "LOGIT_CAP",
@@ -37,14 +45,17 @@ __all__ = [
 
 #: Logits are clipped from above at this value before the vulnerability score.
 LOGIT_CAP = 20.0
-#: Probabilities are floored at this value inside the logarithms of the scores.
-LOG_FLOOR = 1e-30
+#: Probabilities are floored at this value inside the logarithms of the scores
+#: (the signals' ``EPS``, 1e-30).
+LOG_FLOOR = EPS
 #: Added to the per-class standard deviation when standardising scores.
 STD_EPS = math.exp(-20)
 #: Lower clip of the projected probabilities before the negative log-likelihood.
 PROB_FLOOR = math.exp(-36)
 
-SCORES = ("mentr", "cross_entropy")
+#: The vulnerability scores: signals of :data:`wsmooth._signals.SIGNALS`, and
+#: ``"cross_entropy"``, the alias of ``"loss"`` that earlier versions took.
+SCORES = ("mentr", "loss", *SIGNAL_ALIASES)
 WEIGHTINGS = ("zscore", "zscore_clipped", "minmax", "uniform")
 NOISE_SCALES = ("reference", "class_invariant", "split")
 
@@ -58,7 +69,8 @@ def modified_entropy(probs, labels, floor=LOG_FLOOR):
 
     ``m = -(1 - p_y) log p_y - sum_{k != y} p_k log(1 - p_k)``, probabilities
     floored at ``floor`` inside the logarithms. Low values mean the record is
-    confidently and correctly predicted.
+    confidently and correctly predicted. The signal ``"mentr"``: the torch
+    version of :func:`wsmooth._signals.modified_entropy`.
 
     Parameters
     ----------
@@ -84,6 +96,9 @@ def modified_entropy(probs, labels, floor=LOG_FLOOR):
 def cross_entropy_score(probs, labels, floor=LOG_FLOOR):
     """Cross-entropy ``-log p_y`` of each record, floored at ``floor``.
 
+    The signal ``"loss"``: the torch version of
+    :func:`wsmooth._signals.cross_entropy`.
+
     Parameters
     ----------
     probs : Tensor of shape (n, K)
@@ -107,7 +122,8 @@ def vulnerability_scores(logits, labels, score="mentr", logit_cap=LOGIT_CAP):
     ----------
     logits : Tensor of shape (n, K)
     labels : LongTensor of shape (n,)
-    score : {"mentr", "cross_entropy"}
+    score : {"mentr", "loss"}
+        The signal (``"cross_entropy"`` is taken for ``"loss"``).
     logit_cap : float
 
     Returns
@@ -116,6 +132,7 @@ def vulnerability_scores(logits, labels, score="mentr", logit_cap=LOGIT_CAP):
     """
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}, got {score!r}")
+    score = SIGNAL_ALIASES.get(score, score)
     with torch.no_grad():
         probs = torch.softmax(torch.clamp(logits, max=logit_cap), dim=1)
         if score == "mentr":

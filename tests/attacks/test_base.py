@@ -109,7 +109,7 @@ def test_class_dependent_scores_are_centred(fitted, splits):
     method = fitted["entropy"].method_
     assert method.thresholds_.shape == (4,)
     proba = fitted["entropy"].estimator.predict_proba(Xm)
-    from wsmooth.attacks._signals import entropy
+    from wsmooth._signals import entropy
 
     assert np.allclose(
         fitted["entropy"].decision_function(Xm, ym),

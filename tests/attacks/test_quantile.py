@@ -16,7 +16,7 @@ from wsmooth.attacks import (
     QuantileNetRegressor,
 )
 from wsmooth.attacks._methods import METHOD_NAMES, METHODS
-from wsmooth.attacks._signals import (
+from wsmooth._signals import (
     logit_margin_from_log_proba,
     logit_scaled_confidence_from_log_proba,
 )

@@ -2,7 +2,7 @@
 
 The signal is the logit-scaled true-class confidence
 ``phi = log p_y - logsumexp_{k != y} log p_k``
-(:func:`~wsmooth.attacks._signals.logit_scaled_confidence_from_log_proba`),
+(:func:`~wsmooth._signals.logit_scaled_confidence_from_log_proba`),
 computed from the target's and the shadows' log-probabilities
 (``predict_log_proba`` where the estimator has one, else the log of
 ``predict_proba``), so it does not saturate where float probabilities round to
@@ -49,7 +49,7 @@ from sklearn.utils._param_validation import StrOptions
 
 from ._calibration import leave_shadows_out
 from ._methods import AttackMethod, PopulationQueryMixin, register_method
-from ._signals import (
+from .._signals import (
     logit_scaled_confidence,
     logit_scaled_confidence_from_log_proba,
 )

@@ -60,7 +60,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._methods import AttackMethod, _PopulationIndex, _record_digests, register_method
 from ._quantile_net import QuantileNetRegressor
-from ._signals import (
+from .._signals import (
     logit_margin_from_log_proba,
     logit_scaled_confidence_from_log_proba,
 )

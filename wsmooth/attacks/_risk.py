@@ -28,7 +28,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._methods import AttackMethod, register_method
-from ._signals import SIGNALS
+from .._signals import SIGNALS
 
 __all__ = ["PrivacyRiskAttack", "privacy_risk_score", "risk_from_histograms"]
 
@@ -175,7 +175,7 @@ class PrivacyRiskAttack(AttackMethod):
     ----------
     signal : {"mentr", "loss", "confidence", "entropy", "logit_confidence"}, \
             default="mentr"
-        The per-record signal (see :mod:`wsmooth.attacks._signals`).
+        The per-record signal (see :mod:`wsmooth._signals`).
     n_bins : int, default=5
         Histogram bins per class.
     log_bins : bool, default=True

@@ -41,7 +41,7 @@ from scipy.special import logsumexp
 
 from ._calibration import leave_shadows_out
 from ._methods import AttackMethod, PopulationQueryMixin, register_method
-from ._signals import EPS
+from .._signals import EPS
 
 __all__ = [
     "RMIAAttack",

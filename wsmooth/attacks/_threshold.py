@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
 from ._methods import AttackMethod, register_method
-from ._signals import SIGNALS
+from .._signals import SIGNALS
 
 __all__ = [
     "best_threshold",
@@ -176,7 +176,7 @@ class ThresholdAttack(AttackMethod):
     Parameters
     ----------
     signal : {"loss", "confidence", "entropy", "mentr", "logit_confidence"}
-        The signal (see :mod:`wsmooth.attacks._signals`); signals where lower
+        The signal (see :mod:`wsmooth._signals`); signals where lower
         means member (loss, entropy, mentr) are negated first.
     class_dependent : bool
         One threshold per class (Song & Mittal) or one global threshold.

@@ -87,7 +87,7 @@ FIGURE_MODULES = (
     "wsmooth.attacks._base",
     "wsmooth.attacks._methods",
     "wsmooth.attacks._shadow",
-    "wsmooth.attacks._signals",
+    "wsmooth._signals",
     "wsmooth.experiments._split",
     "wsmooth.experiments._canaries",
     "wsmooth.experiments._runner",

@@ -6,19 +6,13 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from .._signals import SIGNALS
 from ..utils import class_index
 from ._figures import membership_advantage, membership_auc, tpr_at_fpr
 
 __all__ = ["make_membership_scorer", "most_accurate_under_leakage"]
 
 _METRICS = ("auc", "advantage", "tpr_at_fpr")
-
-
-def _signals():
-    # Imported lazily: the attack package pulls in torch and skorch.
-    from ..attacks._signals import SIGNALS
-
-    return SIGNALS
 
 
 class _MembershipScorer:
@@ -54,7 +48,7 @@ class _MembershipScorer:
         if np.any(index < 0):
             unknown = np.unique(y[index < 0])[:10]
             raise ValueError(f"y holds labels unknown to the estimator: {unknown}")
-        func, sign = _signals()[self.signal]
+        func, sign = SIGNALS[self.signal]
         members = sign * func(member_proba, member_labels)
         nonmembers = sign * func(estimator.predict_proba(X), index)
         if self.metric == "auc":
@@ -110,8 +104,8 @@ def make_membership_scorer(signal="mentr", *, metric="auc", fpr=0.01):
     ...              "leakage": make_membership_scorer("mentr")},
     ...     refit=most_accurate_under_leakage(0.6))
     """
-    if signal not in _signals():
-        raise ValueError(f"signal must be one of {sorted(_signals())}, got {signal!r}")
+    if signal not in SIGNALS:
+        raise ValueError(f"signal must be one of {sorted(SIGNALS)}, got {signal!r}")
     if metric not in _METRICS:
         raise ValueError(f"metric must be one of {_METRICS}, got {metric!r}")
     if not 0 < fpr <= 1:
