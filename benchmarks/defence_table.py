@@ -167,7 +167,8 @@ def warm_up(defences, X, y, random_state):
 
     from wsmooth.experiments import hold_out_test
 
-    n_members = len(hold_out_test(X, y, test_size=0.2, random_state=random_state)[1]) // 2
+    y_pool = hold_out_test(X, y, test_size=0.2, random_state=random_state)[1]
+    n_members = len(y_pool) // 2
     for name, (est, grid) in defences.items():
         model = clone(est).set_params(**grid[0])
         if name == "dpsgd":

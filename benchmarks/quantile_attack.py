@@ -59,8 +59,8 @@ import torch
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 from wsmooth import WeightedSmoothingClassifier, nets
-from wsmooth.attacks import MembershipInferenceAttack, QuantileNetRegressor, pool_split
 from wsmooth._signals import logit_margin_from_log_proba
+from wsmooth.attacks import MembershipInferenceAttack, QuantileNetRegressor, pool_split
 from wsmooth.datasets import make_purchase_like
 from wsmooth.experiments import hold_out_test
 from wsmooth.metrics import membership_report

@@ -448,7 +448,7 @@ def test_relative_clipping_reaches_training(data, monkeypatch):
 def test_training_state_is_not_a_parameter(data, params):
     from sklearn.base import clone
 
-    from wsmooth.attacks._cache import _stable_params
+    from wsmooth.utils._fingerprint import stable_params as _stable_params
 
     clf = WeightedSmoothingClassifier(**{**SMALL, "sigma": 0.3, **params})
     before = _stable_params(clf)

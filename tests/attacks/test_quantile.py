@@ -9,6 +9,10 @@ from sklearn.neighbors import KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 
+from wsmooth._signals import (
+    logit_margin_from_log_proba,
+    logit_scaled_confidence_from_log_proba,
+)
 from wsmooth.attacks import (
     DistillationAttack,
     MembershipInferenceAttack,
@@ -16,10 +20,6 @@ from wsmooth.attacks import (
     QuantileNetRegressor,
 )
 from wsmooth.attacks._methods import METHOD_NAMES, METHODS
-from wsmooth._signals import (
-    logit_margin_from_log_proba,
-    logit_scaled_confidence_from_log_proba,
-)
 
 pytestmark = pytest.mark.filterwarnings("ignore:FPR level.*below 1/n_nonmembers")
 

@@ -11,7 +11,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
 from wsmooth.attacks import MembershipInferenceAttack
-from wsmooth.experiments import run_experiment, setting_points
+from wsmooth.experiments import (
+    hold_out_test,
+    member_mask,
+    run_experiment,
+    setting_points,
+)
 from wsmooth.experiments._canaries import (
     KINDS,
     check_canaries,
@@ -19,7 +24,6 @@ from wsmooth.experiments._canaries import (
     resolution_warning,
 )
 from wsmooth.experiments._results import CANARY_FIGURES
-from wsmooth.experiments import hold_out_test, member_mask
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:FPR level"),

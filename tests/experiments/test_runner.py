@@ -9,8 +9,12 @@ import joblib
 import numpy as np
 import pytest
 
-from wsmooth.experiments import ExperimentResults, run_experiment
-from wsmooth.experiments import hold_out_test, member_mask
+from wsmooth.experiments import (
+    ExperimentResults,
+    hold_out_test,
+    member_mask,
+    run_experiment,
+)
 from wsmooth.experiments._split import reference_mask
 
 # 0.1% FPR of 120 non-members, and LogisticRegression's convergence on
@@ -94,11 +98,11 @@ def test_changed_code_is_rerun_not_reused(data, counting_lr, tmp_path, monkeypat
     # after a change of the estimator's or the attacks' code a rerun on the
     # same cache computes them afresh (before, it reused the stale cells, or
     # the shadow cache refused the new code with an error).
-    from wsmooth.attacks import _cache
+    from wsmooth.utils import _fingerprint
 
     _run(data, counting_lr, tmp_path, seeds=1)
     counting_lr.fits.clear()
-    monkeypatch.setattr(_cache, "_code_digest", lambda obj: "another version")
+    monkeypatch.setattr(_fingerprint, "code_digest", lambda obj: "another version")
     with pytest.warns(UserWarning, match="made by other code"):
         _run(data, counting_lr, tmp_path, seeds=1)
     assert len(counting_lr.fits) == 3 * (1 + N_SHADOW)

@@ -21,8 +21,8 @@ from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import HasMethods, Interval
 
-from ._methods import AttackMethod, register_method
 from .._signals import true_class_proba
+from ._methods import AttackMethod, register_method
 from ._threshold import best_threshold
 
 __all__ = ["LearnedAttack", "attack_features", "default_attack_classifier"]

@@ -47,12 +47,12 @@ import numpy as np
 from scipy.stats import norm
 from sklearn.utils._param_validation import StrOptions
 
-from ._calibration import leave_shadows_out
-from ._methods import AttackMethod, PopulationQueryMixin, register_method
 from .._signals import (
     logit_scaled_confidence,
     logit_scaled_confidence_from_log_proba,
 )
+from ._calibration import leave_shadows_out
+from ._methods import AttackMethod, PopulationQueryMixin, register_method
 
 __all__ = ["LiRAAttack"]
 

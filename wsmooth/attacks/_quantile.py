@@ -58,12 +58,12 @@ from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from ._methods import AttackMethod, _PopulationIndex, _record_digests, register_method
-from ._quantile_net import QuantileNetRegressor
 from .._signals import (
     logit_margin_from_log_proba,
     logit_scaled_confidence_from_log_proba,
 )
+from ._methods import AttackMethod, _PopulationIndex, _record_digests, register_method
+from ._quantile_net import QuantileNetRegressor
 
 __all__ = ["DistillationAttack", "QuantileAttack", "SCORES"]
 

@@ -27,8 +27,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._methods import AttackMethod, register_method
 from .._signals import SIGNALS
+from ._methods import AttackMethod, register_method
 
 __all__ = ["PrivacyRiskAttack", "privacy_risk_score", "risk_from_histograms"]
 

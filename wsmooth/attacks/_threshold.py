@@ -12,8 +12,8 @@ distinct value come from cumulative sums.
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
-from ._methods import AttackMethod, register_method
 from .._signals import SIGNALS
+from ._methods import AttackMethod, register_method
 
 __all__ = [
     "best_threshold",

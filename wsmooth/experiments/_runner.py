@@ -63,10 +63,13 @@ from sklearn.model_selection import ParameterGrid
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_consistent_length
 
-from ..attacks._cache import _IGNORED_PARAMS, _code, _qualname, _stable
 from ..attacks._methods import get_method
 from ..utils import get_privacy_tags, reference_fit_params, reraise_interrupt
 from ..utils._files import write_atomic
+from ..utils._fingerprint import IGNORED_PARAMS as _IGNORED_PARAMS
+from ..utils._fingerprint import code_fingerprint as _code
+from ..utils._fingerprint import qualified_name as _qualname
+from ..utils._fingerprint import stable_value as _stable
 from ._canaries import check_canaries, make_canaries
 from ._canaries import resolution_warning as _resolution_warning
 from ._results import CANARY_FIGURES, FIGURES, ExperimentResults, _jsonable
