@@ -87,6 +87,7 @@ _CELL_FORMAT = 4
 #: source of the modules defining the model's classes (:func:`_model_code`).
 FIGURE_MODULES = (
     "wsmooth.metrics._figures",
+    "wsmooth.metrics._reports",
     "wsmooth.attacks._base",
     "wsmooth.attacks._methods",
     "wsmooth.attacks._shadow",

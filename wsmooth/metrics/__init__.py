@@ -2,17 +2,19 @@
 
 from ._display import MembershipRocDisplay
 from ._figures import (
-    ClassMembershipReport,
-    MembershipReport,
     balanced_accuracy_at_threshold,
     best_balanced_accuracy,
+    mean_tpr_at_low_fpr,
     membership_advantage,
     membership_auc,
+    membership_roc_curve,
+    tpr_at_fpr,
+)
+from ._reports import (
+    ClassMembershipReport,
+    MembershipReport,
     membership_report,
     membership_report_by_class,
-    membership_roc_curve,
-    mean_tpr_at_low_fpr,
-    tpr_at_fpr,
 )
 from ._scorer import make_membership_scorer, most_accurate_under_leakage
 
