@@ -12,6 +12,9 @@ whose ``fit`` and ``decision_function`` take explicit arrays, and
 :func:`register_method`) are public for users' own algorithms.
 """
 
+# Each method module registers its algorithms (``@register_method``) when it
+# is imported; importing them all here, and only here, registers every
+# built-in method before ``MembershipInferenceAttack`` looks one up.
 from ._base import MembershipInferenceAttack
 from ._label_only import LabelOnlyAttack, label_only_scores, robustness_curves
 from ._learned import LearnedAttack

@@ -49,7 +49,7 @@ import warnings
 import joblib
 import numpy as np
 
-from ..utils._files import create_exclusive, file_mode, write_atomic
+from ..utils._files import create_exclusive, write_atomic
 from ..utils._fingerprint import code_fingerprint, qualified_name, stable_params
 
 __all__ = ["ShadowCache", "fingerprint", "open_cache"]

@@ -35,7 +35,7 @@ queried on the *same* perturbed copies of the population as one batch: with
 ``weights="learned"`` a logistic regression of membership on the curve over
 all shadow rows (every shadow model's population records, members by its keep
 mask) gives the direction, then the threshold of best balanced accuracy
-(:func:`~wsmooth.attacks._threshold.best_threshold`) on the same rows;
+(:func:`~wsmooth.attacks._calibration.best_threshold`) on the same rows;
 ``weights="equal"`` is the raw count. Neither needs a shadow left out: the
 shadows only fix a direction and a threshold, as the threshold attacks do.
 
@@ -56,8 +56,8 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 
+from ._calibration import best_threshold
 from ._methods import AttackMethod, register_method
-from ._threshold import best_threshold
 
 __all__ = [
     "LabelOnlyAttack",

@@ -22,8 +22,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import HasMethods, Interval
 
 from .._signals import true_class_proba
+from ._calibration import best_threshold
 from ._methods import AttackMethod, register_method
-from ._threshold import best_threshold
 
 __all__ = ["LearnedAttack", "attack_features", "default_attack_classifier"]
 

@@ -29,6 +29,8 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from ._calibration import leave_shadows_out_threshold
+
 __all__ = [
     "AttackMethod",
     "PopulationQueryMixin",
@@ -182,7 +184,8 @@ class AttackMethod(BaseEstimator):
         return keep
 
     def _leave_shadows_out_threshold(self, keep_masks, pseudo_target, default):
-        """The threshold calibration shared by the shadow-model attacks.
+        """The threshold calibration shared by the shadow-model attacks:
+        :func:`~wsmooth.attacks._calibration.leave_shadows_out_threshold`.
 
         Each shadow model in turn plays the target, attacked with the
         shadows :func:`~wsmooth.attacks._calibration.calibration_shadows`
@@ -193,21 +196,7 @@ class AttackMethod(BaseEstimator):
         accuracy over all of them is returned; ``default`` when the shadows
         are too few to give both members and non-members.
         """
-        from ._calibration import leave_shadows_out
-        from ._threshold import best_threshold
-
-        scores, labels = [], []
-        for out in leave_shadows_out(keep_masks, pseudo_target):
-            sc, lab = np.asarray(out[0], dtype=np.float64), np.asarray(out[1], bool)
-            valid = np.isfinite(sc)
-            scores.append(sc[valid])
-            labels.append(lab[valid])
-        if not scores:
-            return default
-        scores, labels = np.concatenate(scores), np.concatenate(labels)
-        if labels.all() or not labels.any():
-            return default
-        return best_threshold(scores, labels)[0]
+        return leave_shadows_out_threshold(keep_masks, pseudo_target, default)
 
     def query_variants(self, X, y):
         """Which variant scores each query: ``"online"``, ``"offline"`` or None.

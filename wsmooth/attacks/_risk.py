@@ -28,6 +28,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._signals import SIGNALS
+from ._base import MembershipInferenceAttack
 from ._methods import AttackMethod, register_method
 
 __all__ = ["PrivacyRiskAttack", "privacy_risk_score", "risk_from_histograms"]
@@ -305,8 +306,6 @@ def privacy_risk_score(
     ...                           n_shadow=8, random_state=0)  # doctest: +SKIP
     >>> most_exposed = np.argsort(risk)[::-1][:10]  # doctest: +SKIP
     """
-    from ._base import MembershipInferenceAttack
-
     if isinstance(estimator, MembershipInferenceAttack):
         if X_population is not None or method_params or attack_params:
             raise ValueError(
@@ -329,5 +328,5 @@ def privacy_risk_score(
         attack = MembershipInferenceAttack(
             estimator, method="risk", method_params=method_params, **attack_params
         ).fit(X_population, y_population)
-    X, y_idx = attack._validate_query(X, y)
-    return attack.method_.risk(attack._target_proba(X), y_idx)
+    inputs = attack.method_inputs(X, y)
+    return attack.method_.risk(inputs.proba, inputs.y)

@@ -34,14 +34,13 @@ from the reference models as for ``x``). A query that is itself one of the
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import logsumexp
 from sklearn.metrics import roc_auc_score
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from scipy.special import logsumexp
-
+from .._signals import EPS
 from ._calibration import leave_shadows_out
 from ._methods import AttackMethod, PopulationQueryMixin, register_method
-from .._signals import EPS
 
 __all__ = [
     "RMIAAttack",
