@@ -3,7 +3,8 @@
 Building the command's parser must not import torch or scikit-learn (``wsmooth
 --help`` answers at once), so the names of the registered defences and attack
 methods are repeated here; a test checks that they equal the registries'
-(:func:`wsmooth.defences.available_defences`, ``wsmooth.attacks._methods.METHODS``).
+(:func:`wsmooth.defences.available_defences`,
+:func:`wsmooth.attacks.available_methods`).
 The command still checks a name against the registries themselves before it
 runs.
 """

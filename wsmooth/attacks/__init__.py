@@ -8,8 +8,9 @@ is a name or an instance of :class:`ThresholdAttack`,
 :func:`pool_split` sets up the pool protocol. The shadow training engine
 (:func:`fit_shadow_models`, :func:`make_keep_masks`,
 :func:`train_shadow_models`) and the method interface (:class:`AttackMethod`,
-whose ``fit`` and ``decision_function`` take explicit arrays, and
-:func:`register_method`) are public for users' own algorithms.
+whose ``fit`` and ``decision_function`` take explicit arrays,
+:func:`register_method` and :func:`available_methods`) are public for users'
+own algorithms.
 """
 
 # Each method module registers its algorithms (``@register_method``) when it
@@ -19,7 +20,7 @@ from ._base import MembershipInferenceAttack
 from ._label_only import LabelOnlyAttack, label_only_scores, robustness_curves
 from ._learned import LearnedAttack
 from ._lira import LiRAAttack
-from ._methods import AttackMethod, register_method
+from ._methods import AttackMethod, available_methods, register_method
 from ._pool import PoolSplit, pool_split
 from ._quantile import DistillationAttack, QuantileAttack
 from ._quantile_net import QuantileNetRegressor
@@ -50,6 +51,7 @@ __all__ = [
     "ShadowModels",
     "ThresholdAttack",
     "align_proba",
+    "available_methods",
     "fit_shadow_models",
     "label_only_scores",
     "robustness_curves",

@@ -34,6 +34,7 @@ from ._calibration import leave_shadows_out_threshold
 __all__ = [
     "AttackMethod",
     "PopulationQueryMixin",
+    "available_methods",
     "register_method",
     "get_method",
     "METHODS",
@@ -345,21 +346,67 @@ class PopulationQueryMixin:
             )
 
 
-def register_method(name):
+def register_method(name, *, force=False):
     """Class decorator: register an :class:`AttackMethod` under ``name``.
 
     ``MembershipInferenceAttack(method=name)`` then uses it; the estimator's code
     does not change.
+
+    Parameters
+    ----------
+    name : str
+        The name ``method=`` takes.
+    force : bool, default=False
+        Replace a method registered under the same name; without it, such a
+        name is refused (a second algorithm must not silently change what a
+        name runs). Registering the very class a name holds already is
+        allowed.
+
+    Returns
+    -------
+    callable
+        The decorator, which returns the class unchanged.
+
+    Examples
+    --------
+    >>> from wsmooth.attacks import AttackMethod, available_methods, register_method
+    >>> @register_method("my_attack")
+    ... class MyAttack(AttackMethod):
+    ...     requires_shadow_models = False
+    ...     def decision_function(self, proba, y, X=None):
+    ...         return proba[range(len(y)), y] - 0.5
+    >>> "my_attack" in available_methods()
+    True
     """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"a method's name must be a non-empty str, got {name!r}")
 
     def decorator(cls):
         if not (isinstance(cls, type) and issubclass(cls, AttackMethod)):
             raise TypeError(f"{cls!r} is not an AttackMethod subclass")
+        if METHODS.get(name, cls) is not cls and not force:
+            raise ValueError(
+                f"an attack method named {name!r} is registered already "
+                f"({METHODS[name].__name__}); pass force=True to replace it"
+            )
         METHODS[name] = cls
         METHOD_NAMES.add(name)
         return cls
 
     return decorator
+
+
+def available_methods():
+    """Names of the registered attack methods, sorted.
+
+    What ``MembershipInferenceAttack(method=...)`` takes by name: the
+    built-in algorithms and those registered with :func:`register_method`.
+
+    Returns
+    -------
+    list of str
+    """
+    return sorted(METHODS)
 
 
 def get_method(name):
@@ -368,5 +415,5 @@ def get_method(name):
         return METHODS[name]
     except KeyError:
         raise ValueError(
-            f"Unknown attack method {name!r}; registered: {sorted(METHODS)}"
+            f"Unknown attack method {name!r}; registered: {available_methods()}"
         ) from None
