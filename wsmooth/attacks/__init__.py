@@ -8,7 +8,8 @@ is a name or an instance of :class:`ThresholdAttack`,
 :func:`pool_split` sets up the pool protocol. The shadow training engine
 (:func:`fit_shadow_models`, :func:`make_keep_masks`,
 :func:`train_shadow_models`) and the method interface (:class:`AttackMethod`,
-whose ``fit`` and ``decision_function`` take explicit arrays,
+whose ``fit_signals`` reads one :class:`AttackSignals` record of explicit
+arrays and whose ``decision_function`` takes explicit arrays,
 :func:`register_method` and :func:`available_methods`) are public for users'
 own algorithms.
 """
@@ -20,7 +21,7 @@ from ._base import MembershipInferenceAttack
 from ._label_only import LabelOnlyAttack, label_only_scores, robustness_curves
 from ._learned import LearnedAttack
 from ._lira import LiRAAttack
-from ._methods import AttackMethod, available_methods, register_method
+from ._methods import AttackMethod, AttackSignals, available_methods, register_method
 from ._pool import PoolSplit, pool_split
 from ._quantile import DistillationAttack, QuantileAttack
 from ._quantile_net import QuantileNetRegressor
@@ -37,6 +38,7 @@ from ._threshold import CorrectnessAttack, ThresholdAttack
 
 __all__ = [
     "AttackMethod",
+    "AttackSignals",
     "CorrectnessAttack",
     "DistillationAttack",
     "LearnedAttack",

@@ -18,7 +18,13 @@ from sklearn.utils.validation import (
 )
 
 from ..utils import check_log_proba, check_proba, class_index
-from ._methods import METHOD_NAMES, AttackMethod, get_method
+from ._methods import (
+    METHOD_NAMES,
+    AttackMethod,
+    AttackSignals,
+    fit_method,
+    get_method,
+)
 from ._shadow import (
     align_proba,
     derive_entropy,
@@ -405,10 +411,10 @@ class MembershipInferenceAttack(BaseEstimator):
             log_proba = self._target_log_proba(X)
             if shadows is not None:
                 shadow_log_proba = shadows.predict_log_proba(X)
-        self.method_ = method.fit(
-            proba,
-            y_idx,
-            X,
+        signals = AttackSignals(
+            y=y_idx,
+            proba=proba,
+            X=X,
             log_proba=log_proba,
             shadow_proba=shadow_proba,
             shadow_log_proba=shadow_log_proba,
@@ -417,6 +423,7 @@ class MembershipInferenceAttack(BaseEstimator):
             target=target,
             random_state=entropy,
         )
+        self.method_ = fit_method(method, signals)
         online = getattr(self.method_, "online", None)
         self.variant_ = None if online is None else ("online" if online else "offline")
         return self

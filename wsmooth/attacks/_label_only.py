@@ -572,28 +572,21 @@ class LabelOnlyAttack(AttackMethod):
         f[..., 1:] /= self.n_perturbations
         return f
 
-    def fit(
-        self,
-        proba,
-        y,
-        X=None,
-        *,
-        log_proba=None,
-        shadow_proba=None,
-        shadow_log_proba=None,
-        keep_masks=None,
-        shadows=None,
-        target=None,
-        random_state=0,
-    ):
+    def fit_signals(self, signals):
         """Tune the curve's weights and the threshold on the shadow models.
 
         Reads ``y``, the population ``X``, ``keep_masks``, ``shadows`` (their
         ``models``' ``predict`` labels perturbed copies of the population),
         ``target`` (its ``predict`` and ``classes_`` serve the queries) and
         ``random_state`` (the perturbations' seed); no probabilities. See
-        :meth:`AttackMethod.fit`.
+        :meth:`AttackMethod.fit_signals`.
         """
+        y = signals.y
+        X = signals.X
+        keep_masks = signals.keep_masks
+        shadows = signals.shadows
+        target = signals.target
+        random_state = signals.random_state
         self._require(X=X, shadows=shadows, target=target)
         if not hasattr(target, "classes_"):
             raise ValueError(

@@ -227,28 +227,21 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
             )
 
     # ------------------------------------------------------------------ #
-    def fit(
-        self,
-        proba,
-        y,
-        X=None,
-        *,
-        log_proba=None,
-        shadow_proba=None,
-        shadow_log_proba=None,
-        keep_masks=None,
-        shadows=None,
-        target=None,
-        random_state=0,
-    ):
+    def fit_signals(self, signals):
         """Fit the IN and OUT Gaussians of every population record.
 
         Reads ``y``, ``X`` (to recognise queries from the population),
         ``keep_masks`` and ``shadow_log_proba`` (or, without it,
         ``shadow_proba``); ``shadows`` scores queries outside the population
         (without it, such queries raise a ValueError). The target's outputs
-        on the population are not read. See :meth:`AttackMethod.fit`.
+        on the population are not read. See :meth:`AttackMethod.fit_signals`.
         """
+        y = signals.y
+        X = signals.X
+        shadow_proba = signals.shadow_proba
+        shadow_log_proba = signals.shadow_log_proba
+        keep_masks = signals.keep_masks
+        shadows = signals.shadows
         if shadow_proba is None and shadow_log_proba is None:
             raise ValueError(
                 "LiRAAttack.fit needs shadow_log_proba or shadow_proba (the "

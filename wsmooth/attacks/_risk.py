@@ -215,25 +215,15 @@ class PrivacyRiskAttack(AttackMethod):
     def _signal(self, proba, y):
         return SIGNALS[self.signal][0](proba, y)
 
-    def fit(
-        self,
-        proba,
-        y,
-        X=None,
-        *,
-        log_proba=None,
-        shadow_proba=None,
-        shadow_log_proba=None,
-        keep_masks=None,
-        shadows=None,
-        target=None,
-        random_state=0,
-    ):
+    def fit_signals(self, signals):
         """Collect the shadow models' IN and OUT signal values per class.
 
         Reads ``y``, ``shadow_proba`` and ``keep_masks`` only; see
-        :meth:`AttackMethod.fit`.
+        :meth:`AttackMethod.fit_signals`.
         """
+        y = signals.y
+        shadow_proba = signals.shadow_proba
+        keep_masks = signals.keep_masks
         self._require(shadow_proba=shadow_proba)
         keep = self._check_shadow_arrays(y, keep_masks, shadow_proba=shadow_proba)
         y = np.asarray(y)

@@ -331,20 +331,7 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         )
 
     # ------------------------------------------------------------------ #
-    def fit(
-        self,
-        proba,
-        y,
-        X=None,
-        *,
-        log_proba=None,
-        shadow_proba=None,
-        shadow_log_proba=None,
-        keep_masks=None,
-        shadows=None,
-        target=None,
-        random_state=0,
-    ):
+    def fit_signals(self, signals):
         """Tune, calibrate and store the population's likelihood ratios.
 
         Reads the target's ``log_proba`` (or, without it, ``proba``) on the
@@ -352,8 +339,17 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         ``keep_masks``, ``shadow_log_proba`` (or ``shadow_proba``) and
         ``random_state`` (to draw the ``z`` with ``n_population_z``);
         ``shadows`` scores queries outside the population (without it, such
-        queries raise a ValueError). See :meth:`AttackMethod.fit`.
+        queries raise a ValueError). See :meth:`AttackMethod.fit_signals`.
         """
+        proba = signals.proba
+        y = signals.y
+        X = signals.X
+        log_proba = signals.log_proba
+        shadow_proba = signals.shadow_proba
+        shadow_log_proba = signals.shadow_log_proba
+        keep_masks = signals.keep_masks
+        shadows = signals.shadows
+        random_state = signals.random_state
         if shadow_proba is None and shadow_log_proba is None:
             raise ValueError(
                 "RMIAAttack.fit needs shadow_log_proba or shadow_proba (the "

@@ -84,24 +84,14 @@ class ThresholdAttack(AttackMethod):
         func, sign = SIGNALS[self.signal]
         return sign * func(proba, y)
 
-    def fit(
-        self,
-        proba,
-        y,
-        X=None,
-        *,
-        log_proba=None,
-        shadow_proba=None,
-        shadow_log_proba=None,
-        keep_masks=None,
-        shadows=None,
-        target=None,
-        random_state=0,
-    ):
+    def fit_signals(self, signals):
         """Calibrate the thresholds on ``shadow_proba`` and ``keep_masks``.
 
-        The other arguments are not read; see :meth:`AttackMethod.fit`.
+        The other arguments are not read; see :meth:`AttackMethod.fit_signals`.
         """
+        y = signals.y
+        shadow_proba = signals.shadow_proba
+        keep_masks = signals.keep_masks
         self._require(shadow_proba=shadow_proba)
         keep = self._check_shadow_arrays(y, keep_masks, shadow_proba=shadow_proba)
         n_shadow, n_classes = keep.shape[0], np.shape(shadow_proba)[-1]
