@@ -65,11 +65,11 @@ from wsmooth.datasets import make_purchase_like
 from wsmooth.experiments._split import pool_split as holdout_split
 from wsmooth.metrics import membership_report
 
-FIGURES = ("auc", "tpr@1%", "tpr@0.1%", "seconds")
+FIGURES = ("auc", "tpr@1%", "tpr@0.1%", "seconds", "cpu-seconds")
 
 
 def _attack(target, method, params, X_fit, y_fit, query, *, n_shadow, seed):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     mia = MembershipInferenceAttack(
         target, method=method, method_params=params, n_shadow=n_shadow,
         random_state=seed,
@@ -83,6 +83,7 @@ def _attack(target, method, params, X_fit, y_fit, query, *, n_shadow, seed):
         "tpr@1%": float(report.tpr_at_fpr[0.01]),
         "tpr@0.1%": float(report.tpr_at_fpr[0.001]),
         "seconds": time.perf_counter() - start,
+        "cpu-seconds": time.process_time() - cpu,
     }
 
 
@@ -100,6 +101,7 @@ def _raw_hinge(target, query):
         "tpr@1%": float(report.tpr_at_fpr[0.01]),
         "tpr@0.1%": float(report.tpr_at_fpr[0.001]),
         "seconds": 0.0,
+        "cpu-seconds": 0.0,
     }
 
 
@@ -108,9 +110,11 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--n-samples", type=int, default=2500)
     parser.add_argument("--classes", type=int, default=10)
+    parser.add_argument("--hidden", type=int, nargs="+", default=[128])
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--shadows", type=int, default=4)
     parser.add_argument("--alpha", type=float, default=0.01)
+    parser.add_argument("--attacks", nargs="+", default=None, metavar="ROW")
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -120,27 +124,27 @@ def main(argv=None):
     base = {"alpha": args.alpha}
     tau = 1.0 - args.alpha
     pinball = {"alpha": args.alpha, "mode": "quantile"}
+
+    def copies(**kw):
+        # a seed unlike the target's (0, 1, 2): see QuantileAttack's notes
+        return QuantileNetRegressor(loss="cross_entropy", random_state=1000, **kw)
+
     variants = {
         # name: (method, method_params)
         "distill": ("distill", base),
-        "distill-hinge": ("distill", {"alpha": args.alpha, "score": "hinge"}),
+        "distill-2folds": ("distill", {**base, "n_folds": 2}),
         "distill-x3": ("distill", {
-            "alpha": args.alpha,
-            "regressor": QuantileNetRegressor(
-                loss="cross_entropy", max_epochs=12, n_networks=3, random_state=1000
-            ),
+            **base, "regressor": copies(max_epochs=12, n_networks=3),
         }),
-        "distill-6": ("distill", {
-            "alpha": args.alpha,
-            "regressor": QuantileNetRegressor(
-                loss="cross_entropy", max_epochs=6, random_state=1000
-            ),
-        }),
+        "distill-6": ("distill", {**base, "regressor": copies(max_epochs=6)}),
+        "distill-plain": ("distill", {**base, "slope": 1.0}),
+        "distill-plain-5folds": ("distill", {**base, "slope": 1.0, "n_folds": 5}),
+        "distill-hinge": ("distill", {**base, "score": "hinge"}),
         "quantile": ("quantile", base),
-        "quantile-gaussian": ("quantile", {"alpha": args.alpha, "mode": "gaussian"}),
+        "quantile-slope": ("quantile", {**base, "slope": "fit"}),
+        "quantile-gaussian": ("quantile", {**base, "mode": "gaussian"}),
         "quantile-net-flat": ("quantile", {
             **pinball,
-            # a seed unlike the target's (0, 1, 2): see QuantileAttack's notes
             "regressor": QuantileNetRegressor(quantile=tau, random_state=1000),
         }),
         "quantile-hgb": ("quantile", {
@@ -150,11 +154,20 @@ def main(argv=None):
             ),
         }),
     }
+    names = (
+        ["rmia", "rmia-offline", *variants, "distill-disjoint", "quantile-disjoint",
+         "hinge"]
+    )
+    chosen = names if args.attacks is None else args.attacks
+    unknown = sorted(set(chosen) - set(names))
+    if unknown:
+        parser.error(f"unknown --attacks {unknown}; choose from {names}")
     rows = []
     for seed in range(args.seeds):
         split = pool_split(X_pool, y_pool, random_state=seed)
         target = WeightedSmoothingClassifier(
-            sigma=0.0, module=nets.MLP, module__hidden_layer_sizes=(128,),
+            sigma=0.0, module=nets.MLP,
+            module__hidden_layer_sizes=tuple(args.hidden),
             max_epochs=args.epochs, batch_size=128, lr=1e-3, random_state=seed,
         ).fit(split.X_members, split.y_members)
         query = (split.X_members, split.y_members, split.X_nonmembers,
@@ -170,14 +183,15 @@ def main(argv=None):
             "distill-disjoint": ("distill", base, X_held, y_held),
             "quantile-disjoint": ("quantile", base, X_held, y_held),
         }
-        for name, (method, params, Xf, yf) in runs.items():
-            row = {"attack": name, "seed": seed,
-                   **_attack(target, method, params, Xf, yf, query, **kw)}
-            rows.append(row)
-        rows.append({"attack": "hinge", "seed": seed, **_raw_hinge(target, query)})
-        for row in rows[-len(runs) - 1:]:
+        for name in chosen:
+            if name == "hinge":
+                row = _raw_hinge(target, query)
+            else:
+                method, params, Xf, yf = runs[name]
+                row = _attack(target, method, params, Xf, yf, query, **kw)
+            rows.append({"attack": name, "seed": seed, **row})
             print(
-                f"seed {seed} {row['attack']:25s} "
+                f"seed {seed} {name:25s} "
                 + " ".join(f"{f} {row[f]:.4f}" for f in FIGURES),
                 flush=True,
             )
