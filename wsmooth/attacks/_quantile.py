@@ -36,13 +36,15 @@ sigma``.
 not in the paper): the network learns the target's whole
 log-probability vector from the record's features (cross-entropy to the
 target's probabilities, distillation), and a record is scored ``s(x, y) -
-s_d(x, y)``, the target's score minus the distilled copy's. Cross-fitted, the
+(a + b s_d(x, y))``, the target's score minus what the distilled copy's score
+predicts of it (``a`` and ``b`` by least squares over the population,
+``slope``; ``b = 1``, ``a = 0`` gives the plain difference). Cross-fitted, the
 copy never saw the record, so it stands in for a reference model that did not
 train on it, with no label ever used to train it; the same conformal shift
 makes ``score >= 0`` flag an ``alpha`` fraction of non-members. One number
 per record (the pinball regressions) tells the network far less about the
 target's function than its whole output vector: on the benchmark's target
-this is the difference between an AUC of 0.76 and of 0.89.
+this is the difference between an AUC of 0.76 and of 0.91.
 
 The score ``s`` is the hinge score of the paper, the margin of the target's
 logits ``z_y - max_{k != y} z_k``, computed from its log-probabilities
@@ -661,12 +663,15 @@ class DistillationAttack(QuantileAttack):
     :class:`QuantileAttack` with ``mode="distill"`` by default (see its
     parameters and Notes): cross-fitted over the population, a small network
     learns the target's log-probability vector from the records' features,
-    and a record scores the target's score minus the copy's, shifted so that
+    and a record scores the target's score minus what the copy's score
+    predicts of it (a least-squares line, ``slope``), shifted so that
     ``score >= 0`` flags about ``alpha`` of the non-members. Not in the
     quantile-regression paper: the pinball loss gives the regressor one
     number per record to learn from, the target's whole output vector gives
     it every class's probability, and on the benchmark
-    (``benchmarks/quantile_attack.py``) that lifts the AUC from 0.76 to 0.89.
+    (``benchmarks/quantile_attack.py``) that lifts the AUC from 0.76 to 0.91,
+    0.02 below online RMIA's with four shadow models, in 0.7 of its time
+    (level with RMIA on a larger target, in 0.44 of its time).
 
     Use it as ``MembershipInferenceAttack(target, method="distill")``.
     """
