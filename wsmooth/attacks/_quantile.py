@@ -600,7 +600,9 @@ class QuantileAttack(AttackMethod):
         A record found in the population gets the prediction of the regressor
         that did not train on it; any other record the mean over the
         regressors. With ``mode="gaussian"``, the quantile of the predicted
-        Gaussian, ``mu + Phi^{-1}(1 - alpha) sigma``.
+        Gaussian, ``mu + Phi^{-1}(1 - alpha) sigma``; with ``mode="distill"``,
+        the distilled copy's score. The regressors' own prediction: the
+        linear map of ``slope`` (``intercept_``, ``slope_``) is not applied.
 
         Parameters
         ----------
