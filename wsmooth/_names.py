@@ -8,7 +8,7 @@ The command still checks a name against the registries themselves before it
 runs.
 """
 
-__all__ = ["ATTACKS", "DATA_EMBEDDED", "DATA_FILES", "DEFENCES"]
+__all__ = ["ATTACKS", "DATA_EMBEDDED", "DATA_FILES", "DEFAULT_N_SAMPLES", "DEFENCES"]
 
 #: The registered defences, sorted.
 DEFENCES = (
@@ -45,3 +45,5 @@ DATA_EMBEDDED = ("purchase-like", "digits")
 #: Data formats read from a local path (:mod:`wsmooth.datasets` loaders).
 DATA_FILES = ("purchase100", "texas100", "location30", "cifar10", "cifar100", "npz",
               "csv")
+#: Default size of the generated Purchase-like data (records).
+DEFAULT_N_SAMPLES = 2500
