@@ -874,14 +874,19 @@ def _with_label_only(attack_specs, tags):
 
 
 def _check_attacks(specs, attack_specs, n_shadow):
-    """Validate every attack's parameters before any model is trained."""
+    """Validate every attack before any model is trained: the estimator's
+    parameters, then the method built with its ``method_params`` and their
+    own checks, the shadow-model count among them (what ``fit`` checks
+    first)."""
     from ..attacks import MembershipInferenceAttack
 
     estimator = next(iter(specs.values()))[0]
     for label, (method, params) in attack_specs.items():
+        attack = MembershipInferenceAttack(
+            estimator, method=method, method_params=params, n_shadow=n_shadow
+        )
         try:
-            MembershipInferenceAttack(
-                estimator, method=method, method_params=params, n_shadow=n_shadow
-            )._validate_params()
+            attack._validate_params()
+            attack._make_method()
         except (ValueError, TypeError) as exc:
             raise ValueError(f"attack {label!r}: {exc}") from exc
