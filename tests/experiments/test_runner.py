@@ -275,7 +275,7 @@ def test_weighted_smoothing_end_to_end(tmp_path):
 def test_setting_labels_name_what_varies():
     from sklearn.neural_network import MLPClassifier
 
-    from wsmooth.experiments._runner import _settings
+    from wsmooth.experiments._specs import _settings
 
     _, labels = _settings(
         "wd", (MLPClassifier(), {"alpha": [1e-3, 1e-2], "max_iter": [5]})
