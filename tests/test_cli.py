@@ -538,3 +538,13 @@ def test_a_trained_undefended_network_is_not_warned_about(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "undefended network reaches" not in captured.err
     assert json.loads(captured.out)["warnings"] == []
+
+
+def test_the_only_command_is_accepted_but_not_advertised():
+    from wsmooth.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["compare"]).command == "compare"
+    assert parser.parse_args([]).command == "compare"
+    text = parser.format_help()
+    assert "{compare}" not in text and "wsmooth compare" not in text

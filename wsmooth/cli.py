@@ -241,7 +241,7 @@ _EPILOG = """\
 examples:
   wsmooth                      the default comparison on the embedded data
                                (Purchase-like, 2500 records, 10 classes)
-  wsmooth compare --data digits --seeds 3 --out digits-report
+  wsmooth --data digits --seeds 3 --out digits-report
                                scikit-learn's digits, a small CNN
   wsmooth --defences none ws label_smoothing --sigma 0.1 0.3 --max-leakage 0.2
   wsmooth --data purchase100 ~/data/purchase100.csv --n-samples 20000 \\
@@ -287,9 +287,11 @@ def build_parser():
         "--version", action="version", version=f"%(prog)s {__version__}",
         help="print the version (wsmooth %s) and exit" % __version__,
     )
+    # the only command, accepted first for the scripts that name it; not
+    # advertised: there is nothing to choose
     parser.add_argument(
         "command", nargs="?", choices=["compare"], default="compare",
-        help="what to run (default and only command: compare)",
+        help=argparse.SUPPRESS,
     )
     data = parser.add_argument_group("data")
     data.add_argument(
@@ -803,12 +805,11 @@ def _report(args, results, data_text, net_text, notes):
             "logarithmic axis; frontier.png has a linear one"
         )
         log_scale = False
-    plot, plot_note = _plotter(results, args, data_text, best, log_scale)
+    plot = _plotter(results, args, data_text, best, log_scale)
     # the report's figures are rounded to what they mean; the cache cells,
     # the inputs of a resumed run, keep them exact
     shown = results.rounded()
-    # written together: a failure leaves the previous report whole, and a
-    # report without a plot removes the plot of an earlier run
+    # written together: a failure leaves the previous report whole
     try:
         replace_together({
             paths["json"]: shown.to_json,
@@ -821,9 +822,6 @@ def _report(args, results, data_text, net_text, notes):
             f"cannot write the report in {args.out}: {reason}; the previous "
             "report there is left as it was"
         ) from exc
-    if plot_note:
-        paths["png"] = None
-        notes.append(plot_note)
     meta = results.meta
     return {
         "data": data_text,
@@ -847,12 +845,8 @@ def _report(args, results, data_text, net_text, notes):
 
 
 def _plotter(results, args, title, best, log_scale):
-    """``(write(path), None)`` for the frontier plot, or ``(None, note)`` when
-    matplotlib is missing."""
-    try:
-        import matplotlib
-    except ImportError:
-        return None, "frontier.png not written: matplotlib is not installed"
+    """``write(path)``, which draws the frontier plot into ``path``."""
+    import matplotlib
 
     def write(path):
         matplotlib.use("Agg")
@@ -872,7 +866,7 @@ def _plotter(results, args, title, best, log_scale):
         finally:
             plt.close(fig)
 
-    return write, None
+    return write
 
 
 def _answer_line(summary):
@@ -916,7 +910,7 @@ def _print_report(summary, args):
     print()
     print(_answer_line(summary))
     files = summary["files"]
-    print("written: " + ", ".join(p for p in files.values() if p))
+    print("written: " + ", ".join(files.values()))
 
 
 def _json_report(summary):

@@ -493,7 +493,8 @@ def run_experiment(
         Fixes the pool / test split (the same for every seed).
     undefended : str, default=None
         Name of the undefended configuration; default the one named
-        ``"none"``, ``"undefended"`` or ``"baseline"`` if any.
+        ``"none"`` (the registry's name), or, in a comparison built by hand,
+        ``"undefended"`` or ``"baseline"``, if any.
     canaries : None, int or (int, str), default=None
         Worst-case leakage: the number of canaries per seed, of the kind
         ``"mislabelled"``, or a pair ``(number, kind)`` with kind
