@@ -1,4 +1,5 @@
-"""Names the ``wsmooth`` command lists in its help, free of heavy imports.
+"""Names (and the default data size) the ``wsmooth`` command lists in its
+help, free of heavy imports.
 
 Building the command's parser must not import torch or scikit-learn (``wsmooth
 --help`` answers at once), so the names of the registered defences and attack

@@ -1,4 +1,12 @@
-"""Command line: compare defences on one data set and print the privacy-utility frontier."""
+"""Command line: compare defences on one data set and print the
+privacy-utility frontier.
+
+A shell over :mod:`wsmooth.experiments`: this module parses and checks the
+arguments, calls the set-up functions there (``load_dataset``,
+``check_dataset``, ``training_settings``, ``default_network``,
+``comparison_configurations``) and ``run_experiment``, writes the report and
+prints it. Nothing in the package imports it but ``python -m wsmooth``.
+"""
 
 import argparse
 import importlib.util
