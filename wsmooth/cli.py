@@ -839,6 +839,7 @@ def _report(args, results, data_text, net_text, notes):
             f"seed, {meta['n_test']} test records; {args.epochs} epochs, lr "
             f"{args.lr:g}; "
             f"{args.shadows} shadow models; seeds {meta['seeds']}"
+            + _canary_text(args.canaries)
         ),
         "leakage": args.leakage,
         "max_leakage": args.max_leakage,
@@ -850,6 +851,17 @@ def _report(args, results, data_text, net_text, notes):
         "notes": notes,
         "warnings": answer_warnings,
     }
+
+
+def _canary_text(canaries):
+    """The protocol line's words on the canaries (nothing without them)."""
+    if canaries is None:
+        return ""
+    n, kind = canaries
+    return (
+        f"; {n} {kind} canaries per seed ({n // 2} in the target's training "
+        f"set, {n - n // 2} out), canary figures from a twin run with them"
+    )
 
 
 def _plotter(results, args, title, best, log_scale):
