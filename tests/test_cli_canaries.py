@@ -63,6 +63,13 @@ def test_canary_leakage_runs_the_frontier_on_canaries(tmp_path, capsys):
     (row,) = results["rows"]
     assert out["points"][0]["leakage"] == row["canary_tpr@1%fpr"]
     assert "canary_auc" in (tmp_path / "results.csv").read_text().splitlines()[0]
+    assert "20 ood canaries per seed (10 in the target's training set, 10 out)" \
+        in out["protocol"]
+
+
+def test_protocol_line_names_no_canaries_without_them(tmp_path, capsys):
+    assert main([*FAST, "--out", str(tmp_path), "--json"]) == 0
+    assert "canar" not in json.loads(capsys.readouterr().out)["protocol"]
 
 
 def test_canary_runs_share_the_canary_free_cells_and_count_twins(

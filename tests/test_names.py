@@ -14,8 +14,8 @@ def test_name_lists_equal_the_registries():
         "import json, wsmooth.datasets as d\n"
         "from wsmooth.defences import available_defences\n"
         "from wsmooth.attacks import available_methods\n"
-        "from wsmooth.cli import _LOADERS\n"
-        "loaders = {k: hasattr(d, v) for k, v in _LOADERS.items()}\n"
+        "from wsmooth.experiments._data import LOADERS\n"
+        "loaders = {k: hasattr(d, v) for k, v in LOADERS.items()}\n"
         "print(json.dumps({'defences': available_defences(),\n"
         "                  'attacks': available_methods(), 'loaders': loaders}))\n"
     )

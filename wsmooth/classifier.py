@@ -15,11 +15,9 @@ from sklearn.utils._param_validation import (
 
 from . import _smoothing as ws
 from ._net import NetClassifier, TrainingDivergedError
+from ._warmup import SIGMA_TOL, noise_active, noise_never_starts
 
 __all__ = ["WeightedSmoothingClassifier", "TrainingDivergedError"]
-
-#: Below this noise weight the classifier trains plain negative log-likelihood.
-SIGMA_TOL = 1e-12
 
 #: ``clip_grad_relative`` compares each step with the median of this many
 #: previous steps, once at least ``RELATIVE_CLIP_MIN_STEPS`` have been seen.
@@ -229,7 +227,7 @@ class WeightedSmoothingClassifier(NetClassifier):
 
     def _warn_if_noise_never_starts(self, done_epochs):
         last = done_epochs + self.max_epochs
-        if self.sigma > SIGMA_TOL and last <= self.warmup_epochs:
+        if noise_never_starts(self.sigma, last, self.warmup_epochs):
             warnings.warn(
                 f"sigma={self.sigma:g} but max_epochs={self.max_epochs} <= "
                 f"warmup_epochs={self.warmup_epochs}"
@@ -285,7 +283,7 @@ class WeightedSmoothingClassifier(NetClassifier):
 
     def noise_active(self, epoch):
         """Whether 0-based epoch ``epoch`` (counted over the whole history) is noisy."""
-        return self.sigma > SIGMA_TOL and epoch >= self.warmup_epochs
+        return noise_active(self.sigma, epoch, self.warmup_epochs)
 
     def noise_std(self):
         """Noise stds, the true class's and the others': ``sigma`` after the

@@ -8,6 +8,7 @@ import os
 import joblib
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from wsmooth.experiments import (
     ExperimentResults,
@@ -279,7 +280,7 @@ def test_weighted_smoothing_end_to_end(tmp_path):
 def test_setting_labels_name_what_varies():
     from sklearn.neural_network import MLPClassifier
 
-    from wsmooth.experiments._runner import _settings
+    from wsmooth.experiments._specs import _settings
 
     _, labels = _settings(
         "wd", (MLPClassifier(), {"alpha": [1e-3, 1e-2], "max_iter": [5]})
@@ -503,3 +504,24 @@ def test_model_code_covers_the_modules_of_its_classes(monkeypatch):
     finally:
         _runner._modules_digest.cache_clear()
     assert after[0] != before[0] and after[1] != before[1]
+
+
+class _NeverFitted(LogisticRegression):
+    """A defence that must not train: the run fails before its first fit."""
+
+    def fit(self, X, y, sample_weight=None):
+        raise AssertionError("a target trained before the attacks were checked")
+
+
+@pytest.mark.parametrize("attacks, n_shadow, message", [
+    ([("rmia", {})], 1, "rmia"),
+    ([("lira", {"bogus": 1})], N_SHADOW, "bogus"),
+    ([("lira", {"online": "yes"})], N_SHADOW, "online"),
+])
+def test_attacks_are_checked_before_any_target_trains(data, attacks, n_shadow,
+                                                      message, tmp_path):
+    with pytest.raises(ValueError, match=message) as info:
+        run_experiment(*data, {"none": _NeverFitted()}, attacks=attacks, seeds=1,
+                       n_shadow=n_shadow, cache_dir=tmp_path)
+    assert str(info.value).startswith("attack ")
+    assert not glob.glob(str(tmp_path / "cells" / "*.json"))
