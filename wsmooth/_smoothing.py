@@ -17,7 +17,7 @@ import math
 
 import torch
 
-from ._signals import EPS, SIGNAL_ALIASES
+from ._signals import EPS, SIGNAL_ALIASES, signal_name
 
 __all__ = [
     "LOGIT_CAP",
@@ -132,7 +132,7 @@ def vulnerability_scores(logits, labels, score="mentr", logit_cap=LOGIT_CAP):
     """
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}, got {score!r}")
-    score = SIGNAL_ALIASES.get(score, score)
+    score = signal_name(score)
     with torch.no_grad():
         probs = torch.softmax(torch.clamp(logits, max=logit_cap), dim=1)
         if score == "mentr":
