@@ -322,51 +322,49 @@ class WeightedSmoothingClassifier(NetClassifier):
         """Vulnerability scores from one eval-mode pass over the training set."""
         return ws.vulnerability_scores(self._eval_logits(X), y, self.vulnerability)
 
-    def train_step_single(self, batch, **fit_params):
-        """One gradient step: the noisy loss drives the update, the clean logits
-        are returned so that skorch's epoch scores stay true."""
-        self._set_training(True)
-        (Xi, index), yi = batch
-        yi = yi.to(self.device)
-        logits = self.infer(Xi, **fit_params)
-        if logits.dim() != 2 or logits.shape[1] != len(self.classes_):
-            raise ValueError(
-                f"The module returned outputs of shape {tuple(logits.shape)}: "
-                f"{logits.shape[-1] if logits.dim() else 0} outputs for "
-                f"{len(self.classes_)} classes. It must return one logit per class, "
-                "shape (batch, n_classes); size its last layer from the data or "
-                "pass module__n_classes."
-            )
-        epoch = len(self.history) - 1
-        if self.noise_active(epoch):
-            if self.refresh == "live":
-                weights = ws.weights_from_statistics(
-                    self._record_step_scores(logits, yi, index),
-                    yi,
-                    self._class_statistics,
-                    self.weighting,
-                )
-            else:
-                weights = self.ws_weights_[index.to(self.device)]
-            true_std, other_std = self.noise_std()
-            loss = ws.noisy_nll_loss(
-                logits,
-                yi,
-                weights,
-                true_std,
-                off_class_sigma=other_std,
-                generator=self._noise_generator,
-                huber=self.noise_huber,
+    def train_loss(self, logits, y, X, index):
+        """The noisy loss after warm-up (:func:`wsmooth._smoothing.noisy_nll_loss`),
+        the plain ``criterion`` before; with ``refresh="live"`` it also records
+        each record's vulnerability score from these logits.
+
+        skorch still returns the clean logits as the step's ``y_pred``, so its
+        epoch scores stay true.
+        """
+        if not self.noise_active(len(self.history) - 1):
+            loss = super().train_loss(logits, y, X, index)
+            if self.refresh == "live" and self.sigma > SIGMA_TOL:
+                # the first noisy epoch weighs records from these scores
+                self._record_step_scores(logits, y, index)
+            return loss
+        if self.refresh == "live":
+            weights = ws.weights_from_statistics(
+                self._record_step_scores(logits, y, index),
+                y,
+                self._class_statistics,
+                self.weighting,
             )
         else:
-            loss = self.get_loss(logits, yi, X=Xi, training=True)
-        live = self.refresh == "live" and self.sigma > SIGMA_TOL
-        if live and not self.noise_active(epoch):  # noisy steps record above
-            self._record_step_scores(logits, yi, index)
-        loss.backward()
+            weights = self.ws_weights_[index.to(self.device)]
+        true_std, other_std = self.noise_std()
+        return ws.noisy_nll_loss(
+            logits,
+            y,
+            weights,
+            true_std,
+            off_class_sigma=other_std,
+            generator=self._noise_generator,
+            huber=self.noise_huber,
+        )
+
+    def on_grad_computed(self, net, named_parameters, batch=None, training=False,
+                         **kwargs):
+        # skorch calls this between backward and the optimizer step, before
+        # any callback's on_grad_computed (e.g. a GradientNormClipping)
+        super().on_grad_computed(
+            net, named_parameters, batch=batch, training=training, **kwargs
+        )
         if self.clip_grad_norm is not None or self.clip_grad_relative is not None:
             self._clip_gradients()
-        return {"loss": loss, "y_pred": logits}
 
     def _clip_gradients(self):
         """``clip_grad_norm_``, with the same result, minus a pass on the CPU.
