@@ -161,7 +161,6 @@ class WeightedSmoothingClassifier(NetClassifier):
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "noise_huber": [Interval(Real, 0, None, closed="neither"), None],
         "refresh": [StrOptions({"full", "live"})],
-        "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "clip_grad_relative": [Interval(Real, 0, None, closed="neither"), None],
     }
 
@@ -210,6 +209,7 @@ class WeightedSmoothingClassifier(NetClassifier):
             batch_size=batch_size,
             train_split=train_split,
             verbose=verbose,
+            clip_grad_norm=clip_grad_norm,
             random_state=random_state,
             **kwargs,
         )
@@ -220,7 +220,6 @@ class WeightedSmoothingClassifier(NetClassifier):
         self.warmup_epochs = warmup_epochs
         self.noise_huber = noise_huber
         self.refresh = refresh
-        self.clip_grad_norm = clip_grad_norm
         self.clip_grad_relative = clip_grad_relative
 
     # ------------------------------------------------------------------ set-up
@@ -356,39 +355,13 @@ class WeightedSmoothingClassifier(NetClassifier):
             huber=self.noise_huber,
         )
 
-    def on_grad_computed(self, net, named_parameters, batch=None, training=False,
-                         **kwargs):
-        # skorch calls this between backward and the optimizer step, before
-        # any callback's on_grad_computed (e.g. a GradientNormClipping)
-        super().on_grad_computed(
-            net, named_parameters, batch=batch, training=training, **kwargs
-        )
-        if self.clip_grad_norm is not None or self.clip_grad_relative is not None:
-            self._clip_gradients()
-
-    def _clip_gradients(self):
-        """``clip_grad_norm_``, with the same result, minus a pass on the CPU.
-
-        ``clip_grad_norm_`` always multiplies every gradient by the clamped
-        coefficient (1 when no clipping is needed) so as not to synchronise a
-        GPU. On the CPU reading the norm costs nothing, and the pass is skipped
-        when it is within bounds (multiplying by 1 changes nothing).
-        """
-        params = [p for p in self.module_.parameters() if p.grad is not None]
-        if not params:
-            return
-        norm = torch.nn.utils.get_total_norm(
-            [p.grad for p in params], foreach=True
-        )
-        limit = self._clip_limit(norm)
-        # a NaN norm is clipped too, as clip_grad_norm_ does
-        if norm.device.type != "cpu" or not norm <= limit:
-            torch.nn.utils.clip_grads_with_norm_(params, limit, norm, foreach=True)
+    def _clips_gradients(self):
+        return super()._clips_gradients() or self.clip_grad_relative is not None
 
     def _clip_limit(self, norm):
         """This step's bound: ``clip_grad_norm`` and, with ``clip_grad_relative``,
         that multiple of the median of the previous steps' (unclipped) norms."""
-        limit = math.inf if self.clip_grad_norm is None else self.clip_grad_norm
+        limit = super()._clip_limit(norm)
         if self.clip_grad_relative is None:
             return limit
         recent = self._recent_grad_norms
