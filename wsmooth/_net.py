@@ -2,11 +2,20 @@
 
 It holds what is not specific to any one defence: data validation and label
 encoding, seeding from ``random_state``, the default network sized from the
-data, the Ctrl-C guard, divergence checks, the record of the final model's
-outputs on its training records (left out of pickles), ``warm_start`` and
-``partial_fit`` rules, and prediction. :class:`~wsmooth.WeightedSmoothingClassifier`
-and the estimators of :mod:`wsmooth.defences` subclass it; a subclass changes
-the training loss by overriding :meth:`NetClassifier.train_loss`.
+data, gradient-norm clipping, the Ctrl-C guard, divergence checks, the record
+of the final model's outputs on its training records (left out of pickles),
+``warm_start`` and ``partial_fit`` rules, and prediction. On its own it is the
+undefended network (the ``"none"`` defence and the cheap baselines of
+:mod:`wsmooth.defences`).
+
+:class:`~wsmooth.WeightedSmoothingClassifier` and the network estimators of
+:mod:`wsmooth.defences` subclass it, through skorch's override points rather
+than copies of its training step: a subclass changes the training loss by
+overriding :meth:`NetClassifier.train_loss`, keeps per-epoch state in
+``on_train_begin`` / ``on_epoch_begin`` / ``on_train_end`` (calling
+``super()``), and may bound each step's gradient by overriding
+``_clip_limit``, which the net's ``on_grad_computed`` applies between the
+backward pass and the optimizer step.
 """
 
 import inspect
@@ -123,7 +132,7 @@ class IndexedTrainingSet(TorchDataset):
 
 
 class NetClassifier(NeuralNetClassifier):
-    """Base of wsmooth's network classifiers (not a defence by itself).
+    """Base of wsmooth's network classifiers; on its own, the undefended network.
 
     A skorch :class:`~skorch.NeuralNetClassifier` that validates its data the
     scikit-learn way, takes labels of any hashable type, seeds everything from
@@ -132,6 +141,11 @@ class NetClassifier(NeuralNetClassifier):
     final model's outputs on its training records (``member_proba_``,
     ``member_labels_``; never pickled). Subclasses set the training loss with
     :meth:`train_loss`.
+
+    It trains plain ``criterion`` (cross-entropy): the registry's ``"none"``
+    defence is this class with ``clip_grad_norm=10``, the same model, bit for
+    bit, as :class:`~wsmooth.WeightedSmoothingClassifier` at ``sigma=0`` and
+    its defaults.
 
     Parameters
     ----------

@@ -51,7 +51,10 @@ class WeightedSmoothingClassifier(NetClassifier):
     It is a skorch :class:`~skorch.NeuralNetClassifier`: ``module``,
     ``module__*``, ``optimizer``, ``lr``, ``max_epochs``, ``batch_size``,
     ``callbacks``, ``device`` and every other skorch parameter work as usual.
-    The module must return logits.
+    The module must return logits. On :class:`~wsmooth.NetClassifier` (the
+    undefended network) it changes only the loss of a training step
+    (``train_loss``), refreshes the weights in its own epoch hooks and bounds
+    the gradient norm (``clip_grad_norm``, ``clip_grad_relative``).
 
     Parameters
     ----------
