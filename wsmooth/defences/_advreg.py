@@ -57,8 +57,10 @@ class AdversarialRegularizationClassifier(NetClassifier):
     attack_hidden_layer_sizes : tuple of int, default=(64,)
     attack_lr : float, default=1e-3
         Adam learning rate of the inference model.
+    clip_grad_norm : float or None, default=None
+        As in :class:`~wsmooth.NetClassifier`: no gradient clipping by default.
     module, random_state, criterion, optimizer, lr, max_epochs, batch_size, **kwargs
-        As in :class:`~wsmooth.WeightedSmoothingClassifier`.
+        As in :class:`~wsmooth.NetClassifier`.
 
     Attributes
     ----------

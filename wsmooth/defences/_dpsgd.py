@@ -130,7 +130,7 @@ class DPSGDClassifier(NetClassifier):
         (``benchmarks/dpsgd_modes.py``: 1.9-2.8x plain training, against
         2.3-4.2x for "functorch" and 5.1-6.6x for "hooks").
     module, random_state, criterion, optimizer, lr, max_epochs, batch_size, **kwargs
-        As in :class:`~wsmooth.WeightedSmoothingClassifier`. ``random_state``
+        As in :class:`~wsmooth.NetClassifier`. ``random_state``
         also seeds the sampling and the noise (not cryptographically secure:
         for a deployed model, use Opacus' ``secure_mode`` directly).
         ``warm_start`` and a ``train_split`` are refused and ``partial_fit``
