@@ -49,7 +49,10 @@ class WeightedSmoothingClassifier(NetClassifier):
     It is a skorch :class:`~skorch.NeuralNetClassifier`: ``module``,
     ``module__*``, ``optimizer``, ``lr``, ``max_epochs``, ``batch_size``,
     ``callbacks``, ``device`` and every other skorch parameter work as usual.
-    The module must return logits.
+    The module must return logits. On :class:`~wsmooth.NetClassifier` (the
+    undefended network) it changes only the loss of a training step
+    (``train_loss``), refreshes the weights in its own epoch hooks and bounds
+    the gradient norm (``clip_grad_norm``, ``clip_grad_relative``).
 
     Parameters
     ----------
@@ -159,7 +162,6 @@ class WeightedSmoothingClassifier(NetClassifier):
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "noise_huber": [Interval(Real, 0, None, closed="neither"), None],
         "refresh": [StrOptions({"full", "live"})],
-        "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "clip_grad_relative": [Interval(Real, 0, None, closed="neither"), None],
     }
 
@@ -208,6 +210,7 @@ class WeightedSmoothingClassifier(NetClassifier):
             batch_size=batch_size,
             train_split=train_split,
             verbose=verbose,
+            clip_grad_norm=clip_grad_norm,
             random_state=random_state,
             **kwargs,
         )
@@ -218,7 +221,6 @@ class WeightedSmoothingClassifier(NetClassifier):
         self.warmup_epochs = warmup_epochs
         self.noise_huber = noise_huber
         self.refresh = refresh
-        self.clip_grad_norm = clip_grad_norm
         self.clip_grad_relative = clip_grad_relative
 
     # ------------------------------------------------------------------ set-up
@@ -320,75 +322,47 @@ class WeightedSmoothingClassifier(NetClassifier):
         """Vulnerability scores from one eval-mode pass over the training set."""
         return ws.vulnerability_scores(self._eval_logits(X), y, self.vulnerability)
 
-    def train_step_single(self, batch, **fit_params):
-        """One gradient step: the noisy loss drives the update, the clean logits
-        are returned so that skorch's epoch scores stay true."""
-        self._set_training(True)
-        (Xi, index), yi = batch
-        yi = yi.to(self.device)
-        logits = self.infer(Xi, **fit_params)
-        if logits.dim() != 2 or logits.shape[1] != len(self.classes_):
-            raise ValueError(
-                f"The module returned outputs of shape {tuple(logits.shape)}: "
-                f"{logits.shape[-1] if logits.dim() else 0} outputs for "
-                f"{len(self.classes_)} classes. It must return one logit per class, "
-                "shape (batch, n_classes); size its last layer from the data or "
-                "pass module__n_classes."
-            )
-        epoch = len(self.history) - 1
-        if self.noise_active(epoch):
-            if self.refresh == "live":
-                weights = ws.weights_from_statistics(
-                    self._record_step_scores(logits, yi, index),
-                    yi,
-                    self._class_statistics,
-                    self.weighting,
-                )
-            else:
-                weights = self.ws_weights_[index.to(self.device)]
-            true_std, other_std = self.noise_std()
-            loss = ws.noisy_nll_loss(
-                logits,
-                yi,
-                weights,
-                true_std,
-                off_class_sigma=other_std,
-                generator=self._noise_generator,
-                huber=self.noise_huber,
+    def train_loss(self, logits, y, X, index):
+        """The noisy loss after warm-up (:func:`wsmooth._smoothing.noisy_nll_loss`),
+        the plain ``criterion`` before; with ``refresh="live"`` it also records
+        each record's vulnerability score from these logits.
+
+        skorch still returns the clean logits as the step's ``y_pred``, so its
+        epoch scores stay true.
+        """
+        if not self.noise_active(len(self.history) - 1):
+            loss = super().train_loss(logits, y, X, index)
+            if self.refresh == "live" and self.sigma > SIGMA_TOL:
+                # the first noisy epoch weighs records from these scores
+                self._record_step_scores(logits, y, index)
+            return loss
+        if self.refresh == "live":
+            weights = ws.weights_from_statistics(
+                self._record_step_scores(logits, y, index),
+                y,
+                self._class_statistics,
+                self.weighting,
             )
         else:
-            loss = self.get_loss(logits, yi, X=Xi, training=True)
-        live = self.refresh == "live" and self.sigma > SIGMA_TOL
-        if live and not self.noise_active(epoch):  # noisy steps record above
-            self._record_step_scores(logits, yi, index)
-        loss.backward()
-        if self.clip_grad_norm is not None or self.clip_grad_relative is not None:
-            self._clip_gradients()
-        return {"loss": loss, "y_pred": logits}
-
-    def _clip_gradients(self):
-        """``clip_grad_norm_``, with the same result, minus a pass on the CPU.
-
-        ``clip_grad_norm_`` always multiplies every gradient by the clamped
-        coefficient (1 when no clipping is needed) so as not to synchronise a
-        GPU. On the CPU reading the norm costs nothing, and the pass is skipped
-        when it is within bounds (multiplying by 1 changes nothing).
-        """
-        params = [p for p in self.module_.parameters() if p.grad is not None]
-        if not params:
-            return
-        norm = torch.nn.utils.get_total_norm(
-            [p.grad for p in params], foreach=True
+            weights = self.ws_weights_[index.to(self.device)]
+        true_std, other_std = self.noise_std()
+        return ws.noisy_nll_loss(
+            logits,
+            y,
+            weights,
+            true_std,
+            off_class_sigma=other_std,
+            generator=self._noise_generator,
+            huber=self.noise_huber,
         )
-        limit = self._clip_limit(norm)
-        # a NaN norm is clipped too, as clip_grad_norm_ does
-        if norm.device.type != "cpu" or not norm <= limit:
-            torch.nn.utils.clip_grads_with_norm_(params, limit, norm, foreach=True)
+
+    def _clips_gradients(self):
+        return super()._clips_gradients() or self.clip_grad_relative is not None
 
     def _clip_limit(self, norm):
         """This step's bound: ``clip_grad_norm`` and, with ``clip_grad_relative``,
         that multiple of the median of the previous steps' (unclipped) norms."""
-        limit = math.inf if self.clip_grad_norm is None else self.clip_grad_norm
+        limit = super()._clip_limit(norm)
         if self.clip_grad_relative is None:
             return limit
         recent = self._recent_grad_norms

@@ -26,8 +26,8 @@ Layout of ``cache_dir``::
 
 A shadow folder is keyed by the model's parameters, the data, the seed and
 the source of the modules that make the figures only, so two configurations
-that train the same model (say WS at ``sigma=0`` and the plain undefended
-net) share their shadow models.
+that train the same model (say the same network under two configuration
+names) share their shadow models.
 
 A cell file is named by what was asked (configuration, setting, seed, the
 model's parameters, the data, the attacks, the shadow budget, the canaries)
@@ -471,7 +471,7 @@ def run_experiment(
         (one setting), a dict of parameter lists (every combination, as in
         :class:`~sklearn.model_selection.ParameterGrid`) or a list of
         parameter dicts (one setting each). The undefended model is one
-        configuration, e.g. ``{"none": WeightedSmoothingClassifier(sigma=0)}``.
+        configuration, e.g. ``{"none": NetClassifier()}``.
     attacks : str, list or dict, default=("lira", "rmia", "label_only")
         Method names of :class:`~wsmooth.MembershipInferenceAttack`, pairs
         ``(method, method_params)``, or ``{label: method}`` /
@@ -548,10 +548,10 @@ def run_experiment(
 
     Examples
     --------
-    >>> from wsmooth import WeightedSmoothingClassifier  # doctest: +SKIP
+    >>> from wsmooth import NetClassifier, WeightedSmoothingClassifier  # doctest: +SKIP
     >>> ws = WeightedSmoothingClassifier(max_epochs=10)  # doctest: +SKIP
     >>> results = run_experiment(  # doctest: +SKIP
-    ...     X, y, {"none": (ws, [{"sigma": 0.0}]),
+    ...     X, y, {"none": NetClassifier(max_epochs=10),
     ...            "ws": (ws, {"sigma": [0.1, 0.2]})},
     ...     attacks=["lira", "rmia"], seeds=3, cache_dir="runs/purchase")
     >>> pareto_frontier(results, attack="strongest", leakage="tpr@1%")  # doctest: +SKIP
