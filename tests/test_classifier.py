@@ -15,7 +15,12 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, GradientNormClipping
 
 from wsmooth import WeightedSmoothingClassifier, _smoothing
-from wsmooth.classifier import MEMBER_ATTRIBUTES
+from wsmooth._clipping import RecentMedian
+from wsmooth.classifier import (
+    MEMBER_ATTRIBUTES,
+    RELATIVE_CLIP_MIN_STEPS,
+    RELATIVE_CLIP_WINDOW,
+)
 from wsmooth.datasets import make_purchase_like
 from wsmooth.nets import MLP
 
@@ -487,19 +492,24 @@ def test_noise_huber_reaches_the_loss(data, monkeypatch):
     assert seen and set(seen) == {0.5}
 
 
-def test_relative_clipping_bounds_a_step_by_the_recent_median():
-    import collections
+def _recent(norms):
+    recent = RecentMedian(RELATIVE_CLIP_WINDOW, RELATIVE_CLIP_MIN_STEPS)
+    for norm in norms:
+        recent.add(torch.tensor(norm))
+    return recent
 
+
+def test_relative_clipping_bounds_a_step_by_the_recent_median():
     clf = WeightedSmoothingClassifier(clip_grad_relative=3.0, clip_grad_norm=10.0)
-    clf._recent_grad_norms = collections.deque([1.0] * 5, maxlen=100)
+    clf._recent_grad_norms = _recent([1.0] * 5)
     # too few steps seen: only the fixed bound
     assert clf._clip_limit(torch.tensor(50.0)) == 10.0
-    clf._recent_grad_norms = collections.deque([1.0] * 9 + [2.0] * 11, maxlen=100)
+    clf._recent_grad_norms = _recent([1.0] * 9 + [2.0] * 11)
     assert clf._clip_limit(torch.tensor(100.0)) == 6.0  # 3 x median 2
     # the unclipped norm joins the history; a NaN does not
-    assert clf._recent_grad_norms[-1] == 100.0
+    assert clf._recent_grad_norms.values()[-1] == 100.0
     clf._clip_limit(torch.tensor(float("nan")))
-    assert clf._recent_grad_norms[-1] == 100.0
+    assert clf._recent_grad_norms.values()[-1] == 100.0
     # the fixed bound still holds when it is the smaller
     clf.clip_grad_norm = 1.5
     assert clf._clip_limit(torch.tensor(1.0)) == 1.5

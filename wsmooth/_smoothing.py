@@ -410,6 +410,77 @@ def huberised_nll(q, threshold):
     return torch.where(q >= threshold, -torch.log(q.clamp(min=threshold)), linear)
 
 
+def _noise_scale(probs, labels, weights, sigma, off_class_sigma):
+    """The noise's per-record scale ``g * (1 - w)`` times its std: shape (n, 1)
+    when every class has std ``sigma``, (n, K) when the others' differ."""
+    scale = _margin(probs) * (1.0 - weights.to(probs.dtype)).unsqueeze(1)
+    if off_class_sigma is None or off_class_sigma == sigma:
+        return scale * sigma
+    std = torch.full_like(probs, off_class_sigma)
+    return scale * std.scatter_(1, labels.view(-1, 1), sigma)
+
+
+class _NoisyProjectedNLL(torch.autograd.Function):
+    """The noisy projected NLL with its gradient in the logits worked out by hand.
+
+    With ``p = softmax(z)``, ``v = p + e * s`` (``s`` without gradient),
+    ``T = sum_k |v_k|``, ``q = |v_y| / T`` and the loss ``mean_i l(q_i)``::
+
+        dl/dp_k = l'(q) sign(v_k) (1[k = y] - q) / T,
+        dl/dz   = p * (h - <h, p>)     for h = dl/dp (the softmax's Jacobian).
+
+    Autograd would keep a dozen intermediates and run one backward kernel per
+    forward operation; this keeps ``p`` and ``v`` and runs six K-wide kernels.
+    The forward is the same sequence of operations as the composition
+    :func:`perturb_probabilities`, :func:`project_to_simplex`, ``-log``, so the
+    loss is the same to the last bit and the noise the same draws. Rows the
+    clip to ``[PROB_FLOOR, 1]`` holds, and all-zero rows (projected to
+    uniform), get no gradient; a NaN row keeps a NaN one.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, labels, weights, noise, sigma, off_class_sigma, huber,
+                generator):
+        probs = torch.softmax(logits, dim=1)
+        if noise is None:
+            noise = torch.randn(
+                probs.shape, dtype=probs.dtype, device=probs.device,
+                generator=generator,
+            )
+        scale = _noise_scale(probs, labels, weights, sigma, off_class_sigma)
+        values = torch.addcmul(probs, noise, scale)
+        total = values.abs().sum(dim=1, keepdim=True)
+        signed_true = values.gather(1, labels.view(-1, 1))
+        true = signed_true.abs()
+        n_rows, n_classes = values.shape
+        # an all-zero row projects to uniform (as project_to_simplex); NaN stays NaN
+        raw = torch.where(total == 0, 1.0 / n_classes, true / total.clamp(min=1e-300))
+        projected = torch.clamp(raw, min=PROB_FLOOR, max=1.0)
+        if huber is not None:
+            threshold = min(1.0, huber / n_classes)
+            loss = huberised_nll(projected, threshold).mean()
+            # the slope -1/q above the threshold, its tangent's -1/threshold below
+            slope_at = projected.clamp(min=threshold)
+        else:
+            loss = -torch.log(projected).mean()
+            slope_at = projected
+        # per row: -l'(q) / (n T), zero where the clip or the uniform guard holds
+        moving = (raw >= PROB_FLOOR) & (raw <= 1.0) & (total != 0)
+        rate = torch.where(moving, (-1.0 / n_rows) / (slope_at * total), 0.0)
+        ctx.save_for_backward(probs, values, labels, rate * raw, rate * signed_true.sign())
+        return loss
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_output):
+        probs, values, labels, rate_q, rate_sign_true = ctx.saved_tensors
+        grad = values.sign().mul_(rate_q * -grad_output)
+        grad.scatter_add_(1, labels.view(-1, 1), rate_sign_true * grad_output)
+        dot = (grad * probs).sum(dim=1, keepdim=True)
+        grad.sub_(dot).mul_(probs)
+        return grad, None, None, None, None, None, None, None
+
+
 def noisy_nll_loss(
     logits, labels, weights, sigma, noise=None, generator=None, huber=None,
     off_class_sigma=None,
@@ -419,8 +490,10 @@ def noisy_nll_loss(
     The same value as :func:`perturb_probabilities` then :func:`project_to_simplex`
     then the negative log-likelihood, in fewer operations: the per-record noise
     scale is computed once without gradient, the perturbation is one fused
-    multiply-add, and only the true class's projected entry is formed (the clip
-    of the others never reaches the loss). No host synchronisation.
+    multiply-add, only the true class's projected entry is formed (the clip
+    of the others never reaches the loss), and the gradient in ``logits`` is
+    computed in closed form in one backward step rather than by autograd
+    through every operation. No host synchronisation.
 
     Parameters
     ----------
@@ -450,29 +523,8 @@ def noisy_nll_loss(
     Returns
     -------
     loss : scalar Tensor
-        ``mean_i -log q_i[y_i]``.
+        ``mean_i -log q_i[y_i]``. Differentiable once (no second derivative).
     """
-    probs = torch.softmax(logits, dim=1)
-    if noise is None:
-        noise = torch.randn(
-            probs.shape, dtype=probs.dtype, device=probs.device, generator=generator
-        )
-    with torch.no_grad():
-        scale = _margin(probs) * (1.0 - weights.to(probs.dtype)).unsqueeze(1)
-        if off_class_sigma is None or off_class_sigma == sigma:
-            scale = scale * sigma
-        else:
-            std = torch.full_like(probs, off_class_sigma)
-            scale = scale * std.scatter_(1, labels.view(-1, 1), sigma)
-    magnitude = torch.addcmul(probs, noise, scale).abs()
-    total = magnitude.sum(dim=1)
-    true = _true_class(magnitude, labels)
-    # an all-zero row projects to uniform (as project_to_simplex); NaN stays NaN
-    projected = torch.where(
-        total == 0, 1.0 / magnitude.shape[1], true / total.clamp(min=1e-300)
+    return _NoisyProjectedNLL.apply(
+        logits, labels, weights, noise, sigma, off_class_sigma, huber, generator
     )
-    projected = torch.clamp(projected, min=PROB_FLOOR, max=1.0)
-    if huber is not None:
-        threshold = min(1.0, huber / magnitude.shape[1])
-        return huberised_nll(projected, threshold).mean()
-    return -torch.log(projected).mean()

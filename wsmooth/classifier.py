@@ -1,8 +1,5 @@
 """WeightedSmoothingClassifier: a skorch classifier trained with weighted smoothing."""
 
-import collections
-import math
-import statistics
 import warnings
 from numbers import Integral, Real
 
@@ -14,6 +11,7 @@ from sklearn.utils._param_validation import (
 )
 
 from . import _smoothing as ws
+from ._clipping import RecentMedian
 from ._net import NetClassifier, TrainingDivergedError
 from ._warmup import SIGMA_TOL, noise_active, noise_never_starts
 
@@ -258,7 +256,9 @@ class WeightedSmoothingClassifier(NetClassifier):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self.ws_step_scores_ = None
-        self._recent_grad_norms = collections.deque(maxlen=RELATIVE_CLIP_WINDOW)
+        self._recent_grad_norms = RecentMedian(
+            RELATIVE_CLIP_WINDOW, RELATIVE_CLIP_MIN_STEPS
+        )
         device = torch.device(self.device) if self.device else torch.device("cpu")
         # own stream, apart from the global one that shuffles and initialises
         self._noise_generator = torch.Generator(device=device).manual_seed(
@@ -365,12 +365,9 @@ class WeightedSmoothingClassifier(NetClassifier):
         limit = super()._clip_limit(norm)
         if self.clip_grad_relative is None:
             return limit
-        recent = self._recent_grad_norms
-        if len(recent) >= RELATIVE_CLIP_MIN_STEPS:
-            limit = min(limit, self.clip_grad_relative * statistics.median(recent))
-        value = float(norm)  # a host synchronisation on a GPU
-        if math.isfinite(value):
-            recent.append(value)
+        # no sort and, off the CPU, no host synchronisation (see RecentMedian)
+        limit = self._recent_grad_norms.bound(limit, self.clip_grad_relative)
+        self._recent_grad_norms.add(norm)
         return limit
 
     def _record_step_scores(self, logits, yi, index):
