@@ -450,35 +450,36 @@ class _NoisyProjectedNLL(torch.autograd.Function):
         scale = _noise_scale(probs, labels, weights, sigma, off_class_sigma)
         values = torch.addcmul(probs, noise, scale)
         total = values.abs().sum(dim=1, keepdim=True)
-        signed_true = values.gather(1, labels.view(-1, 1))
-        true = signed_true.abs()
-        n_rows, n_classes = values.shape
-        # an all-zero row projects to uniform (as project_to_simplex); NaN stays NaN
-        raw = torch.where(total == 0, 1.0 / n_classes, true / total.clamp(min=1e-300))
+        labels = labels.view(-1, 1)
+        signed_true = values.gather(1, labels)
+        # an all-zero row (0 / 0) projects to uniform, as in project_to_simplex;
+        # a NaN row stays NaN
+        zero = total == 0
+        raw = signed_true.abs().div_(total).masked_fill_(zero, 1.0 / values.shape[1])
         projected = torch.clamp(raw, min=PROB_FLOOR, max=1.0)
         if huber is not None:
-            threshold = min(1.0, huber / n_classes)
+            threshold = min(1.0, huber / values.shape[1])
             loss = huberised_nll(projected, threshold).mean()
-            # the slope -1/q above the threshold, its tangent's -1/threshold below
-            slope_at = projected.clamp(min=threshold)
         else:
+            threshold = None
             loss = -torch.log(projected).mean()
-            slope_at = projected
-        # per row: -l'(q) / (n T), zero where the clip or the uniform guard holds
-        moving = (raw >= PROB_FLOOR) & (raw <= 1.0) & (total != 0)
-        rate = torch.where(moving, (-1.0 / n_rows) / (slope_at * total), 0.0)
-        ctx.save_for_backward(probs, values, labels, rate * raw, rate * signed_true.sign())
+        ctx.threshold = threshold
+        ctx.save_for_backward(probs, values, labels, signed_true, total, raw, zero)
         return loss
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_output):
-        probs, values, labels, rate_q, rate_sign_true = ctx.saved_tensors
-        grad = values.sign().mul_(rate_q * -grad_output)
-        grad.scatter_add_(1, labels.view(-1, 1), rate_sign_true * grad_output)
+        probs, values, labels, signed_true, total, raw, zero = ctx.saved_tensors
+        # slope -1/q, or -1/threshold below the Huber threshold; nothing where
+        # the clip to [PROB_FLOOR, 1] holds or the row was all zero
+        slope_at = raw if ctx.threshold is None else raw.clamp(min=ctx.threshold)
+        rate = (grad_output / -len(raw)) / (slope_at * total)
+        rate.masked_fill_((raw < PROB_FLOOR).logical_or_(zero), 0.0)
+        grad = values.sign().mul_(rate * -raw)
+        grad.scatter_add_(1, labels, rate * signed_true.sign())
         dot = (grad * probs).sum(dim=1, keepdim=True)
-        grad.sub_(dot).mul_(probs)
-        return grad, None, None, None, None, None, None, None
+        return grad.sub_(dot).mul_(probs), None, None, None, None, None, None, None
 
 
 def noisy_nll_loss(
