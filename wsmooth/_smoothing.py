@@ -85,12 +85,14 @@ def modified_entropy(probs, labels, floor=LOG_FLOOR):
     -------
     Tensor of shape (n,)
     """
-    p_true = _true_class(probs, labels)
-    log_one_minus = torch.log(torch.clamp(1.0 - probs, min=floor))
-    others = (probs * log_one_minus).sum(dim=1) - p_true * _true_class(
-        log_one_minus, labels
-    )
-    return -(1.0 - p_true) * torch.log(torch.clamp(p_true, min=floor)) - others
+    labels = labels.view(-1, 1)
+    p_true = probs.gather(1, labels)
+    # p_k log(1 - p_k) for every class, in place (a training step scores its
+    # batch with this); the true class's term is then taken out
+    terms = (1.0 - probs).clamp_(min=floor).log_().mul_(probs)
+    others = terms.sum(dim=1, keepdim=True) - terms.gather(1, labels)
+    log_true = p_true.clamp(min=floor).log_()
+    return ((p_true - 1.0) * log_true - others).squeeze(1)
 
 
 def cross_entropy_score(probs, labels, floor=LOG_FLOOR):
