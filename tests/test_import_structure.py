@@ -9,6 +9,10 @@ An import of ``pkg.mod`` is an edge to ``pkg.mod`` only, not to ``pkg``'s
 every package whose ``__init__`` re-exports its modules. ``from pkg import
 name`` is an edge to the module ``pkg.name`` when there is one, else to
 ``pkg``.
+
+scikit-learn's private helpers (any name or module whose name starts with
+``_``) are imported by one module only, :mod:`wsmooth.utils._sklearn_compat`,
+so a scikit-learn release that moves one breaks a single place.
 """
 
 import ast
@@ -27,6 +31,8 @@ UPPER = ("wsmooth.attacks", "wsmooth.defences", "wsmooth.experiments")
 #: entry point, which exists to run it.
 COMMAND = "wsmooth.cli"
 COMMAND_ENTRY = "wsmooth.__main__"
+#: The one module allowed to import scikit-learn's private names.
+SKLEARN_COMPAT = "wsmooth.utils._sklearn_compat"
 #: Circles known and left to be broken, each with why it is there.
 KNOWN_CIRCLES = {
     frozenset({"wsmooth.defences", "wsmooth.defences._registry"}): (
@@ -148,6 +154,32 @@ def _under(module, prefixes):
     return any(module == p or module.startswith(p + ".") for p in prefixes)
 
 
+def _private_sklearn_imports(path):
+    """``[(line, imported name), ...]`` of a file's private scikit-learn imports."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [
+                (node.lineno, alias.name)
+                for alias in node.names
+                if alias.name.split(".")[0] == "sklearn"
+                and any(part.startswith("_") for part in alias.name.split("."))
+            ]
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and not node.level
+            and (node.module or "").split(".")[0] == "sklearn"
+        ):
+            private_module = any(p.startswith("_") for p in node.module.split("."))
+            found += [
+                (node.lineno, f"{node.module}.{alias.name}")
+                for alias in node.names
+                if private_module or alias.name.startswith("_")
+            ]
+    return found
+
+
 def test_the_graph_is_read():
     # guards the checks below against a parser that finds nothing
     assert "wsmooth.attacks._base" in GRAPH["wsmooth.attacks"]
@@ -181,6 +213,24 @@ def test_nothing_imports_the_command():
         m for m, edges in GRAPH.items() if COMMAND in edges and m != COMMAND_ENTRY
     )
     assert not importers
+
+
+def test_private_sklearn_scan_finds_them():
+    # guards the check below against a scan that finds nothing
+    found = {name for _, name in _private_sklearn_imports(MODULES[SKLEARN_COMPAT][0])}
+    assert "sklearn.base._fit_context" in found
+    assert "sklearn.utils._param_validation.Interval" in found
+
+
+@pytest.mark.parametrize(
+    "module", sorted(m for m in MODULES if m != SKLEARN_COMPAT), ids=str
+)
+def test_only_the_compat_module_imports_private_sklearn_names(module):
+    found = _private_sklearn_imports(MODULES[module][0])
+    assert not found, (
+        f"{module} imports scikit-learn's private {found}: import them from "
+        f"{SKLEARN_COMPAT}"
+    )
 
 
 def test_signals_import_nothing_of_the_package_and_no_torch():

@@ -8,14 +8,11 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import (
-    Interval,
-    StrOptions,
-)
 
 from . import _smoothing as ws
 from ._net import NetClassifier, TrainingDivergedError
 from ._warmup import SIGMA_TOL, noise_active, noise_never_starts
+from .utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["WeightedSmoothingClassifier", "TrainingDivergedError"]
 

@@ -58,12 +58,12 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.stats import norm
 from sklearn.base import clone
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from .._signals import (
     logit_margin_from_log_proba,
     logit_scaled_confidence_from_log_proba,
 )
+from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ._methods import AttackMethod, _PopulationIndex, _record_digests, register_method
 from ._quantile_net import QuantileNetRegressor
 
