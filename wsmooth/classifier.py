@@ -72,8 +72,11 @@ class WeightedSmoothingClassifier(NetClassifier):
         ``"minmax"``: rescaled into [0, 1] within each class, so noise falls
         monotonically from the most confident record to the most isolated.
         ``"uniform"``: ``w = 0``, plain smoothing noise (ablation).
-    vulnerability : {"mentr", "cross_entropy"}, default="mentr"
-        Vulnerability score: modified entropy (reference) or cross-entropy.
+    vulnerability : {"mentr", "loss", "cross_entropy"}, default="mentr"
+        Vulnerability score, named as the membership signals the attacks and
+        the leakage scorer take (``ThresholdAttack(signal=...)``): ``"mentr"``,
+        the modified entropy (reference), or ``"loss"``, the cross-entropy
+        loss. ``"cross_entropy"`` is an alias of ``"loss"``.
     noise_scale : {"reference", "class_invariant", "split"}, \
             default="reference"
         ``"reference"``: every class's noise has std ``sigma`` (Tan et al.), so
