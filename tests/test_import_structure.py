@@ -23,6 +23,32 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "wsmooth"
 
+#: The floors, bottom first: a module imports only from its own floor and the
+#: floors below it (docs/architecture.rst describes each). An entry names a
+#: module, or a subpackage with all its modules; the package's ``__init__``
+#: (``"wsmooth"``) names itself alone. It imports nothing of the package when
+#: it runs: its public names are imported on first use, by ``importlib``.
+FLOORS = (
+    ("foundations", ("wsmooth", "wsmooth._signals", "wsmooth.utils")),
+    ("data and figures", ("wsmooth.datasets", "wsmooth.metrics")),
+    (
+        "estimators",
+        (
+            "wsmooth._smoothing",
+            "wsmooth._warmup",
+            "wsmooth.nets",
+            "wsmooth._net",
+            "wsmooth.classifier",
+            "wsmooth.defences",
+        ),
+    ),
+    ("attacks", ("wsmooth.attacks",)),
+    (
+        "experiments",
+        ("wsmooth.experiments", "wsmooth._names", "wsmooth._training_defaults"),
+    ),
+    ("command", ("wsmooth.cli", "wsmooth.__main__")),
+)
 #: The lower floors, and what they must never import, directly or through
 #: other modules of the package.
 LOWER = ("wsmooth.metrics", "wsmooth.utils", "wsmooth._signals", "wsmooth.datasets")
@@ -147,6 +173,17 @@ def _under(module, prefixes):
     return any(module == p or module.startswith(p + ".") for p in prefixes)
 
 
+def _floor(module):
+    """``(index, name)`` of the floor of ``module``; None if it has none."""
+    for index, (name, members) in enumerate(FLOORS):
+        for member in members:
+            if module == member or (
+                member != "wsmooth" and module.startswith(member + ".")
+            ):
+                return index, name
+    return None
+
+
 def _private_sklearn_imports(path):
     """``[(line, imported name), ...]`` of a file's private scikit-learn imports."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -190,6 +227,22 @@ def test_circle_finder_finds_a_circle():
     # guards the check above against a search that finds nothing
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _circles(graph) == [frozenset({"a", "b", "c"})]
+
+
+def test_every_module_stands_on_a_floor():
+    # a new module must be placed on a floor before the check below sees it
+    assert not sorted(m for m in MODULES if _floor(m) is None)
+
+
+@pytest.mark.parametrize("module", sorted(MODULES), ids=str)
+def test_modules_import_only_their_floor_and_below(module):
+    own, name = _floor(module)
+    upward = sorted(
+        f"{target} ({_floor(target)[1]})"
+        for target in GRAPH[module]
+        if _floor(target)[0] > own
+    )
+    assert not upward, f"{module} ({name}) imports from floors above: {upward}"
 
 
 @pytest.mark.parametrize(
