@@ -361,7 +361,8 @@ def build_parser():
     comp.add_argument(
         "--canaries", type=_canaries, default=None, metavar="N[:KIND]",
         help="worst-case leakage: N canaries per seed, half in the target's "
-        "training set, of KIND mislabelled (default) or ood; their figures "
+        "training set, of KIND mislabelled (default), duplicated (trained "
+        "4 times when in) or ood; their figures "
         "go beside the population's, which come from a twin run without "
         "canaries (the cost doubles)",
     )

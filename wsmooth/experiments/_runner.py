@@ -71,7 +71,7 @@ from ..utils._fingerprint import code_fingerprint as _code
 from ..utils._fingerprint import qualified_name as _qualname
 from ..utils._fingerprint import stable_value as _stable
 from ..utils._sklearn_compat import Interval, validate_params
-from ._canaries import check_canaries, make_canaries
+from ._canaries import canary_copies, check_canaries, make_canaries, records_outside
 from ._canaries import resolution_warning as _resolution_warning
 from ._results import CANARY_FIGURES, FIGURES, ExperimentResults, _jsonable
 from ._specs import (
@@ -303,9 +303,16 @@ def _run_cell(
     # pool holds every canary, so each shadow trains on a random half of them
     X_train, y_train, X_attack, y_attack = Xm, ym, X_pool, y_pool
     if canaries is not None:
-        Xc, yc, in_target = canaries
-        X_train = np.concatenate([Xm, Xc[in_target]])
-        y_train = np.concatenate([ym, yc[in_target]])
+        Xc, yc, in_target, copies = canaries
+        # a duplicated canary is a record of the pool: the twin's pool gives
+        # it up, so that the attacker's pool holds it once
+        outside = records_outside(X_pool, y_pool, Xc, yc)
+        if not outside.all():
+            X_pool, y_pool = X_pool[outside], y_pool[outside]
+            members = members[outside]
+            Xm, ym = X_pool[members], y_pool[members]
+        X_train = np.concatenate([Xm, np.repeat(Xc[in_target], copies, axis=0)])
+        y_train = np.concatenate([ym, np.repeat(yc[in_target], copies, axis=0)])
         X_attack = np.concatenate([X_pool, Xc])
         y_attack = np.concatenate([y_pool, yc])
     # a defence that takes a reference set gets the reserved records, which
@@ -503,10 +510,11 @@ def run_experiment(
     canaries : None, int or (int, str), default=None
         Worst-case leakage: the number of canaries per seed, of the kind
         ``"mislabelled"``, or a pair ``(number, kind)`` with kind
-        ``"mislabelled"`` or ``"ood"`` (the kinds: :ref:`canaries`). Per
-        seed, the canaries are drawn from their own random stream, half of
-        them join the target's training set, and all join the attacker's
-        pool (each shadow model trains on a random half of them). Every row
+        ``"mislabelled"``, ``"duplicated"`` or ``"ood"`` (the kinds:
+        :ref:`canaries`). Per seed, the canaries are drawn from their own
+        random stream, half of them join the target's training set (a
+        duplicated one several times), and all join the attacker's pool
+        (each shadow model trains on a random half of them). Every row
         then also holds ``canary_auc``, ``canary_tpr@0.1%fpr`` and
         ``canary_tpr@1%fpr`` (IN canaries against OUT canaries, by the same
         attack). Models
@@ -579,7 +587,12 @@ def run_experiment(
     if canary_spec is not None:
         check_canaries(canary_spec, len(data[1]))
         _resolution_warning(canary_spec[0], (0.001, 0.01))
-        canary_sets = {s: make_canaries(*data[:2], *canary_spec, s) for s in seeds}
+        copies = canary_copies(canary_spec[1])
+        canary_sets = {
+            s: (*make_canaries(*data[:2], *canary_spec, s,
+                               members=member_mask(data[1], s)), copies)
+            for s in seeds
+        }
     data_hash = joblib.hash((data, reference))
     figure_code = _figure_code()
     cells = _cells(specs, seeds, canary_spec)
