@@ -27,11 +27,6 @@ import numpy as np
 import torch
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    Interval,
-    Options,
-    validate_parameter_constraints,
-)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -43,6 +38,7 @@ from torch.utils.data import Subset
 
 from .nets import MLP
 from .utils import reraise_interrupt
+from .utils._sklearn_compat import Interval, Options, validate_parameter_constraints
 
 __all__ = ["NetClassifier", "TrainingDivergedError", "IndexedTrainingSet"]
 

@@ -5,15 +5,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import (
-    Interval,
-    StrOptions,
-)
 
 from . import _smoothing as ws
 from ._clipping import RecentMedian
 from ._net import NetClassifier, TrainingDivergedError
 from ._warmup import SIGMA_TOL, noise_active, noise_never_starts
+from .utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["WeightedSmoothingClassifier", "TrainingDivergedError"]
 
@@ -73,8 +70,11 @@ class WeightedSmoothingClassifier(NetClassifier):
         ``"minmax"``: rescaled into [0, 1] within each class, so noise falls
         monotonically from the most confident record to the most isolated.
         ``"uniform"``: ``w = 0``, plain smoothing noise (ablation).
-    vulnerability : {"mentr", "cross_entropy"}, default="mentr"
-        Vulnerability score: modified entropy (reference) or cross-entropy.
+    vulnerability : {"mentr", "loss", "cross_entropy"}, default="mentr"
+        Vulnerability score, named as the membership signals the attacks and
+        the leakage scorer take (``ThresholdAttack(signal=...)``): ``"mentr"``,
+        the modified entropy (reference), or ``"loss"``, the cross-entropy
+        loss. ``"cross_entropy"`` is an alias of ``"loss"``.
     noise_scale : {"reference", "class_invariant", "split"}, \
             default="reference"
         ``"reference"``: every class's noise has std ``sigma`` (Tan et al.), so

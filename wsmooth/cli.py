@@ -517,12 +517,12 @@ def _check_warmup(args):
 def _check_names(args):
     """The defences and attacks named are registered (checked here, not by
     the parser, whose construction imports no registry)."""
-    from .attacks._methods import METHODS
+    from .attacks import available_methods
     from .defences import available_defences
 
     for option, names, known in (
         ("--defences", args.defences, available_defences()),
-        ("--attacks", args.attacks, sorted(METHODS)),
+        ("--attacks", args.attacks, available_methods()),
     ):
         unknown = [n for n in dict.fromkeys(names) if n not in known]
         if unknown:

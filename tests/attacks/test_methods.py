@@ -134,6 +134,13 @@ def test_methods_of_the_keyword_form_still_fit():
     )
 
 
+@pytest.mark.parametrize("name", sorted(_names.ATTACKS), ids=str)
+def test_built_in_methods_implement_fit_signals(name):
+    # the keyword fit is the compatibility path for users' methods only; a
+    # method with nothing to calibrate (correctness) keeps the base's
+    assert get_method(name).fit is AttackMethod.fit
+
+
 def test_estimator_drives_a_keyword_method(forest, splits, scratch_name):
     _, _, (Xp, yp) = splits
     register_method(scratch_name)(_KeywordMethod)

@@ -3,8 +3,9 @@
 :class:`MembershipInferenceAttack` is the public entry point; its ``method``
 is a name or an instance of :class:`ThresholdAttack`,
 :class:`CorrectnessAttack`, :class:`LearnedAttack`, :class:`LiRAAttack`,
-:class:`RMIAAttack`, :class:`QuantileAttack` or :class:`DistillationAttack`
-(which need no shadow model).
+:class:`RMIAAttack`, :class:`LabelOnlyAttack`, :class:`PrivacyRiskAttack`,
+:class:`QuantileAttack` or :class:`DistillationAttack` (the last two need no
+shadow model).
 :func:`pool_split` sets up the pool protocol. The shadow training engine
 (:func:`fit_shadow_models`, :func:`make_keep_masks`,
 :func:`train_shadow_models`) and the method interface (:class:`AttackMethod`,

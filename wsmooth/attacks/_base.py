@@ -6,11 +6,10 @@ from numbers import Integral
 
 import joblib
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
@@ -18,6 +17,7 @@ from sklearn.utils.validation import (
 )
 
 from ..utils import check_log_proba, check_proba, class_index
+from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
 from ._methods import (
     METHOD_NAMES,
     AttackMethod,

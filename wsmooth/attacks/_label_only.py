@@ -50,12 +50,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    Interval,
-    StrOptions,
-    validate_params,
-)
 
+from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 from ._calibration import best_threshold
 from ._methods import AttackMethod, register_method
 

@@ -19,9 +19,9 @@ from numbers import Real
 import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import HasMethods, Interval
 
 from .._signals import true_class_proba
+from ..utils._sklearn_compat import HasMethods, Interval
 from ._calibration import best_threshold
 from ._methods import AttackMethod, register_method
 

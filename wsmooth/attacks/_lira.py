@@ -45,12 +45,12 @@ at probability 1) give finite scores.
 
 import numpy as np
 from scipy.stats import norm
-from sklearn.utils._param_validation import StrOptions
 
 from .._signals import (
     logit_scaled_confidence,
     logit_scaled_confidence_from_log_proba,
 )
+from ..utils._sklearn_compat import StrOptions
 from ._calibration import leave_shadows_out
 from ._methods import AttackMethod, PopulationQueryMixin, register_method
 

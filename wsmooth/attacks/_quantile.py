@@ -48,7 +48,7 @@ this is the difference between an AUC of 0.76 and of 0.91.
 
 The score ``s`` is the hinge score of the paper, the margin of the target's
 logits ``z_y - max_{k != y} z_k``, computed from its log-probabilities
-(:func:`~wsmooth.attacks._signals.logit_margin_from_log_proba`), or LiRA's
+(:func:`~wsmooth._signals.logit_margin_from_log_proba`), or LiRA's
 logit-scaled confidence (the default with ``mode="distill"``).
 """
 
@@ -58,12 +58,12 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.stats import norm
 from sklearn.base import clone
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from .._signals import (
     logit_margin_from_log_proba,
     logit_scaled_confidence_from_log_proba,
 )
+from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ._methods import AttackMethod, _PopulationIndex, _record_digests, register_method
 from ._quantile_net import QuantileNetRegressor
 
@@ -93,7 +93,7 @@ class QuantileAttack(AttackMethod):
     """Quantile-regression membership inference (Bertran et al. 2023).
 
     Use it as ``MembershipInferenceAttack(target, method="quantile")``, or fit
-    it on arrays directly (see :meth:`fit`). It trains no shadow model: fitting
+    it on arrays directly (see :meth:`fit_signals`). It trains no shadow model: fitting
     costs a few regressor fits on the population.
 
     Parameters
@@ -471,27 +471,16 @@ class QuantileAttack(AttackMethod):
                 "larger population or a larger alpha."
             )
 
-    def fit(
-        self,
-        proba,
-        y,
-        X=None,
-        *,
-        log_proba=None,
-        shadow_proba=None,
-        shadow_log_proba=None,
-        keep_masks=None,
-        shadows=None,
-        target=None,
-        random_state=0,
-    ):
+    def fit_signals(self, signals):
         """Fit one quantile regressor per fold on the population.
 
         Reads the target's ``log_proba`` (or, without it, ``proba``) on the
         population, ``y``, the population records ``X`` and ``random_state``
-        (the folds and the default regressor's seeds); the shadow arguments
-        are not read. See :meth:`AttackMethod.fit`.
+        (the folds and the default regressor's seeds); the shadow fields are
+        not read. See :meth:`AttackMethod.fit_signals`.
         """
+        proba, log_proba, y, X = signals.proba, signals.log_proba, signals.y, signals.X
+        random_state = signals.random_state
         self._validate_params()
         self._check_regressor_level()
         self._require(X=X)

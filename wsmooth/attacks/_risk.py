@@ -25,9 +25,9 @@ The functions are pure and vectorised over records and classes.
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._signals import SIGNALS
+from ..utils._sklearn_compat import Interval, StrOptions
 from ._base import MembershipInferenceAttack
 from ._methods import AttackMethod, register_method
 

@@ -36,9 +36,9 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.metrics import roc_auc_score
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._signals import EPS
+from ..utils._sklearn_compat import Interval, StrOptions
 from ._calibration import leave_shadows_out
 from ._methods import AttackMethod, PopulationQueryMixin, register_method
 

@@ -7,9 +7,9 @@ maximises balanced accuracy, per class for Song & Mittal's attacks).
 """
 
 import numpy as np
-from sklearn.utils._param_validation import StrOptions
 
 from .._signals import SIGNALS
+from ..utils._sklearn_compat import StrOptions
 from ._calibration import best_threshold, class_thresholds
 from ._methods import AttackMethod, register_method
 

@@ -7,10 +7,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import Interval
 
 from .._net import NetClassifier, unavailable_partial_fit
 from ..nets import MLP
+from ..utils._sklearn_compat import Interval
 from ..utils._tags import PrivacyTags
 
 __all__ = ["AdversarialRegularizationClassifier"]

@@ -6,10 +6,10 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
 from torch.utils.data import Dataset as TorchDataset
 
 from .._net import NetClassifier, unavailable_partial_fit
+from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["DPSGDClassifier", "TUNED_TRAINING", "TUNED_EPSILONS"]
 

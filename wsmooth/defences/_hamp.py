@@ -5,9 +5,9 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval
 
 from .._net import NetClassifier
+from ..utils._sklearn_compat import Interval
 from ..utils._tags import PrivacyTags
 from ._record_hash import record_uniforms
 

@@ -7,16 +7,18 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import train_test_split
-from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import (
-    Interval,
-    StrOptions,
-    validate_parameter_constraints,
-)
-from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..nets import MLP
 from ..utils import check_proba
+from ..utils._sklearn_compat import (
+    Interval,
+    StrOptions,
+    _num_samples,
+    _safe_indexing,
+    validate_parameter_constraints,
+)
 from ..utils._tags import PrivacyTags
 from ._record_hash import record_uniforms
 

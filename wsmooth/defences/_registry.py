@@ -227,14 +227,30 @@ register_defence(
 # --------------------------------------------------------------------------- #
 # The defences with estimators of their own
 # --------------------------------------------------------------------------- #
-def _build(class_name):
-    def build(**common):
-        from .. import defences
+# Each builder imports its defence's own module, never the package, whose
+# ``__init__`` imports this registry.
+def _dpsgd(**common):
+    from ._dpsgd import DPSGDClassifier
 
-        return getattr(defences, class_name)(**common)
+    return DPSGDClassifier(**common)
 
-    build.__name__ = f"build_{class_name}"
-    return build
+
+def _relaxloss(**common):
+    from ._relaxloss import RelaxLossClassifier
+
+    return RelaxLossClassifier(**common)
+
+
+def _advreg(**common):
+    from ._advreg import AdversarialRegularizationClassifier
+
+    return AdversarialRegularizationClassifier(**common)
+
+
+def _hamp(**common):
+    from ._hamp import HAMPClassifier
+
+    return HAMPClassifier(**common)
 
 
 def _memguard(**common):
@@ -258,7 +274,7 @@ def _dpsgd_grid():
 register_defence(
     Defence(
         "dpsgd",
-        _build("DPSGDClassifier"),
+        _dpsgd,
         _dpsgd_grid(),
         "DP-SGD through Opacus: per-record gradient clipping and Gaussian noise "
         "calibrated to a target (epsilon, delta), trained with its own tuned "
@@ -270,7 +286,7 @@ register_defence(
 register_defence(
     Defence(
         "relaxloss",
-        _build("RelaxLossClassifier"),
+        _relaxloss,
         {"alpha": [0.5, 1.0, 2.0]},
         "training loss held near a target level alpha: gradient ascent below "
         "it, posterior flattening on alternate epochs",
@@ -280,7 +296,7 @@ register_defence(
 register_defence(
     Defence(
         "advreg",
-        _build("AdversarialRegularizationClassifier"),
+        _advreg,
         {"reg_lambda": [0.5, 1.0, 3.0]},
         "min-max game with an inference model trained on members vs a held-out "
         "reference set",
@@ -300,7 +316,7 @@ register_defence(
 register_defence(
     Defence(
         "hamp",
-        _build("HAMPClassifier"),
+        _hamp,
         {"gamma": [0.8, 0.9, 0.95]},
         "high-entropy soft labels with an entropy regulariser, and outputs "
         "replaced by re-ranked outputs on random input",

@@ -4,9 +4,9 @@ from numbers import Real
 
 import torch
 import torch.nn.functional as F
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._net import NetClassifier
+from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["RelaxLossClassifier", "relaxloss_loss", "relaxloss_upper"]
 

@@ -61,7 +61,6 @@ import joblib
 import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score
-from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_consistent_length
 
 from ..attacks._methods import get_method
@@ -71,6 +70,7 @@ from ..utils._fingerprint import IGNORED_PARAMS as _IGNORED_PARAMS
 from ..utils._fingerprint import code_fingerprint as _code
 from ..utils._fingerprint import qualified_name as _qualname
 from ..utils._fingerprint import stable_value as _stable
+from ..utils._sklearn_compat import Interval, validate_params
 from ._canaries import canary_copies, check_canaries, make_canaries, records_outside
 from ._canaries import resolution_warning as _resolution_warning
 from ._results import CANARY_FIGURES, FIGURES, ExperimentResults, _jsonable

@@ -1,4 +1,12 @@
-"""Membership-leakage figures (AUC, TPR at low FPR, advantage) and ROC plots."""
+"""Membership-leakage figures (AUC, TPR at low FPR, advantage) and ROC plots.
+
+The figures of membership scores (``_figures``), every figure of one attack at
+once (:func:`membership_report`, ``_reports``), the log-log ROC display
+(:class:`MembershipRocDisplay`, ``_display``), and the ``GridSearchCV``
+leakage scorer with its refit rule (:func:`make_membership_scorer`,
+:func:`most_accurate_under_leakage`, ``_scorer``). Nothing here imports an
+estimator or an attack of the package.
+"""
 
 from ._display import MembershipRocDisplay
 from ._figures import (

@@ -17,7 +17,8 @@ import warnings
 
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score, roc_curve
-from sklearn.utils._param_validation import Interval, validate_params
+
+from ..utils._sklearn_compat import Interval, validate_params
 
 __all__ = [
     "balanced_accuracy_at_threshold",
