@@ -154,7 +154,7 @@ def test_unseeded_attack_classifier_is_seeded(attack_classifier, forest, splits)
             method="learned",
             n_shadow=2,
             shadow_estimator=DecisionTreeClassifier(max_depth=4),
-            attack_classifier=attack_classifier,
+            method_params={"attack_classifier": attack_classifier},
             random_state=0,
         ).fit(Xp, yp)
         assert mia.method_.classifier_.random_state is not None
@@ -162,6 +162,20 @@ def test_unseeded_attack_classifier_is_seeded(attack_classifier, forest, splits)
 
     np.testing.assert_array_equal(scores(), scores())
     assert attack_classifier.random_state is None  # the user's object untouched
+
+
+def test_the_estimators_attack_classifier_is_deprecated(forest, splits):
+    _, _, (Xp, yp) = splits
+    mia = MembershipInferenceAttack(
+        forest, method="learned", n_shadow=2,
+        shadow_estimator=DecisionTreeClassifier(max_depth=4),
+        attack_classifier=RandomForestClassifier(n_estimators=3, random_state=0),
+        random_state=0,
+    )
+    with pytest.warns(FutureWarning, match="method_params"):
+        mia.fit(Xp, yp)
+    # it still works the old way until removed
+    assert isinstance(mia.method_.classifier_, RandomForestClassifier)
 
 
 def test_n_shadow_bool_is_refused(forest, splits):

@@ -27,7 +27,7 @@ from ._methods import (
 )
 from ._shadow import (
     align_proba,
-    derive_entropy,
+    derive_root_seed,
     fit_shadow_models,
     model_log_proba,
 )
@@ -152,6 +152,10 @@ class MembershipInferenceAttack(BaseEstimator):
     attack_classifier : classifier, default=None
         For ``method="learned"``: the attack classifier (cloned); default a
         small skorch MLP.
+
+        .. deprecated:: 0.1.0
+           Pass ``method_params={"attack_classifier": ...}`` instead, as
+           every method takes its parameters.
     method_params : dict, default=None
         Extra keyword arguments for the method (e.g. ``{"signal": "loss",
         "class_dependent": True}`` for the threshold methods).
@@ -379,7 +383,7 @@ class MembershipInferenceAttack(BaseEstimator):
         y_idx = self._encode(y, self.classes_)
         method = self._make_method()
         method_cls = type(method)
-        entropy = derive_entropy(self.random_state)
+        root_seed = derive_root_seed(self.random_state)
 
         self.shadow_models_ = None
         shadows = keep = shadow_proba = shadow_log_proba = log_proba = None
@@ -396,7 +400,7 @@ class MembershipInferenceAttack(BaseEstimator):
                 y,
                 n_shadow=self.n_shadow,
                 classes=self.classes_,
-                random_state=entropy if self.random_state is not None else None,
+                random_state=root_seed if self.random_state is not None else None,
                 n_jobs=self.n_jobs,
                 verbose=self.verbose,
                 cache_dir=self._cache_location(),
@@ -421,7 +425,7 @@ class MembershipInferenceAttack(BaseEstimator):
             keep_masks=keep,
             shadows=shadows,
             target=target,
-            random_state=entropy,
+            random_state=root_seed,
         )
         self.method_ = fit_method(method, signals)
         online = getattr(self.method_, "online", None)
@@ -444,6 +448,15 @@ class MembershipInferenceAttack(BaseEstimator):
                 )
             method = clone(self.method)
         else:
+            if self.attack_classifier is not None:
+                warnings.warn(
+                    "attack_classifier is deprecated and will be removed in a "
+                    "future version: pass method_params={'attack_classifier': "
+                    "...} (or method=LearnedAttack(attack_classifier=...)), "
+                    "the one way every method takes its parameters.",
+                    FutureWarning,
+                    stacklevel=3,
+                )
             method = get_method(self.method).from_attack(self)
         method.check_params(self.n_shadow)
         return method

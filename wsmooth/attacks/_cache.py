@@ -4,7 +4,7 @@ A cache directory may be shared, copied or planted, so nothing in it is ever
 unpickled unless the user says they trust it (``trust_cache=True``):
 
 * ``manifest.json``: format, fingerprints of the configuration (template,
-  population, classes) and the seed entropy. Created atomically and
+  population, classes) and the root seed. Created atomically and
   exclusively (write a temporary file, hard-link it into place), so two
   processes starting on one fresh cache agree on one seed; the loser re-reads
   the winner's manifest. A seed added to a manifest written without one goes
@@ -147,25 +147,26 @@ def _check_manifest(manifest, expected, cache_dir):
             )
 
 
-def _entropy_of(cache_dir, manifest):
-    entropy = manifest.get("entropy")
-    if entropy is None:
+def _root_seed_of(cache_dir, manifest):
+    # stored under "entropy", the name of earlier versions, so their caches read
+    root_seed = manifest.get("entropy")
+    if root_seed is None:
         seed = _read_json(os.path.join(cache_dir, _SEED), "seed file")
-        entropy = None if seed is None else seed.get("entropy")
-    if entropy is not None and (
-        not isinstance(entropy, int) or isinstance(entropy, bool)
+        root_seed = None if seed is None else seed.get("entropy")
+    if root_seed is not None and (
+        not isinstance(root_seed, int) or isinstance(root_seed, bool)
     ):
         raise ValueError(
             f"cache_dir {cache_dir!r} records a seed that is not an integer "
-            f"({entropy!r}); clear it or use another cache_dir."
+            f"({root_seed!r}); clear it or use another cache_dir."
         )
-    return entropy
+    return root_seed
 
 
-def open_cache(cache_dir, fp, entropy=None, *, propose=None):
-    """Create or check the manifest; return the seed entropy the cache uses.
+def open_cache(cache_dir, fp, root_seed=None, *, propose=None):
+    """Create or check the manifest; return the root seed the cache uses.
 
-    ``entropy``: the seed the caller requires (an explicit random_state); it
+    ``root_seed``: the seed the caller requires (an explicit random_state); it
     must match the cache's. ``propose``: a seed recorded if the cache has none
     yet; a caller without a required seed follows whatever the cache records.
     Creation is exclusive, so of several processes starting together one
@@ -181,12 +182,12 @@ def open_cache(cache_dir, fp, entropy=None, *, propose=None):
         create_exclusive(path, _json_bytes(new))
         manifest = _read_json(path, "shadow cache manifest")
     _check_manifest(manifest, expected, cache_dir)
-    cached = _entropy_of(cache_dir, manifest)
+    cached = _root_seed_of(cache_dir, manifest)
     if cached is None and propose is not None:
         seed_path = os.path.join(cache_dir, _SEED)
         create_exclusive(seed_path, _json_bytes({"entropy": propose}))
-        cached = _entropy_of(cache_dir, manifest)
-    if entropy is not None and cached is not None and cached != entropy:
+        cached = _root_seed_of(cache_dir, manifest)
+    if root_seed is not None and cached is not None and cached != root_seed:
         raise ValueError(
             f"cache_dir {cache_dir!r} was written with another random_state; "
             "use another cache_dir, clear it, or pass random_state=None to "

@@ -81,14 +81,14 @@ SHADOW_REFERENCE_FRACTION = 0.2
 # --------------------------------------------------------------------------- #
 # Seeds and keep masks
 # --------------------------------------------------------------------------- #
-def derive_entropy(random_state):
+def derive_root_seed(random_state):
     """One int drawn from ``random_state``: the root of every derived seed."""
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
-def _model_seeds(entropy, n_models):
+def _model_seeds(root_seed, n_models):
     return [
-        int(np.random.SeedSequence([entropy, 1, i]).generate_state(1)[0])
+        int(np.random.SeedSequence([root_seed, 1, i]).generate_state(1)[0])
         for i in range(n_models)
     ]
 
@@ -114,14 +114,14 @@ def make_keep_masks(n_records, n_models, random_state=None, *, y=None):
     -------
     keep : ndarray of bool of shape (n_models, n_records)
     """
-    return _keep_masks(n_records, n_models, derive_entropy(random_state), y)
+    return _keep_masks(n_records, n_models, derive_root_seed(random_state), y)
 
 
-def _keep_masks(n_records, n_models, entropy, y=None):
+def _keep_masks(n_records, n_models, root_seed, y=None):
     codes = class_codes(y, n_records)
     keep = np.zeros((n_models, n_records), dtype=bool)
     for pair in range((n_models + 1) // 2):
-        rng = np.random.default_rng([entropy, 0, pair])
+        rng = np.random.default_rng([root_seed, 0, pair])
         half = half_of_every_class(codes, rng, odd="coin")
         keep[2 * pair] = half
         if 2 * pair + 1 < n_models:
@@ -358,7 +358,7 @@ def train_shadow_models(
             f"got {keep_masks.shape}"
         )
     if seeds is None:
-        seeds = _model_seeds(derive_entropy(random_state), n_models)
+        seeds = _model_seeds(derive_root_seed(random_state), n_models)
     if len(seeds) != n_models:
         raise ValueError("seeds must have one entry per keep mask")
     classes = np.unique(y) if classes is None else np.asarray(classes)
@@ -502,18 +502,18 @@ def fit_shadow_models(
     X = np.asarray(X)
     y = np.asarray(y)
     classes = np.unique(y) if classes is None else np.asarray(classes)
-    entropy = None if random_state is None else derive_entropy(random_state)
+    root_seed = None if random_state is None else derive_root_seed(random_state)
     cache = None
     if cache_dir is not None:
         cache_dir = os.fspath(cache_dir)
         fp = fingerprint(template, X, y, classes)
-        propose = derive_entropy(None) if entropy is None else entropy
-        entropy = open_cache(cache_dir, fp, entropy, propose=propose)
+        propose = derive_root_seed(None) if root_seed is None else root_seed
+        root_seed = open_cache(cache_dir, fp, root_seed, propose=propose)
         cache = ShadowCache(cache_dir, template, fp, X, y, trust_cache=trust_cache)
-    elif entropy is None:
-        entropy = derive_entropy(None)
-    keep = _keep_masks(X.shape[0], n_shadow, entropy, y)
-    seeds = _model_seeds(entropy, n_shadow)
+    elif root_seed is None:
+        root_seed = derive_root_seed(None)
+    keep = _keep_masks(X.shape[0], n_shadow, root_seed, y)
+    seeds = _model_seeds(root_seed, n_shadow)
     models, n_trained, reference = _train(
         template, X, y, keep, seeds, n_jobs, verbose, cache
     )
