@@ -14,7 +14,10 @@ Data sets (``--data``), with the ``wsmooth`` command's networks:
 - ``purchase50``: 8,000 records, 50 classes, MLP (256, 128), 20 epochs;
 - ``purchase100``: 4,000 records, 100 classes, MLP (256, 128), 20 epochs;
 - ``digits``: scikit-learn's digits scaled to [0, 1], ``DigitsCNN`` with
-  16 channels, 60 epochs.
+  16 channels, 60 epochs;
+- ``purchase100-large``: 20,000 records, 100 classes, MLP
+  (1024, 512, 256, 128), 30 epochs (the tuning guide's stability setting,
+  where the reference collapsed; about two minutes a fit).
 
 Adam at lr 1e-3 (``--lr``), batch 128, every other parameter at the
 classifier's default. A run *collapses* when its accuracy is under half the
@@ -80,6 +83,8 @@ DATASETS = {
     "purchase50": (8000, 50, (256, 128), 20),
     "purchase100": (4000, 100, (256, 128), 20),
     "digits": (None, 10, None, 60),
+    # the tuning guide's stability setting, where the reference collapsed
+    "purchase100-large": (20000, 100, (1024, 512, 256, 128), 30),
 }
 
 #: Share of the way from chance to 1 under which a run is near chance.
