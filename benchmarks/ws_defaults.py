@@ -221,6 +221,39 @@ def table(rows):
     return "\n".join(lines)
 
 
+def overall(paths, lr, configs, sigmas):
+    """Markdown: per configuration, over every data set found in ``paths``,
+    the collapses, the worst run, and the accuracy against the reference's
+    curve at matched AUC (mean and worst over the settings it can be read)."""
+    results = {}
+    for path in paths:
+        with open(path) as f:
+            results.update(json.load(f))
+    datas = sorted({k.split("|", 1)[0] for k in results})
+    per = {c: {"runs": 0, "collapses": 0, "diffs": [], "where": []} for c in configs}
+    for data in datas:
+        chance = 1.0 / {d: v[1] for d, v in DATASETS.items()}[data]
+        for config, sigma, s in summarise(results, data, lr, configs, sigmas, chance):
+            p = per[config]
+            p["runs"] += s["n"]
+            p["collapses"] += s["collapses"]
+            if s["collapses"]:
+                p["where"].append(f"{data} {sigma:g} ({s['acc_min']:.3f})")
+            if s["ref_acc"] is not None and config not in ("clean", "reference"):
+                p["diffs"].append(s["acc_mean"] - s["ref_acc"])
+    lines = [f"data sets: {', '.join(datas)}",
+             "| config | runs | collapses | where (min acc) | vs ref mean | "
+             "vs ref worst |", "|---|---|---|---|---|---|"]
+    for c, p in per.items():
+        if not p["runs"]:
+            continue
+        d = p["diffs"]
+        lines.append(
+            f"| {c} | {p['runs']} | {p['collapses']} | {'; '.join(p['where'])} | "
+            + (f"{np.mean(d):+.3f} | {min(d):+.3f} |" if d else " | |"))
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="purchase10", choices=list(DATASETS))
@@ -232,14 +265,21 @@ def main(argv=None):
                         help="seeds 0..N-1 (or --seed-list)")
     parser.add_argument("--seed-list", type=int, nargs="+", default=None)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--json", required=True, help="results file (resumed)")
+    parser.add_argument("--json", help="results file (resumed); required to run")
     parser.add_argument("--table-only", action="store_true")
+    parser.add_argument("--overall", nargs="+", metavar="JSON", default=None,
+                        help="print the summary over these result files and stop")
     parser.add_argument("--order", choices=["sigma", "config"], default="sigma",
                         help="loop order: all configs per sigma (default) or "
                         "all sigmas per config")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
+    if args.overall:
+        print(overall(args.overall, args.lr, args.configs, args.sigmas))
+        return None
 
+    if args.json is None:
+        parser.error("--json is required")
     results = {}
     if os.path.exists(args.json):
         with open(args.json) as f:
