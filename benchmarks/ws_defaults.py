@@ -69,6 +69,12 @@ CANDIDATES = {
     "relative+clipped": {"clip_grad_relative": 3.0, "weighting": "zscore_clipped"},
     "live+clipped": {"refresh": "live", "weighting": "zscore_clipped"},
     "huber+relative": {"noise_huber": 0.1, "clip_grad_relative": 3.0},
+    # the wsmooth command's warm-up (3 epochs)
+    "reference@w3": {"warmup_epochs": 3},
+    "live+relative+clipped@w3": {
+        "refresh": "live", "clip_grad_relative": 3.0, "weighting": "zscore_clipped",
+        "warmup_epochs": 3,
+    },
     "live+relative2": {"refresh": "live", "clip_grad_relative": 2.0},
     "live+relative5": {"refresh": "live", "clip_grad_relative": 5.0},
 }
