@@ -25,7 +25,13 @@ import sys
 import numpy as np
 from sklearn.base import clone
 
-from wsmooth.cli import _module, build_parser, configurations, load_data
+from wsmooth.cli import (
+    _module,
+    _with_training_defaults,
+    build_parser,
+    configurations,
+    load_data,
+)
 from wsmooth.experiments import run_experiment
 from wsmooth.experiments._frontier import STRONGEST, setting_points
 
@@ -42,6 +48,9 @@ VARIANTS = {
     "huber+relative": {"noise_huber": 0.1, "clip_grad_relative": 3.0},
     "live+relative": {"refresh": "live", "clip_grad_relative": 3.0},
     "live+clipped": {"refresh": "live", "weighting": "zscore_clipped"},
+    "relative+clipped": {"clip_grad_relative": 3.0, "weighting": "zscore_clipped"},
+    "live+relative+clipped": {"refresh": "live", "clip_grad_relative": 3.0,
+                              "weighting": "zscore_clipped"},
     "minmax": {"weighting": "minmax"},
     "clipped": {"weighting": "zscore_clipped"},
     "cross_entropy": {"vulnerability": "cross_entropy"},
@@ -79,6 +88,8 @@ def build(args):
     )
     X, y, text = load_data(*cli_args.data, n_samples=cli_args.n_samples,
                            n_classes=cli_args.n_classes, seed=cli_args.seed)
+    # the command's per-data-set lr and network where not given
+    cli_args = _with_training_defaults(cli_args, X, y)
     module, params, net = _module(cli_args, X)
     base = configurations(cli_args, module, params)
     print(f"{text}; {net}; {args.epochs} epochs; {args.seeds} seeds; "
