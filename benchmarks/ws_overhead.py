@@ -16,7 +16,8 @@ one's own (a JSON object, name -> parameters; a ``sigma`` there overrides
     OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/ws_overhead.py \
         --n-samples 2500 --n-classes 10 --hidden 128 --epochs 12 \
         --warmup-epochs 4 --sigma 0.2 --repeats 5 \
-        --configs '{"WS sigma=0": {"sigma": 0}, "live+rel": {"refresh": "live", "clip_grad_relative": 3}}'
+        --configs '{"WS sigma=0": {"sigma": 0},
+                    "live+rel": {"refresh": "live", "clip_grad_relative": 3}}'
 
 (``PYTHONPATH=.`` measures the checkout's ``wsmooth``, not an installed one.)
 """
