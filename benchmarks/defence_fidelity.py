@@ -26,9 +26,8 @@ import time
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from wsmooth.classifier import WeightedSmoothingClassifier
 from wsmooth.datasets import make_purchase_like
-from wsmooth.defences import HAMPClassifier, MemGuard, RelaxLossClassifier
+from wsmooth.defences import HAMPClassifier, MemGuard, RelaxLossClassifier, get_defence
 
 COMMON = dict(
     module__hidden_layer_sizes=(128,), max_epochs=12, batch_size=128, lr=1e-3
@@ -37,13 +36,13 @@ COMMON = dict(
 
 def build(name, seed):
     if name == "none":
-        return WeightedSmoothingClassifier(sigma=0.0, random_state=seed, **COMMON)
+        return get_defence("none").build(random_state=seed, **COMMON)
     if name == "hamp":
         return HAMPClassifier(random_state=seed, **COMMON)
     if name == "relaxloss":
         return RelaxLossClassifier(random_state=seed, **COMMON)
     if name == "memguard":
-        net = WeightedSmoothingClassifier(sigma=0.0, random_state=seed, **COMMON)
+        net = get_defence("none").build(random_state=seed, **COMMON)
         return MemGuard(net, random_state=seed)
     raise ValueError(f"unknown defence {name!r}")
 

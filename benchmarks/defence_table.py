@@ -58,15 +58,15 @@ import time
 
 import numpy as np
 
-from wsmooth.cli import (
-    _module,
-    _with_training_defaults,
-    build_parser,
-    load_data,
+from wsmooth.cli import build_parser
+from wsmooth.experiments import (
+    comparison_configurations,
+    default_network,
+    load_dataset,
     network_params,
+    run_experiment,
+    training_settings,
 )
-from wsmooth.defences import defence_configurations
-from wsmooth.experiments import run_experiment
 
 ATTACKS = ("mentr", "lira", "rmia")
 
@@ -135,12 +135,23 @@ def command_setup(data, n_samples, epochs):
     if n_samples is not None:
         argv += ["--n-samples", str(n_samples)]
     args = build_parser().parse_args(argv)
-    X, y, data_text = load_data(
-        *args.data, n_samples=args.n_samples, n_classes=args.n_classes, seed=args.seed
+    name, path = args.data
+    X, y, data_text = load_dataset(
+        name, path, n_samples=args.n_samples, n_classes=args.n_classes,
+        random_state=args.seed,
     )
-    args = _with_training_defaults(args, X, y)
-    module, module_params, net_text = _module(args, X)
-    common = network_params(args, module, module_params)
+    settings = training_settings(
+        name, X, y, net=args.net, batch_size=args.batch_size, epochs=args.epochs,
+        lr=args.lr, hidden=args.hidden,
+    )
+    args = argparse.Namespace(**{**vars(args), **settings})
+    module, module_params, net_text = default_network(
+        X, name, net=args.net, hidden=args.hidden, channels=args.channels
+    )
+    common = network_params(
+        module, module_params, epochs=args.epochs, batch_size=args.batch_size,
+        lr=args.lr, device=args.device, random_state=args.seed,
+    )
     return X, y, common, args, f"{data_text}; {net_text}; {args.epochs} epochs"
 
 
@@ -148,11 +159,10 @@ def defences_at_one_setting(names, common, epochs, warmup_epochs):
     """``{name: (estimator, [params])}``: the registry's defences built with
     the same network and training settings, one setting each."""
     names = ["none"] + [n for n in names if n != "none"]
-    built = defence_configurations(names, **common)
-    for est, _ in built.values():
-        # the command's WS warm-up (only weighted smoothing has the knob)
-        if "warmup_epochs" in est.get_params(deep=False):
-            est.set_params(warmup_epochs=warmup_epochs)
+    # the command's defences and WS warm-up; the grids are replaced below
+    built = comparison_configurations(
+        names, sigma=[], warmup_epochs=warmup_epochs, **common
+    )
     return {
         name: (est, SETTINGS[name](epochs, est)) for name, (est, _) in built.items()
     }
@@ -165,9 +175,10 @@ def warm_up(defences, X, y, random_state):
     has, which leaves its noise calibration cached for every seed."""
     from sklearn.base import clone
 
-    from wsmooth.experiments._split import pool_split
+    from wsmooth.experiments import hold_out_test
 
-    n_members = len(pool_split(X, y, test_size=0.2, random_state=random_state)[1]) // 2
+    y_pool = hold_out_test(X, y, test_size=0.2, random_state=random_state)[1]
+    n_members = len(y_pool) // 2
     for name, (est, grid) in defences.items():
         model = clone(est).set_params(**grid[0])
         if name == "dpsgd":

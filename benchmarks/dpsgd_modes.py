@@ -13,9 +13,8 @@ import time
 
 import torch
 
-from wsmooth import WeightedSmoothingClassifier
 from wsmooth.datasets import make_purchase_like
-from wsmooth.defences import DPSGDClassifier
+from wsmooth.defences import DPSGDClassifier, get_defence
 
 torch.set_num_threads(2)
 X, y = make_purchase_like(1000, n_classes=10, random_state=0)
@@ -30,7 +29,7 @@ def timed(est):
 
 modes = [a for a in sys.argv[1:] if not a.isdigit()] or ["hooks", "functorch", "ew"]
 repeats = next((int(a) for a in sys.argv[1:] if a.isdigit()), 3)
-makers = {"plain": lambda: WeightedSmoothingClassifier(sigma=0.0, **common)}
+makers = {"plain": lambda: get_defence("none").build(**common)}
 for mode in modes:
     makers[mode] = lambda mode=mode: DPSGDClassifier(grad_sample_mode=mode, **common)
 for make in makers.values():  # warm-up: imports, threads, noise calibration

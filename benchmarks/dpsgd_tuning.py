@@ -26,9 +26,8 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 
-from wsmooth import WeightedSmoothingClassifier
 from wsmooth.datasets import make_purchase_like
-from wsmooth.defences import DPSGDClassifier
+from wsmooth.defences import DPSGDClassifier, get_defence
 from wsmooth.defences._dpsgd import TUNED_EPSILONS, TUNED_TRAINING
 
 torch.set_num_threads(1)
@@ -62,8 +61,8 @@ def measure(make):
 
 
 print(f"{'setting':8} {'epsilon':>8}  test accuracy  fit time ({len(SEEDS)} seeds)")
-print(f"{'none':8} {'-':>8}  " + measure(lambda seed: WeightedSmoothingClassifier(
-    sigma=0.0, max_epochs=12, random_state=seed, **NET)), flush=True)
+print(f"{'none':8} {'-':>8}  " + measure(lambda seed: get_defence("none").build(
+    max_epochs=12, random_state=seed, **NET)), flush=True)
 for eps in TUNED_EPSILONS:
     for name, setting in SETTINGS.items():
         row = measure(lambda seed: DPSGDClassifier(

@@ -37,8 +37,7 @@ from wsmooth import MembershipInferenceAttack
 from wsmooth.attacks import pool_split
 from wsmooth.datasets import make_purchase_like
 from wsmooth.defences import available_defences, get_defence
-from wsmooth.experiments import run_experiment
-from wsmooth.experiments._split import pool_split as holdout_split
+from wsmooth.experiments import hold_out_test, run_experiment
 
 COMMON = {
     "max_epochs": 5,
@@ -61,7 +60,7 @@ def _attack_names():
 
 def _data():
     X, y = make_purchase_like(800, n_classes=5, random_state=0)
-    X_pool, y_pool, X_test, y_test = holdout_split(X, y, test_size=0.2, random_state=0)
+    X_pool, y_pool, X_test, y_test = hold_out_test(X, y, test_size=0.2, random_state=0)
     return X, y, X_pool, y_pool, X_test, y_test
 
 

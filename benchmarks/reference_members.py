@@ -27,9 +27,8 @@ import json
 import numpy as np
 import torch
 
-from wsmooth import WeightedSmoothingClassifier
 from wsmooth.datasets import make_purchase_like
-from wsmooth.defences import AdversarialRegularizationClassifier, MemGuard
+from wsmooth.defences import AdversarialRegularizationClassifier, MemGuard, get_defence
 from wsmooth.experiments import run_experiment
 
 
@@ -46,7 +45,7 @@ def main(argv=None):
 
     X, y = make_purchase_like(args.n_samples, n_classes=args.classes, random_state=0)
     net = {"module__hidden_layer_sizes": (256,), "max_epochs": args.epochs}
-    plain = WeightedSmoothingClassifier(sigma=0.0, **net)
+    plain = get_defence("none").build(**net)
     defences = {
         "none": plain,
         "advreg": (

@@ -28,8 +28,14 @@ import numpy as np
 from skorch.callbacks import Callback
 
 from wsmooth import nets
-from wsmooth.cli import _TEST_SIZE, configurations, load_data
-from wsmooth.experiments._split import member_mask, pool_split
+from wsmooth.experiments import (
+    TEST_SIZE,
+    comparison_configurations,
+    hold_out_test,
+    load_dataset,
+    member_mask,
+    network_params,
+)
 
 #: ``{name: (data arguments, candidates)}``; a candidate is
 #: ``(label, module, module params, lr)``.
@@ -97,16 +103,17 @@ class _TestAccuracy(Callback):
 def curves(data, candidate, epochs, seeds):
     """``(accuracy, seconds)``, each of shape (seeds, epochs)."""
     _, module, module_params, lr = candidate
-    X, y, _ = load_data(data["name"], None, n_samples=data["n_samples"],
-                        n_classes=data["n_classes"], seed=0)
-    X_pool, y_pool, X_test, y_test = pool_split(X, y, test_size=_TEST_SIZE,
-                                                random_state=0)
+    X, y, _ = load_dataset(data["name"], n_samples=data["n_samples"],
+                           n_classes=data["n_classes"], random_state=0)
+    X_pool, y_pool, X_test, y_test = hold_out_test(X, y, test_size=TEST_SIZE,
+                                                   random_state=0)
     acc, sec = [], []
     for seed in seeds:
-        args = argparse.Namespace(epochs=epochs, batch_size=128, lr=lr, device="cpu",
-                                  seed=seed, defences=["none"], sigma=[],
-                                  warmup_epochs=0)
-        est, _ = configurations(args, module, module_params)["none"]
+        common = network_params(module, module_params, epochs=epochs,
+                                batch_size=128, lr=lr, random_state=seed)
+        est, _ = comparison_configurations(
+            ["none"], sigma=[], warmup_epochs=0, **common
+        )["none"]
         probe = _TestAccuracy(X_test, y_test)
         est.set_params(callbacks=[("test_accuracy", probe)])
         members = member_mask(y_pool, seed)

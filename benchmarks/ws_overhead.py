@@ -1,29 +1,28 @@
 """Fit-time overhead of weighted smoothing over plain skorch training.
 
 Trains the same tanh MLP on the same Purchase-like records, for the same epochs
-and batch size, three ways: plain skorch ``NeuralNetClassifier`` (cross-entropy,
-no gradient clipping), WS with the reference refresh (an eval-mode pass over the
-training set before every noisy epoch), and WS with the live refresh (each
-record scored from its own training step, no extra pass). By default every epoch is noisy
-(``--warmup-epochs 0``), the worst case; ``--epochs 30 --warmup-epochs 4
---sigma 0.1`` is the classifier's defaults. Prints the median wall time of each
-and the ratios to plain skorch. ``--configs`` adds WS configurations of
-one's own (a JSON object, name -> parameters; a ``sigma`` there overrides
-``--sigma``, so ``{"sigma": 0}`` times the classifier's plain path).
+and batch size: plain skorch ``NeuralNetClassifier`` (cross-entropy, no
+gradient clipping), the undefended :class:`~wsmooth.NetClassifier`, WS with the
+reference refresh (an eval-mode pass over the training set before every noisy
+epoch), and WS with the live refresh (each record scored from its own training
+step, no extra pass), plus any ``--ws`` configuration given as
+``key=value,...`` of WS parameters (``--ws refresh=live,clip_grad_relative=3``).
+By default every epoch is noisy (``--warmup-epochs 0``), the worst case;
+``--epochs 30 --warmup-epochs 4 --sigma 0.1`` is the classifier's defaults.
+Prints the median wall time of each and the ratios to plain skorch, with every
+run's time (the spread).
 
     OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/ws_overhead.py \
         --n-samples 10000 --epochs 5 --repeats 5
     OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/ws_overhead.py \
-        --n-samples 2500 --n-classes 10 --hidden 128 --epochs 12 \
-        --warmup-epochs 4 --sigma 0.2 --repeats 5 \
-        --configs '{"WS sigma=0": {"sigma": 0},
-                    "live+rel": {"refresh": "live", "clip_grad_relative": 3}}'
+        --n-samples 4000 --n-classes 100 --hidden 512,256 --epochs 12 \
+        --warmup-epochs 4 --sigma 0.1 --repeats 5 \
+        --ws refresh=live,clip_grad_relative=3
 
 (``PYTHONPATH=.`` measures the checkout's ``wsmooth``, not an installed one.)
 """
 
 import argparse
-import json
 import statistics
 import time
 
@@ -31,7 +30,7 @@ import numpy as np
 import torch
 from skorch import NeuralNetClassifier
 
-from wsmooth import WeightedSmoothingClassifier
+from wsmooth import NetClassifier, WeightedSmoothingClassifier
 from wsmooth.datasets import make_purchase_like
 from wsmooth.nets import MLP
 
@@ -55,6 +54,19 @@ def _time_fits(makers, X, y, repeats):
     return wall, cpu
 
 
+def _parse_params(spec):
+    """``"refresh=live,clip_grad_relative=3"`` as keyword arguments."""
+    params = {}
+    for item in spec.split(","):
+        key, _, text = item.partition("=")
+        try:
+            value = float(text) if "." in text or "e" in text else int(text)
+        except ValueError:
+            value = {"None": None, "True": True, "False": False}.get(text, text)
+        params[key.strip()] = value
+    return params
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=10_000)
@@ -65,13 +77,20 @@ def main(argv=None):
     parser.add_argument("--sigma", type=float, default=1.0)
     parser.add_argument("--warmup-epochs", type=int, default=0)
     parser.add_argument("--n-classes", type=int, default=100)
-    parser.add_argument("--configs", type=json.loads, default={},
-                        help="extra WS configurations: JSON name -> parameters")
+    parser.add_argument(
+        "--ws", action="append", default=[], metavar="KEY=VALUE,...",
+        help="an extra WS configuration (repeatable)",
+    )
+    parser.add_argument(
+        "--only-extra", action="store_true",
+        help="time plain skorch, NetClassifier and the --ws configurations only",
+    )
     args = parser.parse_args(argv)
 
     hidden = tuple(int(h) for h in args.hidden.split(","))
-    X, y = make_purchase_like(args.n_samples, n_classes=args.n_classes,
-                              random_state=0)
+    X, y = make_purchase_like(
+        args.n_samples, n_classes=args.n_classes, random_state=0
+    )
     n_classes = len(np.unique(y))
     common = dict(
         optimizer=torch.optim.Adam,
@@ -94,14 +113,19 @@ def main(argv=None):
             **common,
         )
 
-    def ws(refresh, **params):
+    def net():
+        return NetClassifier(
+            module__hidden_layer_sizes=hidden, random_state=0, **common
+        )
+
+    def ws(**params):
         return lambda: WeightedSmoothingClassifier(
             module__hidden_layer_sizes=hidden,
-            **{"sigma": args.sigma, **params},
+            sigma=args.sigma,
             warmup_epochs=args.warmup_epochs,
-            refresh=refresh,
             random_state=0,
             **common,
+            **params,
         )
 
     print(
@@ -110,21 +134,20 @@ def main(argv=None):
         f"batch {args.batch_size}, "
         f"{torch.get_num_threads()} torch threads, median of {args.repeats}"
     )
-    makers = {
-        "plain skorch": plain,
-        "WS refresh=full": ws("full"),
-        "WS refresh=live": ws("live"),
-    }
-    for name, params in args.configs.items():
-        params = dict(params)
-        makers[name] = ws(params.pop("refresh", "full"), **params)
+    makers = {"plain skorch": plain, "NetClassifier": net}
+    if not args.only_extra:
+        makers["WS refresh=full"] = ws(refresh="full")
+        makers["WS refresh=live"] = ws(refresh="live")
+    for spec in args.ws:
+        makers["WS " + spec] = ws(**_parse_params(spec))
     wall, cpu = _time_fits(makers, X, y, args.repeats)
     base_wall = statistics.median(wall["plain skorch"])
     base_cpu = statistics.median(cpu["plain skorch"])
+    width = max(len(name) for name in makers)
     for name in makers:
         w, c = statistics.median(wall[name]), statistics.median(cpu[name])
         print(
-            f"{name:<24} wall {w:7.2f} s  ratio {w / base_wall:5.3f}   "
+            f"{name:<{width}} wall {w:7.2f} s  ratio {w / base_wall:5.3f}   "
             f"cpu {c:7.2f} s  ratio {c / base_cpu:5.3f}   "
             f"runs {[round(v, 2) for v in wall[name]]}"
         )

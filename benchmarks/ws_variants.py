@@ -25,14 +25,15 @@ import sys
 import numpy as np
 from sklearn.base import clone
 
-from wsmooth.cli import (
-    _module,
-    _with_training_defaults,
-    build_parser,
-    configurations,
-    load_data,
+from wsmooth.cli import build_parser
+from wsmooth.experiments import (
+    comparison_configurations,
+    default_network,
+    load_dataset,
+    network_params,
+    run_experiment,
+    training_settings,
 )
-from wsmooth.experiments import run_experiment
 from wsmooth.experiments._frontier import STRONGEST, setting_points
 
 #: name -> extra parameters of the WS estimator. ``noise_scale=
@@ -86,12 +87,26 @@ def build(args):
          "--defences", "none", "ws", "weight_decay", "early_stopping"]
         + ([] if args.n_samples is None else ["--n-samples", str(args.n_samples)])
     )
-    X, y, text = load_data(*cli_args.data, n_samples=cli_args.n_samples,
-                           n_classes=cli_args.n_classes, seed=cli_args.seed)
-    # the command's per-data-set lr and network where not given
-    cli_args = _with_training_defaults(cli_args, X, y)
-    module, params, net = _module(cli_args, X)
-    base = configurations(cli_args, module, params)
+    name, path = cli_args.data
+    X, y, text = load_dataset(name, path, n_samples=cli_args.n_samples,
+                              n_classes=cli_args.n_classes, random_state=cli_args.seed)
+    # the command's training defaults for what is not given (--lr, --hidden)
+    settings = training_settings(
+        name, X, y, net=cli_args.net, batch_size=cli_args.batch_size,
+        epochs=cli_args.epochs, lr=cli_args.lr, hidden=cli_args.hidden,
+    )
+    module, params, net = default_network(
+        X, name, net=cli_args.net, hidden=settings["hidden"],
+        channels=cli_args.channels,
+    )
+    common = network_params(
+        module, params, epochs=settings["epochs"], batch_size=cli_args.batch_size,
+        lr=settings["lr"], device=cli_args.device, random_state=cli_args.seed,
+    )
+    base = comparison_configurations(
+        cli_args.defences, sigma=cli_args.sigma,
+        warmup_epochs=cli_args.warmup_epochs, **common
+    )
     print(f"{text}; {net}; {args.epochs} epochs; {args.seeds} seeds; "
           f"{args.shadows} shadow models", flush=True)
     ws_template = base.pop("ws")[0]

@@ -14,8 +14,13 @@ from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, GradientNormClipping
 
-from wsmooth import WeightedSmoothingClassifier
-from wsmooth.classifier import MEMBER_ATTRIBUTES
+from wsmooth import WeightedSmoothingClassifier, _smoothing
+from wsmooth._clipping import RecentMedian
+from wsmooth.classifier import (
+    MEMBER_ATTRIBUTES,
+    RELATIVE_CLIP_MIN_STEPS,
+    RELATIVE_CLIP_WINDOW,
+)
 from wsmooth.datasets import make_purchase_like
 from wsmooth.nets import MLP
 
@@ -64,6 +69,91 @@ def test_sigma_zero_is_plain_skorch_training(data, clip):
     plain.fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X), plain.predict_proba(X))
     assert not hasattr(clf, "vulnerability_weights_")
+
+
+class _ReferenceLoop(NeuralNetClassifier):
+    """The reference training loop written out on plain skorch: clean epochs;
+    then, before every noisy epoch, the weights from one eval-mode pass over
+    the training set and the noisy loss on every batch, from a generator of
+    its own; the gradient norm clipped at 10 after every backward pass."""
+
+    def __init__(self, *args, sigma, warmup, noise_seed, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sigma, self.warmup, self.noise_seed = sigma, warmup, noise_seed
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        class Positions(torch.utils.data.Dataset):  # ((x_i, i), y_i)
+            def __len__(_):
+                return len(X)
+
+            def __getitem__(_, i):
+                return (X[i], i), y[i]
+
+        return Positions(), None
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self.noise_ = torch.Generator().manual_seed(self.noise_seed)
+        self.X_, self.y_ = torch.as_tensor(X), torch.as_tensor(y)
+
+    def on_epoch_begin(self, net, **kwargs):
+        super().on_epoch_begin(net, **kwargs)
+        if len(self.history) - 1 >= self.warmup:
+            self.module_.eval()
+            with torch.no_grad():
+                logits = self.module_(self.X_)
+            self.module_.train()
+            scores = _smoothing.vulnerability_scores(logits, self.y_, "mentr")
+            self.weights_ = _smoothing.vulnerability_weights(
+                scores, self.y_, logits.shape[1], "zscore"
+            )
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        (Xi, index), yi = batch
+        logits = self.infer(Xi)
+        if len(self.history) - 1 >= self.warmup:
+            loss = _smoothing.noisy_nll_loss(
+                logits, yi, self.weights_[index], self.sigma, generator=self.noise_
+            )
+        else:
+            loss = torch.nn.functional.cross_entropy(logits, yi)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.module_.parameters(), 10.0)
+        return {"loss": loss, "y_pred": logits}
+
+
+# ReLU on features x 30: gradient norms past 10, so the clipping is compared
+@pytest.mark.parametrize("activation, scale", [("tanh", 1), ("relu", 30)])
+def test_noisy_training_is_the_reference_loop(data, activation, scale):
+    X, y = data
+    X = (X * scale).astype(np.float32)
+    clf = WeightedSmoothingClassifier(
+        sigma=0.3, random_state=0, module__activation=activation, **SMALL
+    ).fit(X, y)
+    seed = clf._seed()
+    reference = _ReferenceLoop(
+        MLP,
+        module__n_features=X.shape[1],
+        module__n_classes=4,
+        module__hidden_layer_sizes=(32,),
+        module__activation=activation,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=6,
+        batch_size=64,
+        iterator_train__shuffle=True,
+        verbose=0,
+        sigma=0.3,
+        warmup=2,
+        noise_seed=seed ^ 0x5EED,
+    )
+    torch.manual_seed(seed)
+    reference.fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), reference.predict_proba(X))
+    losses = [h["train_loss"] for h in clf.history]
+    assert losses == [h["train_loss"] for h in reference.history]
 
 
 def test_noise_changes_training(data):
@@ -402,19 +492,24 @@ def test_noise_huber_reaches_the_loss(data, monkeypatch):
     assert seen and set(seen) == {0.5}
 
 
-def test_relative_clipping_bounds_a_step_by_the_recent_median():
-    import collections
+def _recent(norms):
+    recent = RecentMedian(RELATIVE_CLIP_WINDOW, RELATIVE_CLIP_MIN_STEPS)
+    for norm in norms:
+        recent.add(torch.tensor(norm))
+    return recent
 
+
+def test_relative_clipping_bounds_a_step_by_the_recent_median():
     clf = WeightedSmoothingClassifier(clip_grad_relative=3.0, clip_grad_norm=10.0)
-    clf._recent_grad_norms = collections.deque([1.0] * 5, maxlen=100)
+    clf._recent_grad_norms = _recent([1.0] * 5)
     # too few steps seen: only the fixed bound
     assert clf._clip_limit(torch.tensor(50.0)) == 10.0
-    clf._recent_grad_norms = collections.deque([1.0] * 9 + [2.0] * 11, maxlen=100)
+    clf._recent_grad_norms = _recent([1.0] * 9 + [2.0] * 11)
     assert clf._clip_limit(torch.tensor(100.0)) == 6.0  # 3 x median 2
     # the unclipped norm joins the history; a NaN does not
-    assert clf._recent_grad_norms[-1] == 100.0
+    assert clf._recent_grad_norms.values()[-1] == 100.0
     clf._clip_limit(torch.tensor(float("nan")))
-    assert clf._recent_grad_norms[-1] == 100.0
+    assert clf._recent_grad_norms.values()[-1] == 100.0
     # the fixed bound still holds when it is the smaller
     clf.clip_grad_norm = 1.5
     assert clf._clip_limit(torch.tensor(1.0)) == 1.5
@@ -448,7 +543,7 @@ def test_relative_clipping_reaches_training(data, monkeypatch):
 def test_training_state_is_not_a_parameter(data, params):
     from sklearn.base import clone
 
-    from wsmooth.attacks._cache import _stable_params
+    from wsmooth.utils._fingerprint import stable_params as _stable_params
 
     clf = WeightedSmoothingClassifier(**{**SMALL, "sigma": 0.3, **params})
     before = _stable_params(clf)

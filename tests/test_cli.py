@@ -274,9 +274,22 @@ def test_device_cuda_without_a_gpu_is_a_clear_error(tmp_path, capsys, monkeypatc
     assert "--device" in err and "CUDA is not available" in err
 
 
+def configurations(args, module, module_params):
+    """The command's defences for the parsed ``args`` on ``module``."""
+    from wsmooth.experiments import comparison_configurations, network_params
+
+    common = network_params(
+        module, module_params, epochs=args.epochs, batch_size=args.batch_size,
+        lr=args.lr, device=args.device, random_state=args.seed,
+    )
+    return comparison_configurations(
+        args.defences, sigma=args.sigma, warmup_epochs=args.warmup_epochs, **common
+    )
+
+
 def test_the_device_reaches_every_model(tmp_path):
     from wsmooth import nets
-    from wsmooth.cli import build_parser, configurations
+    from wsmooth.cli import build_parser
 
     args = build_parser().parse_args(tiny(tmp_path, "--device", "cpu"))
     confs = configurations(args, nets.MLP, {"hidden_layer_sizes": (8,)})
@@ -285,7 +298,7 @@ def test_the_device_reaches_every_model(tmp_path):
 
 def test_early_stopping_stops_before_the_full_training(tmp_path):
     from wsmooth import nets
-    from wsmooth.cli import build_parser, configurations
+    from wsmooth.cli import build_parser
 
     args = build_parser().parse_args(
         tiny(tmp_path, "--defences", "early_stopping", "--epochs", "12")
@@ -322,7 +335,7 @@ def test_defences_without_a_warm_up_can_be_built_and_fitted(tmp_path):
     # regression: --warmup-epochs reached every defence, and the ones other
     # than weighted smoothing refused it at fit time
     from wsmooth import nets
-    from wsmooth.cli import build_parser, configurations
+    from wsmooth.cli import build_parser
     from wsmooth.datasets import make_purchase_like
 
     args = build_parser().parse_args(
@@ -336,7 +349,7 @@ def test_defences_without_a_warm_up_can_be_built_and_fitted(tmp_path):
 
 def test_sigma_grid_reaches_both_weighted_smoothing_defences(tmp_path):
     from wsmooth import nets
-    from wsmooth.cli import build_parser, configurations
+    from wsmooth.cli import build_parser
 
     assert {"ws", "ws_live"} <= set(build_parser().parse_args([]).defences)
     args = build_parser().parse_args(
@@ -525,3 +538,13 @@ def test_a_trained_undefended_network_is_not_warned_about(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "undefended network reaches" not in captured.err
     assert json.loads(captured.out)["warnings"] == []
+
+
+def test_the_only_command_is_accepted_but_not_advertised():
+    from wsmooth.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["compare"]).command == "compare"
+    assert parser.parse_args([]).command == "compare"
+    text = parser.format_help()
+    assert "{compare}" not in text and "wsmooth compare" not in text

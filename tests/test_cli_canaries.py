@@ -21,7 +21,8 @@ def _no_training(monkeypatch):
 
 
 @pytest.mark.parametrize("value, kind", [("10", "mislabelled"), ("10:ood", "ood"),
-                                         ("8:mislabelled", "mislabelled")])
+                                         ("8:mislabelled", "mislabelled"),
+                                         ("12:duplicated", "duplicated")])
 def test_canaries_argument_parses_number_and_kind(value, kind):
     args = build_parser().parse_args(["--canaries", value])
     assert args.canaries == (int(value.split(":")[0]), kind)
@@ -63,6 +64,24 @@ def test_canary_leakage_runs_the_frontier_on_canaries(tmp_path, capsys):
     (row,) = results["rows"]
     assert out["points"][0]["leakage"] == row["canary_tpr@1%fpr"]
     assert "canary_auc" in (tmp_path / "results.csv").read_text().splitlines()[0]
+    assert "20 ood canaries per seed (10 in the target's training set, 10 out)" \
+        in out["protocol"]
+
+
+def test_help_names_every_kind_and_the_duplicates_count(capsys):
+    from wsmooth.experiments._canaries import DUPLICATE_COPIES, KINDS
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    for kind in KINDS:
+        assert kind in help_text
+    assert f"duplicated (trained {DUPLICATE_COPIES} times when in)" in help_text
+
+
+def test_protocol_line_names_no_canaries_without_them(tmp_path, capsys):
+    assert main([*FAST, "--out", str(tmp_path), "--json"]) == 0
+    assert "canar" not in json.loads(capsys.readouterr().out)["protocol"]
 
 
 def test_canary_runs_share_the_canary_free_cells_and_count_twins(

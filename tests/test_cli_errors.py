@@ -242,9 +242,11 @@ def test_ambiguous_csv_header_is_answered_by_a_flag(tmp_path, capsys, monkeypatc
     one_line(lines, str(path), "--csv-header yes or no")
     seen = {}
 
+    from wsmooth.experiments import DataError
+
     def fake_check(X, y, **kwargs):
         seen[answer] = len(y)
-        raise wsmooth.cli.DataError("stop here")
+        raise DataError("stop here")
 
     monkeypatch.setattr(wsmooth.cli, "check_data", fake_check)
     for answer in ("yes", "no"):

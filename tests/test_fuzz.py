@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 import wsmooth.cli
 from wsmooth import WeightedSmoothingClassifier
+from wsmooth._warmup import noise_never_starts
 from wsmooth.cli import build_parser, main
 from wsmooth.utils import check_proba
 
@@ -193,7 +194,7 @@ def test_command_arguments_are_checked_before_training(pairs):
         except _Ran:
             pass
     (args,) = seen
-    n_samples = args.n_samples or wsmooth.cli._DEFAULT_N_SAMPLES
+    n_samples = args.n_samples or wsmooth.cli.DEFAULT_N_SAMPLES
     assert args.n_classes >= 2 and n_samples >= 8 * args.n_classes
     # --epochs, --lr and --hidden left out: the data set's defaults, set later
     assert args.epochs is None or args.epochs >= 1
@@ -205,8 +206,10 @@ def test_command_arguments_are_checked_before_training(pairs):
     assert 0 <= args.seed < 2**32
     assert args.seeds >= 1 and args.shadows >= 1 and args.threads >= 1
     assert np.isfinite(args.max_leakage) and args.max_leakage >= 0
-    if any(s > 0 for s in args.sigma) and args.epochs is not None:
-        assert args.epochs > args.warmup_epochs
+    if args.epochs is not None:
+        # the estimator's warm-up rule: some epoch trains with noise
+        assert not any(noise_never_starts(s, args.epochs, args.warmup_epochs)
+                       for s in args.sigma)
     # what parsed also parses the same way again (no hidden state); the
     # bound left out is the --leakage metric's default
     again = build_parser().parse_args(argv)

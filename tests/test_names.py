@@ -13,11 +13,11 @@ def test_name_lists_equal_the_registries():
     code = (
         "import json, wsmooth.datasets as d\n"
         "from wsmooth.defences import available_defences\n"
-        "from wsmooth.attacks._methods import METHODS\n"
-        "from wsmooth.cli import _LOADERS\n"
-        "loaders = {k: hasattr(d, v) for k, v in _LOADERS.items()}\n"
+        "from wsmooth.attacks import available_methods\n"
+        "from wsmooth.experiments._data import LOADERS\n"
+        "loaders = {k: hasattr(d, v) for k, v in LOADERS.items()}\n"
         "print(json.dumps({'defences': available_defences(),\n"
-        "                  'attacks': sorted(METHODS), 'loaders': loaders}))\n"
+        "                  'attacks': available_methods(), 'loaders': loaders}))\n"
     )
     env = {**os.environ, "PYTHONPATH": ROOT}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

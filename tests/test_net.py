@@ -3,9 +3,12 @@
 import numpy as np
 import pytest
 import torch
+from skorch import NeuralNetClassifier
+from skorch.callbacks import GradientNormClipping
 from skorch.dataset import Dataset
 
 from wsmooth import NetClassifier
+from wsmooth.nets import MLP
 
 
 @pytest.fixture(scope="module")
@@ -48,3 +51,37 @@ def test_prediction_batch_size_comes_from_iterator_valid(fitted):
     finally:
         del clf.iterator_valid__batch_size
     assert sizes == [50] * 6
+
+
+# 0.05 clips every step here, 1e3 none: both code paths must match skorch's
+# GradientNormClipping bit for bit
+@pytest.mark.parametrize("clip", [1e3, 0.05])
+def test_clip_grad_norm_is_skorchs_gradient_clipping(fitted, clip):
+    _, X = fitted
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+    params = dict(max_epochs=2, batch_size=32, lr=1e-3, train_split=None,
+                  iterator_train__shuffle=True)
+    clf = NetClassifier(
+        module__hidden_layer_sizes=(16,), clip_grad_norm=clip, random_state=0,
+        **params,
+    ).fit(X, y)
+    plain = NeuralNetClassifier(
+        MLP, module__n_features=8, module__n_classes=3,
+        module__hidden_layer_sizes=(16,), criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam, callbacks=[GradientNormClipping(clip)],
+        verbose=0, **params,
+    )
+    torch.manual_seed(clf._seed())
+    plain.fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), plain.predict_proba(X))
+    unclipped = NetClassifier(
+        module__hidden_layer_sizes=(16,), random_state=0, **params
+    ).fit(X, y)
+    same = np.array_equal(clf.predict_proba(X), unclipped.predict_proba(X))
+    assert same == (clip > 1)
+
+
+def test_clip_grad_norm_is_validated():
+    X = np.zeros((10, 2), dtype=np.float32)
+    with pytest.raises(ValueError, match="clip_grad_norm"):
+        NetClassifier(clip_grad_norm=0, max_epochs=1).fit(X, np.arange(10) % 2)

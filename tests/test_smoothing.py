@@ -347,3 +347,104 @@ def test_huber_bounds_each_records_gradient():
     assert grads[None][0] > 1e6 * grads[None][1]
     # threshold 1/3: the slope in q is at most 3, and q moves less than z
     assert grads[1.0][0] < 6.0
+
+
+def _autograd_loss(z, y, w, sigma, e, huber=None, off_class_sigma=None):
+    """The loss by autograd through the step-by-step functions: the reference
+    for the closed-form gradient of noisy_nll_loss."""
+    p = torch.softmax(z, dim=1)
+    std = torch.full_like(p, sigma if off_class_sigma is None else off_class_sigma)
+    std.scatter_(1, y.view(-1, 1), sigma)
+    v = ws.perturb_probabilities(p, e * std, ws.prediction_margin(p), w)
+    q = ws.project_to_simplex(v).gather(1, y.view(-1, 1)).squeeze(1)
+    if huber is not None:
+        return ws.huberised_nll(q, min(1.0, huber / z.shape[1])).mean()
+    return -torch.log(q).mean()
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("weighting", ws.WEIGHTINGS)
+@pytest.mark.parametrize("huber", [None, 1.0, 0.2])
+@pytest.mark.parametrize(
+    "n_classes, sigma, off_class_sigma",
+    [(2, 0.1, None), (10, 0.5, None), (10, 3.0, 0.3), (100, 0.1, None),
+     (100, 1.0, 0.01)],
+)
+def test_closed_form_gradient_equals_autograd(
+    dtype, weighting, huber, n_classes, sigma, off_class_sigma
+):
+    gen = torch.Generator().manual_seed(n_classes)
+    n = 64
+    z = (4 * torch.randn(n, n_classes, generator=gen, dtype=dtype)).requires_grad_()
+    y = torch.randint(0, n_classes, (n,), generator=gen)
+    scores = ws.vulnerability_scores(z.detach(), y)
+    w = ws.vulnerability_weights(scores, y, n_classes, weighting)
+    e = torch.randn(n, n_classes, generator=gen, dtype=dtype)
+    args = (y, w, sigma)
+    kwargs = dict(huber=huber, off_class_sigma=off_class_sigma)
+    loss = ws.noisy_nll_loss(z, *args, noise=e, **kwargs)
+    (grad,) = torch.autograd.grad(loss, z)
+    ref = _autograd_loss(z, y, w, sigma, e, **kwargs)
+    (ref_grad,) = torch.autograd.grad(ref, z)
+    rtol = 1e-12 if dtype == torch.float64 else 1e-5
+    torch.testing.assert_close(loss, ref, rtol=rtol, atol=0)
+    # relative to the largest entry: entries that cancel to ~0 carry rounding
+    scale = ref_grad.abs().max()
+    assert ((grad - ref_grad).abs().max() / scale).item() < rtol
+    assert grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("huber", [None, 1.0])
+def test_closed_form_gradient_passes_gradcheck(huber):
+    # the margin carries no gradient by design, so the numerical derivative
+    # sees it through the noise scale; dividing the draws by it (no gradient)
+    # leaves a function whose true derivative is the closed form's
+    gen = torch.Generator().manual_seed(1)
+    z = torch.randn(6, 5, generator=gen, dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([0, 1, 2, 3, 4, 0])
+    w = torch.randn(6, generator=gen, dtype=torch.float64)
+    e = torch.randn(6, 5, generator=gen, dtype=torch.float64)
+
+    def loss(z):
+        margin = ws.prediction_margin(torch.softmax(z, dim=1)).unsqueeze(1)
+        return ws.noisy_nll_loss(z, y, w, 0.7, noise=e / margin, huber=huber)
+
+    assert torch.autograd.gradcheck(loss, (z,))
+
+
+def test_noise_is_the_generators_standard_normal_draw(toy):
+    z, y = toy
+    args = torch.tensor(z, dtype=torch.float32), torch.tensor(y), torch.zeros(len(y))
+    drawn = ws.noisy_nll_loss(
+        *args, 0.5, generator=torch.Generator().manual_seed(7)
+    )
+    noise = torch.randn(z.shape, generator=torch.Generator().manual_seed(7))
+    assert drawn.item() == ws.noisy_nll_loss(*args, 0.5, noise=noise).item()
+
+
+def test_zero_row_reads_uniform_and_moves_nothing():
+    # the first row's probabilities are exactly (1, 0, 0), its margin 1, and
+    # its noise cancels them: p + e * g * (1 - w) is exactly 0
+    z = torch.tensor([[0.0, -1e3, -1e3], [0.0, 0.7, 1.6]], dtype=torch.float64,
+                     requires_grad=True)
+    y = torch.tensor([0, 2])
+    e = torch.tensor([[-1.0, 0.0, 0.0], [0.3, 0.3, 0.3]], dtype=torch.float64)
+    loss = ws.noisy_nll_loss(z, y, torch.zeros(2, dtype=torch.float64), 1.0, noise=e)
+    loss.backward()
+    second = _autograd_loss(
+        z.detach()[1:], y[1:], torch.zeros(1, dtype=torch.float64), 1.0, e[1:]
+    )
+    assert loss.item() == pytest.approx((math.log(3) + second.item()) / 2, rel=1e-12)
+    assert (z.grad[0] == 0).all()
+    assert torch.isfinite(z.grad).all() and z.grad[1].abs().sum() > 0
+
+
+def test_nan_row_gets_a_nan_gradient_and_leaves_the_others():
+    z = torch.tensor([[0.0, 1.0, 2.0], [float("nan"), 0.0, 0.0]], requires_grad=True)
+    loss = ws.noisy_nll_loss(
+        z, torch.tensor([0, 1]), torch.zeros(2), 0.5,
+        generator=torch.Generator().manual_seed(0),
+    )
+    loss.backward()
+    assert torch.isnan(loss)
+    assert torch.isnan(z.grad[1]).all() and torch.isfinite(z.grad[0]).all()

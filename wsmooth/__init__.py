@@ -1,8 +1,11 @@
 """wsmooth: train classifiers that leak less, and measure the leakage.
 
 The public surface: :class:`WeightedSmoothingClassifier` (the defence),
+:class:`NetClassifier` (the undefended network it builds on),
 :class:`MembershipInferenceAttack` (the attacks), and the subpackages
-``wsmooth.metrics``, ``wsmooth.datasets``, ``wsmooth.nets`` and
+``wsmooth.defences`` (the baselines and the registry), ``wsmooth.attacks``
+(the algorithms and the shadow engine), ``wsmooth.metrics``,
+``wsmooth.datasets``, ``wsmooth.nets``, ``wsmooth.utils`` (privacy tags) and
 ``wsmooth.experiments`` (the defence comparison and its frontier).
 """
 

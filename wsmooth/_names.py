@@ -1,14 +1,16 @@
-"""Names the ``wsmooth`` command lists in its help, free of heavy imports.
+"""Names (and the default data size) the ``wsmooth`` command lists in its
+help, free of heavy imports.
 
 Building the command's parser must not import torch or scikit-learn (``wsmooth
 --help`` answers at once), so the names of the registered defences and attack
 methods are repeated here; a test checks that they equal the registries'
-(:func:`wsmooth.defences.available_defences`, ``wsmooth.attacks._methods.METHODS``).
+(:func:`wsmooth.defences.available_defences`,
+:func:`wsmooth.attacks.available_methods`).
 The command still checks a name against the registries themselves before it
 runs.
 """
 
-__all__ = ["ATTACKS", "DATA_EMBEDDED", "DATA_FILES", "DEFENCES"]
+__all__ = ["ATTACKS", "DATA_EMBEDDED", "DATA_FILES", "DEFAULT_N_SAMPLES", "DEFENCES"]
 
 #: The registered defences, sorted.
 DEFENCES = (
@@ -45,3 +47,5 @@ DATA_EMBEDDED = ("purchase-like", "digits")
 #: Data formats read from a local path (:mod:`wsmooth.datasets` loaders).
 DATA_FILES = ("purchase100", "texas100", "location30", "cifar10", "cifar100", "npz",
               "csv")
+#: Default size of the generated Purchase-like data (records).
+DEFAULT_N_SAMPLES = 2500

@@ -2,11 +2,20 @@
 
 It holds what is not specific to any one defence: data validation and label
 encoding, seeding from ``random_state``, the default network sized from the
-data, the Ctrl-C guard, divergence checks, the record of the final model's
-outputs on its training records (left out of pickles), ``warm_start`` and
-``partial_fit`` rules, and prediction. :class:`~wsmooth.WeightedSmoothingClassifier`
-and the estimators of :mod:`wsmooth.defences` subclass it; a subclass changes
-the training loss by overriding :meth:`NetClassifier.train_loss`.
+data, gradient-norm clipping, the Ctrl-C guard, divergence checks, the record
+of the final model's outputs on its training records (left out of pickles),
+``warm_start`` and ``partial_fit`` rules, and prediction. On its own it is the
+undefended network (the ``"none"`` defence and the cheap baselines of
+:mod:`wsmooth.defences`).
+
+:class:`~wsmooth.WeightedSmoothingClassifier` and the network estimators of
+:mod:`wsmooth.defences` subclass it, through skorch's override points rather
+than copies of its training step: a subclass changes the training loss by
+overriding :meth:`NetClassifier.train_loss`, keeps per-epoch state in
+``on_train_begin`` / ``on_epoch_begin`` / ``on_train_end`` (calling
+``super()``), and may bound each step's gradient by overriding
+``_clip_limit``, which the net's ``on_grad_computed`` applies between the
+backward pass and the optimizer step.
 """
 
 import inspect
@@ -18,11 +27,6 @@ import numpy as np
 import torch
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    Interval,
-    Options,
-    validate_parameter_constraints,
-)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -34,6 +38,7 @@ from torch.utils.data import Subset
 
 from .nets import MLP
 from .utils import reraise_interrupt
+from .utils._sklearn_compat import Interval, Options, validate_parameter_constraints
 
 __all__ = ["NetClassifier", "TrainingDivergedError", "IndexedTrainingSet"]
 
@@ -123,7 +128,7 @@ class IndexedTrainingSet(TorchDataset):
 
 
 class NetClassifier(NeuralNetClassifier):
-    """Base of wsmooth's network classifiers (not a defence by itself).
+    """Base of wsmooth's network classifiers; on its own, the undefended network.
 
     A skorch :class:`~skorch.NeuralNetClassifier` that validates its data the
     scikit-learn way, takes labels of any hashable type, seeds everything from
@@ -132,6 +137,11 @@ class NetClassifier(NeuralNetClassifier):
     final model's outputs on its training records (``member_proba_``,
     ``member_labels_``; never pickled). Subclasses set the training loss with
     :meth:`train_loss`.
+
+    It trains plain ``criterion`` (cross-entropy): the registry's ``"none"``
+    defence is this class with ``clip_grad_norm=10``, the same model, bit for
+    bit, as :class:`~wsmooth.WeightedSmoothingClassifier` at ``sigma=0`` and
+    its defaults.
 
     Parameters
     ----------
@@ -143,6 +153,10 @@ class NetClassifier(NeuralNetClassifier):
         skorch parameters, with defaults ``CrossEntropyLoss``, ``Adam``,
         ``1e-3``, ``30``, ``128``, ``None`` (every record passed to ``fit`` is
         trained on: members are members) and ``0``.
+    clip_grad_norm : float or None, default=None
+        Clip the norm of each step's gradient (over the module's parameters)
+        at this bound, as :func:`torch.nn.utils.clip_grad_norm_` does, between
+        the backward pass and the optimizer step. ``None``: no clipping.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and dropout.
     **kwargs
@@ -154,6 +168,7 @@ class NetClassifier(NeuralNetClassifier):
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), Options(int, {-1})],
+        "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
     }
 
     #: Fitted attributes derived from individual training records: dropped by
@@ -177,6 +192,7 @@ class NetClassifier(NeuralNetClassifier):
         batch_size=128,
         train_split=None,
         verbose=0,
+        clip_grad_norm=None,
         random_state=None,
         **kwargs,
     ):
@@ -193,6 +209,7 @@ class NetClassifier(NeuralNetClassifier):
             verbose=verbose,
             **kwargs,
         )
+        self.clip_grad_norm = clip_grad_norm
         self.random_state = random_state
 
     # ------------------------------------------------------------------ set-up
@@ -511,6 +528,45 @@ class NetClassifier(NeuralNetClassifier):
         loss = self.train_loss(logits, yi, Xi, index)
         loss.backward()
         return {"loss": loss, "y_pred": logits}
+
+    def on_grad_computed(self, net, named_parameters, batch=None, training=False,
+                         **kwargs):
+        # skorch calls this between the backward pass and the optimizer step,
+        # before any callback's on_grad_computed (e.g. GradientNormClipping)
+        super().on_grad_computed(
+            net, named_parameters, batch=batch, training=training, **kwargs
+        )
+        if self._clips_gradients():
+            self._clip_gradients()
+
+    def _clips_gradients(self):
+        """Whether a step's gradient is clipped (subclass hook)."""
+        return self.clip_grad_norm is not None
+
+    def _clip_gradients(self):
+        """``clip_grad_norm_`` at :meth:`_clip_limit`, with the same result,
+        minus a pass on the CPU.
+
+        ``clip_grad_norm_`` always multiplies every gradient by the clamped
+        coefficient (1 when no clipping is needed) so as not to synchronise a
+        GPU. On the CPU reading the norm costs nothing, and the pass is skipped
+        when it is within bounds (multiplying by 1 changes nothing).
+        """
+        params = [p for p in self.module_.parameters() if p.grad is not None]
+        if not params:
+            return
+        norm = torch.nn.utils.get_total_norm(
+            [p.grad for p in params], foreach=True
+        )
+        limit = self._clip_limit(norm)
+        # a NaN norm is clipped too, as clip_grad_norm_ does
+        if norm.device.type != "cpu" or not norm <= limit:
+            torch.nn.utils.clip_grads_with_norm_(params, limit, norm, foreach=True)
+
+    def _clip_limit(self, norm):
+        """This step's bound on the gradient norm ``norm`` (subclass hook):
+        ``clip_grad_norm``, infinite when it is None."""
+        return math.inf if self.clip_grad_norm is None else self.clip_grad_norm
 
     # -------------------------------------------------------------- prediction
     def _validate_query(self, X):

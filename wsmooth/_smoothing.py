@@ -5,11 +5,19 @@ tensors, works on a whole batch at once (no loop over records or classes), and c
 be tested on its own. The steps and constants follow the reference training loop of
 Tan et al., "Mitigating Membership Inference Attacks via Weighted Smoothing"
 (ACSAC 2023); see the user guide for the derivation.
+
+The vulnerability scores are membership signals of :mod:`wsmooth._signals`,
+named as there (``"mentr"``, ``"loss"``) and floored alike (:data:`LOG_FLOOR`
+is its ``EPS``): :func:`modified_entropy` and :func:`cross_entropy_score` are
+the torch versions of its numpy :func:`~wsmooth._signals.modified_entropy`
+and :func:`~wsmooth._signals.cross_entropy`, run on the training device.
 """
 
 import math
 
 import torch
+
+from ._signals import EPS, SIGNAL_ALIASES, signal_name
 
 __all__ = [
     "LOGIT_CAP",
@@ -37,14 +45,17 @@ __all__ = [
 
 #: Logits are clipped from above at this value before the vulnerability score.
 LOGIT_CAP = 20.0
-#: Probabilities are floored at this value inside the logarithms of the scores.
-LOG_FLOOR = 1e-30
+#: Probabilities are floored at this value inside the logarithms of the scores
+#: (the signals' ``EPS``, 1e-30).
+LOG_FLOOR = EPS
 #: Added to the per-class standard deviation when standardising scores.
 STD_EPS = math.exp(-20)
 #: Lower clip of the projected probabilities before the negative log-likelihood.
 PROB_FLOOR = math.exp(-36)
 
-SCORES = ("mentr", "cross_entropy")
+#: The vulnerability scores: signals of :data:`wsmooth._signals.SIGNALS`, and
+#: ``"cross_entropy"``, the alias of ``"loss"`` that earlier versions took.
+SCORES = ("mentr", "loss", *SIGNAL_ALIASES)
 WEIGHTINGS = ("zscore", "zscore_clipped", "minmax", "uniform")
 NOISE_SCALES = ("reference", "class_invariant", "split")
 
@@ -58,7 +69,8 @@ def modified_entropy(probs, labels, floor=LOG_FLOOR):
 
     ``m = -(1 - p_y) log p_y - sum_{k != y} p_k log(1 - p_k)``, probabilities
     floored at ``floor`` inside the logarithms. Low values mean the record is
-    confidently and correctly predicted.
+    confidently and correctly predicted. The signal ``"mentr"``: the torch
+    version of :func:`wsmooth._signals.modified_entropy`.
 
     Parameters
     ----------
@@ -73,16 +85,21 @@ def modified_entropy(probs, labels, floor=LOG_FLOOR):
     -------
     Tensor of shape (n,)
     """
-    p_true = _true_class(probs, labels)
-    log_one_minus = torch.log(torch.clamp(1.0 - probs, min=floor))
-    others = (probs * log_one_minus).sum(dim=1) - p_true * _true_class(
-        log_one_minus, labels
-    )
-    return -(1.0 - p_true) * torch.log(torch.clamp(p_true, min=floor)) - others
+    labels = labels.view(-1, 1)
+    p_true = probs.gather(1, labels)
+    # p_k log(1 - p_k) for every class, in place (a training step scores its
+    # batch with this); the true class's term is then taken out
+    terms = (1.0 - probs).clamp_(min=floor).log_().mul_(probs)
+    others = terms.sum(dim=1, keepdim=True) - terms.gather(1, labels)
+    log_true = p_true.clamp(min=floor).log_()
+    return ((p_true - 1.0) * log_true - others).squeeze(1)
 
 
 def cross_entropy_score(probs, labels, floor=LOG_FLOOR):
     """Cross-entropy ``-log p_y`` of each record, floored at ``floor``.
+
+    The signal ``"loss"``: the torch version of
+    :func:`wsmooth._signals.cross_entropy`.
 
     Parameters
     ----------
@@ -107,7 +124,8 @@ def vulnerability_scores(logits, labels, score="mentr", logit_cap=LOGIT_CAP):
     ----------
     logits : Tensor of shape (n, K)
     labels : LongTensor of shape (n,)
-    score : {"mentr", "cross_entropy"}
+    score : {"mentr", "loss"}
+        The signal (``"cross_entropy"`` is taken for ``"loss"``).
     logit_cap : float
 
     Returns
@@ -116,6 +134,7 @@ def vulnerability_scores(logits, labels, score="mentr", logit_cap=LOGIT_CAP):
     """
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}, got {score!r}")
+    score = signal_name(score)
     with torch.no_grad():
         probs = torch.softmax(torch.clamp(logits, max=logit_cap), dim=1)
         if score == "mentr":
@@ -393,6 +412,78 @@ def huberised_nll(q, threshold):
     return torch.where(q >= threshold, -torch.log(q.clamp(min=threshold)), linear)
 
 
+def _noise_scale(probs, labels, weights, sigma, off_class_sigma):
+    """The noise's per-record scale ``g * (1 - w)`` times its std: shape (n, 1)
+    when every class has std ``sigma``, (n, K) when the others' differ."""
+    scale = _margin(probs) * (1.0 - weights.to(probs.dtype)).unsqueeze(1)
+    if off_class_sigma is None or off_class_sigma == sigma:
+        return scale * sigma
+    std = torch.full_like(probs, off_class_sigma)
+    return scale * std.scatter_(1, labels.view(-1, 1), sigma)
+
+
+class _NoisyProjectedNLL(torch.autograd.Function):
+    """The noisy projected NLL with its gradient in the logits worked out by hand.
+
+    With ``p = softmax(z)``, ``v = p + e * s`` (``s`` without gradient),
+    ``T = sum_k |v_k|``, ``q = |v_y| / T`` and the loss ``mean_i l(q_i)``::
+
+        dl/dp_k = l'(q) sign(v_k) (1[k = y] - q) / T,
+        dl/dz   = p * (h - <h, p>)     for h = dl/dp (the softmax's Jacobian).
+
+    Autograd would keep a dozen intermediates and run one backward kernel per
+    forward operation; this keeps ``p`` and ``v`` and runs six K-wide kernels.
+    The forward is the same sequence of operations as the composition
+    :func:`perturb_probabilities`, :func:`project_to_simplex`, ``-log``, so the
+    loss is the same to the last bit and the noise the same draws. Rows the
+    clip to ``[PROB_FLOOR, 1]`` holds, and all-zero rows (projected to
+    uniform), get no gradient; a NaN row keeps a NaN one.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, labels, weights, noise, sigma, off_class_sigma, huber,
+                generator):
+        probs = torch.softmax(logits, dim=1)
+        if noise is None:
+            noise = torch.randn(
+                probs.shape, dtype=probs.dtype, device=probs.device,
+                generator=generator,
+            )
+        scale = _noise_scale(probs, labels, weights, sigma, off_class_sigma)
+        values = torch.addcmul(probs, noise, scale)
+        total = values.abs().sum(dim=1, keepdim=True)
+        labels = labels.view(-1, 1)
+        signed_true = values.gather(1, labels)
+        # an all-zero row (0 / 0) projects to uniform, as in project_to_simplex;
+        # a NaN row stays NaN
+        zero = total == 0
+        raw = signed_true.abs().div_(total).masked_fill_(zero, 1.0 / values.shape[1])
+        projected = torch.clamp(raw, min=PROB_FLOOR, max=1.0)
+        if huber is not None:
+            threshold = min(1.0, huber / values.shape[1])
+            loss = huberised_nll(projected, threshold).mean()
+        else:
+            threshold = None
+            loss = -torch.log(projected).mean()
+        ctx.threshold = threshold
+        ctx.save_for_backward(probs, values, labels, signed_true, total, raw, zero)
+        return loss
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_output):
+        probs, values, labels, signed_true, total, raw, zero = ctx.saved_tensors
+        # slope -1/q, or -1/threshold below the Huber threshold; nothing where
+        # the clip to [PROB_FLOOR, 1] holds or the row was all zero
+        slope_at = raw if ctx.threshold is None else raw.clamp(min=ctx.threshold)
+        rate = (grad_output / -len(raw)) / (slope_at * total)
+        rate.masked_fill_((raw < PROB_FLOOR).logical_or_(zero), 0.0)
+        grad = values.sign().mul_(rate * -raw)
+        grad.scatter_add_(1, labels, rate * signed_true.sign())
+        dot = (grad * probs).sum(dim=1, keepdim=True)
+        return grad.sub_(dot).mul_(probs), None, None, None, None, None, None, None
+
+
 def noisy_nll_loss(
     logits, labels, weights, sigma, noise=None, generator=None, huber=None,
     off_class_sigma=None,
@@ -402,8 +493,10 @@ def noisy_nll_loss(
     The same value as :func:`perturb_probabilities` then :func:`project_to_simplex`
     then the negative log-likelihood, in fewer operations: the per-record noise
     scale is computed once without gradient, the perturbation is one fused
-    multiply-add, and only the true class's projected entry is formed (the clip
-    of the others never reaches the loss). No host synchronisation.
+    multiply-add, only the true class's projected entry is formed (the clip
+    of the others never reaches the loss), and the gradient in ``logits`` is
+    computed in closed form in one backward step rather than by autograd
+    through every operation. No host synchronisation.
 
     Parameters
     ----------
@@ -433,29 +526,8 @@ def noisy_nll_loss(
     Returns
     -------
     loss : scalar Tensor
-        ``mean_i -log q_i[y_i]``.
+        ``mean_i -log q_i[y_i]``. Differentiable once (no second derivative).
     """
-    probs = torch.softmax(logits, dim=1)
-    if noise is None:
-        noise = torch.randn(
-            probs.shape, dtype=probs.dtype, device=probs.device, generator=generator
-        )
-    with torch.no_grad():
-        scale = _margin(probs) * (1.0 - weights.to(probs.dtype)).unsqueeze(1)
-        if off_class_sigma is None or off_class_sigma == sigma:
-            scale = scale * sigma
-        else:
-            std = torch.full_like(probs, off_class_sigma)
-            scale = scale * std.scatter_(1, labels.view(-1, 1), sigma)
-    magnitude = torch.addcmul(probs, noise, scale).abs()
-    total = magnitude.sum(dim=1)
-    true = _true_class(magnitude, labels)
-    # an all-zero row projects to uniform (as project_to_simplex); NaN stays NaN
-    projected = torch.where(
-        total == 0, 1.0 / magnitude.shape[1], true / total.clamp(min=1e-300)
+    return _NoisyProjectedNLL.apply(
+        logits, labels, weights, noise, sigma, off_class_sigma, huber, generator
     )
-    projected = torch.clamp(projected, min=PROB_FLOOR, max=1.0)
-    if huber is not None:
-        threshold = min(1.0, huber / magnitude.shape[1])
-        return huberised_nll(projected, threshold).mean()
-    return -torch.log(projected).mean()

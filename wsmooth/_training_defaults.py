@@ -2,12 +2,13 @@
 
 The command trains every defence with the same network, epochs and learning
 rate; when the user gives none of them, :func:`training_defaults` picks them
-from the data. The figures behind the table come from
-``benchmarks/training_defaults.py`` (the undefended network's test accuracy
-per epoch on the pool protocol's members, 3 seeds; the table is in the user
-guide, :doc:`/user_guide/command`). :func:`undertrained_warning` is the
-command's check that the undefended model learned something: leakage figures
-of a model near chance say little about a defence.
+from the data (:func:`wsmooth.experiments.training_settings` asks it). The
+figures behind the table come from ``benchmarks/training_defaults.py`` (the
+undefended network's test accuracy per epoch on the pool protocol's members,
+3 seeds; the table is in the user guide, :doc:`/user_guide/command`).
+:func:`undertrained_warning` is the command's check that the undefended
+model learned something: leakage figures of a model near chance say little
+about a defence.
 
 Free of heavy imports: the command's parser reads nothing from here, but the
 module stays cheap to import all the same.

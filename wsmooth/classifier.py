@@ -1,25 +1,18 @@
 """WeightedSmoothingClassifier: a skorch classifier trained with weighted smoothing."""
 
-import collections
-import math
-import statistics
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import (
-    Interval,
-    StrOptions,
-)
 
 from . import _smoothing as ws
+from ._clipping import RecentMedian
 from ._net import NetClassifier, TrainingDivergedError
+from ._warmup import SIGMA_TOL, noise_active, noise_never_starts
+from .utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["WeightedSmoothingClassifier", "TrainingDivergedError"]
-
-#: Below this noise weight the classifier trains plain negative log-likelihood.
-SIGMA_TOL = 1e-12
 
 #: ``clip_grad_relative`` compares each step with the median of this many
 #: previous steps, once at least ``RELATIVE_CLIP_MIN_STEPS`` have been seen.
@@ -51,7 +44,10 @@ class WeightedSmoothingClassifier(NetClassifier):
     It is a skorch :class:`~skorch.NeuralNetClassifier`: ``module``,
     ``module__*``, ``optimizer``, ``lr``, ``max_epochs``, ``batch_size``,
     ``callbacks``, ``device`` and every other skorch parameter work as usual.
-    The module must return logits.
+    The module must return logits. On :class:`~wsmooth.NetClassifier` (the
+    undefended network) it changes only the loss of a training step
+    (``train_loss``), refreshes the weights in its own epoch hooks and bounds
+    the gradient norm (``clip_grad_norm``, ``clip_grad_relative``).
 
     Parameters
     ----------
@@ -74,8 +70,11 @@ class WeightedSmoothingClassifier(NetClassifier):
         ``"minmax"``: rescaled into [0, 1] within each class, so noise falls
         monotonically from the most confident record to the most isolated.
         ``"uniform"``: ``w = 0``, plain smoothing noise (ablation).
-    vulnerability : {"mentr", "cross_entropy"}, default="mentr"
-        Vulnerability score: modified entropy (reference) or cross-entropy.
+    vulnerability : {"mentr", "loss", "cross_entropy"}, default="mentr"
+        Vulnerability score, named as the membership signals the attacks and
+        the leakage scorer take (``ThresholdAttack(signal=...)``): ``"mentr"``,
+        the modified entropy (reference), or ``"loss"``, the cross-entropy
+        loss. ``"cross_entropy"`` is an alias of ``"loss"``.
     noise_scale : {"reference", "class_invariant", "split"}, \
             default="reference"
         ``"reference"``: every class's noise has std ``sigma`` (Tan et al.), so
@@ -161,7 +160,6 @@ class WeightedSmoothingClassifier(NetClassifier):
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "noise_huber": [Interval(Real, 0, None, closed="neither"), None],
         "refresh": [StrOptions({"full", "live"})],
-        "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "clip_grad_relative": [Interval(Real, 0, None, closed="neither"), None],
     }
 
@@ -210,6 +208,7 @@ class WeightedSmoothingClassifier(NetClassifier):
             batch_size=batch_size,
             train_split=train_split,
             verbose=verbose,
+            clip_grad_norm=clip_grad_norm,
             random_state=random_state,
             **kwargs,
         )
@@ -220,7 +219,6 @@ class WeightedSmoothingClassifier(NetClassifier):
         self.warmup_epochs = warmup_epochs
         self.noise_huber = noise_huber
         self.refresh = refresh
-        self.clip_grad_norm = clip_grad_norm
         self.clip_grad_relative = clip_grad_relative
 
     # ------------------------------------------------------------------ set-up
@@ -229,7 +227,7 @@ class WeightedSmoothingClassifier(NetClassifier):
 
     def _warn_if_noise_never_starts(self, done_epochs):
         last = done_epochs + self.max_epochs
-        if self.sigma > SIGMA_TOL and last <= self.warmup_epochs:
+        if noise_never_starts(self.sigma, last, self.warmup_epochs):
             warnings.warn(
                 f"sigma={self.sigma:g} but max_epochs={self.max_epochs} <= "
                 f"warmup_epochs={self.warmup_epochs}"
@@ -258,7 +256,9 @@ class WeightedSmoothingClassifier(NetClassifier):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self.ws_step_scores_ = None
-        self._recent_grad_norms = collections.deque(maxlen=RELATIVE_CLIP_WINDOW)
+        self._recent_grad_norms = RecentMedian(
+            RELATIVE_CLIP_WINDOW, RELATIVE_CLIP_MIN_STEPS
+        )
         device = torch.device(self.device) if self.device else torch.device("cpu")
         # own stream, apart from the global one that shuffles and initialises
         self._noise_generator = torch.Generator(device=device).manual_seed(
@@ -285,7 +285,7 @@ class WeightedSmoothingClassifier(NetClassifier):
 
     def noise_active(self, epoch):
         """Whether 0-based epoch ``epoch`` (counted over the whole history) is noisy."""
-        return self.sigma > SIGMA_TOL and epoch >= self.warmup_epochs
+        return noise_active(self.sigma, epoch, self.warmup_epochs)
 
     def noise_std(self):
         """Noise stds, the true class's and the others': ``sigma`` after the
@@ -322,83 +322,52 @@ class WeightedSmoothingClassifier(NetClassifier):
         """Vulnerability scores from one eval-mode pass over the training set."""
         return ws.vulnerability_scores(self._eval_logits(X), y, self.vulnerability)
 
-    def train_step_single(self, batch, **fit_params):
-        """One gradient step: the noisy loss drives the update, the clean logits
-        are returned so that skorch's epoch scores stay true."""
-        self._set_training(True)
-        (Xi, index), yi = batch
-        yi = yi.to(self.device)
-        logits = self.infer(Xi, **fit_params)
-        if logits.dim() != 2 or logits.shape[1] != len(self.classes_):
-            raise ValueError(
-                f"The module returned outputs of shape {tuple(logits.shape)}: "
-                f"{logits.shape[-1] if logits.dim() else 0} outputs for "
-                f"{len(self.classes_)} classes. It must return one logit per class, "
-                "shape (batch, n_classes); size its last layer from the data or "
-                "pass module__n_classes."
-            )
-        epoch = len(self.history) - 1
-        if self.noise_active(epoch):
-            if self.refresh == "live":
-                weights = ws.weights_from_statistics(
-                    self._record_step_scores(logits, yi, index),
-                    yi,
-                    self._class_statistics,
-                    self.weighting,
-                )
-            else:
-                weights = self.ws_weights_[index.to(self.device)]
-            true_std, other_std = self.noise_std()
-            loss = ws.noisy_nll_loss(
-                logits,
-                yi,
-                weights,
-                true_std,
-                off_class_sigma=other_std,
-                generator=self._noise_generator,
-                huber=self.noise_huber,
+    def train_loss(self, logits, y, X, index):
+        """The noisy loss after warm-up (:func:`wsmooth._smoothing.noisy_nll_loss`),
+        the plain ``criterion`` before; with ``refresh="live"`` it also records
+        each record's vulnerability score from these logits.
+
+        skorch still returns the clean logits as the step's ``y_pred``, so its
+        epoch scores stay true.
+        """
+        if not self.noise_active(len(self.history) - 1):
+            loss = super().train_loss(logits, y, X, index)
+            if self.refresh == "live" and self.sigma > SIGMA_TOL:
+                # the first noisy epoch weighs records from these scores
+                self._record_step_scores(logits, y, index)
+            return loss
+        if self.refresh == "live":
+            weights = ws.weights_from_statistics(
+                self._record_step_scores(logits, y, index),
+                y,
+                self._class_statistics,
+                self.weighting,
             )
         else:
-            loss = self.get_loss(logits, yi, X=Xi, training=True)
-        live = self.refresh == "live" and self.sigma > SIGMA_TOL
-        if live and not self.noise_active(epoch):  # noisy steps record above
-            self._record_step_scores(logits, yi, index)
-        loss.backward()
-        if self.clip_grad_norm is not None or self.clip_grad_relative is not None:
-            self._clip_gradients()
-        return {"loss": loss, "y_pred": logits}
-
-    def _clip_gradients(self):
-        """``clip_grad_norm_``, with the same result, minus a pass on the CPU.
-
-        ``clip_grad_norm_`` always multiplies every gradient by the clamped
-        coefficient (1 when no clipping is needed) so as not to synchronise a
-        GPU. On the CPU reading the norm costs nothing, and the pass is skipped
-        when it is within bounds (multiplying by 1 changes nothing).
-        """
-        params = [p for p in self.module_.parameters() if p.grad is not None]
-        if not params:
-            return
-        norm = torch.nn.utils.get_total_norm(
-            [p.grad for p in params], foreach=True
+            weights = self.ws_weights_[index.to(self.device)]
+        true_std, other_std = self.noise_std()
+        return ws.noisy_nll_loss(
+            logits,
+            y,
+            weights,
+            true_std,
+            off_class_sigma=other_std,
+            generator=self._noise_generator,
+            huber=self.noise_huber,
         )
-        limit = self._clip_limit(norm)
-        # a NaN norm is clipped too, as clip_grad_norm_ does
-        if norm.device.type != "cpu" or not norm <= limit:
-            torch.nn.utils.clip_grads_with_norm_(params, limit, norm, foreach=True)
+
+    def _clips_gradients(self):
+        return super()._clips_gradients() or self.clip_grad_relative is not None
 
     def _clip_limit(self, norm):
         """This step's bound: ``clip_grad_norm`` and, with ``clip_grad_relative``,
         that multiple of the median of the previous steps' (unclipped) norms."""
-        limit = math.inf if self.clip_grad_norm is None else self.clip_grad_norm
+        limit = super()._clip_limit(norm)
         if self.clip_grad_relative is None:
             return limit
-        recent = self._recent_grad_norms
-        if len(recent) >= RELATIVE_CLIP_MIN_STEPS:
-            limit = min(limit, self.clip_grad_relative * statistics.median(recent))
-        value = float(norm)  # a host synchronisation on a GPU
-        if math.isfinite(value):
-            recent.append(value)
+        # no sort and, off the CPU, no host synchronisation (see RecentMedian)
+        limit = self._recent_grad_norms.bound(limit, self.clip_grad_relative)
+        self._recent_grad_norms.add(norm)
         return limit
 
     def _record_step_scores(self, logits, yi, index):

@@ -1,4 +1,12 @@
-"""Command line: compare defences on one data set and print the privacy-utility frontier."""
+"""Command line: compare defences on one data set and print the
+privacy-utility frontier.
+
+A shell over :mod:`wsmooth.experiments`: this module parses and checks the
+arguments, calls the set-up functions there (``load_dataset``,
+``check_dataset``, ``training_settings``, ``default_network``,
+``comparison_configurations``) and ``run_experiment``, writes the report and
+prints it. Nothing in the package imports it but ``python -m wsmooth``.
+"""
 
 import argparse
 import importlib.util
@@ -10,7 +18,7 @@ import warnings
 from contextlib import contextmanager
 
 from . import __version__
-from ._names import ATTACKS, DATA_EMBEDDED, DATA_FILES, DEFENCES
+from ._names import ATTACKS, DATA_EMBEDDED, DATA_FILES, DEFAULT_N_SAMPLES, DEFENCES
 
 # Nothing heavy is imported at module level (numpy, scikit-learn, torch):
 # building the parser and ``wsmooth --help`` / ``--version`` stay instant.
@@ -24,10 +32,6 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 #: Exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
-#: Share of the records held out for test accuracy (the pool protocol's split).
-_TEST_SIZE = 0.2
-#: Share of the pool reserved as the reference set of the defences that take one.
-_REFERENCE_SIZE = 0.1
 #: Environment variable that, set to 1, shows the traceback of a failure.
 DEBUG_ENV = "WSMOOTH_DEBUG"
 #: Optional dependencies of defences: ``{defence: (module, extra)}``.
@@ -129,18 +133,6 @@ def _canaries(text):
 # --data NAME [PATH]: the embedded sets take no path, the loaders exactly one.
 _EMBEDDED = DATA_EMBEDDED
 _FILES = DATA_FILES
-#: The loader of each file format, a function of :mod:`wsmooth.datasets`.
-_LOADERS = {
-    "purchase100": "load_purchase100",
-    "texas100": "load_texas100",
-    "location30": "load_location30",
-    "cifar10": "load_cifar10",
-    "cifar100": "load_cifar100",
-    "npz": "load_npz",
-    "csv": "load_csv",
-}
-#: Default size of the generated Purchase-like data (records).
-_DEFAULT_N_SAMPLES = 2500
 
 #: ``--leakage`` choices, each with its default ``--max-leakage``: a low
 #: leakage for the figure, ten times chance for a TPR at low FPR (a guessing
@@ -151,9 +143,6 @@ MAX_LEAKAGE_DEFAULTS = {"tpr@1%": 0.1, "tpr@0.1%": 0.01, "auc": 0.6, "advantage"
 MAX_LEAKAGE_DEFAULTS.update(
     {f"canary-{k}": v for k, v in MAX_LEAKAGE_DEFAULTS.items() if k != "advantage"}
 )
-
-#: The weighted-smoothing defences, whose grid is ``--sigma``.
-WS_DEFENCES = frozenset({"ws", "ws_live"})
 
 
 class _Parser(argparse.ArgumentParser):
@@ -260,7 +249,7 @@ _EPILOG = """\
 examples:
   wsmooth                      the default comparison on the embedded data
                                (Purchase-like, 2500 records, 10 classes)
-  wsmooth compare --data digits --seeds 3 --out digits-report
+  wsmooth --data digits --seeds 3 --out digits-report
                                scikit-learn's digits, a small CNN
   wsmooth --defences none ws label_smoothing --sigma 0.1 0.3 --max-leakage 0.2
   wsmooth --data purchase100 ~/data/purchase100.csv --n-samples 20000 \\
@@ -306,9 +295,11 @@ def build_parser():
         "--version", action="version", version=f"%(prog)s {__version__}",
         help="print the version (wsmooth %s) and exit" % __version__,
     )
+    # the only command, accepted first for the scripts that name it; not
+    # advertised: there is nothing to choose
     parser.add_argument(
         "command", nargs="?", choices=["compare"], default="compare",
-        help="what to run (default and only command: compare)",
+        help=argparse.SUPPRESS,
     )
     data = parser.add_argument_group("data")
     data.add_argument(
@@ -325,7 +316,7 @@ def build_parser():
     )
     data.add_argument(
         "--n-samples", type=_int_at_least(8), default=None, metavar="N",
-        help=f"records used: generated (purchase-like, default {_DEFAULT_N_SAMPLES}) "
+        help=f"records used: generated (purchase-like, default {DEFAULT_N_SAMPLES}) "
         "or drawn from the file (default: all)",
     )
     data.add_argument(
@@ -370,7 +361,8 @@ def build_parser():
     comp.add_argument(
         "--canaries", type=_canaries, default=None, metavar="N[:KIND]",
         help="worst-case leakage: N canaries per seed, half in the target's "
-        "training set, of KIND mislabelled (default) or ood; their figures "
+        "training set, of KIND mislabelled (default), duplicated (trained "
+        "4 times when in) or ood; their figures "
         "go beside the population's, which come from a twin run without "
         "canaries (the cost doubles)",
     )
@@ -480,7 +472,7 @@ def check_arguments(args):
     _check_names(args)
     _check_warmup(args)
     if args.data[0] == "purchase-like":
-        n = _DEFAULT_N_SAMPLES if args.n_samples is None else args.n_samples
+        n = DEFAULT_N_SAMPLES if args.n_samples is None else args.n_samples
         if n < 8 * args.n_classes:
             raise UsageError(
                 f"argument --n-samples: must be at least 8 x --n-classes "
@@ -507,10 +499,13 @@ def check_arguments(args):
 
 def _check_warmup(args):
     """WS trains some epochs with noise: checked once ``--epochs`` is known
-    (given, or the data set's default)."""
+    (given, or the data set's default), with the estimator's own rule."""
+    from ._warmup import noise_never_starts
+    from .experiments import WS_DEFENCES
+
     if args.epochs is not None and WS_DEFENCES & set(args.defences) and any(
-        s > 0 for s in args.sigma
-    ) and args.epochs <= args.warmup_epochs:
+        noise_never_starts(s, args.epochs, args.warmup_epochs) for s in args.sigma
+    ):
         raise UsageError(
             f"argument --warmup-epochs: --epochs {args.epochs} <= --warmup-epochs "
             f"{args.warmup_epochs}: no epoch would be trained with noise, so every "
@@ -522,12 +517,12 @@ def _check_warmup(args):
 def _check_names(args):
     """The defences and attacks named are registered (checked here, not by
     the parser, whose construction imports no registry)."""
-    from .attacks._methods import METHODS
+    from .attacks import available_methods
     from .defences import available_defences
 
     for option, names, known in (
         ("--defences", args.defences, available_defences()),
-        ("--attacks", args.attacks, sorted(METHODS)),
+        ("--attacks", args.attacks, available_methods()),
     ):
         unknown = [n for n in dict.fromkeys(names) if n not in known]
         if unknown:
@@ -580,212 +575,59 @@ def _check_out(out):
 
 
 def check_data(X, y, *, source, seed=0, reference_size=None, embedded=False):
-    """Check that the loaded data can run the comparison, before any training.
+    """:func:`wsmooth.experiments.check_dataset` for the data of ``--data``.
 
-    Raises DataError naming ``source`` (UsageError for the embedded data,
-    whose size the arguments set): labels that are not integer classes,
-    non-finite features, images stored channels last, a single class, and
-    classes too small for the pool protocol: after the test records are
-    held out, every class needs ``MIN_RECORDS_PER_CLASS`` records in the
-    attacker's pool, as every shadow model trains on half of each class and
-    is calibrated on the other half. ``seed`` is the ``--seed`` that fixes
-    the test / pool split; ``reference_size``, when a defence takes a
-    reference set, the share of the pool reserved for it (out of the
-    attacker's population).
+    Raises DataError naming ``source``, or UsageError for the embedded data
+    too small for the run, whose size ``--n-samples`` sets. ``seed`` is the
+    ``--seed`` that fixes the test / pool split; ``reference_size``, when a
+    defence takes a reference set, the share of the pool reserved for it.
     """
-    import numpy as np
+    from .experiments import DataTooSmallError, check_dataset
 
-    from .attacks._base import MIN_RECORDS_PER_CLASS
-    from .experiments._split import pool_split, reference_mask
-
-    error = UsageError if embedded else DataError
-    prefix = "argument --n-samples: " if embedded else ""
-    y = np.asarray(y)
-    if y.ndim != 1 or len(y) != len(X):
-        raise DataError(
-            f"{source}: expected one label per record, got labels of shape "
-            f"{y.shape} for {len(X)} records"
-        )
-    if y.dtype.kind == "f" or y.dtype.kind == "c":
-        finite = np.isfinite(y)
-        if not finite.all():
-            raise DataError(
-                f"{source}: {np.count_nonzero(~finite)} label(s) are NaN or "
-                "infinite; labels must be integer classes"
-            )
-        whole = bool((y == np.round(y.real)).all()) if y.dtype.kind == "f" else False
-        raise DataError(
-            f"{source}: labels are {y.dtype} numbers, not integer classes"
-            + ("; save them as integers (y.astype(np.int64))" if whole else
-               f", e.g. {y[y != np.round(y.real)][0].item()!r}")
-        )
-    if y.dtype.kind in "OUS":
-        labels = np.unique(y.astype(str))
-        numeric = [lab for lab in labels if _is_number(lab) and not _is_integer(lab)]
-        if numeric:
-            raise DataError(
-                f"{source}: labels such as {str(numeric[0])!r} are numbers but not "
-                "integers; labels must be integer classes or class names"
-            )
-    elif y.dtype.kind not in "iub":
-        raise DataError(f"{source}: labels must be integer classes, got {y.dtype}")
-    if X.ndim == 4 and X.shape[3] in (1, 3, 4) and X.shape[1] not in (1, 3, 4):
-        raise DataError(
-            f"{source}: the images have shape {X.shape[1:]}, channels last "
-            "(N, H, W, C); the networks take channels first (N, C, H, W): save "
-            "X.transpose(0, 3, 1, 2)"
-        )
-    finite = np.isfinite(X)
-    if not finite.all():
-        rows = np.flatnonzero(~finite.reshape(len(X), -1).all(axis=1))
-        raise DataError(
-            f"{source}: {len(rows)} record(s) have NaN or infinite features (or "
-            f"values beyond float32's range), e.g. record {rows[0]}"
-        )
-    classes, counts = np.unique(y, return_counts=True)
-    if len(classes) < 2:
-        what = (f"a single class ({classes[0].item()!r})" if len(classes)
-                else "no records")
-        raise error(f"{prefix}{source} holds {what}; membership inference "
-                    "needs at least 2 classes")
-    _, y_pool, _, _ = pool_split(
-        np.arange(len(y)), y, test_size=_TEST_SIZE, random_state=seed
-    )
-    held = f"{_TEST_SIZE:.0%} of the records are held out for testing"
-    if reference_size is not None:
-        y_pool = y_pool[~reference_mask(y_pool, reference_size, seed)]
-        held += (f", {reference_size:.0%} of the rest reserved as the defences' "
-                 "reference set")
-    pool_classes, pool_counts = np.unique(y_pool, return_counts=True)
-    in_pool = dict(zip(pool_classes.tolist(), pool_counts.tolist(), strict=True))
-    found = np.array([in_pool.get(c, 0) for c in classes.tolist()])
-    small = found < MIN_RECORDS_PER_CLASS
-    if small.any():
-        shown = ", ".join(
-            f"class {c!r} has {n} (of {t})" for c, n, t in
-            zip(classes[small][:3].tolist(), found[small][:3].tolist(),
-                counts[small][:3].tolist(), strict=True)
-        )
-        extra = int(small.sum()) - 3
-        more = ""
-        if extra > 0:
-            more = f" and {extra} more class{'es' if extra > 1 else ''}"
-        raise error(
-            f"{prefix}{source}: too few records per class: {shown}{more} in the "
-            f"attacker's pool; every class needs at least {MIN_RECORDS_PER_CLASS} "
-            f"there ({held}, "
-            "and each shadow model trains on half of every class and is "
-            "calibrated on the other half)"
-        )
-
-
-def _is_integer(text):
-    return text.strip().lstrip("+-").isdigit()
-
-
-def _is_number(text):
     try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-# --------------------------------------------------------------------------- #
-# Data and configurations
-# --------------------------------------------------------------------------- #
-class DataError(Exception):
-    """The data named on the command line cannot be read (exit status 1)."""
+        check_dataset(X, y, source=source, random_state=seed,
+                      reference_size=reference_size)
+    except DataTooSmallError as exc:
+        if embedded:
+            raise UsageError(f"argument --n-samples: {exc}") from None
+        raise
 
 
 class ReportError(Exception):
     """The report files could not be written (exit status 1)."""
 
 
-def load_data(name, path, *, n_samples, n_classes, seed, csv_header="infer"):
-    """``(X, y, description)`` of the data named by ``--data``
-    (``csv_header``: ``--csv-header``, read for csv files only)."""
-    import numpy as np
+def _load(args):
+    """``(X, y, description)`` of the data named by ``--data``."""
+    from .experiments import DataError, load_dataset
 
-    from . import datasets
-
-    if name == "purchase-like":
-        n = _DEFAULT_N_SAMPLES if n_samples is None else n_samples
-        X, y = datasets.make_purchase_like(n, n_classes=n_classes, random_state=seed)
-        return X, y, f"Purchase-like (embedded), {n} records, {n_classes} classes"
-    if name == "digits":
-        from sklearn.datasets import load_digits
-        from sklearn.utils import resample
-
-        X, y = load_digits(return_X_y=True)
-        X = (X / 16.0).astype(np.float32)
-        if n_samples is not None and n_samples < len(y):
-            X, y = resample(X, y, n_samples=n_samples, replace=False,
-                            random_state=seed, stratify=y)
-        return X, y, f"digits (scikit-learn), {len(y)} records, 10 classes"
-    loader = getattr(datasets, _LOADERS[name])
-    options = {}
-    if name == "csv":
-        options["header"] = {"infer": "infer", "yes": True, "no": False}[csv_header]
+    name, path = args.data
     try:
-        X, y = loader(os.path.expanduser(path), return_X_y=True,
-                      n_samples=n_samples, random_state=seed, **options)
-    except OverflowError:
-        raise DataError(
-            f"cannot read {name} data from {path}: a label is too large for a "
-            "64-bit integer; labels must be integer classes"
-        ) from None
-    except Exception as exc:  # noqa: BLE001 - e.g. csv.Error: one line, exit 1
-        # the loaders name the file and what is wrong: keep to their message
-        message = _one_line(exc) or type(exc).__name__
-        # the loaders' messages often begin with the file: say it once
-        full = os.path.expanduser(path)
-        for lead in (f"Cannot read {full}: ", f"{full}: "):
-            if message.startswith(lead):
-                message = message[len(lead):]
-        # the command's spelling of the loader's header argument
-        message = message.replace(
-            "pass header=True or header=False", "pass --csv-header yes or no"
+        return load_dataset(
+            name, path, n_samples=args.n_samples, n_classes=args.n_classes,
+            random_state=args.seed,
+            csv_header={"infer": "infer", "yes": True, "no": False}[args.csv_header],
         )
-        raise DataError(f"cannot read {name} data from {path}: {message}") from None
-    if X.ndim != 2 and X.ndim != 4:
-        raise DataError(
-            f"{name} data from {path}: expected features of shape (n, d) or "
-            f"(n, C, H, W), got {X.shape}"
-        )
-    if X.dtype.kind not in "biuf":
-        raise DataError(f"{name} data from {path}: features must be numeric, got {X.dtype}")
-    with np.errstate(over="ignore"):  # beyond float32: inf, refused by check_data
-        X = X.astype(np.float32, copy=False)
-    if name in ("cifar10", "cifar100") and X.max(initial=0) > 1:
-        X = X / np.float32(255)
-    n_found = len(np.unique(y))
-    return X, y, f"{name} ({path}), {len(y)} records, {n_found} classes"
-
-
-def _net_kind(args, X):
-    """``mlp``, ``cnn`` or ``densenet``: ``--net``, or for ``auto`` the data's."""
-    image = X.ndim == 4 or args.data[0] in ("digits", "cifar10", "cifar100")
-    return args.net if args.net != "auto" else ("cnn" if image else "mlp")
+    except DataError as exc:
+        # the command's spelling of the csv header argument
+        message = str(exc).replace("pass csv_header=True or csv_header=False",
+                                   "pass --csv-header yes or no")
+        if message == str(exc):
+            raise
+        raise DataError(message) from None
 
 
 def _with_training_defaults(args, X, y):
     """A copy of ``args`` with the training arguments left out (``--epochs``,
     ``--lr``, ``--hidden``) set to the data set's defaults; those given stay.
     """
-    import numpy as np
+    from .experiments import training_settings
 
-    from ._training_defaults import training_defaults
-
-    defaults = training_defaults(
-        args.data[0], len(y), int(np.prod(X.shape[1:])), len(np.unique(y)),
-        image=_net_kind(args, X) != "mlp", batch_size=args.batch_size,
+    settings = training_settings(
+        args.data[0], X, y, net=args.net, batch_size=args.batch_size,
+        epochs=args.epochs, lr=args.lr, hidden=args.hidden,
     )
-    args = argparse.Namespace(**vars(args))
-    for name in ("epochs", "lr", "hidden"):
-        if getattr(args, name) is None:
-            setattr(args, name, defaults[name])
-    return args
+    return argparse.Namespace(**{**vars(args), **settings})
 
 
 def _undertrained(args, points, y):
@@ -810,68 +652,22 @@ def _undertrained(args, points, y):
     )
 
 
-def _module(args, X):
-    """``(module, module params, description)`` for ``--net`` and the data."""
-    import numpy as np
+def _configurations(args, X):
+    """``({name: (estimator, grid)}, network description)`` of the defences
+    chosen on the command line, on the network ``--net`` picks for ``X``."""
+    from .experiments import comparison_configurations, default_network, network_params
 
-    from . import nets
-
-    kind = _net_kind(args, X)
-    if kind == "mlp":
-        width = int(np.prod(X.shape[1:]))
-        if X.ndim != 2:
-            raise DataError(f"--net mlp needs flat rows; the data are images {X.shape}")
-        sizes = ",".join(map(str, args.hidden))
-        return nets.MLP, {"hidden_layer_sizes": args.hidden}, f"MLP {width}-{sizes}"
-    if args.data[0] == "digits":
-        if kind == "densenet":
-            raise DataError("--net densenet takes 3-channel images, not digits")
-        return nets.DigitsCNN, {"channels": args.channels}, "DigitsCNN"
-    # images (n, C, H, W): C channels, any size; flat rows: 3 x side x side
-    in_channels = X.shape[1] if X.ndim == 4 else 3
-    try:
-        nets._image_layout(X.shape[1], in_channels, f"--net {kind}")
-    except ValueError as exc:
-        raise DataError(str(exc)) from None
-    if kind == "densenet":
-        return nets.DenseNet, {"in_channels": in_channels}, "DenseNet-BC-40 (k=12)"
-    params = {"in_channels": in_channels, "channels": args.channels}
-    return nets.CifarCNN, params, "CifarCNN"
-
-
-def network_params(args, module, module_params):
-    """The parameters every defence's network gets from the command line."""
-    return {
-        "module": module,
-        **{f"module__{k}": v for k, v in module_params.items()},
-        "max_epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-        "device": args.device,
-        "random_state": args.seed,
-    }
-
-
-def configurations(args, module, module_params):
-    """``{name: (estimator, grid)}`` of the defences chosen on the command line."""
-    from .defences import defence_configurations
-
-    common = network_params(args, module, module_params)
-    names = list(dict.fromkeys(args.defences))
-    grids = {}
-    for name in WS_DEFENCES & set(names):
-        grids[name] = {"sigma": sorted(set(args.sigma))}
-    if "early_stopping" in names:
-        # stop at a quarter, half and three quarters of the full training
-        stops = sorted({max(1, round(args.epochs * f)) for f in (0.25, 0.5, 0.75)})
-        grids["early_stopping"] = {"max_epochs": [e for e in stops if e < args.epochs]
-                                   or [max(1, args.epochs - 1)]}
-    configs = defence_configurations(names, grids=grids, **common)
-    for estimator, _ in configs.values():
-        # only weighted smoothing has a warm-up; the other nets refuse the knob
-        if "warmup_epochs" in estimator.get_params(deep=False):
-            estimator.set_params(warmup_epochs=args.warmup_epochs)
-    return configs
+    module, module_params, net_text = default_network(
+        X, args.data[0], net=args.net, hidden=args.hidden, channels=args.channels
+    )
+    common = network_params(
+        module, module_params, epochs=args.epochs, batch_size=args.batch_size,
+        lr=args.lr, device=args.device, random_state=args.seed,
+    )
+    defences = comparison_configurations(
+        args.defences, sigma=args.sigma, warmup_epochs=args.warmup_epochs, **common
+    )
+    return defences, net_text
 
 
 # --------------------------------------------------------------------------- #
@@ -879,13 +675,10 @@ def configurations(args, module, module_params):
 # --------------------------------------------------------------------------- #
 def run(args):
     """Load the data, run the comparison, write the report; return a summary dict."""
-    from .experiments import run_experiment
+    from .experiments import REFERENCE_SIZE, TEST_SIZE, run_experiment
     from .utils import get_privacy_tags
 
-    X, y, data_text = load_data(
-        *args.data, n_samples=args.n_samples, n_classes=args.n_classes,
-        seed=args.seed, csv_header=args.csv_header,
-    )
+    X, y, data_text = _load(args)
     name, path = args.data
     embedded = name in _EMBEDDED
     source = (
@@ -894,15 +687,14 @@ def run(args):
     check_data(X, y, source=source, seed=args.seed, embedded=embedded)
     args = _with_training_defaults(args, X, y)
     _check_warmup(args)
-    module, module_params, net_text = _module(args, X)
-    defences = configurations(args, module, module_params)
+    defences, net_text = _configurations(args, X)
     takes_reference = any(
         get_privacy_tags(est).takes_reference for est, _ in defences.values()
     )
     if takes_reference:
         # the reference set leaves the attacker's population smaller
         check_data(X, y, source=source, seed=args.seed, embedded=embedded,
-                   reference_size=_REFERENCE_SIZE)
+                   reference_size=REFERENCE_SIZE)
     if args.canaries is not None:
         _check_canaries_fit(args.canaries, y, args.seed, takes_reference)
     os.makedirs(args.out, exist_ok=True)
@@ -917,8 +709,8 @@ def run(args):
             seeds=args.seeds,
             n_shadow=args.shadows,
             n_jobs=args.n_jobs,
-            test_size=_TEST_SIZE,
-            reference_size=_REFERENCE_SIZE,
+            test_size=TEST_SIZE,
+            reference_size=REFERENCE_SIZE,
             cache_dir=cache,
             random_state=args.seed,
             undefended="none" if "none" in defences else None,
@@ -969,16 +761,12 @@ class _Cells:
 
 def _check_canaries_fit(canaries, y, seed, takes_reference):
     """``--canaries`` against the attacker's pool of the loaded data."""
-    import numpy as np
-
+    from .experiments import REFERENCE_SIZE, attacker_pool_labels
     from .experiments._canaries import check_canaries
-    from .experiments._split import pool_split, reference_mask
 
-    _, y_pool, _, _ = pool_split(
-        np.arange(len(y)), y, test_size=_TEST_SIZE, random_state=seed
+    y_pool = attacker_pool_labels(
+        y, random_state=seed, reference_size=REFERENCE_SIZE if takes_reference else None
     )
-    if takes_reference:
-        y_pool = y_pool[~reference_mask(y_pool, _REFERENCE_SIZE, seed)]
     try:
         check_canaries(canaries, len(y_pool))
     except ValueError as exc:
@@ -1026,12 +814,11 @@ def _report(args, results, data_text, net_text, notes):
             "logarithmic axis; frontier.png has a linear one"
         )
         log_scale = False
-    plot, plot_note = _plotter(results, args, data_text, best, log_scale)
+    plot = _plotter(results, args, data_text, best, log_scale)
     # the report's figures are rounded to what they mean; the cache cells,
     # the inputs of a resumed run, keep them exact
     shown = results.rounded()
-    # written together: a failure leaves the previous report whole, and a
-    # report without a plot removes the plot of an earlier run
+    # written together: a failure leaves the previous report whole
     try:
         replace_together({
             paths["json"]: shown.to_json,
@@ -1044,9 +831,6 @@ def _report(args, results, data_text, net_text, notes):
             f"cannot write the report in {args.out}: {reason}; the previous "
             "report there is left as it was"
         ) from exc
-    if plot_note:
-        paths["png"] = None
-        notes.append(plot_note)
     meta = results.meta
     return {
         "data": data_text,
@@ -1056,6 +840,7 @@ def _report(args, results, data_text, net_text, notes):
             f"seed, {meta['n_test']} test records; {args.epochs} epochs, lr "
             f"{args.lr:g}; "
             f"{args.shadows} shadow models; seeds {meta['seeds']}"
+            + _canary_text(args.canaries)
         ),
         "leakage": args.leakage,
         "max_leakage": args.max_leakage,
@@ -1069,13 +854,20 @@ def _report(args, results, data_text, net_text, notes):
     }
 
 
+def _canary_text(canaries):
+    """The protocol line's words on the canaries (nothing without them)."""
+    if canaries is None:
+        return ""
+    n, kind = canaries
+    return (
+        f"; {n} {kind} canaries per seed ({n // 2} in the target's training "
+        f"set, {n - n // 2} out), canary figures from a twin run with them"
+    )
+
+
 def _plotter(results, args, title, best, log_scale):
-    """``(write(path), None)`` for the frontier plot, or ``(None, note)`` when
-    matplotlib is missing."""
-    try:
-        import matplotlib
-    except ImportError:
-        return None, "frontier.png not written: matplotlib is not installed"
+    """``write(path)``, which draws the frontier plot into ``path``."""
+    import matplotlib
 
     def write(path):
         matplotlib.use("Agg")
@@ -1095,7 +887,7 @@ def _plotter(results, args, title, best, log_scale):
         finally:
             plt.close(fig)
 
-    return write, None
+    return write
 
 
 def _answer_line(summary):
@@ -1139,7 +931,7 @@ def _print_report(summary, args):
     print()
     print(_answer_line(summary))
     files = summary["files"]
-    print("written: " + ", ".join(p for p in files.values() if p))
+    print("written: " + ", ".join(files.values()))
 
 
 def _json_report(summary):
@@ -1228,6 +1020,8 @@ def _interrupted(exc, args):
 def _message(exc):
     """One line for a failure: the message, with its kind where it is not ours."""
     text = _one_line(exc)
+    from .experiments import DataError
+
     if isinstance(exc, DataError | ReportError):
         return text
     if isinstance(exc, OSError) and exc.strerror:

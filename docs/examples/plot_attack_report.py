@@ -22,8 +22,9 @@ import tempfile
 import matplotlib.pyplot as plt
 from sklearn.model_selection import train_test_split
 
-from wsmooth import MembershipInferenceAttack, WeightedSmoothingClassifier
+from wsmooth import MembershipInferenceAttack
 from wsmooth.datasets import make_purchase_like
+from wsmooth.defences import get_defence
 
 X, y = make_purchase_like(n_samples=4000, n_classes=20, random_state=0)
 X_target, X_pop, y_target, y_pop = train_test_split(
@@ -37,9 +38,9 @@ print(f"members {len(y_in)}, non-members {len(y_out)}, population {len(y_pop)}")
 # %%
 # The target
 # ----------
-# An undefended model (``sigma=0``), small enough for the example.
-target = WeightedSmoothingClassifier(
-    sigma=0.0,
+# The undefended network (the ``"none"`` defence), small enough for the
+# example.
+target = get_defence("none").build(
     module__hidden_layer_sizes=(128,),
     max_epochs=10,
     batch_size=64,

@@ -109,7 +109,7 @@ def test_class_dependent_scores_are_centred(fitted, splits):
     method = fitted["entropy"].method_
     assert method.thresholds_.shape == (4,)
     proba = fitted["entropy"].estimator.predict_proba(Xm)
-    from wsmooth.attacks._signals import entropy
+    from wsmooth._signals import entropy
 
     assert np.allclose(
         fitted["entropy"].decision_function(Xm, ym),
@@ -345,3 +345,19 @@ def test_weighted_smoothing_target(splits):
     models = mia.shadow_models_.models
     assert len({m.random_state for m in models}) == 2
     assert mia.evaluate(Xm.astype(f32), ym, Xn.astype(f32), yn).auc > 0.6
+
+
+def test_method_inputs_are_what_the_method_is_queried_with(fitted, forest, splits):
+    (Xm, ym), _, _ = splits
+    mia = fitted["mentr"]
+    inputs = mia.method_inputs(Xm[:20], ym[:20])
+    np.testing.assert_array_equal(inputs.proba, forest.predict_proba(Xm[:20]))
+    np.testing.assert_array_equal(mia.classes_[inputs.y], ym[:20])
+    np.testing.assert_array_equal(inputs.X, Xm[:20])
+    assert inputs.log_proba is None  # the threshold attack reads probabilities
+    np.testing.assert_array_equal(
+        mia.method_.decision_function(inputs.proba, inputs.y, inputs.X),
+        mia.decision_function(Xm[:20], ym[:20]),
+    )
+    with pytest.raises(NotFittedError):
+        MembershipInferenceAttack(forest).method_inputs(Xm, ym)

@@ -15,9 +15,9 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from sklearn.tree import DecisionTreeClassifier
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
-from sklearn.tree import DecisionTreeClassifier
 
 from wsmooth import WeightedSmoothingClassifier
 from wsmooth.attacks import MembershipInferenceAttack, fit_shadow_models

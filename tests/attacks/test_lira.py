@@ -382,7 +382,7 @@ class LogitModelWithLog(LogitModel):
 
 
 def test_phi_from_log_proba_does_not_saturate():
-    from wsmooth.attacks._signals import (
+    from wsmooth._signals import (
         logit_scaled_confidence,
         logit_scaled_confidence_from_log_proba,
     )

@@ -3,12 +3,17 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
+from sklearn.dummy import DummyRegressor
 from sklearn.ensemble import GradientBoostingRegressor, HistGradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression, QuantileRegressor
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 
+from wsmooth._signals import (
+    logit_margin_from_log_proba,
+    logit_scaled_confidence_from_log_proba,
+)
 from wsmooth.attacks import (
     DistillationAttack,
     MembershipInferenceAttack,
@@ -16,10 +21,6 @@ from wsmooth.attacks import (
     QuantileNetRegressor,
 )
 from wsmooth.attacks._methods import METHOD_NAMES, METHODS
-from wsmooth.attacks._signals import (
-    logit_margin_from_log_proba,
-    logit_scaled_confidence_from_log_proba,
-)
 
 pytestmark = pytest.mark.filterwarnings("ignore:FPR level.*below 1/n_nonmembers")
 
@@ -176,8 +177,9 @@ def test_distill_mode_scores_by_hand():
     log_proba = _random_log_proba(rng, n, n_classes)
     attack = QuantileAttack(
         alpha=0.1, regressor=_MeanLogProba(), mode="distill", n_folds=3,
-        calibrate=False,
+        calibrate=False, slope=1.0,
     ).fit(None, y, X, log_proba=log_proba, random_state=0)
+    assert (attack.intercept_, attack.slope_) == (0.0, 1.0)
     # the regressor reads the features alone and learns the whole vector
     assert all(reg.n_features_seen_ == 4 for reg in attack.regressors_)
     folds = attack.fold_
@@ -191,6 +193,81 @@ def test_distill_mode_scores_by_hand():
         - logit_scaled_confidence_from_log_proba(distilled, y),
         atol=1e-9,
     )
+
+
+@pytest.mark.parametrize("mode", ["distill", "quantile", "gaussian"])
+def test_fitted_slope_is_least_squares_on_out_of_fold_predictions(mode):
+    rng = np.random.default_rng(7)
+    n, n_classes = 120, 3
+    X, y = rng.normal(size=(n, 4)), rng.integers(0, n_classes, n)
+    log_proba = _random_log_proba(rng, n, n_classes)
+    regressor = {
+        "distill": _MeanLogProba(),
+        "quantile": _label_quantile_regressor(n_classes, 0.9),
+        "gaussian": _LabelMeanStd(n_classes),
+    }[mode]
+    params = {"alpha": 0.1, "regressor": regressor, "mode": mode, "n_folds": 3}
+    plain = QuantileAttack(**params, calibrate=False, slope=1.0).fit(
+        None, y, X, log_proba=log_proba, random_state=0
+    )
+    fitted = QuantileAttack(**params, slope="fit").fit(
+        None, y, X, log_proba=log_proba, random_state=0
+    )
+    s = plain._scores(None, log_proba, y)
+    location, scale = plain._location_scale(y, X)  # each record out of fold
+    slope, intercept = np.polyfit(location, s, 1)
+    assert fitted.slope_ == pytest.approx(slope)
+    assert fitted.intercept_ == pytest.approx(intercept)
+    expected = (s - intercept - slope * location) / scale
+    np.testing.assert_allclose(
+        fitted.decision_function(None, y, X, log_proba=log_proba),
+        expected - fitted.offset_,
+        atol=1e-9,
+    )
+    # a queried record outside the population: the regressors' mean, mapped
+    Xq, yq = rng.normal(size=(5, 4)), np.array([0, 1, 2, 0, 1])
+    lq = _random_log_proba(rng, 5, n_classes)
+    loc_q, scale_q = fitted._location_scale(yq, Xq)
+    np.testing.assert_allclose(
+        fitted.decision_function(None, yq, Xq, log_proba=lq),
+        (fitted._scores(None, lq, yq) - intercept - slope * loc_q) / scale_q
+        - fitted.offset_,
+        atol=1e-9,
+    )
+
+
+def test_slope_auto_fits_in_distill_mode_only():
+    rng = np.random.default_rng(8)
+    X, y = rng.normal(size=(100, 3)), rng.integers(0, 2, 100)
+    log_proba = _random_log_proba(rng, 100, 2)
+    kw = {"alpha": 0.1, "n_folds": 2}
+    distill = QuantileAttack(**kw, mode="distill", regressor=_MeanLogProba()).fit(
+        None, y, X, log_proba=log_proba, random_state=0
+    )
+    by_name = DistillationAttack(**kw, regressor=_MeanLogProba()).fit(
+        None, y, X, log_proba=log_proba, random_state=0
+    )
+    refit = QuantileAttack(
+        **kw, mode="distill", regressor=_MeanLogProba(), slope="fit"
+    ).fit(None, y, X, log_proba=log_proba, random_state=0)
+    assert distill.slope_ == refit.slope_ == by_name.slope_ != 1.0
+    quantile = QuantileAttack(
+        **kw, regressor=_label_quantile_regressor(2, 0.9)
+    ).fit(None, y, X, log_proba=log_proba, random_state=0)
+    assert (quantile.intercept_, quantile.slope_) == (0.0, 1.0)  # the paper's s - q
+
+
+def test_fitted_slope_needs_varying_predictions():
+    rng = np.random.default_rng(9)
+    X, y = rng.normal(size=(100, 3)), rng.integers(0, 2, 100)
+    log_proba = _random_log_proba(rng, 100, 2)
+    attack = QuantileAttack(
+        alpha=0.1, slope="fit",
+        regressor=DummyRegressor(strategy="constant", constant=0.0),
+    )
+    with pytest.raises(ValueError, match="slope='fit'.*same prediction"):
+        attack.fit(None, y, X, log_proba=log_proba, random_state=0)
+    attack.set_params(slope=1.0).fit(None, y, X, log_proba=log_proba)
 
 
 @pytest.mark.parametrize(
@@ -301,6 +378,28 @@ def test_cross_fitting_keeps_a_record_out_of_its_own_quantile(carlini_setup, mod
     assert np.mean(members[:, None] > others[None, :]) > 0.6
 
 
+class _RecordingLogProba(_MeanLogProba):
+    """:class:`_MeanLogProba` that keeps the rows it was fitted on."""
+
+    def fit(self, X, y):
+        self.seen_ = X.copy()
+        return super().fit(X, y)
+
+
+@pytest.mark.parametrize("method", [QuantileAttack, DistillationAttack])
+def test_default_folds_each_record_scored_by_a_regressor_that_never_saw_it(method):
+    rng = np.random.default_rng(10)
+    X, y = rng.normal(size=(200, 3)), rng.integers(0, 2, 200)
+    attack = method(
+        alpha=0.1, mode="distill", regressor=_RecordingLogProba()
+    ).fit(None, y, X, log_proba=_random_log_proba(rng, 200, 2), random_state=0)
+    assert attack.n_folds == 4 and len(attack.regressors_) == 4
+    np.testing.assert_array_equal(np.unique(attack.fold_), np.arange(4))
+    for k, reg in enumerate(attack.regressors_):
+        # the regressor of fold k trained on every record outside it, none inside
+        np.testing.assert_array_equal(reg.seen_, X[attack.fold_ != k])
+
+
 @pytest.mark.parametrize("relabel", [False, True])
 def test_identical_records_share_a_fold(relabel):
     rng = np.random.default_rng(0)
@@ -356,6 +455,8 @@ def test_probabilities_alone_give_the_same_scores():
         ),
         (QuantileAttack(use_label="yes"), "use_label"),
         (QuantileAttack(calibrate=None), "calibrate"),
+        (QuantileAttack(slope="ols"), "slope"),
+        (QuantileAttack(slope=float("nan")), "slope"),
         (QuantileAttack(regressor="hgb"), "regressor"),
         (QuantileAttack(mode="median"), "mode"),
         (

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier
 
+from wsmooth._signals import modified_entropy
 from wsmooth.attacks import MembershipInferenceAttack, privacy_risk_score
 from wsmooth.attacks._risk import risk_from_histograms
-from wsmooth.attacks._signals import modified_entropy
 
 pytestmark = pytest.mark.filterwarnings("ignore:FPR level.*below 1/n_nonmembers")
 

@@ -312,7 +312,7 @@ def test_offline_a_tuned_by_hand(tiny):
 
 @pytest.mark.parametrize("online", [True, False])
 def test_threshold_calibrated_on_the_z_the_attack_meets(tiny, online):
-    from wsmooth.attacks._threshold import best_threshold
+    from wsmooth.attacks._calibration import best_threshold
 
     data = tiny[0]
     rmia = RMIAAttack(online=online, offline_a=0.3, temperature=1.0).fit(**data)

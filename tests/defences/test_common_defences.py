@@ -2,13 +2,13 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from wsmooth import WeightedSmoothingClassifier
 from wsmooth.defences import (
     AdversarialRegularizationClassifier,
     DPSGDClassifier,
     HAMPClassifier,
     MemGuard,
     RelaxLossClassifier,
+    get_defence,
 )
 
 _SMALL = dict(
@@ -41,7 +41,7 @@ _EXPECTED_FAILURES = {
         _NET_FAILURES
     ),
     MemGuard(
-        WeightedSmoothingClassifier(sigma=0.0, **_SMALL), perturbation_steps=20, random_state=0
+        get_defence("none").build(**_SMALL), perturbation_steps=20, random_state=0
     ): {},
 }
 

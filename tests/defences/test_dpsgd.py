@@ -24,6 +24,9 @@ def test_basics_and_bad_input():
         _make(0, target_epsilon=0).fit(X, y)
     with pytest.raises(ValueError, match="train_split=None"):
         _make(0, train_split=lambda ds, y: (ds, None)).fit(X, y)
+    # Opacus clips per record: a bound on the batch gradient would do nothing
+    with pytest.raises(ValueError, match="clip_grad_norm"):
+        _make(0, clip_grad_norm=10.0).fit(X, y)
 
 
 @pytest.mark.parametrize("target", [0.5, 4.0])

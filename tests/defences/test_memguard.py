@@ -6,7 +6,6 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from wsmooth import WeightedSmoothingClassifier
 from wsmooth.datasets import make_purchase_like
 from wsmooth.defences import MemGuard, get_defence
 
@@ -14,7 +13,8 @@ from defence_checks import SMALL, tiny_data
 
 
 def _net(**params):
-    return WeightedSmoothingClassifier(sigma=0.0, random_state=0, **{**SMALL, **params})
+    """The undefended network."""
+    return get_defence("none").build(random_state=0, **{**SMALL, **params})
 
 
 @pytest.fixture(scope="module")

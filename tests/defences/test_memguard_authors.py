@@ -8,9 +8,8 @@ import pytest
 import torch
 from scipy.special import softmax
 
-from wsmooth import WeightedSmoothingClassifier
 from wsmooth.datasets import make_purchase_like
-from wsmooth.defences import MemGuard
+from wsmooth.defences import MemGuard, get_defence
 from wsmooth.defences._memguard import delivery_probability, memguard_search
 
 from defence_checks import SMALL
@@ -177,8 +176,8 @@ def test_default_steps_are_the_authors():
 
 def test_random_delivery_answers_noise_or_the_truth_repeatably():
     X, y = make_purchase_like(240, n_classes=4, random_state=1)
-    net = WeightedSmoothingClassifier(sigma=0.0, random_state=0,
-                                      **{**SMALL, "max_epochs": 15, "lr": 1e-2})
+    net = get_defence("none").build(random_state=0,
+                                    **{**SMALL, "max_epochs": 15, "lr": 1e-2})
     guard = MemGuard(net, random_state=0, budget=0.05).fit(
         X[:120], y[:120], X_reference=X[120:], y_reference=y[120:])
     raw = guard._raw_proba(X)  # the classifier's outputs, as MemGuard reads them

@@ -3,7 +3,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import ParameterGrid
 
-from wsmooth import WeightedSmoothingClassifier
+from wsmooth import NetClassifier, WeightedSmoothingClassifier
 from wsmooth.datasets import make_purchase_like
 from wsmooth.defences import (
     Defence,
@@ -37,12 +37,27 @@ def test_registry_names_the_baselines_and_ws():
 
 
 @pytest.mark.parametrize("name", CHEAP)
-def test_cheap_baselines_are_noise_free_ws_configurations(name):
-    est = get_defence(name).build(**COMMON, sigma=0.3)
-    assert isinstance(est, WeightedSmoothingClassifier)
-    assert est.sigma == 0.0  # the baseline alone, never mixed with WS noise
+def test_cheap_baselines_are_configurations_of_the_plain_network(name):
+    est = get_defence(name).build(**COMMON)
+    # not weighted smoothing: a change of its defaults leaves them alone
+    assert type(est) is NetClassifier
+    assert est.clip_grad_norm == 10.0
     for params in ParameterGrid(get_defence(name).grid):
         clone(est).set_params(**params)  # every grid name is a real parameter
+    assert get_defence(name).build(**COMMON, clip_grad_norm=None).clip_grad_norm is None
+
+
+def test_none_is_weighted_smoothing_at_sigma_zero(data):
+    # ReLU on large features: gradients past the bound of 10, so the clipping
+    # is compared too
+    X, y = data
+    X = X * 50
+    params = {**COMMON, "module__activation": "relu"}
+    plain = get_defence("none").build(**params).fit(X, y)
+    ws = WeightedSmoothingClassifier(sigma=0.0, **params).fit(X, y)
+    np.testing.assert_array_equal(plain.predict_proba(X), ws.predict_proba(X))
+    unclipped = get_defence("none").build(**params, clip_grad_norm=None).fit(X, y)
+    assert not np.array_equal(plain.predict_proba(X), unclipped.predict_proba(X))
 
 
 @pytest.mark.parametrize(

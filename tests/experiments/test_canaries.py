@@ -11,7 +11,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
 from wsmooth.attacks import MembershipInferenceAttack
-from wsmooth.experiments import run_experiment, setting_points
+from wsmooth.experiments import (
+    hold_out_test,
+    member_mask,
+    run_experiment,
+    setting_points,
+)
 from wsmooth.experiments._canaries import (
     KINDS,
     check_canaries,
@@ -19,7 +24,6 @@ from wsmooth.experiments._canaries import (
     resolution_warning,
 )
 from wsmooth.experiments._results import CANARY_FIGURES
-from wsmooth.experiments._split import member_mask, pool_split
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:FPR level"),
@@ -69,7 +73,7 @@ SECONDS = ("fit_seconds", "attack_seconds")
 
 # ------------------------------------------------------------------ the kinds
 def test_mislabelled_canaries_are_pool_rows_with_another_label(data):
-    X_pool, y_pool, _, _ = pool_split(*data, test_size=0.2, random_state=0)
+    X_pool, y_pool, _, _ = hold_out_test(*data, test_size=0.2, random_state=0)
     X, y, in_target = make_canaries(X_pool, y_pool, 30, "mislabelled", seed=0)
     assert X.shape == (30, X_pool.shape[1]) and y.shape == (30,)
     assert in_target.sum() == 15
@@ -82,7 +86,7 @@ def test_mislabelled_canaries_are_pool_rows_with_another_label(data):
 
 
 def test_canaries_are_repeatable_per_seed_and_leave_the_pool_alone(data):
-    X_pool, y_pool, _, _ = pool_split(*data, test_size=0.2, random_state=0)
+    X_pool, y_pool, _, _ = hold_out_test(*data, test_size=0.2, random_state=0)
     before = X_pool.copy(), y_pool.copy()
     a = make_canaries(X_pool, y_pool, 20, "mislabelled", seed=3)
     b = make_canaries(X_pool, y_pool, 20, "mislabelled", seed=3)
@@ -170,13 +174,17 @@ def test_half_the_canaries_train_the_target_each_a_random_half_of_shadows(
 ):
     n = 20
     _run(data, spy, canaries=(n, kind), seeds=[5])
-    X_pool, y_pool, _, _ = pool_split(*data, test_size=0.2, random_state=0)
+    X_pool, y_pool, _, _ = hold_out_test(*data, test_size=0.2, random_state=0)
     members = member_mask(y_pool, 5)
-    Xc, yc, in_target = make_canaries(X_pool, y_pool, n, kind, seed=5)
+    Xc, yc, in_target = make_canaries(X_pool, y_pool, n, kind, seed=5,
+                                      members=members)
     # the canary-free cell (target, shadows), then its canary twin
     assert len(spy.fits) == 2 * (1 + N_SHADOW)
     canaries = _records(Xc, yc)
-    assert not any(_records(*fit) & canaries for fit in spy.fits[: 1 + N_SHADOW])
+    # (duplicated canaries are records of the pool, non-members of the
+    # target: only the canary-free cell's shadows may train on them)
+    plain = spy.fits[:1] if kind == "duplicated" else spy.fits[: 1 + N_SHADOW]
+    assert not any(_records(*fit) & canaries for fit in plain)
     assert _records(*spy.fits[0]) == _records(X_pool[members], y_pool[members])
     spy.fits[:] = spy.fits[1 + N_SHADOW:]
     target = _records(*spy.fits[0])
@@ -192,6 +200,72 @@ def test_half_the_canaries_train_the_target_each_a_random_half_of_shadows(
         trained = _records(*fit)
         counts += [_records(Xc[[i]], yc[[i]]) <= trained for i in range(n)]
     assert np.all(counts == N_SHADOW // 2)
+
+
+def _multiplicity(X_fit, y_fit, Xc, yc):
+    """How many times each canary is among the records of a fit."""
+    trained = {}
+    for record in zip(*_rows_and_labels(X_fit, y_fit), strict=True):
+        trained[record] = trained.get(record, 0) + 1
+    return np.array([trained.get(r, 0) for r in zip(*_rows_and_labels(Xc, yc),
+                                                    strict=True)])
+
+
+def _rows_and_labels(X, y):
+    X = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+    return [row.tobytes() for row in X], [int(label) for label in y]
+
+
+def test_duplicated_canaries_train_the_target_four_times_and_shadows_once(
+    data, spy
+):
+    from wsmooth.experiments._canaries import DUPLICATE_COPIES
+
+    n = 20
+    _run(data, spy, canaries=(n, "duplicated"), seeds=[5])
+    X_pool, y_pool, _, _ = hold_out_test(*data, test_size=0.2, random_state=0)
+    members = member_mask(y_pool, 5)
+    Xc, yc, in_target = make_canaries(X_pool, y_pool, n, "duplicated", seed=5,
+                                      members=members)
+    target, *shadows = spy.fits[1 + N_SHADOW:]
+    copies = _multiplicity(*target, Xc, yc)
+    assert np.array_equal(copies, np.where(in_target, DUPLICATE_COPIES, 0))
+    # the twin's ordinary records lose the canaries' sources: every shadow
+    # trains on a canary once or not at all
+    for fit in shadows:
+        assert set(_multiplicity(*fit, Xc, yc)) <= {0, 1}
+
+
+def test_duplicated_canaries_are_distinct_non_members_with_their_labels(data):
+    from wsmooth.experiments._canaries import records_outside
+
+    X_pool, y_pool, _, _ = hold_out_test(*data, test_size=0.2, random_state=0)
+    members = member_mask(y_pool, 0)
+    Xc, yc, in_target = make_canaries(X_pool, y_pool, 30, "duplicated", seed=0,
+                                      members=members)
+    assert in_target.sum() == 15
+    outside = records_outside(X_pool, y_pool, Xc, yc)
+    # each canary is one record of the pool, a non-member, with its label
+    assert (~outside).sum() == 30
+    assert not (members & ~outside).any()
+    assert _records(X_pool[~outside], y_pool[~outside]) == _records(Xc, yc)
+    # the other kinds equal no record of the pool
+    for kind in ("mislabelled", "ood"):
+        Xo, yo, _ = make_canaries(X_pool, y_pool, 30, kind, seed=0)
+        assert records_outside(X_pool, y_pool, Xo, yo).all()
+
+
+def test_duplicated_canaries_need_the_members_and_enough_non_members(data):
+    X_pool, y_pool, _, _ = hold_out_test(*data, test_size=0.2, random_state=0)
+    with pytest.raises(ValueError, match="pass members"):
+        make_canaries(X_pool, y_pool, 10, "duplicated", seed=0)
+    with pytest.raises(ValueError, match="one entry per pool record"):
+        make_canaries(X_pool, y_pool, 10, "duplicated", seed=0,
+                      members=np.ones(3, dtype=bool))
+    members = np.ones(len(y_pool), dtype=bool)
+    members[:5] = False
+    with pytest.raises(ValueError, match="only 5 non-members"):
+        make_canaries(X_pool, y_pool, 10, "duplicated", seed=0, members=members)
 
 
 def test_population_figures_exclude_the_canaries(data, monkeypatch):
@@ -278,7 +352,7 @@ def test_without_canaries_the_figures_are_the_plain_protocol(data):
     assert not set(CANARY_FIGURES) & set(row)
     assert "canaries" not in results.meta
     # the protocol by hand: the same split, target and attack
-    X_pool, y_pool, X_test, y_test = pool_split(*data, test_size=0.2, random_state=0)
+    X_pool, y_pool, X_test, y_test = hold_out_test(*data, test_size=0.2, random_state=0)
     members = member_mask(y_pool, 2)
     target = LogisticRegression(max_iter=200, C=1e4, random_state=2)
     target.fit(X_pool[members], y_pool[members])
@@ -441,8 +515,9 @@ def test_canaries_never_repeat_a_pool_row_or_each_other():
     _, inverse, counts = np.unique(X_pool, axis=0, return_inverse=True,
                                    return_counts=True)
     shared = {row.tobytes() for row in X_pool[counts[inverse.ravel()] > 1]}
+    members = np.arange(400) % 2 == 0
     for kind in KINDS:
-        X, _, _ = make_canaries(X_pool, y_pool, 40, kind, seed=0)
+        X, _, _ = make_canaries(X_pool, y_pool, 40, kind, seed=0, members=members)
         keys = [row.tobytes() for row in X]
         assert len(set(keys)) == 40
         if kind == "ood":

@@ -8,9 +8,15 @@ import os
 import joblib
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 
-from wsmooth.experiments import ExperimentResults, run_experiment
-from wsmooth.experiments._split import member_mask, pool_split, reference_mask
+from wsmooth.experiments import (
+    ExperimentResults,
+    hold_out_test,
+    member_mask,
+    run_experiment,
+)
+from wsmooth.experiments._split import reference_mask
 
 # 0.1% FPR of 120 non-members, and LogisticRegression's convergence on
 # C=1e4: expected here, not what these tests are about.
@@ -93,11 +99,11 @@ def test_changed_code_is_rerun_not_reused(data, counting_lr, tmp_path, monkeypat
     # after a change of the estimator's or the attacks' code a rerun on the
     # same cache computes them afresh (before, it reused the stale cells, or
     # the shadow cache refused the new code with an error).
-    from wsmooth.attacks import _cache
+    from wsmooth.utils import _fingerprint
 
     _run(data, counting_lr, tmp_path, seeds=1)
     counting_lr.fits.clear()
-    monkeypatch.setattr(_cache, "_code_digest", lambda obj: "another version")
+    monkeypatch.setattr(_fingerprint, "code_digest", lambda obj: "another version")
     with pytest.warns(UserWarning, match="made by other code"):
         _run(data, counting_lr, tmp_path, seeds=1)
     assert len(counting_lr.fits) == 3 * (1 + N_SHADOW)
@@ -226,9 +232,9 @@ def test_bad_arguments_fail_before_any_training(data, counting_lr, kwargs, match
     assert counting_lr.fits == []
 
 
-def test_pool_split_and_member_mask(data):
+def test_hold_out_test_and_member_mask(data):
     X, y = data
-    X_pool, y_pool, X_test, y_test = pool_split(X, y, test_size=0.2, random_state=0)
+    X_pool, y_pool, X_test, y_test = hold_out_test(X, y, test_size=0.2, random_state=0)
     assert len(y_pool) == 240 and len(y_test) == 60
     # stratified: class proportions kept
     assert np.abs(np.bincount(y_test) / 60 - np.bincount(y) / 300).max() < 0.02
@@ -245,10 +251,10 @@ def test_pool_split_and_member_mask(data):
     assert masks[:, 10].any() and not masks[:, 10].all()  # the lone record moves
 
 
-def test_pool_split_without_enough_records_per_class():
+def test_hold_out_test_without_enough_records_per_class():
     y = np.array([0] * 10 + [1])  # class 1 has one record: no stratification
     X = np.arange(11.0)[:, None]
-    X_pool, y_pool, X_test, y_test = pool_split(X, y, test_size=0.3, random_state=0)
+    X_pool, y_pool, X_test, y_test = hold_out_test(X, y, test_size=0.3, random_state=0)
     assert len(y_pool) + len(y_test) == 11
 
 
@@ -274,7 +280,7 @@ def test_weighted_smoothing_end_to_end(tmp_path):
 def test_setting_labels_name_what_varies():
     from sklearn.neural_network import MLPClassifier
 
-    from wsmooth.experiments._runner import _settings
+    from wsmooth.experiments._specs import _settings
 
     _, labels = _settings(
         "wd", (MLPClassifier(), {"alpha": [1e-3, 1e-2], "max_iter": [5]})
@@ -322,7 +328,7 @@ def test_reference_slice_is_neither_member_nor_nonmember(data, spy_lr, counting_
     results = run_experiment(
         *data, defences, attacks=["loss"], seeds=[0], n_shadow=2, random_state=0
     )
-    X_pool, y_pool, _, _ = pool_split(*data, test_size=0.2, random_state=0)
+    X_pool, y_pool, _, _ = hold_out_test(*data, test_size=0.2, random_state=0)
     reserved = reference_mask(y_pool, 0.1, 0)
     X_rest, y_rest = X_pool[~reserved], y_pool[~reserved]
     members = member_mask(y_rest, 0)
@@ -498,3 +504,24 @@ def test_model_code_covers_the_modules_of_its_classes(monkeypatch):
     finally:
         _runner._modules_digest.cache_clear()
     assert after[0] != before[0] and after[1] != before[1]
+
+
+class _NeverFitted(LogisticRegression):
+    """A defence that must not train: the run fails before its first fit."""
+
+    def fit(self, X, y, sample_weight=None):
+        raise AssertionError("a target trained before the attacks were checked")
+
+
+@pytest.mark.parametrize("attacks, n_shadow, message", [
+    ([("rmia", {})], 1, "rmia"),
+    ([("lira", {"bogus": 1})], N_SHADOW, "bogus"),
+    ([("lira", {"online": "yes"})], N_SHADOW, "online"),
+])
+def test_attacks_are_checked_before_any_target_trains(data, attacks, n_shadow,
+                                                      message, tmp_path):
+    with pytest.raises(ValueError, match=message) as info:
+        run_experiment(*data, {"none": _NeverFitted()}, attacks=attacks, seeds=1,
+                       n_shadow=n_shadow, cache_dir=tmp_path)
+    assert str(info.value).startswith("attack ")
+    assert not glob.glob(str(tmp_path / "cells" / "*.json"))

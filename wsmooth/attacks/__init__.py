@@ -3,20 +3,26 @@
 :class:`MembershipInferenceAttack` is the public entry point; its ``method``
 is a name or an instance of :class:`ThresholdAttack`,
 :class:`CorrectnessAttack`, :class:`LearnedAttack`, :class:`LiRAAttack`,
-:class:`RMIAAttack`, :class:`QuantileAttack` or :class:`DistillationAttack`
-(which need no shadow model).
+:class:`RMIAAttack`, :class:`LabelOnlyAttack`, :class:`PrivacyRiskAttack`,
+:class:`QuantileAttack` or :class:`DistillationAttack` (the last two need no
+shadow model).
 :func:`pool_split` sets up the pool protocol. The shadow training engine
 (:func:`fit_shadow_models`, :func:`make_keep_masks`,
 :func:`train_shadow_models`) and the method interface (:class:`AttackMethod`,
-whose ``fit`` and ``decision_function`` take explicit arrays, and
-:func:`register_method`) are public for users' own algorithms.
+whose ``fit_signals`` reads one :class:`AttackSignals` record of explicit
+arrays and whose ``decision_function`` takes explicit arrays,
+:func:`register_method` and :func:`available_methods`) are public for users'
+own algorithms.
 """
 
+# Each method module registers its algorithms (``@register_method``) when it
+# is imported; importing them all here, and only here, registers every
+# built-in method before ``MembershipInferenceAttack`` looks one up.
 from ._base import MembershipInferenceAttack
 from ._label_only import LabelOnlyAttack, label_only_scores, robustness_curves
 from ._learned import LearnedAttack
 from ._lira import LiRAAttack
-from ._methods import AttackMethod, register_method
+from ._methods import AttackMethod, AttackSignals, available_methods, register_method
 from ._pool import PoolSplit, pool_split
 from ._quantile import DistillationAttack, QuantileAttack
 from ._quantile_net import QuantileNetRegressor
@@ -33,6 +39,7 @@ from ._threshold import CorrectnessAttack, ThresholdAttack
 
 __all__ = [
     "AttackMethod",
+    "AttackSignals",
     "CorrectnessAttack",
     "DistillationAttack",
     "LearnedAttack",
@@ -47,6 +54,7 @@ __all__ = [
     "ShadowModels",
     "ThresholdAttack",
     "align_proba",
+    "available_methods",
     "fit_shadow_models",
     "label_only_scores",
     "robustness_curves",

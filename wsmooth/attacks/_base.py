@@ -6,10 +6,10 @@ from numbers import Integral
 
 import joblib
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import balanced_accuracy_score
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils import Bunch
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
@@ -17,8 +17,14 @@ from sklearn.utils.validation import (
 )
 
 from ..utils import check_log_proba, check_proba, class_index
-from . import _label_only, _learned, _risk, _threshold  # noqa: F401  (register)
-from ._methods import METHOD_NAMES, AttackMethod, get_method
+from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
+from ._methods import (
+    METHOD_NAMES,
+    AttackMethod,
+    AttackSignals,
+    fit_method,
+    get_method,
+)
 from ._shadow import (
     align_proba,
     derive_entropy,
@@ -405,10 +411,10 @@ class MembershipInferenceAttack(BaseEstimator):
             log_proba = self._target_log_proba(X)
             if shadows is not None:
                 shadow_log_proba = shadows.predict_log_proba(X)
-        self.method_ = method.fit(
-            proba,
-            y_idx,
-            X,
+        signals = AttackSignals(
+            y=y_idx,
+            proba=proba,
+            X=X,
             log_proba=log_proba,
             shadow_proba=shadow_proba,
             shadow_log_proba=shadow_log_proba,
@@ -417,6 +423,7 @@ class MembershipInferenceAttack(BaseEstimator):
             target=target,
             random_state=entropy,
         )
+        self.method_ = fit_method(method, signals)
         online = getattr(self.method_, "online", None)
         self.variant_ = None if online is None else ("online" if online else "offline")
         return self
@@ -480,13 +487,44 @@ class MembershipInferenceAttack(BaseEstimator):
         -------
         ndarray of shape (n_records,)
         """
-        X, y_idx = self._validate_query(X, y)
-        proba = self._target_proba(X)
+        inputs = self.method_inputs(X, y)
         kwargs = {}
         if self.method_.uses_log_proba:
-            kwargs["log_proba"] = self._target_log_proba(X)
-        scores = np.asarray(self.method_.decision_function(proba, y_idx, X, **kwargs))
+            kwargs["log_proba"] = inputs.log_proba
+        scores = np.asarray(
+            self.method_.decision_function(inputs.proba, inputs.y, inputs.X, **kwargs)
+        )
         return scores.astype(np.float64, copy=False)
+
+    def method_inputs(self, X, y):
+        """The arrays the fitted method is queried with for the records ``(X, y)``.
+
+        What :meth:`decision_function` passes to the method's own
+        ``decision_function``; for methods with queries of their own (e.g.
+        :meth:`PrivacyRiskAttack.risk <wsmooth.attacks.PrivacyRiskAttack.risk>`,
+        which :func:`~wsmooth.attacks.privacy_risk_score` calls).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_records, ...)
+        y : array-like of shape (n_records,)
+            True labels of the records, among the target's ``classes_``.
+
+        Returns
+        -------
+        inputs : :class:`~sklearn.utils.Bunch`
+            ``proba``: the target's probabilities on the records, columns in
+            the order of ``classes_`` (None for label-only methods); ``y``:
+            each record's index in ``classes_``; ``X``: the validated records;
+            ``log_proba``: the target's log-probabilities for methods that
+            read them (:attr:`AttackMethod.uses_log_proba`), else None.
+        """
+        X, y_idx = self._validate_query(X, y)
+        proba = self._target_proba(X)
+        log_proba = None
+        if self.method_.uses_log_proba:
+            log_proba = self._target_log_proba(X)
+        return Bunch(proba=proba, y=y_idx, X=X, log_proba=log_proba)
 
     def query_variants(self, X, y):
         """Which variant of the attack scores each record.

@@ -38,9 +38,7 @@ so a group sharing the directory can read them.
 """
 
 import base64
-import functools
 import hashlib
-import inspect
 import io
 import json
 import os
@@ -51,16 +49,14 @@ import warnings
 import joblib
 import numpy as np
 
-from ..utils._files import create_exclusive, file_mode, write_atomic
+from ..utils._files import create_exclusive, write_atomic
+from ..utils._fingerprint import code_fingerprint, qualified_name, stable_params
 
 __all__ = ["ShadowCache", "fingerprint", "open_cache"]
 
 FORMAT = 2
 _MANIFEST = "manifest.json"
 _SEED = "seed.json"
-# Parameters that do not change the fitted model, left out of the fingerprint
-# (random_state is overridden per shadow model anyway).
-_IGNORED_PARAMS = frozenset({"random_state", "n_jobs", "verbose"})
 _SUFFIX = {"torch": ".safetensors", "skops": ".skops", "joblib": ".joblib"}
 _RECORD_KEYS = {
     "format": int,
@@ -79,72 +75,13 @@ _RECORD_KEYS = {
 # --------------------------------------------------------------------------- #
 # Fingerprints
 # --------------------------------------------------------------------------- #
-def _qualname(obj):
-    return f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', '')}"
-
-
-@functools.lru_cache(maxsize=None)
-def _code_digest(obj):
-    """Hash of the source of a class or function (and of the classes it
-    inherits from within its own package), the qualified name where no source
-    is available: a change of code changes the fingerprint."""
-    if isinstance(obj, type):
-        package = obj.__module__.split(".")[0]
-        parts = [
-            c
-            for c in obj.__mro__
-            if c is obj or c.__module__.split(".")[0] == package
-        ]
-    else:
-        parts = [obj]
-    text = []
-    for part in parts:
-        try:
-            text.append(inspect.getsource(part))
-        except (OSError, TypeError):
-            text.append(_qualname(part))
-    return hashlib.sha256("\0".join(text).encode()).hexdigest()[:20]
-
-
-def _code(obj):
-    try:
-        return f"{_qualname(obj)}:{_code_digest(obj)}"
-    except TypeError:  # unhashable callable
-        return _qualname(obj)
-
-
-def _stable(value):
-    """A picklable, address-free description of a parameter value."""
-    if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
-        return _code(value)
-    if hasattr(value, "get_params") and not isinstance(value, type):
-        return (_code(type(value)), _stable_params(value))
-    if isinstance(value, dict):
-        return {str(k): _stable(v) for k, v in sorted(value.items(), key=str)}
-    if isinstance(value, list | tuple):
-        return [_stable(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str | bytes):
-        return value
-    if isinstance(value, np.ndarray | np.generic):
-        return joblib.hash(value)
-    try:
-        return f"{type(value).__qualname__}:{joblib.hash(value)}"
-    except Exception:  # unpicklable: fall back to the type only
-        return type(value).__qualname__
-
-
-def _stable_params(estimator):
-    params = estimator.get_params(deep=False)
-    return {
-        k: _stable(v) for k, v in sorted(params.items()) if k not in _IGNORED_PARAMS
-    }
-
-
 def fingerprint(template, X, y, classes):
     """Hashes identifying a shadow configuration: template (its parameters and
     the source of the classes they name), population, classes."""
     return {
-        "template": joblib.hash((_code(type(template)), _stable_params(template))),
+        "template": joblib.hash(
+            (code_fingerprint(type(template)), stable_params(template))
+        ),
         "population": joblib.hash((np.asarray(X), np.asarray(y))),
         "classes": joblib.hash(np.asarray(classes)),
     }
@@ -284,10 +221,10 @@ def _trust_rule(template):
     def visit(value):
         named = callable(value) and hasattr(value, "__qualname__")
         if isinstance(value, type) or named:
-            names.add(_qualname(value))
+            names.add(qualified_name(value))
         elif hasattr(value, "get_params"):
             cls = type(value)
-            names.add(_qualname(cls))
+            names.add(qualified_name(cls))
             packages.add(cls.__module__.split(".")[0])
         elif isinstance(value, list | tuple):
             for v in value:

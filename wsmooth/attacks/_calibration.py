@@ -1,11 +1,22 @@
-"""The leave-shadows-out rule: which shadows calibrate a shadow playing the target.
+"""Calibration: the threshold search, and which shadows calibrate a pseudo-target.
 
-The attacks that compare a target with shadow (reference) models, LiRA and
-RMIA, tune and calibrate themselves on the shadows: each shadow model in turn
-plays the target (a *pseudo-target*) and is attacked with the other shadows as
-references; its keep mask says which of its scores are members. The
-threshold, and any parameter tuned this way, is then chosen on the pooled
-pseudo-target scores.
+Every calibration helper of the attacks lives here.
+
+**The threshold search.** :func:`best_threshold` picks, on shadow members
+versus shadow non-members, the threshold ``t`` on a "higher = member" score
+that maximises the *balanced accuracy* ``(TPR + TNR) / 2`` of the rule "member
+if score >= t" (Song & Mittal's criterion; with the half/half shadow splits
+used here members and non-members are equally many, so it is also the plain
+accuracy); :func:`class_thresholds` does so per class. The search is
+exhaustive and vectorised: values are sorted once per class and the rates at
+every distinct value come from cumulative sums.
+
+**The leave-shadows-out rule.** The attacks that compare a target with shadow
+(reference) models, LiRA and RMIA, tune and calibrate themselves on the
+shadows: each shadow model in turn plays the target (a *pseudo-target*) and is
+attacked with the other shadows as references; its keep mask says which of
+its scores are members. The threshold, and any parameter tuned this way, is
+then chosen on the pooled pseudo-target scores.
 
 Which shadows count as "the other shadows" matters. The shadow models come in
 complementary pairs (:func:`~wsmooth.attacks.make_keep_masks`: models ``2p``
@@ -27,11 +38,157 @@ shadows as it is OUT, whatever its membership of the pseudo-target.
   with: every shadow but ``i`` and its partner.
 * :func:`leave_shadows_out`: run a pseudo-target function over every shadow
   with that rule; what the attacks call.
+* :func:`leave_shadows_out_threshold`: the threshold search over the pooled
+  scores of every pseudo-target (LiRA's and RMIA's calibration).
 """
 
 import numpy as np
 
-__all__ = ["calibration_shadows", "complementary_partners", "leave_shadows_out"]
+__all__ = [
+    "best_threshold",
+    "calibration_shadows",
+    "class_thresholds",
+    "complementary_partners",
+    "leave_shadows_out",
+    "leave_shadows_out_threshold",
+]
+
+
+# --------------------------------------------------------------------------- #
+# The threshold search
+# --------------------------------------------------------------------------- #
+def _check_scores(scores, membership):
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    membership = np.asarray(membership).ravel().astype(bool)
+    if scores.shape != membership.shape:
+        raise ValueError(
+            f"scores and membership have different lengths: "
+            f"{scores.shape[0]} != {membership.shape[0]}"
+        )
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("scores must be finite to calibrate a threshold")
+    return scores, membership
+
+
+def _grouped_best(scores, membership, groups, n_groups):
+    """Best threshold per group, vectorised over records and groups.
+
+    Returns ``thresholds, balanced_accuracy, valid`` (each of shape
+    ``(n_groups,)``); ``valid`` is False for a group lacking members or
+    non-members (its threshold is NaN there).
+    """
+    order = np.lexsort((scores, groups))
+    s, g, m = scores[order], groups[order], membership[order]
+    n = s.shape[0]
+    n_mem = np.bincount(g, weights=m, minlength=n_groups)
+    n_non = np.bincount(g, weights=~m, minlength=n_groups)
+    valid = (n_mem > 0) & (n_non > 0)
+
+    # Members / non-members of the same group strictly below position i.
+    mem_before = np.cumsum(m) - m
+    non_before = np.cumsum(~m) - ~m
+    mem_offset = np.concatenate(([0.0], np.cumsum(n_mem)[:-1]))
+    non_offset = np.concatenate(([0.0], np.cumsum(n_non)[:-1]))
+    mem_below = mem_before - mem_offset[g]
+    non_below = non_before - non_offset[g]
+
+    # Candidate thresholds: each distinct value of a group (the rule
+    # "score >= value" puts everything below it on the non-member side). The
+    # first value of a group is the trivial "all members" rule (balanced
+    # accuracy 0.5), which is also what "no members" scores.
+    new_group = np.ones(n, dtype=bool)
+    new_group[1:] = g[1:] != g[:-1]
+    first = new_group.copy()
+    first[1:] |= s[1:] != s[:-1]
+    cand = np.flatnonzero(first)
+    gc = g[cand]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tpr = (n_mem[gc] - mem_below[cand]) / n_mem[gc]
+        tnr = non_below[cand] / n_non[gc]
+    objective = np.where(valid[gc], 0.5 * (tpr + tnr), -np.inf)
+
+    # The threshold placed midway between the candidate and the previous
+    # distinct value of its group, so it generalises symmetrically.
+    value = s[cand]
+    prev = np.where(new_group[cand], value, s[np.maximum(cand - 1, 0)])
+    mid = prev + 0.5 * (value - prev)
+    mid = np.where(mid > prev, mid, value)  # adjacent floats: keep the value
+
+    # Per group, the best candidate; ties go to the lowest threshold.
+    pick = np.lexsort((cand, -objective, gc))
+    gp = gc[pick]
+    head = np.ones(pick.shape[0], dtype=bool)
+    head[1:] = gp[1:] != gp[:-1]
+    best = pick[head]
+    thresholds = np.full(n_groups, np.nan)
+    accuracy = np.full(n_groups, np.nan)
+    thresholds[gc[best]] = mid[best]
+    accuracy[gc[best]] = objective[best]
+    thresholds[~valid] = np.nan
+    accuracy[~valid] = np.nan
+    return thresholds, accuracy, valid
+
+
+def best_threshold(scores, membership):
+    """The threshold maximising balanced accuracy of ``scores >= threshold``.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_records,)
+        "Higher = member" scores.
+    membership : array-like of bool of shape (n_records,)
+        True for members.
+
+    Returns
+    -------
+    threshold : float
+    balanced_accuracy : float
+        Its balanced accuracy on the calibration data.
+    """
+    scores, membership = _check_scores(scores, membership)
+    if membership.all() or not membership.any():
+        raise ValueError("calibration needs both members and non-members")
+    t, acc, _ = _grouped_best(scores, membership, np.zeros(len(scores), int), 1)
+    return float(t[0]), float(acc[0])
+
+
+def class_thresholds(scores, membership, classes, n_classes):
+    """Song & Mittal's class-dependent thresholds.
+
+    For each class ``c``, the threshold maximising the balanced accuracy of
+    ``scores >= t`` on the records of class ``c``. A class without both members
+    and non-members in the calibration data falls back to the global threshold
+    (:func:`best_threshold` on all records).
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_records,)
+    membership : array-like of bool of shape (n_records,)
+    classes : array-like of int of shape (n_records,)
+        Class index of each record, in ``range(n_classes)``.
+    n_classes : int
+
+    Returns
+    -------
+    thresholds : ndarray of shape (n_classes,)
+    fallback : ndarray of bool of shape (n_classes,)
+        True where the global threshold was used.
+    """
+    scores, membership = _check_scores(scores, membership)
+    classes = np.asarray(classes).ravel().astype(np.intp)
+    if classes.shape != scores.shape:
+        raise ValueError("classes must have the same length as scores")
+    if classes.size and (classes.min() < 0 or classes.max() >= n_classes):
+        raise ValueError(f"class indices must lie in range({n_classes})")
+    thresholds, _, valid = _grouped_best(scores, membership, classes, n_classes)
+    if not valid.all():
+        thresholds[~valid] = best_threshold(scores, membership)[0]
+    return thresholds, ~valid
+
+
+# --------------------------------------------------------------------------- #
+# The leave-shadows-out rule
+# --------------------------------------------------------------------------- #
 
 
 def _check_masks(in_masks):
@@ -177,3 +334,42 @@ def leave_shadows_out(in_masks, pseudo_target):
         if out is not None:
             runs.append(out)
     return runs
+
+
+def leave_shadows_out_threshold(in_masks, pseudo_target, default):
+    """The threshold calibration shared by the shadow-model attacks.
+
+    Each shadow model in turn plays the target, attacked with the shadows
+    :func:`calibration_shadows` allows (all but it and its complementary
+    partner), through :func:`leave_shadows_out`. The threshold maximising
+    balanced accuracy over all of their scores (:func:`best_threshold`;
+    non-finite scores left out) is returned.
+
+    Parameters
+    ----------
+    in_masks : ndarray of bool of shape (n_shadow, n_population)
+        The keep masks.
+    pseudo_target : callable
+        ``pseudo_target(s, others)`` returns the scores of the population
+        records when shadow ``s`` is attacked with the shadows ``others``, and
+        their membership of ``s`` (or None to skip it).
+    default : float
+        Returned when the shadows are too few to give both members and
+        non-members.
+
+    Returns
+    -------
+    float
+    """
+    scores, labels = [], []
+    for out in leave_shadows_out(in_masks, pseudo_target):
+        sc, lab = np.asarray(out[0], dtype=np.float64), np.asarray(out[1], bool)
+        valid = np.isfinite(sc)
+        scores.append(sc[valid])
+        labels.append(lab[valid])
+    if not scores:
+        return default
+    scores, labels = np.concatenate(scores), np.concatenate(labels)
+    if labels.all() or not labels.any():
+        return default
+    return best_threshold(scores, labels)[0]

@@ -35,7 +35,7 @@ queried on the *same* perturbed copies of the population as one batch: with
 ``weights="learned"`` a logistic regression of membership on the curve over
 all shadow rows (every shadow model's population records, members by its keep
 mask) gives the direction, then the threshold of best balanced accuracy
-(:func:`~wsmooth.attacks._threshold.best_threshold`) on the same rows;
+(:func:`~wsmooth.attacks._calibration.best_threshold`) on the same rows;
 ``weights="equal"`` is the raw count. Neither needs a shadow left out: the
 shadows only fix a direction and a threshold, as the threshold attacks do.
 
@@ -50,14 +50,10 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    Interval,
-    StrOptions,
-    validate_params,
-)
 
+from ..utils._sklearn_compat import Interval, StrOptions, validate_params
+from ._calibration import best_threshold
 from ._methods import AttackMethod, register_method
-from ._threshold import best_threshold
 
 __all__ = [
     "LabelOnlyAttack",
@@ -572,28 +568,21 @@ class LabelOnlyAttack(AttackMethod):
         f[..., 1:] /= self.n_perturbations
         return f
 
-    def fit(
-        self,
-        proba,
-        y,
-        X=None,
-        *,
-        log_proba=None,
-        shadow_proba=None,
-        shadow_log_proba=None,
-        keep_masks=None,
-        shadows=None,
-        target=None,
-        random_state=0,
-    ):
+    def fit_signals(self, signals):
         """Tune the curve's weights and the threshold on the shadow models.
 
         Reads ``y``, the population ``X``, ``keep_masks``, ``shadows`` (their
         ``models``' ``predict`` labels perturbed copies of the population),
         ``target`` (its ``predict`` and ``classes_`` serve the queries) and
         ``random_state`` (the perturbations' seed); no probabilities. See
-        :meth:`AttackMethod.fit`.
+        :meth:`AttackMethod.fit_signals`.
         """
+        y = signals.y
+        X = signals.X
+        keep_masks = signals.keep_masks
+        shadows = signals.shadows
+        target = signals.target
+        random_state = signals.random_state
         self._require(X=X, shadows=shadows, target=target)
         if not hasattr(target, "classes_"):
             raise ValueError(

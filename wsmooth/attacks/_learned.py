@@ -19,11 +19,11 @@ from numbers import Real
 import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import HasMethods, Interval
 
+from .._signals import true_class_proba
+from ..utils._sklearn_compat import HasMethods, Interval
+from ._calibration import best_threshold
 from ._methods import AttackMethod, register_method
-from ._signals import true_class_proba
-from ._threshold import best_threshold
 
 __all__ = ["LearnedAttack", "attack_features", "default_attack_classifier"]
 
@@ -136,25 +136,16 @@ class LearnedAttack(AttackMethod):
         except ValueError:  # too few records per class for stratification
             return train_test_split(np.arange(n), test_size=n_cal, random_state=seed)
 
-    def fit(
-        self,
-        proba,
-        y,
-        X=None,
-        *,
-        log_proba=None,
-        shadow_proba=None,
-        shadow_log_proba=None,
-        keep_masks=None,
-        shadows=None,
-        target=None,
-        random_state=0,
-    ):
+    def fit_signals(self, signals):
         """Train the attack classifier on ``shadow_proba`` and ``keep_masks``.
 
         ``random_state`` seeds the held-out split and the classifier; the
-        other arguments are not read (see :meth:`AttackMethod.fit`).
+        other arguments are not read (see :meth:`AttackMethod.fit_signals`).
         """
+        y = signals.y
+        shadow_proba = signals.shadow_proba
+        keep_masks = signals.keep_masks
+        random_state = signals.random_state
         self._require(shadow_proba=shadow_proba)
         keep = self._check_shadow_arrays(y, keep_masks, shadow_proba=shadow_proba)
         self.check_params(keep.shape[0])

@@ -2,7 +2,7 @@
 
 The signal is the logit-scaled true-class confidence
 ``phi = log p_y - logsumexp_{k != y} log p_k``
-(:func:`~wsmooth.attacks._signals.logit_scaled_confidence_from_log_proba`),
+(:func:`~wsmooth._signals.logit_scaled_confidence_from_log_proba`),
 computed from the target's and the shadows' log-probabilities
 (``predict_log_proba`` where the estimator has one, else the log of
 ``predict_proba``), so it does not saturate where float probabilities round to
@@ -45,14 +45,14 @@ at probability 1) give finite scores.
 
 import numpy as np
 from scipy.stats import norm
-from sklearn.utils._param_validation import StrOptions
 
-from ._calibration import leave_shadows_out
-from ._methods import AttackMethod, PopulationQueryMixin, register_method
-from ._signals import (
+from .._signals import (
     logit_scaled_confidence,
     logit_scaled_confidence_from_log_proba,
 )
+from ..utils._sklearn_compat import StrOptions
+from ._calibration import leave_shadows_out
+from ._methods import AttackMethod, PopulationQueryMixin, register_method
 
 __all__ = ["LiRAAttack"]
 
@@ -227,28 +227,21 @@ class LiRAAttack(PopulationQueryMixin, AttackMethod):
             )
 
     # ------------------------------------------------------------------ #
-    def fit(
-        self,
-        proba,
-        y,
-        X=None,
-        *,
-        log_proba=None,
-        shadow_proba=None,
-        shadow_log_proba=None,
-        keep_masks=None,
-        shadows=None,
-        target=None,
-        random_state=0,
-    ):
+    def fit_signals(self, signals):
         """Fit the IN and OUT Gaussians of every population record.
 
         Reads ``y``, ``X`` (to recognise queries from the population),
         ``keep_masks`` and ``shadow_log_proba`` (or, without it,
         ``shadow_proba``); ``shadows`` scores queries outside the population
         (without it, such queries raise a ValueError). The target's outputs
-        on the population are not read. See :meth:`AttackMethod.fit`.
+        on the population are not read. See :meth:`AttackMethod.fit_signals`.
         """
+        y = signals.y
+        X = signals.X
+        shadow_proba = signals.shadow_proba
+        shadow_log_proba = signals.shadow_log_proba
+        keep_masks = signals.keep_masks
+        shadows = signals.shadows
         if shadow_proba is None and shadow_log_proba is None:
             raise ValueError(
                 "LiRAAttack.fit needs shadow_log_proba or shadow_proba (the "

@@ -5,14 +5,20 @@ registered under a name with :func:`register_method`; the estimator looks the
 name up in the registry and drives the instance through two calls, each with
 explicit arrays:
 
-* ``fit(proba, y, X=None, *, log_proba=None, shadow_proba=None,
-  shadow_log_proba=None, keep_masks=None, shadows=None, target=None,
-  random_state=0)`` once, with the target's outputs on the attacker's
-  population, the population itself, and the shadow models' outputs on it
-  with their keep masks;
+* ``fit_signals(signals)`` once, with one :class:`AttackSignals` record
+  gathered by the estimator: the target's outputs on the attacker's
+  population, the population itself, the shadow models' outputs on it with
+  their keep masks (records x models, as ML Privacy Meter's signal matrix);
+  ``fit(proba, y, X=None, *, log_proba=None, ...)`` takes the same arrays as
+  keywords and packs them into the record;
 * ``decision_function(proba, y, X, log_proba=None)`` per query, with the
   target's outputs on the queried records, their class indices and the
   records.
+
+A method implements ``fit_signals``. One written against the keyword
+``fit`` (overriding it) keeps working: :func:`fit_method`, which the
+estimator calls, passes the record's arrays as keywords to an overridden
+``fit``.
 
 Each method reads only the arrays it needs and raises a ValueError naming one
 it needs and was not given, so an algorithm can be fitted and tested on plain
@@ -25,13 +31,19 @@ means "member". The estimator's ``predict`` is exactly that test, and
 
 import hashlib
 import warnings
+from dataclasses import dataclass, fields
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from ._calibration import leave_shadows_out_threshold
+
 __all__ = [
     "AttackMethod",
+    "AttackSignals",
     "PopulationQueryMixin",
+    "available_methods",
+    "fit_method",
     "register_method",
     "get_method",
     "METHODS",
@@ -42,6 +54,86 @@ __all__ = [
 # (``StrOptions(METHOD_NAMES)``) accepts methods registered after import.
 METHODS = {}
 METHOD_NAMES = set()
+
+
+@dataclass(frozen=True, eq=False)
+class AttackSignals:
+    """What an attack method calibrates on: one record, gathered once.
+
+    :class:`MembershipInferenceAttack` computes the arrays once (the target's
+    and the shadow models' outputs on the attacker's population, records x
+    models) and hands them to the method's :meth:`AttackMethod.fit_signals`.
+    Every field but ``y`` may be None where the method does not read it; a
+    method raises a ValueError naming an array it needs and was not given.
+
+    Attributes
+    ----------
+    y : ndarray of int of shape (n_population,)
+        Index in the target's ``classes_`` of each population record's
+        label.
+    proba : ndarray of shape (n_population, n_classes) or None
+        The target's probabilities on the population, columns in the
+        order of the target's ``classes_`` (None for label-only methods).
+    X : ndarray of shape (n_population, ...) or None
+        The population records (methods that recognise queries in the
+        population, or query models on perturbed copies, read them).
+    log_proba : ndarray of shape (n_population, n_classes) or None
+        The target's log-probabilities on the population (its
+        ``predict_log_proba`` where it has one, else the log of
+        ``predict_proba``).
+    shadow_proba : ndarray of shape (n_shadow, n_population, n_classes) or None
+        Each shadow model's probabilities on the population.
+    shadow_log_proba : ndarray of shape (n_shadow, n_population, n_classes) \
+            or None
+        The same as log-probabilities.
+    keep_masks : ndarray of bool of shape (n_shadow, n_population) or None
+        ``keep_masks[s, i]`` is True if shadow ``s`` trained on record ``i``.
+    shadows : ShadowModels or None
+        The fitted shadow models (:class:`~wsmooth.attacks.ShadowModels`,
+        or any object with ``models``, ``predict_proba(X)`` and
+        ``predict_log_proba(X)`` returning arrays of shape
+        ``(n_shadow, n_records, n_classes)``), for methods that query them
+        on new records: LiRA and RMIA for queries outside the population,
+        the label-only attack.
+    target : estimator or None
+        The fitted target, for methods that query it themselves (the
+        label-only attack calls its ``predict``).
+    random_state : int, default=0
+        Seed for methods that need randomness of their own.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from wsmooth.attacks import AttackSignals, ThresholdAttack, make_keep_masks
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.array([0, 1] * 10)
+    >>> shadow_proba = rng.dirichlet([1, 1], size=(4, 20))
+    >>> signals = AttackSignals(
+    ...     y=y, shadow_proba=shadow_proba,
+    ...     keep_masks=make_keep_masks(20, 4, random_state=0, y=y))
+    >>> ThresholdAttack(signal="loss").fit_signals(signals).thresholds_.shape
+    (2,)
+    """
+
+    y: np.ndarray
+    proba: np.ndarray | None = None
+    X: np.ndarray | None = None
+    log_proba: np.ndarray | None = None
+    shadow_proba: np.ndarray | None = None
+    shadow_log_proba: np.ndarray | None = None
+    keep_masks: np.ndarray | None = None
+    shadows: object = None
+    target: object = None
+    random_state: int = 0
+
+    def fit_kwargs(self):
+        """The fields as the keyword arguments of :meth:`AttackMethod.fit`.
+
+        Returns
+        -------
+        dict
+        """
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 class AttackMethod(BaseEstimator):
@@ -103,52 +195,55 @@ class AttackMethod(BaseEstimator):
     ):
         """Calibrate on the attacker's population; return self.
 
-        Every argument but ``y`` may be None where the method does not read
-        it; a method raises a ValueError naming an array it needs and was
-        not given. :class:`MembershipInferenceAttack` passes all of them.
+        The keyword form of :meth:`fit_signals`: the arguments are packed
+        into an :class:`AttackSignals` record (see it for each one), which
+        :meth:`fit_signals` reads. Every argument but ``y`` may be None where
+        the method does not read it; a method raises a ValueError naming an
+        array it needs and was not given.
 
-        Parameters
-        ----------
-        proba : ndarray of shape (n_population, n_classes) or None
-            The target's probabilities on the population, columns in the
-            order of the target's ``classes_`` (None for label-only methods).
-        y : ndarray of int of shape (n_population,)
-            Index in the target's ``classes_`` of each population record's
-            label.
-        X : ndarray of shape (n_population, ...), default=None
-            The population records (methods that recognise queries in the
-            population, or query models on perturbed copies, read them).
-        log_proba : ndarray of shape (n_population, n_classes), default=None
-            The target's log-probabilities on the population (its
-            ``predict_log_proba`` where it has one, else the log of
-            ``predict_proba``).
-        shadow_proba : ndarray of shape (n_shadow, n_population, n_classes), \
-                default=None
-            Each shadow model's probabilities on the population.
-        shadow_log_proba : ndarray of shape (n_shadow, n_population, \
-                n_classes), default=None
-            The same as log-probabilities.
-        keep_masks : ndarray of bool of shape (n_shadow, n_population), \
-                default=None
-            ``keep_masks[s, i]`` is True if shadow ``s`` trained on record
-            ``i``.
-        shadows : ShadowModels, default=None
-            The fitted shadow models (:class:`~wsmooth.attacks.ShadowModels`,
-            or any object with ``models``, ``predict_proba(X)`` and
-            ``predict_log_proba(X)`` returning arrays of shape
-            ``(n_shadow, n_records, n_classes)``), for methods that query
-            them on new records: LiRA and RMIA for queries outside the
-            population, the label-only attack.
-        target : estimator, default=None
-            The fitted target, for methods that query it themselves (the
-            label-only attack calls its ``predict``).
-        random_state : int, default=0
-            Seed for methods that need randomness of their own.
+        A method written against this keyword form (overriding ``fit``)
+        still works: the estimator then calls it with every argument (see
+        :func:`fit_method`).
 
         Returns
         -------
         self
         """
+        if _overrides(type(self), "fit_signals"):
+            return self.fit_signals(
+                AttackSignals(
+                    y=y,
+                    proba=proba,
+                    X=X,
+                    log_proba=log_proba,
+                    shadow_proba=shadow_proba,
+                    shadow_log_proba=shadow_log_proba,
+                    keep_masks=keep_masks,
+                    shadows=shadows,
+                    target=target,
+                    random_state=random_state,
+                )
+            )
+        return self
+
+    def fit_signals(self, signals):
+        """Calibrate on the attacker's population; return self.
+
+        What methods implement, and what :class:`MembershipInferenceAttack`
+        calls (through :func:`fit_method`).
+
+        Parameters
+        ----------
+        signals : AttackSignals
+            The target's and the shadow models' outputs on the population,
+            the population, the keep masks, the fitted models and a seed.
+
+        Returns
+        -------
+        self
+        """
+        if _overrides(type(self), "fit"):  # a method of the keyword form
+            return self.fit(**signals.fit_kwargs())
         return self
 
     def _require(self, **arrays):
@@ -182,7 +277,8 @@ class AttackMethod(BaseEstimator):
         return keep
 
     def _leave_shadows_out_threshold(self, keep_masks, pseudo_target, default):
-        """The threshold calibration shared by the shadow-model attacks.
+        """The threshold calibration shared by the shadow-model attacks:
+        :func:`~wsmooth.attacks._calibration.leave_shadows_out_threshold`.
 
         Each shadow model in turn plays the target, attacked with the
         shadows :func:`~wsmooth.attacks._calibration.calibration_shadows`
@@ -193,21 +289,7 @@ class AttackMethod(BaseEstimator):
         accuracy over all of them is returned; ``default`` when the shadows
         are too few to give both members and non-members.
         """
-        from ._calibration import leave_shadows_out
-        from ._threshold import best_threshold
-
-        scores, labels = [], []
-        for out in leave_shadows_out(keep_masks, pseudo_target):
-            sc, lab = np.asarray(out[0], dtype=np.float64), np.asarray(out[1], bool)
-            valid = np.isfinite(sc)
-            scores.append(sc[valid])
-            labels.append(lab[valid])
-        if not scores:
-            return default
-        scores, labels = np.concatenate(scores), np.concatenate(labels)
-        if labels.all() or not labels.any():
-            return default
-        return best_threshold(scores, labels)[0]
+        return leave_shadows_out_threshold(keep_masks, pseudo_target, default)
 
     def query_variants(self, X, y):
         """Which variant scores each query: ``"online"``, ``"offline"`` or None.
@@ -356,21 +438,67 @@ class PopulationQueryMixin:
             )
 
 
-def register_method(name):
+def register_method(name, *, force=False):
     """Class decorator: register an :class:`AttackMethod` under ``name``.
 
     ``MembershipInferenceAttack(method=name)`` then uses it; the estimator's code
     does not change.
+
+    Parameters
+    ----------
+    name : str
+        The name ``method=`` takes.
+    force : bool, default=False
+        Replace a method registered under the same name; without it, such a
+        name is refused (a second algorithm must not silently change what a
+        name runs). Registering the very class a name holds already is
+        allowed.
+
+    Returns
+    -------
+    callable
+        The decorator, which returns the class unchanged.
+
+    Examples
+    --------
+    >>> from wsmooth.attacks import AttackMethod, available_methods, register_method
+    >>> @register_method("my_attack")
+    ... class MyAttack(AttackMethod):
+    ...     requires_shadow_models = False
+    ...     def decision_function(self, proba, y, X=None):
+    ...         return proba[range(len(y)), y] - 0.5
+    >>> "my_attack" in available_methods()
+    True
     """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"a method's name must be a non-empty str, got {name!r}")
 
     def decorator(cls):
         if not (isinstance(cls, type) and issubclass(cls, AttackMethod)):
             raise TypeError(f"{cls!r} is not an AttackMethod subclass")
+        if METHODS.get(name, cls) is not cls and not force:
+            raise ValueError(
+                f"an attack method named {name!r} is registered already "
+                f"({METHODS[name].__name__}); pass force=True to replace it"
+            )
         METHODS[name] = cls
         METHOD_NAMES.add(name)
         return cls
 
     return decorator
+
+
+def available_methods():
+    """Names of the registered attack methods, sorted.
+
+    What ``MembershipInferenceAttack(method=...)`` takes by name: the
+    built-in algorithms and those registered with :func:`register_method`.
+
+    Returns
+    -------
+    list of str
+    """
+    return sorted(METHODS)
 
 
 def get_method(name):
@@ -379,5 +507,34 @@ def get_method(name):
         return METHODS[name]
     except KeyError:
         raise ValueError(
-            f"Unknown attack method {name!r}; registered: {sorted(METHODS)}"
+            f"Unknown attack method {name!r}; registered: {available_methods()}"
         ) from None
+
+
+def _overrides(cls, name):
+    """Whether ``cls`` defines ``name`` other than :class:`AttackMethod` does."""
+    return getattr(cls, name) is not getattr(AttackMethod, name)
+
+
+def fit_method(method, signals):
+    """Fit ``method`` on ``signals``, whichever form of ``fit`` it implements.
+
+    A method that overrides the keyword :meth:`AttackMethod.fit` (written
+    against it, or a subclass of a built-in method that extends its ``fit``)
+    gets every field as a keyword, exactly as before the record existed;
+    any other method gets the record through
+    :meth:`AttackMethod.fit_signals`.
+
+    Parameters
+    ----------
+    method : AttackMethod
+    signals : AttackSignals
+
+    Returns
+    -------
+    AttackMethod
+        What the method's fit returned (itself).
+    """
+    if _overrides(type(method), "fit"):
+        return method.fit(**signals.fit_kwargs())
+    return method.fit_signals(signals)

@@ -3,9 +3,10 @@
 from typing import NamedTuple
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_consistent_length
+
+from ..utils._stratified import stratified_split
 
 __all__ = ["PoolSplit", "pool_split"]
 
@@ -83,17 +84,12 @@ def pool_split(X, y, *, member_fraction=0.5, stratify=True, random_state=None):
             f"{n} records are too few to split with member_fraction="
             f"{member_fraction}: both members and non-members are needed."
         )
-    _, counts = np.unique(y, return_counts=True)
-    strata = y if stratify and counts.min() >= 2 else None
-    rng = check_random_state(random_state)
-    try:
-        members, _ = train_test_split(
-            np.arange(n), train_size=n_members, stratify=strata, random_state=rng
-        )
-    except ValueError:  # a class too small for both sides: plain random
-        members, _ = train_test_split(
-            np.arange(n), train_size=n_members, random_state=rng
-        )
+    members, _ = stratified_split(
+        np.arange(n),
+        strata=y if stratify else None,
+        random_state=check_random_state(random_state),
+        train_size=n_members,
+    )
     mask = np.zeros(n, dtype=bool)
     mask[members] = True
     return PoolSplit(X, y, X[mask], y[mask], X[~mask], y[~mask], mask)

@@ -25,10 +25,11 @@ The functions are pure and vectorised over records and classes.
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._signals import SIGNALS
+from ..utils._sklearn_compat import Interval, StrOptions
+from ._base import MembershipInferenceAttack
 from ._methods import AttackMethod, register_method
-from ._signals import SIGNALS
 
 __all__ = ["PrivacyRiskAttack", "privacy_risk_score", "risk_from_histograms"]
 
@@ -175,7 +176,7 @@ class PrivacyRiskAttack(AttackMethod):
     ----------
     signal : {"mentr", "loss", "confidence", "entropy", "logit_confidence"}, \
             default="mentr"
-        The per-record signal (see :mod:`wsmooth.attacks._signals`).
+        The per-record signal (see :mod:`wsmooth._signals`).
     n_bins : int, default=5
         Histogram bins per class.
     log_bins : bool, default=True
@@ -214,25 +215,15 @@ class PrivacyRiskAttack(AttackMethod):
     def _signal(self, proba, y):
         return SIGNALS[self.signal][0](proba, y)
 
-    def fit(
-        self,
-        proba,
-        y,
-        X=None,
-        *,
-        log_proba=None,
-        shadow_proba=None,
-        shadow_log_proba=None,
-        keep_masks=None,
-        shadows=None,
-        target=None,
-        random_state=0,
-    ):
+    def fit_signals(self, signals):
         """Collect the shadow models' IN and OUT signal values per class.
 
         Reads ``y``, ``shadow_proba`` and ``keep_masks`` only; see
-        :meth:`AttackMethod.fit`.
+        :meth:`AttackMethod.fit_signals`.
         """
+        y = signals.y
+        shadow_proba = signals.shadow_proba
+        keep_masks = signals.keep_masks
         self._require(shadow_proba=shadow_proba)
         keep = self._check_shadow_arrays(y, keep_masks, shadow_proba=shadow_proba)
         y = np.asarray(y)
@@ -305,8 +296,6 @@ def privacy_risk_score(
     ...                           n_shadow=8, random_state=0)  # doctest: +SKIP
     >>> most_exposed = np.argsort(risk)[::-1][:10]  # doctest: +SKIP
     """
-    from ._base import MembershipInferenceAttack
-
     if isinstance(estimator, MembershipInferenceAttack):
         if X_population is not None or method_params or attack_params:
             raise ValueError(
@@ -329,5 +318,5 @@ def privacy_risk_score(
         attack = MembershipInferenceAttack(
             estimator, method="risk", method_params=method_params, **attack_params
         ).fit(X_population, y_population)
-    X, y_idx = attack._validate_query(X, y)
-    return attack.method_.risk(attack._target_proba(X), y_idx)
+    inputs = attack.method_inputs(X, y)
+    return attack.method_.risk(inputs.proba, inputs.y)

@@ -34,14 +34,13 @@ from the reference models as for ``x``). A query that is itself one of the
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
-from sklearn.utils._param_validation import Interval, StrOptions
-
 from scipy.special import logsumexp
+from sklearn.metrics import roc_auc_score
 
+from .._signals import EPS
+from ..utils._sklearn_compat import Interval, StrOptions
 from ._calibration import leave_shadows_out
 from ._methods import AttackMethod, PopulationQueryMixin, register_method
-from ._signals import EPS
 
 __all__ = [
     "RMIAAttack",
@@ -332,20 +331,7 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         )
 
     # ------------------------------------------------------------------ #
-    def fit(
-        self,
-        proba,
-        y,
-        X=None,
-        *,
-        log_proba=None,
-        shadow_proba=None,
-        shadow_log_proba=None,
-        keep_masks=None,
-        shadows=None,
-        target=None,
-        random_state=0,
-    ):
+    def fit_signals(self, signals):
         """Tune, calibrate and store the population's likelihood ratios.
 
         Reads the target's ``log_proba`` (or, without it, ``proba``) on the
@@ -353,8 +339,17 @@ class RMIAAttack(PopulationQueryMixin, AttackMethod):
         ``keep_masks``, ``shadow_log_proba`` (or ``shadow_proba``) and
         ``random_state`` (to draw the ``z`` with ``n_population_z``);
         ``shadows`` scores queries outside the population (without it, such
-        queries raise a ValueError). See :meth:`AttackMethod.fit`.
+        queries raise a ValueError). See :meth:`AttackMethod.fit_signals`.
         """
+        proba = signals.proba
+        y = signals.y
+        X = signals.X
+        log_proba = signals.log_proba
+        shadow_proba = signals.shadow_proba
+        shadow_log_proba = signals.shadow_log_proba
+        keep_masks = signals.keep_masks
+        shadows = signals.shadows
+        random_state = signals.random_state
         if shadow_proba is None and shadow_log_proba is None:
             raise ValueError(
                 "RMIAAttack.fit needs shadow_log_proba or shadow_proba (the "

@@ -60,6 +60,7 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 
 from ..utils import check_log_proba, check_proba, class_index, reraise_interrupt
+from ..utils._stratified import class_codes, first_per_class, half_of_every_class
 from ..utils._tags import get_privacy_tags, reference_fit_params
 from ._cache import ShadowCache, fingerprint, open_cache
 
@@ -117,23 +118,11 @@ def make_keep_masks(n_records, n_models, random_state=None, *, y=None):
 
 
 def _keep_masks(n_records, n_models, entropy, y=None):
-    if y is None:
-        codes = np.zeros(n_records, dtype=np.intp)
-    else:
-        _, codes = np.unique(np.asarray(y), return_inverse=True)
-        codes = codes.ravel()
-        if codes.shape[0] != n_records:
-            raise ValueError(f"y must have {n_records} entries, got {codes.shape[0]}")
-    counts = np.bincount(codes)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    codes = class_codes(y, n_records)
     keep = np.zeros((n_models, n_records), dtype=bool)
     for pair in range((n_models + 1) // 2):
         rng = np.random.default_rng([entropy, 0, pair])
-        order = np.lexsort((rng.random(n_records), codes))
-        rank = np.empty(n_records, dtype=np.intp)
-        rank[order] = np.arange(n_records) - starts[codes[order]]
-        size = counts // 2 + (counts % 2) * rng.integers(0, 2, size=counts.shape)
-        half = rank < size[codes]
+        half = half_of_every_class(codes, rng, odd="coin")
         keep[2 * pair] = half
         if 2 * pair + 1 < n_models:
             keep[2 * pair + 1] = ~half
@@ -168,11 +157,7 @@ def reference_masks(keep_masks, seeds, y=None, *, fraction=SHADOW_REFERENCE_FRAC
     n_models, n_records = keep.shape
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction must be in (0, 1], got {fraction}")
-    if y is None:
-        codes = np.zeros(n_records, dtype=np.intp)
-    else:
-        _, codes = np.unique(np.asarray(y), return_inverse=True)
-        codes = codes.ravel()
+    codes = class_codes(y, n_records)
     n_classes = int(codes.max()) + 1 if n_records else 0
     out = np.zeros_like(keep)
     for s in range(n_models):
@@ -187,11 +172,7 @@ def reference_masks(keep_masks, seeds, y=None, *, fraction=SHADOW_REFERENCE_FRAC
         counts = np.bincount(c, minlength=n_classes)
         size = np.floor(counts * fraction + rng.random(n_classes)).astype(np.intp)
         size = np.minimum(size, counts)
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        order = np.lexsort((rng.random(candidates.size), c))
-        rank = np.empty(candidates.size, dtype=np.intp)
-        rank[order] = np.arange(candidates.size) - starts[c[order]]
-        chosen = rank < size[c]
+        chosen = first_per_class(c, rng.random(candidates.size), size)
         if not chosen.any():
             chosen[rng.integers(candidates.size)] = True
         out[s, candidates[chosen]] = True

@@ -10,8 +10,8 @@ from numbers import Integral
 from pathlib import Path
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 from ._base import check_dtype, finish, subsample_index
 from ._unpickle import load_restricted_pickle
 

@@ -4,8 +4,8 @@ import os
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, validate_params
 
+from ..utils._sklearn_compat import Interval, validate_params
 from ._base import feature_names, finish, load_label_first
 
 __all__ = ["load_purchase100"]

@@ -5,13 +5,13 @@ import zipfile
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 from ._base import (
     check_dtype,
+    csv_rows,
     finish,
     first_bad_line,
-    csv_rows,
     loadtxt,
     resolve_file,
     subsample_index,

@@ -3,9 +3,10 @@
 Every defence is a scikit-learn classifier (``fit`` / ``predict`` /
 ``predict_proba`` / ``score``, ``clone``, ``GridSearchCV``) or a
 configuration of one. The registry (:func:`available_defences`,
-:func:`get_defence`, :func:`defence_configurations`) names them, so that the
-experiment runner and the ``wsmooth`` command can list and build every
-defence alike.
+:func:`get_defence`, :func:`defence_configurations`) names them, weighted
+smoothing and the cheap baselines included, so that the experiment runner
+and the ``wsmooth`` command can list and build every defence alike;
+:func:`register_defence` adds one of your own.
 """
 
 from ._advreg import AdversarialRegularizationClassifier

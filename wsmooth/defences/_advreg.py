@@ -7,25 +7,22 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import Interval
 
 from .._net import NetClassifier, unavailable_partial_fit
+from ..nets import MLP
+from ..utils._sklearn_compat import Interval
 from ..utils._tags import PrivacyTags
 
 __all__ = ["AdversarialRegularizationClassifier"]
 
 
 class _InferenceModel(torch.nn.Module):
-    """The attack: an MLP on the prediction vector and the one-hot label."""
+    """The attack: a ReLU :class:`~wsmooth.nets.MLP` on the prediction vector
+    and the one-hot label, one logit (member) out."""
 
     def __init__(self, n_classes, hidden):
         super().__init__()
-        layers, width = [], 2 * n_classes
-        for size in hidden:
-            layers += [torch.nn.Linear(width, size), torch.nn.ReLU()]
-            width = size
-        layers.append(torch.nn.Linear(width, 1))
-        self.net = torch.nn.Sequential(*layers)
+        self.net = MLP(2 * n_classes, 1, hidden, activation="relu")
         self.n_classes = n_classes
 
     def forward(self, proba, y):
@@ -60,8 +57,10 @@ class AdversarialRegularizationClassifier(NetClassifier):
     attack_hidden_layer_sizes : tuple of int, default=(64,)
     attack_lr : float, default=1e-3
         Adam learning rate of the inference model.
+    clip_grad_norm : float or None, default=None
+        As in :class:`~wsmooth.NetClassifier`: no gradient clipping by default.
     module, random_state, criterion, optimizer, lr, max_epochs, batch_size, **kwargs
-        As in :class:`~wsmooth.WeightedSmoothingClassifier`.
+        As in :class:`~wsmooth.NetClassifier`.
 
     Attributes
     ----------

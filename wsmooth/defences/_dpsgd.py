@@ -6,10 +6,10 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
 from torch.utils.data import Dataset as TorchDataset
 
 from .._net import NetClassifier, unavailable_partial_fit
+from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["DPSGDClassifier", "TUNED_TRAINING", "TUNED_EPSILONS"]
 
@@ -130,11 +130,13 @@ class DPSGDClassifier(NetClassifier):
         (``benchmarks/dpsgd_modes.py``: 1.9-2.8x plain training, against
         2.3-4.2x for "functorch" and 5.1-6.6x for "hooks").
     module, random_state, criterion, optimizer, lr, max_epochs, batch_size, **kwargs
-        As in :class:`~wsmooth.WeightedSmoothingClassifier`. ``random_state``
+        As in :class:`~wsmooth.NetClassifier`. ``random_state``
         also seeds the sampling and the noise (not cryptographically secure:
         for a deployed model, use Opacus' ``secure_mode`` directly).
         ``warm_start`` and a ``train_split`` are refused and ``partial_fit``
         is absent: the budget is for one ``fit`` on every record given.
+        ``clip_grad_norm`` must stay None: the clipping is per record
+        (``max_grad_norm``).
 
     Attributes
     ----------
@@ -173,6 +175,10 @@ class DPSGDClassifier(NetClassifier):
         "sample_rate": [Interval(Real, 0, 1, closed="right"), None],
         "accountant": [StrOptions({"rdp", "prv"})],
         "grad_sample_mode": [StrOptions(set(GRAD_SAMPLE_MODES))],
+        # Opacus clips each record's gradient (max_grad_norm) and replaces the
+        # batch gradient with the noisy sum: a bound on the latter would do
+        # nothing
+        "clip_grad_norm": [None],
     }
 
     _transient_attributes = NetClassifier._transient_attributes + (

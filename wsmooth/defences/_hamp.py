@@ -5,9 +5,9 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval
 
 from .._net import NetClassifier
+from ..utils._sklearn_compat import Interval
 from ..utils._tags import PrivacyTags
 from ._record_hash import record_uniforms
 
@@ -122,11 +122,13 @@ class HAMPClassifier(NetClassifier):
         ``alpha * n_classes``.
     output_modification : bool, default=True
         Replace the outputs at prediction as above.
+    clip_grad_norm : float or None, default=None
+        As in :class:`~wsmooth.NetClassifier`: no gradient clipping by default.
     module, random_state, criterion, optimizer, lr, max_epochs, batch_size, **kwargs
-        As in :class:`~wsmooth.WeightedSmoothingClassifier`. ``random_state``
-        also seeds the random inputs of the output modification, which are a
-        fixed function of each queried record: a record's output does not
-        depend on the other records of the batch or on its position.
+        As in :class:`~wsmooth.NetClassifier`. ``random_state`` also seeds
+        the random inputs of the output modification, which are a fixed
+        function of each queried record: a record's output does not depend on
+        the other records of the batch or on its position.
 
     Attributes
     ----------

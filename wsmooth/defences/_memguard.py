@@ -7,15 +7,18 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import train_test_split
-from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import (
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..nets import MLP
+from ..utils import check_proba
+from ..utils._sklearn_compat import (
     Interval,
     StrOptions,
+    _num_samples,
+    _safe_indexing,
     validate_parameter_constraints,
 )
-from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
-
-from ..utils import check_proba
 from ..utils._tags import PrivacyTags
 from ._record_hash import record_uniforms
 
@@ -36,15 +39,6 @@ def _chunks(n):
     for start in range(0, n, _CHUNK):
         rows = np.arange(start, min(start + _CHUNK, n))
         yield rows, np.pad(rows, (0, _CHUNK - len(rows)), mode="edge")
-
-
-def _defender_model(n_classes, hidden):
-    layers, width = [], n_classes
-    for size in hidden:
-        layers += [torch.nn.Linear(width, size), torch.nn.ReLU()]
-        width = size
-    layers.append(torch.nn.Linear(width, 1))
-    return torch.nn.Sequential(*layers)
 
 
 #: The authors' weights of the search loss: the defender's logit, the label
@@ -222,8 +216,9 @@ class MemGuard(ClassifierMixin, BaseEstimator):
     ----------
     estimator_ : classifier
         The protected model.
-    attack_model_ : torch.nn.Module
-        The defender's attack (sorted confidences -> member logit).
+    attack_model_ : wsmooth.nets.MLP
+        The defender's attack (sorted confidences -> member logit), a ReLU
+        MLP of ``attack_hidden_layer_sizes``.
     delivery_seed_ : int
         Seed of the per-record draws of the random delivery.
     classes_ : ndarray
@@ -339,7 +334,9 @@ class MemGuard(ClassifierMixin, BaseEstimator):
     def _train_attack(self, members, others, seed):
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            model = _defender_model(members.shape[1], self.attack_hidden_layer_sizes)
+            model = MLP(
+                members.shape[1], 1, self.attack_hidden_layer_sizes, activation="relu"
+            )
         inputs = torch.cat([members, others])
         target = torch.cat([torch.ones(len(members)), torch.zeros(len(others))])
         # balance the two sides

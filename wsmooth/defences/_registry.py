@@ -4,9 +4,9 @@ A :class:`Defence` builds an unfitted estimator from the settings every
 defence shares (network, epochs, batch size, seed...) and carries the
 parameter grid a comparison sweeps by default: the pair the experiment runner
 takes (:func:`wsmooth.experiments.run_experiment`). The cheap baselines are
-configurations of :class:`~wsmooth.WeightedSmoothingClassifier` with the
-noise off, each turning one knob skorch or torch already has; they are not
-classes of their own.
+configurations of the undefended network, a plain :class:`~wsmooth.NetClassifier`
+(``get_defence("none").build``), each turning one knob skorch or torch already
+has; they are not classes of their own.
 """
 
 from dataclasses import dataclass, field
@@ -21,6 +21,14 @@ __all__ = [
 ]
 
 _REGISTRY = {}
+
+#: Gradient-norm bound of the undefended network: the reference training loop
+#: of weighted smoothing clips at 10, so that ``"none"`` and
+#: ``WeightedSmoothingClassifier(sigma=0)`` (at its defaults) train the same
+#: model, bit for bit, and the comparison measures the noise alone. Set here,
+#: not read from the classifier, so that a change of its defaults leaves the
+#: baselines alone.
+_UNDEFENDED_CLIP_GRAD_NORM = 10.0
 
 
 @dataclass(frozen=True)
@@ -137,15 +145,23 @@ def _ws_live(**common):
     return WeightedSmoothingClassifier(refresh="live", **common)
 
 
-def _plain(**common):
-    """The undefended network: weighted smoothing with the noise off."""
-    return _ws(**{**common, "sigma": 0.0})
+def _undefended(**common):
+    """The undefended network: plain negative log-likelihood, no defence.
+
+    A :class:`~wsmooth.NetClassifier` with the gradient norm clipped at
+    ``_UNDEFENDED_CLIP_GRAD_NORM`` unless ``common`` sets ``clip_grad_norm``:
+    what the ``"none"`` defence and the cheap baselines build, and the network
+    ``"memguard"`` protects.
+    """
+    from .._net import NetClassifier
+
+    return NetClassifier(**{"clip_grad_norm": _UNDEFENDED_CLIP_GRAD_NORM, **common})
 
 
 register_defence(
     Defence(
         "none",
-        _plain,
+        _undefended,
         {},
         "the undefended network (plain negative log-likelihood)",
     )
@@ -173,7 +189,7 @@ register_defence(
 register_defence(
     Defence(
         "weight_decay",
-        _plain,
+        _undefended,
         {"optimizer__weight_decay": [1e-4, 1e-3, 1e-2]},
         "L2 penalty on the weights (the optimizer's weight_decay)",
     )
@@ -181,7 +197,7 @@ register_defence(
 register_defence(
     Defence(
         "early_stopping",
-        _plain,
+        _undefended,
         {"max_epochs": [3, 6, 10]},
         "training stopped after a fixed number of epochs (no validation "
         "split: every record given to fit is a member)",
@@ -190,7 +206,7 @@ register_defence(
 register_defence(
     Defence(
         "label_smoothing",
-        _plain,
+        _undefended,
         {"criterion__label_smoothing": [0.05, 0.1, 0.2]},
         "soft targets: the loss spreads epsilon of each label's mass over "
         "every class (torch's CrossEntropyLoss label_smoothing)",
@@ -200,7 +216,7 @@ register_defence(
 register_defence(
     Defence(
         "dropout",
-        _plain,
+        _undefended,
         {"module__dropout": [0.1, 0.3, 0.5]},
         "dropout after every hidden layer of the default MLP",
         "Srivastava et al., JMLR 2014",
@@ -211,25 +227,37 @@ register_defence(
 # --------------------------------------------------------------------------- #
 # The defences with estimators of their own
 # --------------------------------------------------------------------------- #
-def _build(class_name):
-    def build(**common):
-        from .. import defences
+# Each builder imports its defence's own module, never the package, whose
+# ``__init__`` imports this registry.
+def _dpsgd(**common):
+    from ._dpsgd import DPSGDClassifier
 
-        return getattr(defences, class_name)(**common)
+    return DPSGDClassifier(**common)
 
-    build.__name__ = f"build_{class_name}"
-    return build
+
+def _relaxloss(**common):
+    from ._relaxloss import RelaxLossClassifier
+
+    return RelaxLossClassifier(**common)
+
+
+def _advreg(**common):
+    from ._advreg import AdversarialRegularizationClassifier
+
+    return AdversarialRegularizationClassifier(**common)
+
+
+def _hamp(**common):
+    from ._hamp import HAMPClassifier
+
+    return HAMPClassifier(**common)
 
 
 def _memguard(**common):
-    from ..classifier import WeightedSmoothingClassifier
     from ._memguard import MemGuard
 
     random_state = common.get("random_state")
-    return MemGuard(
-        WeightedSmoothingClassifier(**{**common, "sigma": 0.0}),
-        random_state=random_state,
-    )
+    return MemGuard(_undefended(**common), random_state=random_state)
 
 
 def _dpsgd_grid():
@@ -246,7 +274,7 @@ def _dpsgd_grid():
 register_defence(
     Defence(
         "dpsgd",
-        _build("DPSGDClassifier"),
+        _dpsgd,
         _dpsgd_grid(),
         "DP-SGD through Opacus: per-record gradient clipping and Gaussian noise "
         "calibrated to a target (epsilon, delta), trained with its own tuned "
@@ -258,7 +286,7 @@ register_defence(
 register_defence(
     Defence(
         "relaxloss",
-        _build("RelaxLossClassifier"),
+        _relaxloss,
         {"alpha": [0.5, 1.0, 2.0]},
         "training loss held near a target level alpha: gradient ascent below "
         "it, posterior flattening on alternate epochs",
@@ -268,7 +296,7 @@ register_defence(
 register_defence(
     Defence(
         "advreg",
-        _build("AdversarialRegularizationClassifier"),
+        _advreg,
         {"reg_lambda": [0.5, 1.0, 3.0]},
         "min-max game with an inference model trained on members vs a held-out "
         "reference set",
@@ -288,7 +316,7 @@ register_defence(
 register_defence(
     Defence(
         "hamp",
-        _build("HAMPClassifier"),
+        _hamp,
         {"gamma": [0.8, 0.9, 0.95]},
         "high-entropy soft labels with an entropy regulariser, and outputs "
         "replaced by re-ranked outputs on random input",

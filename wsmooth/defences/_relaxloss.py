@@ -4,9 +4,9 @@ from numbers import Real
 
 import torch
 import torch.nn.functional as F
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._net import NetClassifier
+from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["RelaxLossClassifier", "relaxloss_loss", "relaxloss_upper"]
 
@@ -121,8 +121,10 @@ class RelaxLossClassifier(NetClassifier):
         for tabular data, raised to ``2 / n_classes`` with fewer than 7
         classes so that the true class stays the soft label's top class
         (:func:`relaxloss_upper`).
+    clip_grad_norm : float or None, default=None
+        As in :class:`~wsmooth.NetClassifier`: no gradient clipping by default.
     module, random_state, criterion, optimizer, lr, max_epochs, batch_size, **kwargs
-        As in :class:`~wsmooth.WeightedSmoothingClassifier`.
+        As in :class:`~wsmooth.NetClassifier`.
 
     Attributes
     ----------

@@ -16,6 +16,15 @@ Kinds (:data:`KINDS`):
     another class drawn uniformly. The ordinary record keeps its own label:
     the canary is the pair (row, wrong label). Only records whose row no
     other record shares are copied, so no two canaries are the same record.
+``"duplicated"``
+    Ordinary records that the target trains on :data:`DUPLICATE_COPIES`
+    times when they are IN: distinct records of the pool (rows no other
+    record shares) among the target's non-members, with their own labels.
+    In the canary twin they leave the ordinary records (the attacker's pool
+    holds each once, as a canary) and an OUT one is trained on by no model
+    of the target's. The shadow models train on one copy: the attacker does
+    not know a record's multiplicity in the training set, so the figure is
+    what duplication exposes to an attack calibrated on single records.
 ``"ood"``
     Out-of-distribution records with a uniformly drawn class. Tabular data
     (2-d ``X``): each feature drawn uniformly from the pool's range of that
@@ -43,10 +52,20 @@ from numbers import Integral
 
 import numpy as np
 
-__all__ = ["DEFAULT_KIND", "KINDS", "check_canaries", "make_canaries"]
+__all__ = [
+    "DEFAULT_KIND",
+    "DUPLICATE_COPIES",
+    "KINDS",
+    "canary_copies",
+    "check_canaries",
+    "make_canaries",
+    "records_outside",
+]
 
 #: The kinds of canaries, see the module docstring.
-KINDS = ("mislabelled", "ood")
+KINDS = ("mislabelled", "duplicated", "ood")
+#: How many times the target trains on an IN ``"duplicated"`` canary.
+DUPLICATE_COPIES = 4
 #: The kind of ``canaries=N``.
 DEFAULT_KIND = "mislabelled"
 # the canaries' own stream, apart from the members' ([seed, 0x5EED])
@@ -106,7 +125,12 @@ def check_canaries(canaries, n_pool=None):
     return n, kind
 
 
-def make_canaries(X_pool, y_pool, n, kind, seed):
+def canary_copies(kind):
+    """How many times the target trains on an IN canary of ``kind``."""
+    return DUPLICATE_COPIES if kind == "duplicated" else 1
+
+
+def make_canaries(X_pool, y_pool, n, kind, seed, members=None):
     """One seed's canaries and which of them the target trains on.
 
     Parameters
@@ -116,9 +140,12 @@ def make_canaries(X_pool, y_pool, n, kind, seed):
         The ordinary records of the attacker's pool (they are not altered).
     n : int
         Number of canaries (checked by :func:`check_canaries`).
-    kind : {"mislabelled", "ood"}
+    kind : {"mislabelled", "duplicated", "ood"}
     seed : int
         The experiment's seed; the canaries' stream is derived from it.
+    members : ndarray of bool of shape (n_pool,), default=None
+        The target's members among the pool's records; ``"duplicated"``
+        canaries are drawn among the others and need it.
 
     Returns
     -------
@@ -136,22 +163,26 @@ def make_canaries(X_pool, y_pool, n, kind, seed):
     if kind == "mislabelled":
         if len(classes) < 2:
             raise ValueError("mislabelled canaries need at least 2 classes in the pool")
-        # rows no other record shares: a canary is then unlike every ordinary
-        # record and every other canary (a copy IN beside an identical copy
-        # OUT would make membership undefined)
-        _, inverse, counts = np.unique(
-            _row_keys(X_pool), return_inverse=True, return_counts=True
-        )
-        single = np.flatnonzero(counts[inverse.ravel()] == 1)
-        if single.size < n:
-            raise ValueError(
-                f"only {single.size} records of the pool have a row no other "
-                f"record shares: too few for {n} mislabelled canaries"
-            )
-        source = rng.choice(single, size=n, replace=False)
+        source = rng.choice(_single_rows(X_pool, n, kind), size=n, replace=False)
         shift = rng.integers(1, len(classes), size=n)  # never the true class
         X = X_pool[source].copy()
         y = classes[(codes[source] + shift) % len(classes)]
+    elif kind == "duplicated":
+        if members is None:
+            raise ValueError("duplicated canaries are drawn among the target's "
+                             "non-members: pass members")
+        members = np.asarray(members, dtype=bool)
+        if members.shape != y_pool.shape:
+            raise ValueError(
+                f"members must have one entry per pool record ({len(y_pool)}), "
+                f"got shape {members.shape}"
+            )
+        outside = _single_rows(X_pool, n, kind)
+        outside = outside[~members[outside]]
+        if outside.size < n:
+            _too_few(outside.size, n, kind, "non-members of the target have")
+        source = rng.choice(outside, size=n, replace=False)
+        X, y = X_pool[source].copy(), y_pool[source].copy()
     elif kind == "ood":
         X, y = _distinct_ood(X_pool, classes, n, rng)
     else:
@@ -159,6 +190,47 @@ def make_canaries(X_pool, y_pool, n, kind, seed):
     in_target = np.zeros(n, dtype=bool)
     in_target[rng.permutation(n)[: n // 2]] = True
     return X, y, in_target
+
+
+def _single_rows(X_pool, n, kind):
+    """Indices of the pool records whose row no other record shares: a copy
+    of one is unlike every ordinary record and every other canary (a copy IN
+    beside an identical copy OUT would make membership undefined)."""
+    _, inverse, counts = np.unique(
+        _row_keys(X_pool), return_inverse=True, return_counts=True
+    )
+    single = np.flatnonzero(counts[inverse.ravel()] == 1)
+    if single.size < n:
+        _too_few(single.size, n, kind, "records of the pool have")
+    return single
+
+
+def _too_few(available, n, kind, what):
+    raise ValueError(
+        f"only {available} {what} a row no other record shares: too few for "
+        f"{n} {kind} canaries"
+    )
+
+
+def records_outside(X_pool, y_pool, X_canaries, y_canaries):
+    """True for the pool records equal to no canary (same row, same label).
+
+    A ``"duplicated"`` canary is a record of the pool: in the canary twin
+    the pool gives it up, so that the attacker's pool holds each record once
+    and no ordinary copy of a canary is trained on beside it. Other kinds
+    equal no record of the pool, and every record is kept.
+
+    Returns
+    -------
+    ndarray of bool of shape (n_pool,)
+    """
+    y_all = np.concatenate([np.asarray(y_pool), np.asarray(y_canaries)])
+    _, codes = np.unique(y_all, return_inverse=True)
+    X_all = np.concatenate([np.asarray(X_pool), np.asarray(X_canaries)])
+    flat = X_all.reshape(len(X_all), -1).astype("<f8")
+    keys = _row_keys(np.column_stack([flat, codes.ravel()]))
+    n_pool = len(y_pool)
+    return ~np.isin(keys[:n_pool], keys[n_pool:])
 
 
 def _row_keys(X):

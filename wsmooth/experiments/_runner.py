@@ -8,7 +8,9 @@ the attacks share ``random_state=seed``, so they draw the same splits): the
 shadows are trained once per cell. With ``cache_dir``, a finished cell's rows
 are stored as one JSON file, written atomically once all of its attacks are
 done, and a rerun skips it; an interrupted cell leaves no file (only the
-shadow models it finished, which the rerun reuses).
+shadow models it finished, which the rerun reuses). The specifications
+(``defences``, ``attacks``, ``seeds``) are read and checked, every attack
+built against the shadow budget, before anything trains (:mod:`._specs`).
 
 With canaries, each (configuration, setting, seed) is two cells, twins: the
 canary-free cell, exactly the cell of a run without canaries (the same name
@@ -24,8 +26,8 @@ Layout of ``cache_dir``::
 
 A shadow folder is keyed by the model's parameters, the data, the seed and
 the source of the modules that make the figures only, so two configurations
-that train the same model (say WS at ``sigma=0`` and the plain undefended
-net) share their shadow models.
+that train the same model (say the same network under two configuration
+names) share their shadow models.
 
 A cell file is named by what was asked (configuration, setting, seed, the
 model's parameters, the data, the attacks, the shadow budget, the canaries)
@@ -59,18 +61,29 @@ import joblib
 import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import ParameterGrid
-from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_consistent_length
 
-from ..attacks._cache import _IGNORED_PARAMS, _code, _qualname, _stable
 from ..attacks._methods import get_method
-from ..utils import get_privacy_tags, reference_fit_params, reraise_interrupt
+from ..utils import reference_fit_params, reraise_interrupt
 from ..utils._files import write_atomic
-from ._canaries import check_canaries, make_canaries
+from ..utils._fingerprint import IGNORED_PARAMS as _IGNORED_PARAMS
+from ..utils._fingerprint import code_fingerprint as _code
+from ..utils._fingerprint import qualified_name as _qualname
+from ..utils._fingerprint import stable_value as _stable
+from ..utils._sklearn_compat import Interval, validate_params
+from ._canaries import canary_copies, check_canaries, make_canaries, records_outside
 from ._canaries import resolution_warning as _resolution_warning
 from ._results import CANARY_FIGURES, FIGURES, ExperimentResults, _jsonable
-from ._split import member_mask, pool_split, reference_mask
+from ._specs import (
+    check_attacks,
+    parse_attacks,
+    parse_defences,
+    parse_seeds,
+    setting_tags,
+    undefended_configuration,
+    with_label_only,
+)
+from ._split import hold_out_test, member_mask, reference_mask
 
 __all__ = ["run_experiment"]
 
@@ -84,13 +97,16 @@ _CELL_FORMAT = 4
 #: source of the modules defining the model's classes (:func:`_model_code`).
 FIGURE_MODULES = (
     "wsmooth.metrics._figures",
+    "wsmooth.metrics._reports",
     "wsmooth.attacks._base",
     "wsmooth.attacks._methods",
     "wsmooth.attacks._shadow",
-    "wsmooth.attacks._signals",
+    "wsmooth._signals",
     "wsmooth.experiments._split",
     "wsmooth.experiments._canaries",
     "wsmooth.experiments._runner",
+    "wsmooth.experiments._specs",
+    "wsmooth.utils._stratified",
     "wsmooth.utils._tags",
     "wsmooth.utils._validation",
     "wsmooth._smoothing",
@@ -109,126 +125,6 @@ _RANGES = {
 #: Allowed range of each figure of a canary cell's rows (the canary figures
 #: alone: its twin gives the others).
 _CANARY_RANGES = {f: (0.0, 1.0) for f in CANARY_FIGURES}
-_UNDEFENDED_NAMES = ("none", "undefended", "baseline")
-_MISSING = "<missing>"
-
-
-# --------------------------------------------------------------------------- #
-# Specifications
-# --------------------------------------------------------------------------- #
-def _short(value):
-    """A short, readable rendering of a parameter value for setting labels."""
-    if isinstance(value, float | np.floating):
-        return f"{float(value):g}"
-    if isinstance(value, type):
-        return value.__name__
-    if hasattr(value, "get_params"):
-        return type(value).__name__
-    if isinstance(value, list | tuple):
-        inner = ",".join(_short(v) for v in value)
-        one = isinstance(value, tuple) and len(value) == 1
-        return f"({inner},)" if one else f"({inner})"
-    return str(value)
-
-
-def _label(params, varying=None):
-    """``"name=value, ..."``: the parameters in ``varying`` (all if None).
-
-    Names are shortened to their last ``__`` part when that stays unambiguous
-    (``optimizer__weight_decay`` -> ``weight_decay``).
-    """
-    shown = {k: v for k, v in params.items() if varying is None or k in varying}
-    shown = shown or params
-    if not shown:
-        return "default"
-    tails = [k.rsplit("__", 1)[-1] for k in shown]
-    short = len(set(tails)) == len(tails)
-    return ", ".join(
-        f"{k.rsplit('__', 1)[-1] if short else k}={_short(v)}"
-        for k, v in sorted(shown.items())
-    )
-
-
-def _varying(settings):
-    """Parameter names whose value differs between the settings."""
-    keys = {k for p in settings for k in p}
-    return {
-        k
-        for k in keys
-        if len({joblib.hash(_stable(p.get(k, _MISSING))) for p in settings}) > 1
-    }
-
-
-def _settings(name, spec):
-    """``(estimator, [params, ...])`` from one entry of ``defences``."""
-    if hasattr(spec, "fit"):
-        estimator, grid = spec, None
-    elif isinstance(spec, tuple | list) and len(spec) == 2 and hasattr(spec[0], "fit"):
-        estimator, grid = spec
-    else:
-        raise ValueError(
-            f"defences[{name!r}] must be an unfitted estimator or a pair "
-            f"(estimator, grid); got {type(spec).__name__}"
-        )
-    if not hasattr(estimator, "predict_proba"):
-        raise ValueError(
-            f"defences[{name!r}]: {type(estimator).__name__} has no predict_proba; "
-            "membership attacks need predicted probabilities."
-        )
-    if grid is None:
-        settings = [{}]
-    elif isinstance(grid, dict):
-        settings = list(ParameterGrid(grid))
-    elif isinstance(grid, list | tuple) and all(isinstance(p, dict) for p in grid):
-        settings = [dict(p) for p in grid] or [{}]
-    else:
-        raise ValueError(
-            f"defences[{name!r}]: the grid must be None, a dict of parameter "
-            "lists (every combination is run) or a list of parameter dicts (one "
-            f"setting each); got {type(grid).__name__}"
-        )
-    labels = {}
-    varying = _varying(settings)
-    for params in settings:
-        clone(estimator).set_params(**params)  # unknown names fail here, early
-        label = _label(params, varying)
-        if label in labels:
-            label = f"{label} #{sum(k.startswith(label) for k in labels) + 1}"
-        labels[label] = params
-    return estimator, labels
-
-
-def _attacks(attacks):
-    """``{label: (method, method_params)}`` from the ``attacks`` argument."""
-    if isinstance(attacks, str):
-        attacks = [attacks]
-    if isinstance(attacks, dict):
-        items = attacks.items()
-    else:
-        items = []
-        for a in attacks:
-            if isinstance(a, str):
-                items.append((a, a))
-            elif isinstance(a, tuple | list) and len(a) == 2:
-                method, params = a
-                items.append((f"{method}({_label(params or {})})", a))
-            else:
-                raise ValueError(
-                    "each attack must be a method name or a pair (method, "
-                    f"method_params); got {a!r}"
-                )
-    out = {}
-    for label, spec in items:
-        method, params = (spec, None) if isinstance(spec, str) else tuple(spec)
-        if not isinstance(method, str) or not isinstance(params, dict | None):
-            raise ValueError(
-                f"attack {label!r} must be a method name or a pair (method, "
-                f"method_params dict); got {spec!r}"
-            )
-        out[str(label)] = (method, params)
-    if not out:
-        raise ValueError("attacks is empty: name at least one attack method")
-    return out
 
 
 def _slug(text):
@@ -407,9 +303,16 @@ def _run_cell(
     # pool holds every canary, so each shadow trains on a random half of them
     X_train, y_train, X_attack, y_attack = Xm, ym, X_pool, y_pool
     if canaries is not None:
-        Xc, yc, in_target = canaries
-        X_train = np.concatenate([Xm, Xc[in_target]])
-        y_train = np.concatenate([ym, yc[in_target]])
+        Xc, yc, in_target, copies = canaries
+        # a duplicated canary is a record of the pool: the twin's pool gives
+        # it up, so that the attacker's pool holds it once
+        outside = records_outside(X_pool, y_pool, Xc, yc)
+        if not outside.all():
+            X_pool, y_pool = X_pool[outside], y_pool[outside]
+            members = members[outside]
+            Xm, ym = X_pool[members], y_pool[members]
+        X_train = np.concatenate([Xm, np.repeat(Xc[in_target], copies, axis=0)])
+        y_train = np.concatenate([ym, np.repeat(yc[in_target], copies, axis=0)])
         X_attack = np.concatenate([X_pool, Xc])
         y_attack = np.concatenate([y_pool, yc])
     # a defence that takes a reference set gets the reserved records, which
@@ -575,7 +478,7 @@ def run_experiment(
         (one setting), a dict of parameter lists (every combination, as in
         :class:`~sklearn.model_selection.ParameterGrid`) or a list of
         parameter dicts (one setting each). The undefended model is one
-        configuration, e.g. ``{"none": WeightedSmoothingClassifier(sigma=0)}``.
+        configuration, e.g. ``{"none": NetClassifier()}``.
     attacks : str, list or dict, default=("lira", "rmia", "label_only")
         Method names of :class:`~wsmooth.MembershipInferenceAttack`, pairs
         ``(method, method_params)``, or ``{label: method}`` /
@@ -602,14 +505,16 @@ def run_experiment(
         Fixes the pool / test split (the same for every seed).
     undefended : str, default=None
         Name of the undefended configuration; default the one named
-        ``"none"``, ``"undefended"`` or ``"baseline"`` if any.
+        ``"none"`` (the registry's name), or, in a comparison built by hand,
+        ``"undefended"`` or ``"baseline"``, if any.
     canaries : None, int or (int, str), default=None
         Worst-case leakage: the number of canaries per seed, of the kind
         ``"mislabelled"``, or a pair ``(number, kind)`` with kind
-        ``"mislabelled"`` or ``"ood"`` (the kinds: :ref:`canaries`). Per
-        seed, the canaries are drawn from their own random stream, half of
-        them join the target's training set, and all join the attacker's
-        pool (each shadow model trains on a random half of them). Every row
+        ``"mislabelled"``, ``"duplicated"`` or ``"ood"`` (the kinds:
+        :ref:`canaries`). Per seed, the canaries are drawn from their own
+        random stream, half of them join the target's training set (a
+        duplicated one several times), and all join the attacker's pool
+        (each shadow model trains on a random half of them). Every row
         then also holds ``canary_auc``, ``canary_tpr@0.1%fpr`` and
         ``canary_tpr@1%fpr`` (IN canaries against OUT canaries, by the same
         attack). Models
@@ -651,68 +556,46 @@ def run_experiment(
 
     Examples
     --------
-    >>> from wsmooth import WeightedSmoothingClassifier  # doctest: +SKIP
+    >>> from wsmooth import NetClassifier, WeightedSmoothingClassifier  # doctest: +SKIP
     >>> ws = WeightedSmoothingClassifier(max_epochs=10)  # doctest: +SKIP
     >>> results = run_experiment(  # doctest: +SKIP
-    ...     X, y, {"none": (ws, [{"sigma": 0.0}]),
+    ...     X, y, {"none": NetClassifier(max_epochs=10),
     ...            "ws": (ws, {"sigma": [0.1, 0.2]})},
     ...     attacks=["lira", "rmia"], seeds=3, cache_dir="runs/purchase")
     >>> pareto_frontier(results, attack="strongest", leakage="tpr@1%")  # doctest: +SKIP
     """
     X, y = np.asarray(X), np.asarray(y)
     check_consistent_length(X, y)
-    if not defences:
-        raise ValueError("defences is empty: give at least one configuration")
-    specs = {str(name): _settings(name, spec) for name, spec in defences.items()}
-    tags = {
-        (name, label): get_privacy_tags(clone(estimator).set_params(**params))
-        for name, (estimator, labels) in specs.items()
-        for label, params in labels.items()
-    }
-    attack_specs = _with_label_only(_attacks(attacks), tags)
+    # every specification read and checked before anything trains
+    specs = parse_defences(defences)
+    tags = setting_tags(specs)
+    attack_specs = with_label_only(parse_attacks(attacks), tags)
     attack_code = sorted({_code(get_method(m)) for m, _ in attack_specs.values()})
-    seeds = list(range(seeds)) if isinstance(seeds, Integral) else list(seeds)
-    if not seeds or not all(isinstance(s, Integral) for s in seeds):
-        raise ValueError(f"seeds must be a positive int or a list of ints; got {seeds}")
-    seeds = [int(s) for s in seeds]  # numpy ints would not go into JSON
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be distinct; got {seeds}")
-    if undefended is None:
-        undefended = next((n for n in _UNDEFENDED_NAMES if n in specs), None)
-    elif undefended not in specs:
-        raise ValueError(
-            f"undefended={undefended!r} is not a configuration; "
-            f"choose one of {list(specs)}"
-        )
-    _check_attacks(specs, attack_specs, n_shadow)
+    seeds = parse_seeds(seeds)
+    undefended = undefended_configuration(undefended, specs)
+    check_attacks(specs, attack_specs, n_shadow)
     canary_spec = check_canaries(canaries)
 
-    data = pool_split(X, y, test_size=test_size, random_state=random_state)
-    reference = None
-    if any(t.takes_reference for t in tags.values()):
-        X_pool, y_pool, X_test, y_test = data
-        reserved = reference_mask(y_pool, reference_size, random_state)
-        reference = (X_pool[reserved], y_pool[reserved])
-        data = (X_pool[~reserved], y_pool[~reserved], X_test, y_test)
+    # the pool protocol: test records held out, the reference set reserved
+    # where a defence takes one, every seed's canaries drawn (a draw can fail)
+    data, reference = _split(
+        X, y, test_size=test_size, random_state=random_state,
+        reference_size=reference_size if any(
+            t.takes_reference for t in tags.values()) else None,
+    )
     canary_sets = dict.fromkeys(seeds)
     if canary_spec is not None:
         check_canaries(canary_spec, len(data[1]))
         _resolution_warning(canary_spec[0], (0.001, 0.01))
-        # every seed's canaries drawn before anything trains (a draw can fail)
-        canary_sets = {s: make_canaries(*data[:2], *canary_spec, s) for s in seeds}
+        copies = canary_copies(canary_spec[1])
+        canary_sets = {
+            s: (*make_canaries(*data[:2], *canary_spec, s,
+                               members=member_mask(data[1], s)), copies)
+            for s in seeds
+        }
     data_hash = joblib.hash((data, reference))
     figure_code = _figure_code()
-    # with canaries, each (configuration, setting, seed) is two cells: the
-    # canary-free one (the cell of a run without canaries) gives every figure
-    # but the canaries', its canary twin those alone
-    twins = (None,) if canary_spec is None else (None, canary_spec)
-    cells = [
-        (name, label, seed, spec)
-        for seed in seeds
-        for name, (_, labels) in specs.items()
-        for label in labels
-        for spec in twins
-    ]
+    cells = _cells(specs, seeds, canary_spec)
 
     with ExitStack() as stack:
         if cache_dir is None:
@@ -730,24 +613,15 @@ def run_experiment(
             estimator, labels = specs[name]
             params = labels[label]
             model = _seeded(estimator, params, seed)
+            ident = {"configuration": name, "setting": label, "seed": seed}
+            asked, shadow_key, key = _cell_keys(
+                model, ident, spec, data_hash=data_hash, n_shadow=n_shadow,
+                attack_specs=attack_specs, attack_code=attack_code,
+                figure_code=figure_code,
+            )
             stem = f"{_slug(name)}-{_slug(label)}-seed{seed}"
             if spec is not None:
                 stem += "-canaries"
-            ident = {"configuration": name, "setting": label, "seed": seed}
-            # the file is named by what was asked; the key inside adds the
-            # code (the model's classes, the attacks', the figures' modules):
-            # after a code change the cell and its shadows are computed afresh
-            asked = joblib.hash(
-                (_CELL_FORMAT, ident, _described(model), data_hash, n_shadow,
-                 sorted(attack_specs.items()), spec)
-            )
-            shadow_key = joblib.hash(
-                (_stable(model), _model_code(model), data_hash, seed, figure_code,
-                 spec)
-            )
-            key = joblib.hash(
-                (asked, shadow_key, attack_code, figure_code)
-            )
             path = os.path.join(root, "cells", f"{stem}-{asked[:12]}.json")
             cell_rows, problem = _read_cell(
                 path, key, ident, _jsonable(params), list(attack_specs),
@@ -810,19 +684,83 @@ def run_experiment(
     for w in seen.values():
         # 3: past the validate_params wrapper, to the caller
         warnings.warn(w.message, w.category, stacklevel=3)
+    rows.sort(key=_row_order(specs, attack_specs))
+    meta = _meta(data, reference, n_shadow=n_shadow, seeds=seeds,
+                 attack_specs=attack_specs, canary_spec=canary_spec)
+    return ExperimentResults(rows, undefended=undefended, meta=_jsonable(meta))
+
+
+# --------------------------------------------------------------------------- #
+# The steps of the protocol
+# --------------------------------------------------------------------------- #
+def _split(X, y, *, test_size, random_state, reference_size=None):
+    """``((X_pool, y_pool, X_test, y_test), reference)``: the test records
+    held out and, with ``reference_size``, the reference set ``(X, y)``
+    reserved from the pool (else None)."""
+    data = hold_out_test(X, y, test_size=test_size, random_state=random_state)
+    if reference_size is None:
+        return data, None
+    X_pool, y_pool, X_test, y_test = data
+    reserved = reference_mask(y_pool, reference_size, random_state)
+    reference = (X_pool[reserved], y_pool[reserved])
+    return (X_pool[~reserved], y_pool[~reserved], X_test, y_test), reference
+
+
+def _cells(specs, seeds, canary_spec):
+    """``[(configuration, label, seed, canaries), ...]`` in the order they run.
+
+    With canaries, each (configuration, setting, seed) is two cells: the
+    canary-free one (the cell of a run without canaries) gives every figure
+    but the canaries', its canary twin those alone.
+    """
+    twins = (None,) if canary_spec is None else (None, canary_spec)
+    return [
+        (name, label, seed, spec)
+        for seed in seeds
+        for name, (_, labels) in specs.items()
+        for label in labels
+        for spec in twins
+    ]
+
+
+def _cell_keys(model, ident, spec, *, data_hash, n_shadow, attack_specs, attack_code,
+               figure_code):
+    """``(asked, shadow_key, key)`` of a cell.
+
+    The file is named by what was asked; the key inside adds the code (the
+    model's classes, the attacks', the figures' modules): after a code change
+    the cell and its shadows are computed afresh.
+    """
+    asked = joblib.hash(
+        (_CELL_FORMAT, ident, _described(model), data_hash, n_shadow,
+         sorted(attack_specs.items()), spec)
+    )
+    shadow_key = joblib.hash(
+        (_stable(model), _model_code(model), data_hash, ident["seed"], figure_code,
+         spec)
+    )
+    key = joblib.hash((asked, shadow_key, attack_code, figure_code))
+    return asked, shadow_key, key
+
+
+def _row_order(specs, attack_specs):
+    """Sort key of the rows: configuration, setting, seed, attack, each in
+    the order given."""
     order = {c: i for i, c in enumerate(specs)}
     setting_order = {
         (n, lab): i for n, (_, labels) in specs.items() for i, lab in enumerate(labels)
     }
     attack_order = {a: i for i, a in enumerate(attack_specs)}
-    rows.sort(
-        key=lambda r: (
-            order[r["configuration"]],
-            setting_order[r["configuration"], r["setting"]],
-            r["seed"],
-            attack_order[r["attack"]],
-        )
+    return lambda r: (
+        order[r["configuration"]],
+        setting_order[r["configuration"], r["setting"]],
+        r["seed"],
+        attack_order[r["attack"]],
     )
+
+
+def _meta(data, reference, *, n_shadow, seeds, attack_specs, canary_spec):
+    """The protocol a run followed, for :attr:`ExperimentResults.meta`."""
     meta = {
         "protocol": "pool",
         "n_pool": int(len(data[1])),
@@ -846,42 +784,4 @@ def run_experiment(
             "n_out": n - n // 2,
             "min_fpr_resolved": 1.0 / (n - n // 2),
         }
-    return ExperimentResults(rows, undefended=undefended, meta=_jsonable(meta))
-
-
-def _is_label_only(method):
-    return not getattr(get_method(method), "requires_proba", True)
-
-
-def _with_label_only(attack_specs, tags):
-    """``attack_specs`` with ``"label_only"`` added (and a warning) when no
-    attack reads labels only and some setting modifies its outputs."""
-    modified = [f"{n} {lab}" for (n, lab), t in tags.items() if t.modifies_outputs]
-    if not modified or any(_is_label_only(m) for m, _ in attack_specs.values()):
-        return attack_specs
-    label = "label_only"
-    while label in attack_specs:
-        label += "+"
-    warnings.warn(
-        f"the settings {modified[:5]}{' ...' if len(modified) > 5 else ''} "
-        "modify their outputs at prediction, which can hide their leakage from "
-        "attacks on scores but not from their labels: the label-only attack "
-        f"is added to the attacks {list(attack_specs)} as {label!r}",
-        UserWarning,
-        stacklevel=4,  # past _with_label_only, run_experiment, validate_params
-    )
-    return {**attack_specs, label: ("label_only", None)}
-
-
-def _check_attacks(specs, attack_specs, n_shadow):
-    """Validate every attack's parameters before any model is trained."""
-    from ..attacks import MembershipInferenceAttack
-
-    estimator = next(iter(specs.values()))[0]
-    for label, (method, params) in attack_specs.items():
-        try:
-            MembershipInferenceAttack(
-                estimator, method=method, method_params=params, n_shadow=n_shadow
-            )._validate_params()
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"attack {label!r}: {exc}") from exc
+    return meta

@@ -1,22 +1,25 @@
 """The pool protocol's splits (Carlini et al., IEEE S&P 2022).
 
-:func:`pool_split` sets a held-out test set aside once (for accuracy only);
-the rest is the attacker's pool. :func:`member_mask` then picks, per seed, the
-half of the pool the target trains on: its members; the other half are its
-non-members. Shadow models train on other random halves of the same pool.
-When a defence takes a reference set of non-members, :func:`reference_mask`
-first reserves a slice of the pool for it: those records are neither members
-nor non-members (nor in the attacker's population), so that the defence never
-holds out records that would then be labelled members.
+:func:`hold_out_test` sets a held-out test set aside once (for accuracy
+only); the rest is the attacker's pool. :func:`member_mask` then picks, per
+seed, the half of the pool the target trains on: its members; the other half
+are its non-members. Shadow models train on other random halves of the same
+pool. When a defence takes a reference set of non-members,
+:func:`reference_mask` first reserves a slice of the pool for it: those
+records are neither members nor non-members (nor in the attacker's
+population), so that the defence never holds out records that would then be
+labelled members. The stratified draws themselves are
+:mod:`wsmooth.utils._stratified`'s.
 """
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
-__all__ = ["member_mask", "pool_split", "reference_mask"]
+from ..utils._stratified import class_codes, half_of_every_class, stratified_split
+
+__all__ = ["hold_out_test", "member_mask", "reference_mask"]
 
 
-def pool_split(X, y, *, test_size, random_state):
+def hold_out_test(X, y, *, test_size, random_state):
     """Split ``(X, y)`` into the attacker's pool and a held-out test set.
 
     Stratified by class when every class has at least two records.
@@ -32,18 +35,21 @@ def pool_split(X, y, *, test_size, random_state):
     Returns
     -------
     X_pool, y_pool, X_test, y_test : ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from wsmooth.experiments import hold_out_test
+    >>> X, y = np.arange(20).reshape(10, 2), np.array([0, 1] * 5)
+    >>> X_pool, y_pool, X_test, y_test = hold_out_test(
+    ...     X, y, test_size=0.2, random_state=0)
+    >>> len(y_pool), sorted(y_test.tolist())
+    (8, [0, 1])
     """
     X, y = np.asarray(X), np.asarray(y)
-    _, counts = np.unique(y, return_counts=True)
-    stratify = y if counts.min() >= 2 else None
-    try:
-        X_pool, X_test, y_pool, y_test = train_test_split(
-            X, y, test_size=test_size, stratify=stratify, random_state=random_state
-        )
-    except ValueError:  # too few test records for one per class
-        X_pool, X_test, y_pool, y_test = train_test_split(
-            X, y, test_size=test_size, random_state=random_state
-        )
+    X_pool, X_test, y_pool, y_test = stratified_split(
+        X, y, strata=y, random_state=random_state, test_size=test_size
+    )
     return X_pool, y_pool, X_test, y_test
 
 
@@ -64,19 +70,10 @@ def member_mask(y_pool, seed):
     ndarray of bool of shape (n_pool,)
         True for the target's training records.
     """
-    _, codes = np.unique(np.asarray(y_pool), return_inverse=True)
-    codes = codes.ravel()
-    n = codes.shape[0]
+    y_pool = np.asarray(y_pool)
+    codes = class_codes(y_pool, y_pool.size)
     rng = np.random.default_rng([int(seed), 0x5EED])
-    counts = np.bincount(codes)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    order = np.lexsort((rng.random(n), codes))
-    rank = np.empty(n, dtype=np.intp)
-    rank[order] = np.arange(n) - starts[codes[order]]
-    size = counts // 2
-    odd = np.flatnonzero(counts % 2)
-    size[rng.permutation(odd)[: odd.size // 2]] += 1
-    return rank < size[codes]
+    return half_of_every_class(codes, rng, odd="balanced")
 
 
 def reference_mask(y_pool, reference_size, random_state):
@@ -99,18 +96,12 @@ def reference_mask(y_pool, reference_size, random_state):
         True for the reference records.
     """
     y_pool = np.asarray(y_pool)
-    index = np.arange(len(y_pool))
-    _, counts = np.unique(y_pool, return_counts=True)
-    stratify = y_pool if counts.min() >= 2 else None
-    try:
-        _, chosen = train_test_split(
-            index, test_size=reference_size, stratify=stratify,
-            random_state=random_state,
-        )
-    except ValueError:  # too small a reference set for one record per class
-        _, chosen = train_test_split(
-            index, test_size=reference_size, random_state=random_state
-        )
+    _, chosen = stratified_split(
+        np.arange(len(y_pool)),
+        strata=y_pool,
+        random_state=random_state,
+        test_size=reference_size,
+    )
     mask = np.zeros(len(y_pool), dtype=bool)
     mask[chosen] = True
     return mask

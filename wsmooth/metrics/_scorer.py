@@ -1,24 +1,20 @@
 """A leakage scorer for GridSearchCV and a refit rule that bounds leakage."""
 
 import warnings
+from numbers import Real
 
 import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from .._signals import SIGNALS
 from ..utils import class_index
+from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 from ._figures import membership_advantage, membership_auc, tpr_at_fpr
 
 __all__ = ["make_membership_scorer", "most_accurate_under_leakage"]
 
 _METRICS = ("auc", "advantage", "tpr_at_fpr")
-
-
-def _signals():
-    # Imported lazily: the attack package pulls in torch and skorch.
-    from ..attacks._signals import SIGNALS
-
-    return SIGNALS
 
 
 class _MembershipScorer:
@@ -54,7 +50,7 @@ class _MembershipScorer:
         if np.any(index < 0):
             unknown = np.unique(y[index < 0])[:10]
             raise ValueError(f"y holds labels unknown to the estimator: {unknown}")
-        func, sign = _signals()[self.signal]
+        func, sign = SIGNALS[self.signal]
         members = sign * func(member_proba, member_labels)
         nonmembers = sign * func(estimator.predict_proba(X), index)
         if self.metric == "auc":
@@ -64,6 +60,14 @@ class _MembershipScorer:
         return tpr_at_fpr(members, nonmembers, self.fpr)
 
 
+@validate_params(
+    {
+        "signal": [StrOptions(set(SIGNALS))],
+        "metric": [StrOptions(set(_METRICS))],
+        "fpr": [Interval(Real, 0, 1, closed="right")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_membership_scorer(signal="mentr", *, metric="auc", fpr=0.01):
     """Scorer that rates how much a fitted model leaks about its training records.
 
@@ -85,12 +89,13 @@ def make_membership_scorer(signal="mentr", *, metric="auc", fpr=0.01):
 
     Parameters
     ----------
-    signal : {"mentr", "loss", "confidence", "entropy", "logit_confidence"}
+    signal : {"mentr", "loss", "confidence", "entropy", "logit_confidence"}, \
+            default="mentr"
         Per-record signal the attack thresholds.
     metric : {"auc", "advantage", "tpr_at_fpr"}, default="auc"
         ROC AUC (0.5 = no leakage), membership advantage (max TPR - FPR), or TPR
         at ``fpr``.
-    fpr : float, default=0.01
+    fpr : float in (0, 1], default=0.01
         False-positive rate for ``metric="tpr_at_fpr"``.
 
     Returns
@@ -110,12 +115,6 @@ def make_membership_scorer(signal="mentr", *, metric="auc", fpr=0.01):
     ...              "leakage": make_membership_scorer("mentr")},
     ...     refit=most_accurate_under_leakage(0.6))
     """
-    if signal not in _signals():
-        raise ValueError(f"signal must be one of {sorted(_signals())}, got {signal!r}")
-    if metric not in _METRICS:
-        raise ValueError(f"metric must be one of {_METRICS}, got {metric!r}")
-    if not 0 < fpr <= 1:
-        raise ValueError(f"fpr must lie in (0, 1], got {fpr!r}")
     return _MembershipScorer(signal, metric, fpr)
 
 

@@ -1,9 +1,14 @@
-"""Plumbing shared by the estimators, the attacks and the command.
+"""Plumbing shared by every floor above: data, figures, estimators, attacks,
+experiments and the command.
 
 One place for each idea: label -> class index (:func:`class_index`), the checks
-on a model's predicted probabilities (:func:`check_proba`), and keeping a
-user's Ctrl-C through skorch's ``fit`` (:func:`reraise_interrupt`), and the
-privacy tags an evaluation reads from an estimator (:func:`get_privacy_tags`).
+on a model's predicted probabilities (:func:`check_proba`), keeping a user's
+Ctrl-C through skorch's ``fit`` (:func:`reraise_interrupt`), and the privacy
+tags an evaluation reads from an estimator (:func:`get_privacy_tags`). Private
+modules hold the rest: stratified draws (``_stratified``), content
+fingerprints for cache keys (``_fingerprint``), files written atomically
+(``_files``), and ``_sklearn_compat``, the one module that imports
+scikit-learn's private helpers.
 """
 
 from ._encode import class_index

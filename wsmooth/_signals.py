@@ -1,5 +1,12 @@
 """Per-record membership signals computed from predicted probabilities.
 
+The bottom floor of the package: plain numpy (and scipy's ``logsumexp``), no
+torch and nothing from wsmooth's subpackages, so that the attacks
+(:mod:`wsmooth.attacks`), the scorers (:mod:`wsmooth.metrics`) and the
+weighted-smoothing math (:mod:`wsmooth._smoothing`, whose torch versions of
+the loss and the modified entropy run inside training) share one vocabulary:
+the names of :data:`SIGNALS`.
+
 Every function takes ``proba`` of shape ``(..., n_records, n_classes)`` (one
 probability vector per record, leading axes for several models) and, where the
 signal depends on the label, ``y`` of shape ``(n_records,)`` holding the *index*
@@ -26,7 +33,9 @@ __all__ = [
     "logit_scaled_confidence_from_log_proba",
     "logit_margin",
     "logit_margin_from_log_proba",
+    "signal_name",
     "SIGNALS",
+    "SIGNAL_ALIASES",
 ]
 
 # Probabilities are clipped to [EPS, 1] before taking logarithms, so that a
@@ -185,7 +194,7 @@ def logit_margin(proba, y):
         return logit_margin_from_log_proba(np.log(proba), y)
 
 
-# name -> (function, sign): ``sign * function(proba, y)`` is higher for members.
+#: name -> (function, sign): ``sign * function(proba, y)`` is higher for members.
 SIGNALS = {
     "confidence": (confidence, 1.0),
     "loss": (cross_entropy, -1.0),
@@ -193,3 +202,33 @@ SIGNALS = {
     "mentr": (modified_entropy, -1.0),
     "logit_confidence": (logit_scaled_confidence, 1.0),
 }
+
+#: Other names accepted for a signal where a public parameter took them
+#: (``WeightedSmoothingClassifier(vulnerability="cross_entropy")``).
+SIGNAL_ALIASES = {"cross_entropy": "loss"}
+
+
+def signal_name(name):
+    """The name in :data:`SIGNALS` of ``name`` or of its alias.
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from wsmooth._signals import signal_name
+    >>> signal_name("cross_entropy"), signal_name("mentr")
+    ('loss', 'mentr')
+    """
+    name = SIGNAL_ALIASES.get(name, name)
+    if name not in SIGNALS:
+        raise ValueError(
+            f"Unknown signal {name!r}; choose from {sorted(SIGNALS)} (or the "
+            f"aliases {sorted(SIGNAL_ALIASES)})"
+        )
+    return name

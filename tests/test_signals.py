@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from wsmooth.attacks._signals import (
+from wsmooth._signals import (
     SIGNALS,
     confidence,
     cross_entropy,
@@ -95,3 +95,34 @@ def test_logit_margin_from_log_proba_unsaturated_and_finite():
     margin = logit_margin_from_log_proba(log_proba, y)
     assert margin[0] == pytest.approx(200.0)
     assert np.isfinite(margin[1]) and margin[1] < -60  # exact zero read as EPS
+
+
+def test_signal_names_and_aliases():
+    from wsmooth._signals import SIGNAL_ALIASES, signal_name
+
+    assert all(signal_name(name) == name for name in SIGNALS)
+    assert signal_name("cross_entropy") == "loss"
+    assert set(SIGNAL_ALIASES.values()) <= set(SIGNALS)
+    with pytest.raises(ValueError, match="Unknown signal 'nope'"):
+        signal_name("nope")
+
+
+def test_smoothing_scores_are_the_signals():
+    """The torch vulnerability scores of weighted smoothing compute the signals
+    of the same names."""
+    torch = pytest.importorskip("torch")
+    from wsmooth import _smoothing as ws
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(scale=4.0, size=(50, 5))
+    y = rng.integers(0, 5, size=50)
+    proba = np.exp(logits - logits.max(axis=1, keepdims=True))
+    proba /= proba.sum(axis=1, keepdims=True)
+    for name in ("mentr", "loss", "cross_entropy"):
+        got = ws.vulnerability_scores(
+            torch.tensor(logits), torch.tensor(y), score=name
+        ).numpy()
+        func, _ = SIGNALS[{"cross_entropy": "loss"}.get(name, name)]
+        np.testing.assert_allclose(got, func(proba, y), rtol=1e-9, atol=1e-12)
+    assert ws.LOG_FLOOR == 1e-30
+    assert set(ws.SCORES) == {"mentr", "loss", "cross_entropy"}
