@@ -128,7 +128,8 @@ class _ReferenceLoop(NeuralNetClassifier):
 def test_noisy_training_is_the_reference_loop(data, activation, scale):
     X, y = data
     X = (X * scale).astype(np.float32)
-    clf = WeightedSmoothingClassifier(
+    # the paper's loop whatever the class's defaults (SMALL sets 2 clean epochs)
+    clf = WeightedSmoothingClassifier.reference(
         sigma=0.3, random_state=0, module__activation=activation, **SMALL
     ).fit(X, y)
     seed = clf._seed()
@@ -154,6 +155,25 @@ def test_noisy_training_is_the_reference_loop(data, activation, scale):
     np.testing.assert_array_equal(clf.predict_proba(X), reference.predict_proba(X))
     losses = [h["train_loss"] for h in clf.history]
     assert losses == [h["train_loss"] for h in reference.history]
+
+
+def test_reference_preset_sets_the_papers_loop_and_survives_clone():
+    from sklearn.base import clone
+
+    from wsmooth.classifier import PAPER_SETTINGS
+
+    clf = WeightedSmoothingClassifier.reference(sigma=0.2, max_epochs=3)
+    params = clf.get_params()
+    assert {k: params[k] for k in PAPER_SETTINGS} == PAPER_SETTINGS
+    assert (params["sigma"], params["max_epochs"]) == (0.2, 3)
+    cloned = clone(clf).get_params()
+    assert {k: cloned[k] for k in [*PAPER_SETTINGS, "sigma", "max_epochs"]} == {
+        k: params[k] for k in [*PAPER_SETTINGS, "sigma", "max_epochs"]
+    }
+    # one setting replaced knowingly, the others kept
+    live = WeightedSmoothingClassifier.reference(refresh="live")
+    assert live.refresh == "live" and live.weighting == "zscore"
+    assert set(PAPER_SETTINGS) <= set(WeightedSmoothingClassifier().get_params())
 
 
 def test_noise_changes_training(data):

@@ -12,7 +12,7 @@ from ._net import NetClassifier, TrainingDivergedError
 from ._warmup import SIGMA_TOL, noise_active, noise_never_starts
 from .utils._sklearn_compat import Interval, StrOptions
 
-__all__ = ["WeightedSmoothingClassifier", "TrainingDivergedError"]
+__all__ = ["PAPER_SETTINGS", "WeightedSmoothingClassifier", "TrainingDivergedError"]
 
 #: ``clip_grad_relative`` compares each step with the median of this many
 #: previous steps, once at least ``RELATIVE_CLIP_MIN_STEPS`` have been seen.
@@ -29,6 +29,20 @@ MEMBER_ATTRIBUTES = (
     "member_proba_",
     "member_labels_",
 )
+
+#: Every weighted-smoothing option at the value of Tan et al.'s training loop
+#: (ACSAC 2023), see :meth:`WeightedSmoothingClassifier.reference`.
+PAPER_SETTINGS = {
+    "weighting": "zscore",
+    "vulnerability": "mentr",
+    "noise_scale": "reference",
+    "warmup_epochs": 4,
+    "noise_huber": None,
+    "refresh": "full",
+    "clip_grad_norm": 10.0,
+    "clip_grad_relative": None,
+}
+
 
 class WeightedSmoothingClassifier(NetClassifier):
     """Neural network classifier trained with weighted smoothing (WS).
@@ -220,6 +234,38 @@ class WeightedSmoothingClassifier(NetClassifier):
         self.noise_huber = noise_huber
         self.refresh = refresh
         self.clip_grad_relative = clip_grad_relative
+
+    @classmethod
+    def reference(cls, **params):
+        """The paper's training loop: every WS option as Tan et al. set it.
+
+        The reproduction of ACSAC 2023's loop (:data:`PAPER_SETTINGS`: z-scored
+        modified-entropy weights refreshed by a full pass before every noisy
+        epoch, noise of std ``sigma`` on every class, 4 clean epochs, gradient
+        norm clipped at 10, no relative clipping, no loss bounding), whatever
+        the class's own defaults are.
+
+        Parameters
+        ----------
+        **params
+            Any other parameter (``sigma``, the network, ``max_epochs``,
+            ``random_state``, ...); one of :data:`PAPER_SETTINGS` given here
+            replaces the paper's value.
+
+        Returns
+        -------
+        WeightedSmoothingClassifier
+            Unfitted; an ordinary estimator (``clone`` and ``get_params``
+            keep its settings).
+
+        Examples
+        --------
+        >>> from wsmooth import WeightedSmoothingClassifier
+        >>> clf = WeightedSmoothingClassifier.reference(sigma=0.2)
+        >>> clf.refresh, clf.clip_grad_norm, clf.sigma
+        ('full', 10.0, 0.2)
+        """
+        return cls(**{**PAPER_SETTINGS, **params})
 
     # ------------------------------------------------------------------ set-up
     def _fit_warnings(self, done_epochs):
