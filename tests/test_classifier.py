@@ -228,7 +228,8 @@ def test_weights_come_from_an_eval_pass_over_the_training_set(data):
     X, y = data
     # one refresh, at the start of the last epoch: its scores are those of the
     # model after the first five (clean, hence identical) epochs
-    ws_net = _fit(data, max_epochs=6, warmup_epochs=5)
+    ws_net = _fit(data, max_epochs=6, warmup_epochs=5, refresh="full",
+                  weighting="zscore")
     before = _fit(data, max_epochs=5, warmup_epochs=5, sigma=0.0)
     p = before.predict_proba(X).astype(np.float64)
     py = p[np.arange(len(y)), y]
@@ -297,7 +298,8 @@ def test_live_refresh_weighs_each_batch_from_its_own_logits(data, monkeypatch):
         return original(logits, labels, weights, sigma, **kwargs)
 
     monkeypatch.setattr(_smoothing, "noisy_nll_loss", spy)
-    clf = _fit(data, refresh="live")
+    # unclipped weights, so that the map stays affine at the hardest records
+    clf = _fit(data, refresh="live", weighting="zscore")
     assert len(set(checked)) == 4
     assert clf.vulnerability_weights_.shape == (len(data[0]),)
 
@@ -521,6 +523,7 @@ def _recent(norms):
 
 def test_relative_clipping_bounds_a_step_by_the_recent_median():
     clf = WeightedSmoothingClassifier(clip_grad_relative=3.0, clip_grad_norm=10.0)
+    clf._noisy_epoch = lambda: True
     clf._recent_grad_norms = _recent([1.0] * 5)
     # too few steps seen: only the fixed bound
     assert clf._clip_limit(torch.tensor(50.0)) == 10.0
@@ -537,6 +540,15 @@ def test_relative_clipping_bounds_a_step_by_the_recent_median():
     assert clf._clip_limit(torch.tensor(1.0)) == 6.0
 
 
+def test_relative_clipping_leaves_the_warmup_alone():
+    clf = WeightedSmoothingClassifier(clip_grad_relative=3.0, clip_grad_norm=10.0)
+    clf._noisy_epoch = lambda: False
+    clf._recent_grad_norms = _recent([1.0] * 20)
+    # a clean step is bounded as the undefended network's, but recorded
+    assert clf._clip_limit(torch.tensor(50.0)) == 10.0
+    assert clf._recent_grad_norms.values()[-1] == 50.0
+
+
 def test_relative_clipping_reaches_training(data, monkeypatch):
     limits = []
     original = torch.nn.utils.clip_grads_with_norm_
@@ -547,12 +559,13 @@ def test_relative_clipping_reaches_training(data, monkeypatch):
 
     monkeypatch.setattr(torch.nn.utils, "clip_grads_with_norm_", spy)
     X, _ = data
-    plain = _fit(data, sigma=0.3)
+    plain = _fit(data, sigma=0.3, clip_grad_relative=None)
     assert limits == []  # the fixed bound of 10 is never reached here
     clipped = _fit(data, sigma=0.3, clip_grad_relative=0.5)
-    # a bound at half the recent median cuts (almost) every step after the
-    # first ten; on these data, all of them
-    assert len(limits) == SMALL["max_epochs"] * 7 - 10
+    # a bound at half the recent median cuts every step of the noisy epochs,
+    # and none of the warm-up's
+    noisy_epochs = SMALL["max_epochs"] - SMALL["warmup_epochs"]
+    assert len(limits) == noisy_epochs * 7
     assert all(limit < norm for limit, norm in limits)
     assert not np.allclose(plain.predict_proba(X), clipped.predict_proba(X))
 

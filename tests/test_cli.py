@@ -351,14 +351,31 @@ def test_sigma_grid_reaches_both_weighted_smoothing_defences(tmp_path):
     from wsmooth import nets
     from wsmooth.cli import build_parser
 
-    assert {"ws", "ws_live"} <= set(build_parser().parse_args([]).defences)
+    assert "ws" in build_parser().parse_args([]).defences
     args = build_parser().parse_args(
-        tiny(tmp_path, "--sigma", "0.2", "0.4", "--defences", "ws", "ws_live")
+        tiny(tmp_path, "--sigma", "0.2", "0.4", "--defences", "ws", "ws_reference")
     )
     confs = configurations(args, nets.MLP, {"hidden_layer_sizes": (8,)})
-    assert confs["ws"][1] == confs["ws_live"][1] == {"sigma": [0.2, 0.4]}
-    assert confs["ws_live"][0].refresh == "live"
-    assert confs["ws_live"][0].warmup_epochs == args.warmup_epochs
+    assert confs["ws"][1] == confs["ws_reference"][1] == {"sigma": [0.2, 0.4]}
+    assert confs["ws"][0].refresh == "live"
+    assert confs["ws_reference"][0].refresh == "full"
+    assert confs["ws_reference"][0].warmup_epochs == args.warmup_epochs
+
+
+@pytest.mark.parametrize("n_classes", [3, 10])
+def test_sigma_grid_follows_the_class_count(tmp_path, n_classes):
+    from wsmooth.cli import _with_training_defaults, build_parser
+    from wsmooth.experiments import ws_sigma_grid
+
+    args = build_parser().parse_args(tiny(tmp_path))
+    args.sigma = None  # --sigma left out
+    y = np.arange(60) % n_classes
+    X = np.zeros((60, 4), dtype=np.float32)
+    filled = _with_training_defaults(args, X, y)
+    assert filled.sigma == list(ws_sigma_grid(n_classes))
+    # a grid given on the command line stays
+    given = build_parser().parse_args(tiny(tmp_path, "--sigma", "0.7"))
+    assert _with_training_defaults(given, X, y).sigma == [0.7]
 
 
 def test_answer_says_which_seeds_chose_it_and_which_report_it(tmp_path, capsys):

@@ -200,7 +200,8 @@ def test_command_arguments_are_checked_before_training(pairs):
     assert args.epochs is None or args.epochs >= 1
     assert args.warmup_epochs >= 0 and args.batch_size >= 1
     assert args.lr is None or (np.isfinite(args.lr) and args.lr > 0)
-    assert all(np.isfinite(s) and s >= 0 for s in args.sigma)
+    # --sigma left out: a grid from the data's classes, set later
+    assert args.sigma is None or all(np.isfinite(s) and s >= 0 for s in args.sigma)
     assert args.hidden is None or all(
         isinstance(h, int) and h >= 1 for h in args.hidden)
     assert 0 <= args.seed < 2**32
@@ -209,7 +210,7 @@ def test_command_arguments_are_checked_before_training(pairs):
     if args.epochs is not None:
         # the estimator's warm-up rule: some epoch trains with noise
         assert not any(noise_never_starts(s, args.epochs, args.warmup_epochs)
-                       for s in args.sigma)
+                       for s in args.sigma or [1.0])
     # what parsed also parses the same way again (no hidden state); the
     # bound left out is the --leakage metric's default
     again = build_parser().parse_args(argv)

@@ -25,7 +25,7 @@ DEFENCES = (
     "relaxloss",
     "weight_decay",
     "ws",
-    "ws_live",
+    "ws_reference",
 )
 #: The registered attack methods, sorted.
 ATTACKS = (

@@ -52,8 +52,16 @@ class WeightedSmoothingClassifier(NetClassifier):
     sigma``, where ``w_i`` is the record's vulnerability weight (how much less
     confidently the model fits it than the rest of its class) refreshed every
     epoch. Confidently fitted records, the ones membership inference reads,
-    get the most noise. Prediction is clean. The defaults reproduce the
-    reference training loop of Tan et al. (ACSAC 2023); see the user guide.
+    get the most noise. Prediction is clean.
+
+    The defaults are the configuration measured best on 10-, 50- and
+    100-class tabular data and on digits: records weighed from the training
+    step itself (``refresh="live"``), no noise for records the model gets
+    wrong (``weighting="zscore_clipped"``) and each step's gradient norm
+    bounded relative to the recent ones (``clip_grad_relative=3``). Unlike
+    the paper's loop, no run of that screen collapsed, at no more cost
+    (see the tuning guide). :meth:`reference` builds Tan et
+    al.'s loop (ACSAC 2023) exactly, the reproduction.
 
     It is a skorch :class:`~skorch.NeuralNetClassifier`: ``module``,
     ``module__*``, ``optimizer``, ``lr``, ``max_epochs``, ``batch_size``,
@@ -72,15 +80,16 @@ class WeightedSmoothingClassifier(NetClassifier):
     sigma : float, default=0.1
         Noise weight (standard deviation of the Gaussian), >= 0. ``0`` trains
         the plain model.
-    weighting : {"zscore", "zscore_clipped", "minmax", "uniform"}, \
-            default="zscore"
+    weighting : {"zscore_clipped", "zscore", "minmax", "uniform"}, \
+            default="zscore_clipped"
         ``"zscore"``: scores standardised within each class (reference).
         The noise multiplier ``|1 - w|`` then grows again for records with
         ``w > 1``, the hardest or misclassified ones.
         ``"zscore_clipped"``: the same, capped at ``w <= 1``: those records get
         no noise instead of more, which removes a feedback loop in which
-        records the model gets wrong are the noisiest and stay wrong (see the
-        tuning guide for when it matters).
+        records the model gets wrong are the noisiest and stay wrong. It puts
+        less noise in at a given ``sigma`` than ``"zscore"``: compare the two
+        at equal leakage, not at equal ``sigma``.
         ``"minmax"``: rescaled into [0, 1] within each class, so noise falls
         monotonically from the most confident record to the most isolated.
         ``"uniform"``: ``w = 0``, plain smoothing noise (ablation).
@@ -111,21 +120,23 @@ class WeightedSmoothingClassifier(NetClassifier):
         nears zero, so single records can dominate a step. Bounding them
         steadies training, but also takes away part of the defence at a given
         ``sigma`` (see the tuning guide). ``None``: the reference.
-    refresh : {"full", "live"}, default="full"
-        ``"full"``: before every noisy epoch, one batched eval-mode forward pass
-        over the training set (reference). ``"live"``: no extra pass; each
-        record is scored from the (train-mode) logits of the very step that
-        trains it, against its class's mean and spread from the scores the
-        previous epoch's steps recorded.
+    refresh : {"live", "full"}, default="live"
+        ``"live"``: no extra pass; each record is scored from the (train-mode)
+        logits of the very step that trains it, against its class's mean and
+        spread from the scores the previous epoch's steps recorded.
+        ``"full"``: before every noisy epoch, one batched eval-mode forward
+        pass over the training set (reference).
     clip_grad_norm : float or None, default=10.0
         Gradient-norm clipping (reference: 10). ``None`` disables it.
-    clip_grad_relative : float or None, default=None
+    clip_grad_relative : float or None, default=3.0
         Also clip each step's gradient norm at this multiple of the median
         norm of the previous 100 steps (adaptive clipping, after AutoClip,
         Seetharaman et al. 2020). A fixed bound cannot follow the gradients
         as they shrink, and Adam turns one outlying step into a full-size
-        update of every parameter it touches; see the tuning guide.
-        ``None``: the reference.
+        update of every parameter it touches; see the tuning guide. It bounds
+        the noisy epochs' steps; the warm-up's steps only fill the window, so
+        that ``sigma=0`` trains the undefended network bit for bit.
+        ``None``: the reference (only ``clip_grad_norm``).
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, dropout and the noise. The same
         integer gives the same model, bit for bit on the CPU.
@@ -201,14 +212,14 @@ class WeightedSmoothingClassifier(NetClassifier):
         train_split=None,
         verbose=0,
         sigma=0.1,
-        weighting="zscore",
+        weighting="zscore_clipped",
         vulnerability="mentr",
         noise_scale="reference",
         warmup_epochs=4,
         noise_huber=None,
-        refresh="full",
+        refresh="live",
         clip_grad_norm=10.0,
-        clip_grad_relative=None,
+        clip_grad_relative=3.0,
         random_state=None,
         **kwargs,
     ):
@@ -333,6 +344,10 @@ class WeightedSmoothingClassifier(NetClassifier):
         """Whether 0-based epoch ``epoch`` (counted over the whole history) is noisy."""
         return noise_active(self.sigma, epoch, self.warmup_epochs)
 
+    def _noisy_epoch(self):
+        """Whether the epoch being trained is noisy."""
+        return self.noise_active(len(self.history) - 1)
+
     def noise_std(self):
         """Noise stds, the true class's and the others': ``sigma`` after the
         class scaling (``noise_scale``)."""
@@ -376,7 +391,7 @@ class WeightedSmoothingClassifier(NetClassifier):
         skorch still returns the clean logits as the step's ``y_pred``, so its
         epoch scores stay true.
         """
-        if not self.noise_active(len(self.history) - 1):
+        if not self._noisy_epoch():
             loss = super().train_loss(logits, y, X, index)
             if self.refresh == "live" and self.sigma > SIGMA_TOL:
                 # the first noisy epoch weighs records from these scores
@@ -406,13 +421,17 @@ class WeightedSmoothingClassifier(NetClassifier):
         return super()._clips_gradients() or self.clip_grad_relative is not None
 
     def _clip_limit(self, norm):
-        """This step's bound: ``clip_grad_norm`` and, with ``clip_grad_relative``,
-        that multiple of the median of the previous steps' (unclipped) norms."""
+        """This step's bound: ``clip_grad_norm`` and, on a noisy step with
+        ``clip_grad_relative``, that multiple of the median of the previous
+        steps' (unclipped) norms."""
         limit = super()._clip_limit(norm)
         if self.clip_grad_relative is None:
             return limit
-        # no sort and, off the CPU, no host synchronisation (see RecentMedian)
-        limit = self._recent_grad_norms.bound(limit, self.clip_grad_relative)
+        # the clean warm-up is clipped as the undefended network is (sigma=0
+        # trains it bit for bit), but its norms fill the window that bounds
+        # the first noisy steps; off the CPU, no host synchronisation
+        if self._noisy_epoch():
+            limit = self._recent_grad_norms.bound(limit, self.clip_grad_relative)
         self._recent_grad_norms.add(norm)
         return limit
 

@@ -326,15 +326,16 @@ def build_parser():
     comp = parser.add_argument_group("comparison")
     comp.add_argument(
         "--defences", nargs="+", metavar="NAME",
-        default=["none", "ws", "ws_live", "weight_decay", "early_stopping",
-                 "label_smoothing"],
+        default=["none", "ws", "weight_decay", "early_stopping", "label_smoothing"],
         help=f"defences compared, from {', '.join(DEFENCES)} "
         "(default: %(default)s); each runs its default grid",
     )
     comp.add_argument(
         "--sigma", type=_finite_float(positive=False), nargs="+",
-        default=[0.1, 0.3, 0.6], metavar="S",
-        help="WS noise weights, for ws and ws_live (default: %(default)s)",
+        default=None, metavar="S",
+        help="WS noise weights, for ws and ws_reference (default: from the "
+        "number of classes K, 0.3 0.6 1.2 scaled by sqrt(10/K): 0.095 0.19 "
+        "0.38 on 100 classes)",
     )
     comp.add_argument(
         "--attacks", nargs="+", metavar="METHOD",
@@ -503,8 +504,10 @@ def _check_warmup(args):
     from ._warmup import noise_never_starts
     from .experiments import WS_DEFENCES
 
+    # the default grid (from the classes, not known yet) is all positive
+    sigma = [1.0] if args.sigma is None else args.sigma
     if args.epochs is not None and WS_DEFENCES & set(args.defences) and any(
-        noise_never_starts(s, args.epochs, args.warmup_epochs) for s in args.sigma
+        noise_never_starts(s, args.epochs, args.warmup_epochs) for s in sigma
     ):
         raise UsageError(
             f"argument --warmup-epochs: --epochs {args.epochs} <= --warmup-epochs "
@@ -619,14 +622,19 @@ def _load(args):
 
 def _with_training_defaults(args, X, y):
     """A copy of ``args`` with the training arguments left out (``--epochs``,
-    ``--lr``, ``--hidden``) set to the data set's defaults; those given stay.
+    ``--lr``, ``--hidden``, ``--sigma``) set to the data set's defaults; those
+    given stay.
     """
-    from .experiments import training_settings
+    import numpy as np
+
+    from .experiments import training_settings, ws_sigma_grid
 
     settings = training_settings(
         args.data[0], X, y, net=args.net, batch_size=args.batch_size,
         epochs=args.epochs, lr=args.lr, hidden=args.hidden,
     )
+    if args.sigma is None:
+        settings["sigma"] = list(ws_sigma_grid(len(np.unique(y))))
     return argparse.Namespace(**{**vars(args), **settings})
 
 

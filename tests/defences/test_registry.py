@@ -100,10 +100,18 @@ def test_register_refuses_to_overwrite_unless_forced(monkeypatch):
         register_defence("none")
 
 
-def test_ws_live_is_weighted_smoothing_with_the_live_refresh():
+def test_ws_is_the_default_and_ws_reference_the_papers_loop():
+    from wsmooth import WeightedSmoothingClassifier
+    from wsmooth.classifier import PAPER_SETTINGS
+
     configs = defence_configurations(
-        ["ws", "ws_live"], grids={"ws_live": {"sigma": [0.3]}}, **COMMON
+        ["ws", "ws_reference"], grids={"ws_reference": {"sigma": [0.3]}}, **COMMON
     )
-    (ws, _), (live, live_grid) = configs["ws"], configs["ws_live"]
-    assert ws.refresh == "full" and live.refresh == "live"
-    assert live_grid == {"sigma": [0.3]} and live.max_epochs == ws.max_epochs
+    (ws, _), (ref, ref_grid) = configs["ws"], configs["ws_reference"]
+    defaults = WeightedSmoothingClassifier().get_params()
+    for name in PAPER_SETTINGS:
+        assert getattr(ws, name) == defaults[name]
+        assert getattr(ref, name) == PAPER_SETTINGS[name]
+    assert ref_grid == {"sigma": [0.3]} and ref.max_epochs == ws.max_epochs
+
+

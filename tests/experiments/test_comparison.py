@@ -9,6 +9,7 @@ from wsmooth.experiments import (
     defence_grids,
     early_stopping_grid,
     network_params,
+    ws_sigma_grid,
 )
 
 COMMON = network_params(nets.MLP, {"hidden_layer_sizes": (8,)}, epochs=12,
@@ -29,11 +30,12 @@ def test_early_stopping_stops_before_the_full_training(epochs, stops):
 
 
 def test_grids_set_only_where_the_comparison_departs_from_the_registry():
-    grids = defence_grids(["none", "ws", "ws_live", "early_stopping"],
+    grids = defence_grids(["none", "ws", "ws_reference", "early_stopping"],
                           sigma=[0.3, 0.1, 0.3], epochs=8)
-    assert grids == {"ws": {"sigma": [0.1, 0.3]}, "ws_live": {"sigma": [0.1, 0.3]},
+    assert grids == {"ws": {"sigma": [0.1, 0.3]},
+                     "ws_reference": {"sigma": [0.1, 0.3]},
                      "early_stopping": {"max_epochs": [2, 4, 6]}}
-    assert WS_DEFENCES == {"ws", "ws_live"}
+    assert WS_DEFENCES == {"ws", "ws_reference"}
     assert defence_grids(["none", "weight_decay"], sigma=[0.1], epochs=8) == {}
 
 
@@ -48,3 +50,17 @@ def test_configurations_share_the_network_and_warm_up_only_ws():
     for estimator, _ in configs.values():
         assert estimator.get_params()["random_state"] == 5
         assert estimator.get_params()["max_epochs"] == 12
+
+
+def test_ws_sigma_grid_is_the_registrys_on_ten_classes_and_shrinks_with_more():
+    from wsmooth.defences import get_defence
+
+    assert list(ws_sigma_grid(10)) == get_defence("ws").grid["sigma"]
+    tops = [ws_sigma_grid(k)[-1] for k in (2, 10, 50, 100, 1000)]
+    assert tops == sorted(tops, reverse=True) and tops[0] <= 2.0
+    assert ws_sigma_grid(100) == (0.095, 0.19, 0.38)
+    for k in (2, 7, 100):
+        low, mid, top = ws_sigma_grid(k)
+        assert 0 < low < mid < top
+    with pytest.raises(ValueError, match="n_classes"):
+        ws_sigma_grid(1)

@@ -26,6 +26,7 @@ from ._comparison import (
     defence_grids,
     early_stopping_grid,
     network_params,
+    ws_sigma_grid,
 )
 from ._data import (
     DEFAULT_N_SAMPLES,
@@ -76,4 +77,5 @@ __all__ = [
     "run_experiment",
     "setting_points",
     "training_settings",
+    "ws_sigma_grid",
 ]
