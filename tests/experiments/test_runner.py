@@ -277,6 +277,35 @@ def test_weighted_smoothing_end_to_end(tmp_path):
     assert all(0.0 <= r["auc"] <= 1.0 for r in results)
 
 
+def test_shadows_of_a_ws_target_train_as_the_target(tmp_path, monkeypatch):
+    from wsmooth import WeightedSmoothingClassifier
+    from wsmooth.datasets import make_purchase_like
+    from wsmooth.defences import get_defence
+
+    fitted = []
+    original = WeightedSmoothingClassifier.fit
+
+    def spy(self, X, y, **fit_params):
+        fitted.append(self.get_params(deep=False))
+        return original(self, X, y, **fit_params)
+
+    monkeypatch.setattr(WeightedSmoothingClassifier, "fit", spy)
+    X, y = make_purchase_like(400, n_classes=4, random_state=0)
+    ws = get_defence("ws").build(
+        module__hidden_layer_sizes=(16,), max_epochs=3, warmup_epochs=1
+    )
+    run_experiment(X, y, {"ws": (ws, [{"sigma": 0.5}])}, attacks=["lira"],
+                   seeds=1, n_shadow=2, cache_dir=tmp_path)
+    assert len(fitted) == 3  # the target and its two shadows
+    target, *shadows = fitted
+    defaults = WeightedSmoothingClassifier().get_params(deep=False)
+    for name in ("refresh", "weighting", "clip_grad_relative", "clip_grad_norm"):
+        assert target[name] == defaults[name]
+    assert target["sigma"] == 0.5
+    for shadow in shadows:
+        assert {**shadow, "random_state": None} == {**target, "random_state": None}
+
+
 def test_setting_labels_name_what_varies():
     from sklearn.neural_network import MLPClassifier
 
