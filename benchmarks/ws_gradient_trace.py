@@ -4,7 +4,9 @@ For each epoch: the mean training loss, the median and largest gradient norm
 before clipping, the share of steps that clipping cut, and the accuracy and
 mean margin (top-1 minus top-2 probability) on the first 2,000 training
 records. The probe restores torch's global random state, so the fit is the
-same as without it. What showed why some seeds collapse:
+same as without it. ``--params`` are departures from the paper's loop
+(:meth:`~wsmooth.WeightedSmoothingClassifier.reference`). What showed why
+some seeds collapse:
 
     OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/ws_gradient_trace.py \\
         --seed 4 --params '{"weighting": "zscore_clipped"}'
@@ -69,7 +71,8 @@ def main(argv=None):
     X_tr, X_te, y_tr, y_te = train_test_split(
         X, y, test_size=0.5, stratify=y, random_state=0
     )
-    clf = TracedClassifier(
+    # --params are departures from the paper's loop
+    clf = TracedClassifier.reference(
         module__hidden_layer_sizes=tuple(int(h) for h in args.hidden.split(",")),
         max_epochs=args.epochs,
         sigma=args.sigma,

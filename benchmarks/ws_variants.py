@@ -6,7 +6,9 @@ of interest as a configuration of its own. Prints, per setting, the mean ± std
 over seeds of the test accuracy and of each attack's AUC and TPR at 1% FPR,
 then, for every WS setting, the most accurate weight-decay or early-stopping
 setting that leaks no more (the strongest attack's mean TPR at 1% FPR): the
-comparison at matched leakage.
+comparison at matched leakage. Variants are departures from the paper's
+loop (``reference``, :meth:`~wsmooth.WeightedSmoothingClassifier.reference`,
+with the command's warm-up); ``defaults`` is the classifier's defaults.
 
     OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/ws_variants.py \\
         --data purchase-like --seeds 5 --shadows 8 --out /tmp/wsv-purchase
@@ -25,6 +27,7 @@ import sys
 import numpy as np
 from sklearn.base import clone
 
+from wsmooth.classifier import PAPER_SETTINGS
 from wsmooth.cli import build_parser
 from wsmooth.experiments import (
     comparison_configurations,
@@ -40,8 +43,13 @@ from wsmooth.experiments._frontier import STRONGEST, setting_points
 #: "class_invariant"`` is absent: at one number of classes K it is the
 #: reference scale with sigma divided by K - 1, so it adds no point here
 #: (``benchmarks/ws_noise_scale.py`` measures it across K).
+#: The paper's loop, less its warm-up (the command's is kept).
+PAPER_LOOP = {k: v for k, v in PAPER_SETTINGS.items() if k != "warmup_epochs"}
+
 VARIANTS = {
     "reference": {},
+    "defaults": {"refresh": "live", "clip_grad_relative": 3.0,
+                 "weighting": "zscore_clipped"},
     "live": {"refresh": "live"},
     "split": {"noise_scale": "split"},
     "huber": {"noise_huber": 0.1},
@@ -104,7 +112,7 @@ def build(args):
         lr=settings["lr"], device=cli_args.device, random_state=cli_args.seed,
     )
     base = comparison_configurations(
-        cli_args.defences, sigma=cli_args.sigma,
+        cli_args.defences, sigma=args.sigma,
         warmup_epochs=cli_args.warmup_epochs, **common
     )
     print(f"{text}; {net}; {args.epochs} epochs; {args.seeds} seeds; "
@@ -118,7 +126,9 @@ def build(args):
         extra = VARIANTS[name]
         if name == "+early_stopping":
             extra = {"max_epochs": max(cli_args.warmup_epochs + 1, args.epochs // 2)}
-        estimator = clone(ws_template).set_params(**extra)
+        # variants are departures from the paper's loop (the command's
+        # warm-up kept)
+        estimator = clone(ws_template).set_params(**{**PAPER_LOOP, **extra})
         configs[f"ws {name}"] = (estimator, {"sigma": list(args.sigma)})
     return X, y, configs
 
