@@ -36,6 +36,7 @@ FLOORS = (
         (
             "wsmooth._smoothing",
             "wsmooth._warmup",
+            "wsmooth._noise_weight",
             "wsmooth._clipping",
             "wsmooth.nets",
             "wsmooth._net",

@@ -12,6 +12,8 @@ has; they are not classes of their own.
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .._noise_weight import SIGMA_GRID_10_CLASSES
+
 __all__ = [
     "Defence",
     "available_defences",
@@ -33,7 +35,7 @@ _UNDEFENDED_CLIP_GRAD_NORM = 10.0
 #: Noise weights swept by default by the weighted-smoothing defences: the
 #: range where WS at its defaults defends 10-class data
 #: (:func:`wsmooth.experiments.ws_sigma_grid` adapts it to the class count).
-WS_SIGMA_GRID = (0.3, 0.6, 1.2)
+WS_SIGMA_GRID = SIGMA_GRID_10_CLASSES
 
 
 @dataclass(frozen=True)

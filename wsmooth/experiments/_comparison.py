@@ -10,7 +10,7 @@ puts them together in the ``{name: (estimator, grid)}`` that
 :func:`run_experiment` takes.
 """
 
-import math
+from .._noise_weight import sigma_grid
 
 __all__ = [
     "WS_DEFENCES",
@@ -23,8 +23,7 @@ __all__ = [
 
 #: The weighted-smoothing defences, whose grid is the noise weight ``sigma``.
 WS_DEFENCES = frozenset({"ws", "ws_reference"})
-#: Largest top of :func:`ws_sigma_grid` (few classes).
-_WS_SIGMA_CAP = 2.0
+
 #: Shares of the full training at which early stopping stops.
 _EARLY_STOPS = (0.25, 0.5, 0.75)
 
@@ -86,13 +85,12 @@ def ws_sigma_grid(n_classes):
     """The noise weights a comparison sweeps for weighted smoothing on
     ``n_classes`` classes.
 
-    On 10 classes, the registry's grid (0.3, 0.6, 1.2): from barely any cost
-    to a few points of accuracy at its defaults. WS's noise has std ``sigma``
-    on every class, so its norm grows like ``sigma * sqrt(K)``; the grid is
-    scaled by ``sqrt(10 / K)`` (0.095 to 0.38 on 100 classes, where the
-    screen in the tuning guide found 0.4 already costing 5 to 12 points),
-    with its top at most 2. Below 10 classes that scaling is extrapolated,
-    not measured.
+    On 10 classes 0.3, 0.6 and 1.2: from about a point of accuracy to
+    several, at WS's defaults. A given ``sigma`` costs more the more classes
+    the data have, so the grid is scaled by ``sqrt(10 / K)`` (0.095 to 0.38
+    on 100 classes), its top at most 2; below 10 classes that scaling is
+    extrapolated, not measured. Its middle is what the classifier's
+    ``sigma="auto"`` takes.
 
     Parameters
     ----------
@@ -105,12 +103,7 @@ def ws_sigma_grid(n_classes):
         Three noise weights, a quarter, a half and all of the top, to two
         significant digits.
     """
-    from ..defences._registry import WS_SIGMA_GRID
-
-    if n_classes < 2:
-        raise ValueError(f"n_classes must be at least 2, got {n_classes}")
-    top = min(_WS_SIGMA_CAP, WS_SIGMA_GRID[-1] * math.sqrt(10 / n_classes))
-    return tuple(float(f"{top * share:.2g}") for share in (0.25, 0.5, 1.0))
+    return sigma_grid(n_classes)
 
 
 def defence_grids(names, *, sigma, epochs):
