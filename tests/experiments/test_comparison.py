@@ -52,15 +52,11 @@ def test_configurations_share_the_network_and_warm_up_only_ws():
         assert estimator.get_params()["max_epochs"] == 12
 
 
-def test_ws_sigma_grid_is_the_registrys_on_ten_classes_and_shrinks_with_more():
+def test_ws_sigma_grid_is_the_registrys_on_ten_classes_and_the_shared_rule():
+    from wsmooth._noise_weight import sigma_grid
     from wsmooth.defences import get_defence
 
     assert list(ws_sigma_grid(10)) == get_defence("ws").grid["sigma"]
-    tops = [ws_sigma_grid(k)[-1] for k in (2, 10, 50, 100, 1000)]
-    assert tops == sorted(tops, reverse=True) and tops[0] <= 2.0
-    assert ws_sigma_grid(100) == (0.095, 0.19, 0.38)
+    assert get_defence("ws_reference").grid == get_defence("ws").grid
     for k in (2, 7, 100):
-        low, mid, top = ws_sigma_grid(k)
-        assert 0 < low < mid < top
-    with pytest.raises(ValueError, match="n_classes"):
-        ws_sigma_grid(1)
+        assert ws_sigma_grid(k) == sigma_grid(k)
