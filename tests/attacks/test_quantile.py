@@ -386,18 +386,25 @@ class _RecordingLogProba(_MeanLogProba):
         return super().fit(X, y)
 
 
-@pytest.mark.parametrize("method", [QuantileAttack, DistillationAttack])
-def test_default_folds_each_record_scored_by_a_regressor_that_never_saw_it(method):
+@pytest.mark.parametrize(
+    "method, n_folds, held_out",
+    [(QuantileAttack, 4, 1), (DistillationAttack, 6, 2)],
+)
+def test_default_folds_each_record_scored_by_a_regressor_that_never_saw_it(
+    method, n_folds, held_out
+):
     rng = np.random.default_rng(10)
     X, y = rng.normal(size=(200, 3)), rng.integers(0, 2, 200)
     attack = method(
         alpha=0.1, mode="distill", regressor=_RecordingLogProba()
     ).fit(None, y, X, log_proba=_random_log_proba(rng, 200, 2), random_state=0)
-    assert attack.n_folds == 4 and len(attack.regressors_) == 4
-    np.testing.assert_array_equal(np.unique(attack.fold_), np.arange(4))
+    assert attack.n_folds == n_folds and len(attack.regressors_) == n_folds
+    np.testing.assert_array_equal(np.unique(attack.fold_), np.arange(n_folds))
     for k, reg in enumerate(attack.regressors_):
-        # the regressor of fold k trained on every record outside it, none inside
-        np.testing.assert_array_equal(reg.seen_, X[attack.fold_ != k])
+        # regressor k trained on every record outside folds k .. k + held_out - 1
+        # (cyclically), none inside
+        skipped = np.isin(attack.fold_, (k + np.arange(held_out)) % n_folds)
+        np.testing.assert_array_equal(reg.seen_, X[~skipped])
 
 
 @pytest.mark.parametrize("relabel", [False, True])
@@ -520,7 +527,9 @@ def test_distill_method_is_the_quantile_attack_in_distill_mode(splits):
         target, method="distill", random_state=0
     ).fit(Xp, yp)
     by_mode = MembershipInferenceAttack(
-        target, method=QuantileAttack(mode="distill"), random_state=0
+        target,
+        method=QuantileAttack(mode="distill", n_folds=6, held_out_folds=2),
+        random_state=0,
     ).fit(Xp, yp)
     assert isinstance(by_name.method_, DistillationAttack)
     np.testing.assert_array_equal(

@@ -65,6 +65,7 @@ from .._signals import (
 )
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ._methods import AttackMethod, _PopulationIndex, _record_digests, register_method
+from ._joint_nets import fit_jointly
 from ._quantile_net import QuantileNetRegressor
 
 __all__ = ["DistillationAttack", "QuantileAttack", "SCORES"]
@@ -78,6 +79,11 @@ SCORES = {
 #: With ``mode="distill"``, the target's log-probabilities the regressor is
 #: fitted on are clipped below here (probability 1e-30).
 LOG_PROBA_FLOOR = float(np.log(1e-30))
+
+#: The default distilled network's epochs and Adam learning rate (its
+#: architecture and batch size are QuantileNetRegressor's defaults).
+DISTILL_EPOCHS = 6
+DISTILL_LR = 2e-3
 
 #: Fewest records any regressor is fitted on, whatever ``alpha``.
 MIN_FIT_RECORDS = 20
@@ -308,6 +314,10 @@ class QuantileAttack(AttackMethod):
         "score": [StrOptions({"auto"} | set(SCORES))],
         "use_label": ["boolean"],
         "n_folds": [Interval(Integral, 2, None, closed="left")],
+        "held_out_folds": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "calibrate": ["boolean"],
         "slope": [
             StrOptions({"auto", "fit"}),
@@ -323,6 +333,7 @@ class QuantileAttack(AttackMethod):
         score="auto",
         use_label=True,
         n_folds=4,
+        held_out_folds=1,
         calibrate=True,
         slope="auto",
     ):
@@ -332,11 +343,13 @@ class QuantileAttack(AttackMethod):
         self.score = score
         self.use_label = use_label
         self.n_folds = n_folds
+        self.held_out_folds = held_out_folds
         self.calibrate = calibrate
         self.slope = slope
 
     def check_params(self, n_shadow):
         super().check_params(n_shadow)
+        self._check_folds()
         self._check_regressor_level()
 
     def _check_regressor_level(self):
@@ -417,7 +430,8 @@ class QuantileAttack(AttackMethod):
         if self.regressor is None:
             if self.mode == "distill":
                 return QuantileNetRegressor(
-                    loss="cross_entropy", max_epochs=12, random_state=seed
+                    loss="cross_entropy", max_epochs=DISTILL_EPOCHS,
+                    lr=DISTILL_LR, random_state=seed,
                 )
             return QuantileNetRegressor(
                 quantile=1.0 - float(self.alpha),
@@ -456,17 +470,39 @@ class QuantileAttack(AttackMethod):
             features.shape[0]
         )
 
+    def _held_out(self):
+        if self.held_out_folds == "auto":
+            return max(1, int(self.n_folds) // 3)
+        return int(self.held_out_folds)
+
+    def _check_folds(self):
+        if self._held_out() >= self.n_folds:
+            raise ValueError(
+                f"held_out_folds={self.held_out_folds} leaves no fold to train "
+                f"on: it must be below n_folds={self.n_folds}"
+            )
+
+    def _skipped_folds(self, k):
+        """The folds regressor ``k`` does not train on."""
+        return (k + np.arange(self._held_out())) % self.n_folds
+
     def _check_population_size(self, fold):
         n = fold.shape[0]
-        # the records outside the largest fold (equal features share one)
-        smallest_fit = n - int(np.bincount(fold, minlength=self.n_folds).max())
+        # the records outside the largest set of skipped folds (equal features
+        # share a fold)
+        sizes = np.bincount(fold, minlength=self.n_folds)
+        smallest_fit = n - max(
+            int(sizes[self._skipped_folds(k)].sum()) for k in range(self.n_folds)
+        )
         needed = max(MIN_FIT_RECORDS, int(np.ceil(1.0 / self.alpha)))
         if smallest_fit < needed:
             raise ValueError(
                 f"The population is too small for QuantileAttack(alpha="
-                f"{self.alpha}, n_folds={self.n_folds}): each regressor fits "
+                f"{self.alpha}, n_folds={self.n_folds}, held_out_folds="
+                f"{self.held_out_folds}): each regressor fits "
                 f"the {1 - self.alpha:g} quantile on the records outside its "
-                f"fold, {smallest_fit} of the {n} population records, and needs "
+                f"held-out folds, {smallest_fit} of the {n} population records, "
+                "and needs "
                 f"at least {needed} (max({MIN_FIT_RECORDS}, 1 / alpha)). Give a "
                 "larger population or a larger alpha."
             )
@@ -482,6 +518,7 @@ class QuantileAttack(AttackMethod):
         proba, log_proba, y, X = signals.proba, signals.log_proba, signals.y, signals.X
         random_state = signals.random_state
         self._validate_params()
+        self._check_folds()
         self._check_regressor_level()
         self._require(X=X)
         if proba is None and log_proba is None:
@@ -533,23 +570,42 @@ class QuantileAttack(AttackMethod):
         self.fold_ = group_fold[group]
         self._check_population_size(self.fold_)
 
-        self.regressors_ = []
-        location, scale = np.empty(n), np.empty(n)
-        for k, seq in enumerate(reg_seqs):
-            held = self.fold_ == k
-            reg = self._make_regressor(int(seq.generate_state(1)[0]))
-            reg.fit(features[~held], fit_target[~held])
-            self.regressors_.append(reg)
-            if held.any():
-                location[held], scale[held] = self._predict(
-                    reg, features[held], y[held]
-                )
+        skipped = np.stack(
+            [np.isin(self.fold_, self._skipped_folds(k)) for k in range(self.n_folds)],
+            axis=1,
+        )  # (n, n_folds): regressor k does not train on the record
+        if self.regressor is None and self.mode == "distill":
+            # the default networks, trained side by side (same fits, a
+            # fraction of the time of one after the other)
+            template = self._make_regressor(int(reg_seqs[0].generate_state(1)[0]))
+            self.regressors_ = fit_jointly(template, features, fit_target, ~skipped)
+        else:
+            self.regressors_ = []
+            for k, seq in enumerate(reg_seqs):
+                reg = self._make_regressor(int(seq.generate_state(1)[0]))
+                reg.fit(features[~skipped[:, k]], fit_target[~skipped[:, k]])
+                self.regressors_.append(reg)
+        location, scale = self._out_of_fold(features, y, skipped)
         self.intercept_, self.slope_ = self._fit_slope(scores, location)
         residual = (scores - self.intercept_ - self.slope_ * location) / scale
         self.offset_ = self._conformal_offset(residual) if self.calibrate else 0.0
         self.population_exceedance_ = float(np.mean(residual - self.offset_ >= 0))
         self.population_index_ = _PopulationIndex(X, y)
         return self
+
+    def _out_of_fold(self, features, y, skipped):
+        """``(location, scale)`` of each record: the mean of the predictions
+        of the regressors that skipped it (``skipped``, one column per
+        regressor); records no regressor skipped are left to the caller."""
+        location, scale = np.zeros(y.shape[0]), np.zeros(y.shape[0])
+        for k, reg in enumerate(self.regressors_):
+            own = skipped[:, k]
+            if own.any():
+                loc, sc = self._predict(reg, features[own], y[own])
+                location[own] += loc
+                scale[own] += sc
+        count = np.maximum(skipped.sum(axis=1), 1)
+        return location / count, scale / count
 
     def _slope_name(self):
         if self.slope != "auto":
@@ -621,11 +677,11 @@ class QuantileAttack(AttackMethod):
         idx = np.asarray(self.population_index_(X, y))
         found = idx >= 0
         fold = np.where(found, self.fold_[np.maximum(idx, 0)], -1)
-        location, scale = np.empty(X.shape[0]), np.empty(X.shape[0])
-        for k, reg in enumerate(self.regressors_):
-            own = fold == k
-            if own.any():
-                location[own], scale[own] = self._predict(reg, features[own], y[own])
+        skipped = np.stack(
+            [np.isin(fold, self._skipped_folds(k)) for k in range(self.n_folds)],
+            axis=1,
+        )
+        location, scale = self._out_of_fold(features, y, skipped)
         if not found.all():
             rest = [
                 self._predict(reg, features[~found], y[~found])
@@ -674,12 +730,13 @@ class DistillationAttack(QuantileAttack):
         mode="distill",
         score="auto",
         use_label=True,
-        n_folds=4,
+        n_folds=6,
+        held_out_folds="auto",
         calibrate=True,
         slope="auto",
     ):
         super().__init__(
             alpha=alpha, regressor=regressor, mode=mode, score=score,
-            use_label=use_label, n_folds=n_folds, calibrate=calibrate,
-            slope=slope,
+            use_label=use_label, n_folds=n_folds, held_out_folds=held_out_folds,
+            calibrate=calibrate, slope=slope,
         )

@@ -172,6 +172,18 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ #
+    def _hidden_sizes(self):
+        sizes = tuple(self.hidden_layer_sizes)
+        if not all(
+            isinstance(h, Integral) and not isinstance(h, bool) and h >= 1
+            for h in sizes
+        ):
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers, got "
+                f"{self.hidden_layer_sizes!r}"
+            )
+        return sizes
+
     def _split(self, X):
         """Network inputs and label index of each row (None without labels)."""
         if self.label_columns is None:
@@ -237,15 +249,7 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
         import torch
 
         self._validate_params()
-        sizes = tuple(self.hidden_layer_sizes)
-        if not all(
-            isinstance(h, Integral) and not isinstance(h, bool) and h >= 1
-            for h in sizes
-        ):
-            raise ValueError(
-                f"hidden_layer_sizes must be positive integers, got "
-                f"{self.hidden_layer_sizes!r}"
-            )
+        sizes = self._hidden_sizes()
         distill = self.loss == "cross_entropy"
         if distill and self.label_columns is not None:
             raise ValueError(
