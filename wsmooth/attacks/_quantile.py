@@ -44,7 +44,7 @@ train on it, with no label ever used to train it; the same conformal shift
 makes ``score >= 0`` flag an ``alpha`` fraction of non-members. One number
 per record (the pinball regressions) tells the network far less about the
 target's function than its whole output vector: on the benchmark's target
-this is the difference between an AUC of 0.76 and of 0.91.
+this is the difference between an AUC of 0.77 and of 0.92.
 
 The score ``s`` is the hinge score of the paper, the margin of the target's
 logits ``z_y - max_{k != y} z_k``, computed from its log-probabilities
@@ -115,15 +115,18 @@ class QuantileAttack(AttackMethod):
     regressor : regressor or None, default=None
         The regressor (cloned, once per fold, and otherwise used as given).
         None: a :class:`QuantileNetRegressor`, a tanh network with one hidden
-        layer of 128 units, seeded for each fold from the attack's
-        ``random_state``: with ``mode="distill"``,
-        ``QuantileNetRegressor(loss="cross_entropy", max_epochs=12)``; with
-        ``mode="quantile"``, ``QuantileNetRegressor(quantile=1 - alpha,
-        label_columns=n_classes)`` (a hinge head, 6 epochs;
-        ``label_columns=None`` with ``use_label=False``); with
-        ``mode="gaussian"``, the same with ``loss="gaussian"``. A regressor
-        of your own keeps its own ``random_state`` in every fold; never seed
-        it as the target was (see Notes). With ``mode="distill"`` it is fitted on
+        layer of 128 units, seeded from the attack's ``random_state``: with
+        ``mode="distill"``, ``QuantileNetRegressor(loss="cross_entropy",
+        max_epochs=6, lr=2e-3)``, the ``n_folds`` networks trained side by
+        side in one pass (:func:`~wsmooth.attacks._joint_nets.fit_jointly`:
+        each on its own records, a fraction of the time of one after the
+        other); with ``mode="quantile"``, ``QuantileNetRegressor(quantile=1
+        - alpha, label_columns=n_classes)`` (a hinge head, 6 epochs;
+        ``label_columns=None`` with ``use_label=False``), seeded for each
+        fold; with ``mode="gaussian"``, the same with ``loss="gaussian"``. A
+        regressor of your own is fitted once per fold, one after the other,
+        and keeps its own ``random_state`` in every fold; never seed it as
+        the target was (see Notes). With ``mode="distill"`` it is fitted on
         the features and the target's log-probabilities (a matrix) and must
         predict log-probabilities; one with ``loss="quantile"`` or
         ``"gaussian"`` is refused. With ``mode="quantile"`` it must minimise
@@ -160,11 +163,21 @@ class QuantileAttack(AttackMethod):
         probability from the features alone.
     n_folds : int >= 2, default=4
         Cross-fitting folds: the population is split at random into
-        ``n_folds`` folds and one regressor is fitted on the records outside
-        each, so that no population record is scored by a regressor that
-        trained on it (see Notes). The cost is about ``n_folds - 1`` fits on
-        the whole population: 2 costs a quarter of the time of 5 (one fit on
-        the whole population), each regressor then learning from half of it.
+        ``n_folds`` folds and ``n_folds`` regressors are fitted, regressor
+        ``k`` on the records outside folds ``k, ..., k + held_out_folds - 1``
+        (cyclically), so that no population record is scored by a regressor
+        that trained on it (see Notes). The cost is about ``n_folds -
+        held_out_folds`` fits on the whole population: with one held-out
+        fold, 2 folds cost a quarter of the time of 5 (one fit on the whole
+        population), each regressor then learning from half of it.
+    held_out_folds : int >= 1 or "auto", default=1
+        Folds each regressor does not train on, below ``n_folds``. A
+        population record is scored by the mean of the ``held_out_folds``
+        regressors that skipped its fold: more than one averages out part of
+        the noise of a single fit. ``"auto"``: ``max(1, n_folds // 3)``, so
+        that each regressor trains on about two thirds of the population
+        (the default of :class:`DistillationAttack`, with 6 folds: each
+        record scored by 2 of 6 networks).
     calibrate : bool, default=True
         Shift the threshold by ``offset_``, the ``1 - alpha`` quantile of the
         population's out-of-fold scores (``s - q``, ``(s - mu) / sigma`` or
@@ -192,7 +205,8 @@ class QuantileAttack(AttackMethod):
     Attributes
     ----------
     regressors_ : list of regressor
-        The fitted regressors, one per fold.
+        The ``n_folds`` fitted regressors, regressor ``k`` trained on the
+        records outside folds ``k, ..., k + held_out_folds - 1``.
     slope_, intercept_ : float
         The linear map applied to the regressor's predictions (``slope``).
     fold_ : ndarray of int of shape (n_population,)
@@ -230,9 +244,9 @@ class QuantileAttack(AttackMethod):
     apart. The attack differs from the paper there in two ways:
 
     - *Cross-fitting.* A query found in the population (same row, same label,
-      recognised by a 16-byte digest per record) is scored by the regressor
-      of its own fold, which never saw it: its own score cannot leak into its
-      quantile (or distilled copy). Without it, a regressor that fits its
+      recognised by a 16-byte digest per record) is scored by the regressors
+      that skipped its fold (the mean of their predictions), which never saw
+      it: its own score cannot leak into its quantile (or distilled copy). Without it, a regressor that fits its
       training records (a network or boosted trees can) would give members
       their own high score back and hide them.
     - *Members among the training records.* The regressors learn the
