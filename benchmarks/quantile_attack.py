@@ -122,10 +122,10 @@ Commands (from a checkout; a few minutes each on one busy CPU core)::
         --attacks rmia rmia-8 rmia-16 rmia-offline distill distill-4folds \\
             distill-2folds distill-former distill-x3 quantile hinge
 
-``--seeds``, ``--n-samples``, ``--classes``, ``--hidden`` (the target's
-hidden layer widths), ``--epochs``, ``--shadows`` and ``--alpha`` change the
-setup; ``--attacks`` runs only the rows named; ``--json PATH`` writes every
-figure.
+``--seeds`` (from ``--first-seed``), ``--n-samples``, ``--classes``,
+``--hidden`` (the target's hidden layer widths), ``--epochs``, ``--shadows``
+and ``--alpha`` change the setup; ``--attacks`` runs only the rows named;
+``--json PATH`` writes every figure.
 """
 
 import argparse
@@ -203,6 +203,7 @@ def _raw_hinge(target, query):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--n-samples", type=int, default=2500)
     parser.add_argument("--classes", type=int, default=10)
     parser.add_argument("--hidden", type=int, nargs="+", default=[128])
@@ -265,7 +266,7 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown --attacks {unknown}; choose from {names}")
     rows = []
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         split = pool_split(X_pool, y_pool, random_state=seed)
         target = get_defence("none").build(
             module=nets.MLP, module__hidden_layer_sizes=tuple(args.hidden),

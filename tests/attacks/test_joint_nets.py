@@ -46,7 +46,8 @@ def test_a_copy_never_reads_the_records_outside_its_mask():
     out0 = ~mask[:, 0]
     X2, lp2 = X.copy(), lp.copy()  # change every record copy 0 may not train on
     X2[out0] = rng.normal(size=(out0.sum(), X.shape[1]))
-    lp2[out0] = log_softmax(rng.normal(scale=3.0, size=(out0.sum(), lp.shape[1])), axis=1)
+    noise = rng.normal(scale=3.0, size=(out0.sum(), lp.shape[1]))
+    lp2[out0] = log_softmax(noise, axis=1)
     before = fit_jointly(_distiller(), X, lp, mask)
     after = fit_jointly(_distiller(), X2, lp2, mask)
     np.testing.assert_allclose(before[0].predict(X), after[0].predict(X), atol=1e-6)
@@ -72,7 +73,8 @@ def test_deterministic_per_random_state():
     mask = _masks(len(X))
 
     def fit(seed):
-        return [r.predict(X) for r in fit_jointly(_distiller(random_state=seed), X, lp, mask)]
+        copies = fit_jointly(_distiller(random_state=seed), X, lp, mask)
+        return [r.predict(X) for r in copies]
 
     np.testing.assert_array_equal(fit(3), fit(3))
     assert not np.allclose(fit(3)[0], fit(4)[0])
@@ -98,3 +100,16 @@ def test_mask_shape_checked():
     X, lp = _teacher(n=30)
     with pytest.raises(ValueError, match="train_mask"):
         fit_jointly(_distiller(), X, lp, np.ones((29, 2), dtype=bool))
+
+
+def test_weight_decay_reaches_every_copy():
+    X, lp = _teacher()
+    mask = _masks(len(X))
+    plain = fit_jointly(_distiller(max_epochs=20), X, lp, mask)
+    decayed = fit_jointly(_distiller(max_epochs=20, weight_decay=0.05), X, lp, mask)
+
+    def norm(reg):
+        return sum(float((p.detach() ** 2).sum()) for p in reg.modules_[0].parameters())
+
+    for a, b in zip(plain, decayed, strict=True):
+        assert norm(b) < 0.8 * norm(a)

@@ -595,6 +595,7 @@ def test_distill_defaults():
         assert isinstance(reg, QuantileNetRegressor) and reg.loss == "cross_entropy"
         assert tuple(reg.hidden_layer_sizes) == (128,)
         assert (reg.max_epochs, reg.lr, reg.batch_size) == (6, 2e-3, 128)
+        assert reg.weight_decay == 3e-3
     # a population record: the mean score of the two networks that skipped
     # its fold (k and k - 1), mapped by the fitted line
     s_d = np.stack(

@@ -22,11 +22,12 @@ from ._quantile_net import QuantileNetRegressor, _check_log_proba
 __all__ = ["fit_jointly"]
 
 
-def _adam(torch, params, lr):
+def _adam(torch, params, lr, weight_decay):
+    kw = {"lr": lr, "weight_decay": weight_decay}
     try:
-        return torch.optim.Adam(params, lr=lr, fused=True)
+        return torch.optim.Adam(params, fused=True, **kw)
     except RuntimeError:  # torch < 2.4: no fused Adam on the CPU
-        return torch.optim.Adam(params, lr=lr, foreach=True)
+        return torch.optim.Adam(params, foreach=True, **kw)
 
 
 def fit_jointly(regressor, X, y, train_mask):
@@ -36,9 +37,9 @@ def fit_jointly(regressor, X, y, train_mask):
     ----------
     regressor : QuantileNetRegressor
         With ``loss="cross_entropy"`` (and so no ``label_columns``): its
-        architecture, epochs, batch size, learning rate and ``n_networks``
-        are those of every copy; its ``random_state`` seeds them all
-        (initial weights and the shared batch order).
+        architecture, epochs, batch size, learning rate, weight decay and
+        ``n_networks`` are those of every copy; its ``random_state`` seeds
+        them all (initial weights and the shared batch order).
     X : ndarray of shape (n_samples, n_features)
     y : ndarray of shape (n_samples, n_classes)
         Log-probabilities, as :meth:`QuantileNetRegressor.fit` takes them.
@@ -101,7 +102,7 @@ def fit_jointly(regressor, X, y, train_mask):
     first_b = uniform(n_nets * widths[1], fan_in=d)
     layers = [
         (uniform(n_nets, a, b, fan_in=a), uniform(n_nets, 1, b, fan_in=a))
-        for a, b in zip(widths[1:-1], widths[2:])
+        for a, b in zip(widths[1:-1], widths[2:], strict=True)
     ]
     params = [first_w, first_b, *(p for layer in layers for p in layer)]
     act = {"tanh": torch.tanh, "relu": torch.relu}[regressor.activation]
@@ -120,7 +121,9 @@ def fit_jointly(regressor, X, y, train_mask):
     keep = torch.as_tensor(
         np.repeat(train_mask, per_copy, axis=1).T, dtype=torch.float32
     )  # (n_nets, n)
-    optimizer = _adam(torch, params, float(regressor.lr))
+    optimizer = _adam(
+        torch, params, float(regressor.lr), float(regressor.weight_decay)
+    )
     batch_size = int(regressor.batch_size)
     for _ in range(int(regressor.max_epochs)):
         order = torch.randperm(n, generator=gen)

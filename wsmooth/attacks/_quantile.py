@@ -64,8 +64,8 @@ from .._signals import (
     logit_scaled_confidence_from_log_proba,
 )
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
-from ._methods import AttackMethod, _PopulationIndex, _record_digests, register_method
 from ._joint_nets import fit_jointly
+from ._methods import AttackMethod, _PopulationIndex, _record_digests, register_method
 from ._quantile_net import QuantileNetRegressor
 
 __all__ = ["DistillationAttack", "QuantileAttack", "SCORES"]
@@ -80,10 +80,11 @@ SCORES = {
 #: fitted on are clipped below here (probability 1e-30).
 LOG_PROBA_FLOOR = float(np.log(1e-30))
 
-#: The default distilled network's epochs and Adam learning rate (its
-#: architecture and batch size are QuantileNetRegressor's defaults).
+#: The default distilled network's epochs, Adam learning rate and weight
+#: decay (its architecture and batch size are QuantileNetRegressor's defaults).
 DISTILL_EPOCHS = 6
 DISTILL_LR = 2e-3
+DISTILL_WEIGHT_DECAY = 3e-3
 
 #: Fewest records any regressor is fitted on, whatever ``alpha``.
 MIN_FIT_RECORDS = 20
@@ -117,11 +118,11 @@ class QuantileAttack(AttackMethod):
         None: a :class:`QuantileNetRegressor`, a tanh network with one hidden
         layer of 128 units, seeded from the attack's ``random_state``: with
         ``mode="distill"``, ``QuantileNetRegressor(loss="cross_entropy",
-        max_epochs=6, lr=2e-3)``, the ``n_folds`` networks trained side by
-        side in one pass (:func:`~wsmooth.attacks._joint_nets.fit_jointly`:
-        each on its own records, a fraction of the time of one after the
-        other); with ``mode="quantile"``, ``QuantileNetRegressor(quantile=1
-        - alpha, label_columns=n_classes)`` (a hinge head, 6 epochs;
+        max_epochs=6, lr=2e-3, weight_decay=3e-3)``, the ``n_folds``
+        networks trained side by side in one pass (each on its own records,
+        in a fraction of the time of one after the other); with
+        ``mode="quantile"``, ``QuantileNetRegressor(quantile=1 - alpha,
+        label_columns=n_classes)`` (a hinge head, 6 epochs;
         ``label_columns=None`` with ``use_label=False``), seeded for each
         fold; with ``mode="gaussian"``, the same with ``loss="gaussian"``. A
         regressor of your own is fitted once per fold, one after the other,
@@ -246,9 +247,10 @@ class QuantileAttack(AttackMethod):
     - *Cross-fitting.* A query found in the population (same row, same label,
       recognised by a 16-byte digest per record) is scored by the regressors
       that skipped its fold (the mean of their predictions), which never saw
-      it: its own score cannot leak into its quantile (or distilled copy). Without it, a regressor that fits its
-      training records (a network or boosted trees can) would give members
-      their own high score back and hide them.
+      it: its own score cannot leak into its quantile (or distilled copy).
+      Without it, a regressor that fits its training records (a network or
+      boosted trees can) would give members their own high score back and
+      hide them.
     - *Members among the training records.* The regressors learn the
       quantile of a mixture of member and non-member scores (or distil the
       target's outputs on both), higher than the non-members' alone (and
@@ -445,7 +447,8 @@ class QuantileAttack(AttackMethod):
             if self.mode == "distill":
                 return QuantileNetRegressor(
                     loss="cross_entropy", max_epochs=DISTILL_EPOCHS,
-                    lr=DISTILL_LR, random_state=seed,
+                    lr=DISTILL_LR, weight_decay=DISTILL_WEIGHT_DECAY,
+                    random_state=seed,
                 )
             return QuantileNetRegressor(
                 quantile=1.0 - float(self.alpha),
