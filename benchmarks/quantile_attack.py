@@ -20,7 +20,7 @@ CPU seconds compare costs more reliably):
   (:class:`~wsmooth.attacks.DistillationAttack`: over 6 folds, six networks
   learn the target's log-probability vector from the features of the pool
   records outside two consecutive folds each, trained side by side in one
-  pass, 6 epochs at 2e-3; a record scores the target's logit-scaled
+  pass, 6 epochs of Adam at 2e-3 with weight decay 3e-3; a record scores the target's logit-scaled
   confidence minus a least-squares line in the mean score of the two
   networks that skipped its fold), fitted on the same pool (half of it the
   target's members, each pool record scored by networks that did not train
@@ -232,7 +232,7 @@ def main(argv=None):
         "distill-4folds": ("distill", {**base, "n_folds": 4}),
         "distill-2folds": ("distill", {**base, "n_folds": 2}),
         "distill-one-by-one": ("distill", {
-            **base, "regressor": copies(max_epochs=6, lr=2e-3),
+            **base, "regressor": copies(max_epochs=6, lr=2e-3, weight_decay=3e-3),
         }),
         "distill-former": ("distill", {
             **base, "n_folds": 4, "regressor": copies(max_epochs=12),

@@ -129,9 +129,12 @@ def fit_jointly(regressor, X, y, train_mask):
         order = torch.randperm(n, generator=gen)
         for start in range(0, n, batch_size):
             batch = order[start : start + batch_size]
-            log_q = torch.log_softmax(forward(inputs[batch]), dim=2)
-            # 0 * -inf of a class the teacher rules out counts 0
-            ce = -(target[batch] * log_q).nan_to_num(nan=0.0).sum(dim=2)
+            logits = forward(inputs[batch])  # (n_nets, batch, n_classes)
+            ce = torch.nn.functional.cross_entropy(
+                logits.transpose(1, 2),
+                target[batch].T.unsqueeze(0).expand(n_nets, -1, -1),
+                reduction="none",
+            )  # (n_nets, batch)
             weight = keep[:, batch]
             loss = ((ce * weight).sum(dim=1) / weight.sum(dim=1).clamp_min(1)).sum()
             optimizer.zero_grad()
