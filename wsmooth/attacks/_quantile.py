@@ -287,15 +287,16 @@ class QuantileAttack(AttackMethod):
     estimate of what the target scores on a record it did not train on: a
     smaller training set than the target's, other initial weights, another
     network. Regressed on it, the target's score rises by less than one per
-    unit (slopes of 0.8-0.9 on the benchmark's targets, the regression
-    dilution of a noisy predictor), so the plain ``s - s_d`` over-corrects
+    unit (slopes of about 0.9 on the benchmark's small target, the
+    regression dilution of a noisy predictor), so the plain ``s - s_d`` over-corrects
     the records the copy scores far from the mean. ``s - (intercept_ +
     slope_ * s_d)`` subtracts what the copy predicts of the target's score
     instead; the two numbers are fitted by least squares on the population's
     out-of-fold pairs, at no cost beside the regressors'. A query outside the
-    population is scored by the mean of the regressors, less noisy than the
-    single copy the slope was fitted on, so there the slope runs a little
-    low. With ``mode="quantile"`` the slope changes the paper's attack little
+    population is scored by the mean of all the regressors, less noisy than
+    the out-of-fold prediction the slope was fitted on (one regressor's, or
+    the mean of ``held_out_folds`` of them), so there the slope runs a
+    little low. With ``mode="quantile"`` the slope changes the paper's attack little
     on the benchmark and is left at 1.
 
     **Seeds.** A distilled copy that starts from the target's own initial
