@@ -44,7 +44,7 @@ train on it, with no label ever used to train it; the same conformal shift
 makes ``score >= 0`` flag an ``alpha`` fraction of non-members. One number
 per record (the pinball regressions) tells the network far less about the
 target's function than its whole output vector: on the benchmark's target
-this is the difference between an AUC of 0.77 and of 0.92.
+this is the difference between an AUC of 0.77 and of 0.93.
 
 The score ``s`` is the hinge score of the paper, the margin of the target's
 logits ``z_y - max_{k != y} z_k``, computed from its log-probabilities
@@ -734,7 +734,7 @@ class DistillationAttack(QuantileAttack):
     quantile-regression paper: the pinball loss gives the regressor one
     number per record to learn from, the target's whole output vector gives
     it every class's probability, and on the benchmark
-    (``benchmarks/quantile_attack.py``) that lifts the AUC from 0.77 to 0.92.
+    (``benchmarks/quantile_attack.py``) that lifts the AUC from 0.77 to 0.93.
 
     Its defaults differ from :class:`QuantileAttack`'s in the folds:
     ``n_folds=6`` and ``held_out_folds="auto"`` (2 with 6 folds), so six
@@ -742,13 +742,14 @@ class DistillationAttack(QuantileAttack):
     consecutive folds (two thirds of the population), and each population
     record is scored by the mean of the two that skipped its fold. The
     networks (tanh, 128 hidden units, 6 epochs of Adam at 2e-3 with weight
-    decay 3e-3, batches of 128) are trained side by side in one pass. On the benchmark's small target
-    (seeds 0-4) this is 0.008 AUC and 0.03 TPR at 1% FPR below online RMIA
-    with four shadow models, in 0.39 of its CPU time (0.20 of RMIA's with 8
-    shadows, 0.10 with 16); on a larger target it passes RMIA with four
-    shadows in 0.21 of its time. The former defaults (4 folds, one held
-    out, 12 epochs at 1e-3, trained one after the other) took 0.69 of RMIA's
-    time for 0.017 AUC and 0.07 TPR below it.
+    decay 3e-3, batches of 128) are trained side by side in one pass. On the
+    benchmark's small target (seeds 0-4) this is 0.004 AUC and 0.02 TPR at
+    1% FPR below online RMIA with four shadow models, in 0.38 of its CPU
+    time (0.19 of RMIA's with 8 shadows, 0.10 with 16); on a larger target
+    it passes RMIA with four shadows in 0.20 of its time. The former
+    defaults (4 folds, one held out, 12 epochs at 1e-3 without weight decay,
+    trained one after the other) took 0.70 of RMIA's time for 0.017 AUC and
+    0.07 TPR below it.
 
     Use it as ``MembershipInferenceAttack(target, method="distill")``.
     """
