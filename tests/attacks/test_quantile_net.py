@@ -95,6 +95,7 @@ def test_scikit_learn_parameter_holder():
         ({"hidden_layer_sizes": (0,)}, np.ones((20, 2)), "hidden_layer_sizes"),
         ({"quantile": 1.0}, np.ones((20, 2)), "quantile"),
         ({"loss": "mse"}, np.ones((20, 2)), "loss"),
+        ({"weight_decay": -1.0}, np.ones((20, 2)), "weight_decay"),
     ],
 )
 def test_bad_input_named(params, X, match):
@@ -179,3 +180,14 @@ def test_n_networks_averages_the_networks_of_their_seeds(loss):
         np.testing.assert_allclose(got_std, np.mean([s for _, s in alone], axis=0))
     else:
         np.testing.assert_allclose(ensemble.predict(X), np.mean(alone, axis=0))
+
+
+def _weight_norm(reg):
+    return sum(float((p.detach() ** 2).sum()) for m in reg.modules_ for p in m.parameters())
+
+
+def test_weight_decay_shrinks_the_weights():
+    X, y = _two_groups()
+    plain = _long_fit(quantile=0.5).fit(X, y)
+    decayed = _long_fit(quantile=0.5, weight_decay=0.1).fit(X, y)
+    assert _weight_norm(decayed) < 0.5 * _weight_norm(plain)

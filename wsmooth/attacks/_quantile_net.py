@@ -104,6 +104,9 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
     batch_size : int, default=128
     lr : float, default=1e-3
         Adam's learning rate.
+    weight_decay : float >= 0, default=0.0
+        Adam's ``weight_decay``: an L2 penalty of this weight on every
+        parameter, added to the gradient.
     n_networks : int >= 1, default=1
         Networks trained, each from its own initial weights and batch order,
         whose predictions are averaged (the mean of their log-probabilities,
@@ -142,6 +145,7 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
         "n_networks": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
@@ -157,6 +161,7 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
         max_epochs=6,
         batch_size=128,
         lr=1e-3,
+        weight_decay=0.0,
         n_networks=1,
         random_state=None,
     ):
@@ -168,10 +173,23 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.weight_decay = weight_decay
         self.n_networks = n_networks
         self.random_state = random_state
 
     # ------------------------------------------------------------------ #
+    def _hidden_sizes(self):
+        sizes = tuple(self.hidden_layer_sizes)
+        if not all(
+            isinstance(h, Integral) and not isinstance(h, bool) and h >= 1
+            for h in sizes
+        ):
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers, got "
+                f"{self.hidden_layer_sizes!r}"
+            )
+        return sizes
+
     def _split(self, X):
         """Network inputs and label index of each row (None without labels)."""
         if self.label_columns is None:
@@ -237,15 +255,7 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
         import torch
 
         self._validate_params()
-        sizes = tuple(self.hidden_layer_sizes)
-        if not all(
-            isinstance(h, Integral) and not isinstance(h, bool) and h >= 1
-            for h in sizes
-        ):
-            raise ValueError(
-                f"hidden_layer_sizes must be positive integers, got "
-                f"{self.hidden_layer_sizes!r}"
-            )
+        sizes = self._hidden_sizes()
         distill = self.loss == "cross_entropy"
         if distill and self.label_columns is not None:
             raise ValueError(
@@ -308,7 +318,10 @@ class QuantileNetRegressor(RegressorMixin, BaseEstimator):
             layers.append(nn.Linear(width, n_out))
             module = nn.Sequential(*layers)
         generator = torch.Generator().manual_seed(seed)
-        optimizer = torch.optim.Adam(module.parameters(), lr=float(self.lr))
+        optimizer = torch.optim.Adam(
+            module.parameters(), lr=float(self.lr),
+            weight_decay=float(self.weight_decay),
+        )
         n = inputs_t.shape[0]
         module.train()
         for _ in range(int(self.max_epochs)):
