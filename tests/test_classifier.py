@@ -585,3 +585,25 @@ def test_training_state_is_not_a_parameter(data, params):
     # what the shadow cache fingerprints is the same before and after a fit
     assert _stable_params(clf) == before
     assert _stable_params(clone(clf)) == before
+
+
+@pytest.mark.parametrize("n_classes", [4, 10])
+def test_auto_sigma_follows_the_class_count(n_classes):
+    from wsmooth._noise_weight import auto_sigma
+    from wsmooth.datasets import make_purchase_like
+
+    X, y = make_purchase_like(40 * n_classes, n_classes=n_classes, random_state=0)
+    small = {**SMALL, "max_epochs": 3}
+    auto = WeightedSmoothingClassifier(**small, random_state=0).fit(X, y)
+    assert auto.sigma == "auto" and auto.sigma_ == auto_sigma(n_classes)
+    # the same model as the value given outright
+    given = WeightedSmoothingClassifier(
+        **small, sigma=auto_sigma(n_classes), random_state=0
+    ).fit(X, y)
+    np.testing.assert_array_equal(auto.predict_proba(X), given.predict_proba(X))
+    assert given.sigma_ == given.sigma
+
+
+def test_auto_sigma_warns_when_no_epoch_is_noisy(data):
+    with pytest.warns(UserWarning, match="sigma='auto' but max_epochs=2"):
+        _fit(data, max_epochs=2, warmup_epochs=2)

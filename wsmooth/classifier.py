@@ -8,6 +8,7 @@ import torch
 
 from . import _smoothing as ws
 from ._clipping import RecentMedian
+from ._noise_weight import auto_sigma
 from ._net import NetClassifier, TrainingDivergedError
 from ._warmup import SIGMA_TOL, noise_active, noise_never_starts
 from .utils._sklearn_compat import Interval, StrOptions
@@ -77,9 +78,14 @@ class WeightedSmoothingClassifier(NetClassifier):
         ``None`` builds :class:`wsmooth.nets.MLP` (tanh, 1024-512-256-128) sized
         from the data. A module class whose constructor takes ``n_features`` /
         ``n_classes`` gets them from the data unless given as ``module__*``.
-    sigma : float, default=0.1
+    sigma : float or "auto", default="auto"
         Noise weight (standard deviation of the Gaussian), >= 0. ``0`` trains
-        the plain model.
+        the plain model. ``"auto"``: from the number of classes K, 0.6 on 10
+        classes scaled by ``sqrt(10 / K)`` (0.19 on 100), the middle of the
+        range the ``wsmooth`` command searches
+        (:func:`wsmooth.experiments.ws_sigma_grid`): a setting that defends
+        at a cost of a few points of accuracy on the data measured, not a
+        tuned one. Search ``sigma`` on your data (see the tuning guide).
     weighting : {"zscore_clipped", "zscore", "minmax", "uniform"}, \
             default="zscore_clipped"
         ``"zscore"``: scores standardised within each class (reference).
@@ -154,6 +160,9 @@ class WeightedSmoothingClassifier(NetClassifier):
     n_features_in_ : int
     module_ : torch.nn.Module
         The trained network.
+    sigma_ : float
+        The noise weight trained with: ``sigma``, or the value ``"auto"``
+        took.
     vulnerability_weights_ : ndarray of shape (n_samples,)
         Per-record weights of the last refresh (absent when no noisy epoch ran).
         Not pickled.
@@ -178,7 +187,7 @@ class WeightedSmoothingClassifier(NetClassifier):
 
     _parameter_constraints = {
         **NetClassifier._parameter_constraints,
-        "sigma": [Interval(Real, 0, None, closed="left")],
+        "sigma": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "weighting": [StrOptions(set(ws.WEIGHTINGS))],
         "vulnerability": [StrOptions(set(ws.SCORES))],
         "noise_scale": [StrOptions(set(ws.NOISE_SCALES))],
@@ -211,7 +220,7 @@ class WeightedSmoothingClassifier(NetClassifier):
         batch_size=128,
         train_split=None,
         verbose=0,
-        sigma=0.1,
+        sigma="auto",
         weighting="zscore_clipped",
         vulnerability="mentr",
         noise_scale="reference",
@@ -284,9 +293,12 @@ class WeightedSmoothingClassifier(NetClassifier):
 
     def _warn_if_noise_never_starts(self, done_epochs):
         last = done_epochs + self.max_epochs
-        if noise_never_starts(self.sigma, last, self.warmup_epochs):
+        if noise_never_starts(self._sigma_value(), last, self.warmup_epochs):
+            shown = (
+                repr(self.sigma) if isinstance(self.sigma, str) else f"{self.sigma:g}"
+            )
             warnings.warn(
-                f"sigma={self.sigma:g} but max_epochs={self.max_epochs} <= "
+                f"sigma={shown} but max_epochs={self.max_epochs} <= "
                 f"warmup_epochs={self.warmup_epochs}"
                 + (f" - {done_epochs} epochs already trained" if done_epochs else "")
                 + ": no epoch is trained with noise, so the model is the undefended "
@@ -312,6 +324,7 @@ class WeightedSmoothingClassifier(NetClassifier):
     # switched off with ``callbacks__...=None`` or lost by replacing callbacks.
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
+        self.sigma_ = self._sigma_value()
         self.ws_step_scores_ = None
         self._recent_grad_norms = RecentMedian(
             RELATIVE_CLIP_WINDOW, RELATIVE_CLIP_MIN_STEPS
@@ -328,7 +341,7 @@ class WeightedSmoothingClassifier(NetClassifier):
         )
         if self.noise_active(len(self.history) - 1):
             self.refresh_vulnerability_weights(dataset_train)
-        if self.refresh == "live" and self.sigma > SIGMA_TOL:
+        if self.refresh == "live" and self.sigma_ > SIGMA_TOL:
             n = len(dataset_train)
             if self.ws_step_scores_ is None or len(self.ws_step_scores_) != n:
                 self.ws_step_scores_ = torch.zeros(n, device=self.device)
@@ -342,7 +355,14 @@ class WeightedSmoothingClassifier(NetClassifier):
 
     def noise_active(self, epoch):
         """Whether 0-based epoch ``epoch`` (counted over the whole history) is noisy."""
-        return noise_active(self.sigma, epoch, self.warmup_epochs)
+        return noise_active(self.sigma_, epoch, self.warmup_epochs)
+
+    def _sigma_value(self):
+        """The noise weight a fit trains with: ``sigma``, or for ``"auto"``
+        the value the class count gives (:func:`wsmooth._noise_weight.auto_sigma`)."""
+        if isinstance(self.sigma, str):
+            return auto_sigma(len(self.classes_))
+        return self.sigma
 
     def _noisy_epoch(self):
         """Whether the epoch being trained is noisy."""
@@ -351,7 +371,7 @@ class WeightedSmoothingClassifier(NetClassifier):
     def noise_std(self):
         """Noise stds, the true class's and the others': ``sigma`` after the
         class scaling (``noise_scale``)."""
-        return ws.class_noise_std(self.sigma, len(self.classes_), self.noise_scale)
+        return ws.class_noise_std(self.sigma_, len(self.classes_), self.noise_scale)
 
     def refresh_vulnerability_weights(self, dataset):
         """Recompute the per-record weights from the current model.
@@ -393,7 +413,7 @@ class WeightedSmoothingClassifier(NetClassifier):
         """
         if not self._noisy_epoch():
             loss = super().train_loss(logits, y, X, index)
-            if self.refresh == "live" and self.sigma > SIGMA_TOL:
+            if self.refresh == "live" and self.sigma_ > SIGMA_TOL:
                 # the first noisy epoch weighs records from these scores
                 self._record_step_scores(logits, y, index)
             return loss
