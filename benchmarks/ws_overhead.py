@@ -12,8 +12,9 @@ on top of the defaults (``--ws clip_grad_relative=None``). ``--sigma`` and
 ``--warmup-epochs`` default to the classifier's own defaults;
 ``--warmup-epochs 0 --sigma 1`` is the worst case (every epoch noisy).
 Prints the median wall and CPU time of each and their ratios to plain
-skorch, with every run's CPU time (the spread); on a machine shared with
-other work, read the CPU ratios.
+skorch, the median, lowest and highest of the rounds' paired CPU-time ratios
+(each fit against the plain fit of its round) and every run's CPU time; on a
+machine shared with other work, read the CPU ratios.
 
 The 100-class setting (the defaults) and the 10-class one::
 
@@ -161,9 +162,14 @@ def main(argv=None):
     width = max(len(name) for name in makers)
     for name in makers:
         w, c = statistics.median(wall[name]), statistics.median(cpu[name])
+        # each round's CPU-time ratio to that round's plain fit: drift of a
+        # shared machine between rounds cancels
+        paired = sorted(a / b for a, b in zip(cpu[name], cpu["plain skorch"]))
         print(
             f"{name:<{width}} wall {w:7.2f} s  ratio {w / base_wall:5.3f}   "
             f"cpu {c:7.2f} s  ratio {c / base_cpu:5.3f}   "
+            f"paired {statistics.median(paired):5.3f} "
+            f"[{paired[0]:.3f}, {paired[-1]:.3f}]   "
             f"cpu runs {[round(v, 2) for v in cpu[name]]}"
         )
 
