@@ -189,8 +189,7 @@ class WeightedSmoothingClassifier(NetClassifier):
     }
 
     _member_attributes = MEMBER_ATTRIBUTES
-    _transient_attributes = (
-        "_dataset_train",
+    _transient_attributes = NetClassifier._transient_attributes + (
         "_noise_generator",
         "_class_statistics",
         "_recent_grad_norms",
@@ -391,21 +390,27 @@ class WeightedSmoothingClassifier(NetClassifier):
         skorch still returns the clean logits as the step's ``y_pred``, so its
         epoch scores stay true.
         """
-        if not self._noisy_epoch():
+        epoch = len(self.history) - 1
+        if not self.noise_active(epoch):
             loss = super().train_loss(logits, y, X, index)
-            if self.refresh == "live" and self.sigma > SIGMA_TOL:
-                # the first noisy epoch weighs records from these scores
+            # the first noisy epoch weighs records from the scores of the
+            # epoch before it; an earlier warm-up epoch's would be overwritten
+            # unread (a new fit call starts without any)
+            if self.refresh == "live" and self.noise_active(epoch + 1):
                 self._record_step_scores(logits, y, index)
             return loss
+        probs = None
         if self.refresh == "live":
+            # one softmax for the scores and the loss
+            probs = torch.softmax(logits.detach(), dim=1)
             weights = ws.weights_from_statistics(
-                self._record_step_scores(logits, y, index),
+                self._record_step_scores(logits, y, index, probs),
                 y,
                 self._class_statistics,
                 self.weighting,
             )
         else:
-            weights = self.ws_weights_[index.to(self.device)]
+            weights = self.ws_weights_.index_select(0, index.to(self.device))
         true_std, other_std = self.noise_std()
         return ws.noisy_nll_loss(
             logits,
@@ -415,6 +420,7 @@ class WeightedSmoothingClassifier(NetClassifier):
             off_class_sigma=other_std,
             generator=self._noise_generator,
             huber=self.noise_huber,
+            probs=probs,
         )
 
     def _clips_gradients(self):
@@ -435,7 +441,10 @@ class WeightedSmoothingClassifier(NetClassifier):
         self._recent_grad_norms.add(norm)
         return limit
 
-    def _record_step_scores(self, logits, yi, index):
-        scores = ws.vulnerability_scores(logits.detach(), yi, self.vulnerability)
-        self.ws_step_scores_[index.to(logits.device)] = scores
+    def _record_step_scores(self, logits, yi, index, probs=None):
+        scores = ws.vulnerability_scores(
+            logits.detach(), yi, self.vulnerability, probs=probs
+        )
+        recorded = self.ws_step_scores_
+        recorded.index_copy_(0, index.to(recorded.device), scores.to(recorded.dtype))
         return scores
