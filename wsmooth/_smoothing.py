@@ -437,7 +437,9 @@ def huberised_nll(q, threshold):
 def _noise_scale(probs, labels, weights, sigma, off_class_sigma):
     """The noise's per-record scale ``g * (1 - w)`` times its std: shape (n, 1)
     when every class has std ``sigma``, (n, K) when the others' differ."""
-    scale = _margin(probs) * (1.0 - weights.to(probs.dtype)).unsqueeze(1)
+    if weights.dtype != probs.dtype:
+        weights = weights.to(probs.dtype)
+    scale = _margin(probs) * (1.0 - weights).unsqueeze(1)
     if off_class_sigma is None or off_class_sigma == sigma:
         return scale * sigma
     std = torch.full_like(probs, off_class_sigma)

@@ -402,9 +402,10 @@ class WeightedSmoothingClassifier(NetClassifier):
         probs = None
         if self.refresh == "live":
             # one softmax for the scores and the loss
-            probs = torch.softmax(logits.detach(), dim=1)
+            detached = logits.detach()
+            probs = torch.softmax(detached, dim=1)
             weights = ws.weights_from_statistics(
-                self._record_step_scores(logits, y, index, probs),
+                self._record_step_scores(detached, y, index, probs),
                 y,
                 self._class_statistics,
                 self.weighting,
@@ -442,9 +443,13 @@ class WeightedSmoothingClassifier(NetClassifier):
         return limit
 
     def _record_step_scores(self, logits, yi, index, probs=None):
+        """Score the batch from its training logits (``probs``: their softmax,
+        when the step has it) and keep each record's score for the next
+        epoch's class statistics."""
         scores = ws.vulnerability_scores(
             logits.detach(), yi, self.vulnerability, probs=probs
         )
         recorded = self.ws_step_scores_
+        # in the buffer's dtype (float64 logits give float64 scores)
         recorded.index_copy_(0, index.to(recorded.device), scores.to(recorded.dtype))
         return scores
