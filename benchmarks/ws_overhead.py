@@ -164,7 +164,9 @@ def main(argv=None):
         w, c = statistics.median(wall[name]), statistics.median(cpu[name])
         # each round's CPU-time ratio to that round's plain fit: drift of a
         # shared machine between rounds cancels
-        paired = sorted(a / b for a, b in zip(cpu[name], cpu["plain skorch"]))
+        paired = sorted(
+            a / b for a, b in zip(cpu[name], cpu["plain skorch"], strict=True)
+        )
         print(
             f"{name:<{width}} wall {w:7.2f} s  ratio {w / base_wall:5.3f}   "
             f"cpu {c:7.2f} s  ratio {c / base_cpu:5.3f}   "
