@@ -385,18 +385,19 @@ class WeightedSmoothingClassifier(NetClassifier):
     def train_loss(self, logits, y, X, index):
         """The noisy loss after warm-up (:func:`wsmooth._smoothing.noisy_nll_loss`),
         the plain ``criterion`` before; with ``refresh="live"`` it also records
-        each record's vulnerability score from these logits.
+        each record's vulnerability score from these logits (in the noisy
+        epochs and the warm-up epoch before them), from the softmax that the
+        noisy loss takes.
 
         skorch still returns the clean logits as the step's ``y_pred``, so its
         epoch scores stay true.
         """
-        epoch = len(self.history) - 1
-        if not self.noise_active(epoch):
+        if not self._noisy_epoch():
             loss = super().train_loss(logits, y, X, index)
             # the first noisy epoch weighs records from the scores of the
             # epoch before it; an earlier warm-up epoch's would be overwritten
             # unread (a new fit call starts without any)
-            if self.refresh == "live" and self.noise_active(epoch + 1):
+            if self.refresh == "live" and self.noise_active(len(self.history)):
                 self._record_step_scores(logits, y, index)
             return loss
         probs = None
