@@ -8,7 +8,11 @@ the network WS trains at ``sigma=0``), :class:`~wsmooth.WeightedSmoothingClassif
 at its defaults (``WS defaults``) and the paper's loop
 (``WS reference``, :meth:`~wsmooth.WeightedSmoothingClassifier.reference`),
 plus any ``--ws`` configuration given as ``key=value,...`` of WS parameters
-on top of the defaults (``--ws clip_grad_relative=None``). ``--sigma`` and
+on top of the defaults (``--ws clip_grad_relative=None``). ``--parts`` adds
+the defaults with the noisy loss replaced by plain cross-entropy (``scoring
+only``: each step still scores and weighs its batch), then the scoring too
+(``hooks only``: the epoch hooks and the relative clipping), so that the
+differences between the rows are what each part costs. ``--sigma`` and
 ``--warmup-epochs`` default to the classifier's own defaults;
 ``--warmup-epochs 0 --sigma 1`` is the worst case (every epoch noisy).
 Prints the median wall and CPU time of each and their ratios to plain
@@ -35,9 +39,32 @@ import numpy as np
 import torch
 from skorch import NeuralNetClassifier
 
-from wsmooth import NetClassifier, WeightedSmoothingClassifier
+from wsmooth import NetClassifier, WeightedSmoothingClassifier, _smoothing
 from wsmooth.datasets import make_purchase_like
 from wsmooth.nets import MLP
+
+
+class _ScoringOnly(WeightedSmoothingClassifier):
+    """The defaults with the noisy loss taken away: each noisy step scores
+    and weighs its batch, then trains plain cross-entropy."""
+
+    def train_loss(self, logits, y, X, index):
+        if self._noisy_epoch() and self.refresh == "live":
+            probs = torch.softmax(logits.detach(), dim=1)
+            scores = self._record_step_scores(logits.detach(), y, index, probs)
+            _smoothing.weights_from_statistics(
+                scores, y, self._class_statistics, self.weighting
+            )
+            return self.get_loss(logits, y, X=X, training=True)
+        return super().train_loss(logits, y, X, index)
+
+
+class _HooksOnly(WeightedSmoothingClassifier):
+    """The defaults with the scoring and the noisy loss taken away: the
+    epoch hooks and the (relative) gradient clipping, on plain cross-entropy."""
+
+    def train_loss(self, logits, y, X, index):
+        return self.get_loss(logits, y, X=X, training=True)
 
 
 def _time_fits(makers, X, y, repeats):
@@ -88,6 +115,11 @@ def main(argv=None):
     parser.add_argument(
         "--ws", action="append", default=[], metavar="KEY=VALUE,...",
         help="an extra WS configuration (repeatable)",
+    )
+    parser.add_argument(
+        "--parts", action="store_true",
+        help="also time the defaults with the noisy loss, then the scoring too, "
+        "replaced by plain cross-entropy: what each part costs",
     )
     parser.add_argument(
         "--only-extra", action="store_true",
@@ -154,6 +186,9 @@ def main(argv=None):
     if not args.only_extra:
         makers["WS defaults"] = ws()
         makers["WS reference"] = ws(WeightedSmoothingClassifier.reference)
+    if args.parts:
+        makers["WS defaults, scoring only"] = ws(_ScoringOnly)
+        makers["WS defaults, hooks only"] = ws(_HooksOnly)
     for spec in args.ws:
         makers["WS " + spec] = ws(**_parse_params(spec))
     wall, cpu = _time_fits(makers, X, y, args.repeats)
