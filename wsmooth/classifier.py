@@ -450,7 +450,5 @@ class WeightedSmoothingClassifier(NetClassifier):
         scores = ws.vulnerability_scores(
             logits.detach(), yi, self.vulnerability, probs=probs
         )
-        recorded = self.ws_step_scores_
-        # in the buffer's dtype (float64 logits give float64 scores)
-        recorded.index_copy_(0, index.to(recorded.device), scores.to(recorded.dtype))
+        self.ws_step_scores_[index.to(logits.device)] = scores
         return scores
