@@ -304,6 +304,39 @@ def test_live_refresh_weighs_each_batch_from_its_own_logits(data, monkeypatch):
     assert clf.vulnerability_weights_.shape == (len(data[0]),)
 
 
+def test_live_refresh_scores_only_the_warmup_epoch_it_reads(data, monkeypatch):
+    # the first noisy epoch's class statistics come from the last warm-up
+    # epoch's step scores; earlier warm-up epochs would be overwritten unread
+    epochs = []
+    original = WeightedSmoothingClassifier._record_step_scores
+
+    def spy(self, *args, **kwargs):
+        epochs.append(len(self.history))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(WeightedSmoothingClassifier, "_record_step_scores", spy)
+    _fit(data, warmup_epochs=3)
+    assert sorted(set(epochs)) == [3, 4, 5, 6]
+
+
+def test_shared_softmax_trains_the_same_model(data, monkeypatch):
+    # a live step scores its batch from the loss's softmax; with every score
+    # taken from a softmax of its own the model is the same bit for bit
+    X, y = data
+    shared = _fit((X, y), sigma=0.5)
+    unshared = _smoothing._capped_softmax
+
+    def own_softmax(logits, logit_cap, probs=None):
+        return unshared(logits, logit_cap)
+
+    monkeypatch.setattr(_smoothing, "_capped_softmax", own_softmax)
+    separate = _fit((X, y), sigma=0.5)
+    np.testing.assert_array_equal(shared.predict_proba(X), separate.predict_proba(X))
+    np.testing.assert_array_equal(
+        shared.vulnerability_scores_, separate.vulnerability_scores_
+    )
+
+
 def test_labels_features_and_dtypes_are_kept(data):
     X, y = data
     names = np.array(["cat", "dog", "emu", "yak"])[y]

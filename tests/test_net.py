@@ -85,3 +85,41 @@ def test_clip_grad_norm_is_validated():
     X = np.zeros((10, 2), dtype=np.float32)
     with pytest.raises(ValueError, match="clip_grad_norm"):
         NetClassifier(clip_grad_norm=0, max_epochs=1).fit(X, np.arange(10) % 2)
+
+
+@pytest.mark.parametrize(
+    "dtypes", [(torch.float32,) * 3, (torch.float64,) * 3,
+               (torch.float32, torch.float64, torch.float32)],
+)
+def test_total_norm_is_get_total_norm_bit_for_bit(dtypes):
+    from wsmooth._net import _total_norm
+
+    gen = torch.Generator().manual_seed(0)
+    tensors = [
+        (scale * torch.randn(shape, generator=gen)).to(dtype)
+        for shape, scale, dtype in zip(
+            [(300, 40), (40,), (7, 3, 5)], [1e-3, 10.0, 1.0], dtypes, strict=True
+        )
+    ]
+    expected = torch.nn.utils.get_total_norm(tensors, foreach=True)
+    got = _total_norm(tensors)
+    assert torch.equal(got, expected) and got.dtype == expected.dtype
+
+
+def test_clipping_follows_a_new_module():
+    # the parameter list the clipping reads is kept between steps, but a
+    # module built anew (a new fit, initialize()) is listed anew
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(64, 5)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    clf = NetClassifier(module__hidden_layer_sizes=(4,), clip_grad_norm=1e-3,
+                        max_epochs=1, batch_size=16, random_state=0).fit(X, y)
+    assert clf._parameter_list is None  # not kept past training
+    first = clf._module_parameters()
+    clf.initialize()
+    listed = clf._module_parameters()
+    assert all(
+        p is q for p, q in zip(listed, clf.module_.parameters(), strict=True)
+    )
+    assert not any(p is q for p, q in zip(listed, first, strict=True))
+    assert "_parameter_list" not in clf.__getstate__()

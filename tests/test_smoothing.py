@@ -73,6 +73,38 @@ def test_vulnerability_scores_clip_logits_at_cap(toy):
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("score", ["mentr", "loss"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("largest", [3.0, 20.0, 21.0, float("nan")])
+def test_scores_from_the_shared_softmax_are_the_scores_of_the_logits(
+    score, dtype, largest
+):
+    # the softmax a training step shares gives the scores bit for bit, whether
+    # or not a logit passes the cap (then the clipped softmax is taken)
+    gen = torch.Generator().manual_seed(0)
+    z = (3 * torch.randn(40, 7, generator=gen)).to(dtype).clamp(max=2.5)
+    z[5, 2] = largest
+    y = torch.randint(0, 7, (40,), generator=gen)
+    got = ws.vulnerability_scores(z, y, score, probs=torch.softmax(z, dim=1))
+    expected = ws.vulnerability_scores(z, y, score)
+    assert torch.equal(got.isnan(), expected.isnan())
+    assert torch.equal(got.nan_to_num(), expected.nan_to_num())
+    assert got.dtype == dtype
+    empty = torch.zeros(0, 7, dtype=dtype)
+    assert ws.vulnerability_scores(
+        empty, y[:0], score, probs=torch.softmax(empty, dim=1)
+    ).shape == (0,)
+
+
+def test_scores_never_read_a_softmax_of_logits_past_the_cap():
+    z = torch.tensor([[0.0, 30.0, 1.0], [2.0, 0.0, 1.0]])
+    y = torch.tensor([0, 0])
+    wrong = torch.full((2, 3), 1.0 / 3)  # not even the logits' softmax
+    assert torch.equal(
+        ws.vulnerability_scores(z, y, probs=wrong), ws.vulnerability_scores(z, y)
+    )
+
+
 def test_cross_entropy_score(toy):
     z, y = toy
     p = _np_softmax(z)
@@ -136,6 +168,20 @@ def test_weights_against_own_statistics_are_the_refresh_weights(toy, weighting):
     got = ws.weights_from_statistics(m, labels, stats, weighting)
     expected = ws.vulnerability_weights(m, labels, 4, weighting)
     torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("weighting", ["zscore", "zscore_clipped", "minmax"])
+def test_weights_from_statistics_is_the_indexed_formula(weighting):
+    gen = torch.Generator().manual_seed(2)
+    earlier, now = torch.randn(60, generator=gen), torch.randn(60, generator=gen)
+    labels = torch.randint(0, 5, (60,), generator=gen)
+    centre, spread = ws.class_statistics(earlier, labels, 5, weighting)
+    expected = (now - centre[labels]) / spread[labels]
+    expected = {"zscore_clipped": expected.clamp(max=1.0),
+                "minmax": expected.clamp(0.0, 1.0)}.get(weighting, expected)
+    got = ws.weights_from_statistics(now, labels, (centre, spread), weighting)
+    assert torch.equal(got, expected)
+    assert got.std() > 0
 
 
 def test_weights_against_earlier_statistics():
@@ -391,6 +437,27 @@ def test_closed_form_gradient_equals_autograd(
     # relative to the largest entry: entries that cancel to ~0 carry rounding
     scale = ref_grad.abs().max()
     assert ((grad - ref_grad).abs().max() / scale).item() < rtol
+    assert grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("huber", [None, 0.5])
+def test_shared_softmax_gives_the_same_loss_and_gradient(dtype, huber):
+    # the live refresh hands the loss the softmax it scored the batch with:
+    # the same noise draws, loss and gradient to the last bit
+    gen = torch.Generator().manual_seed(4)
+    z = (4 * torch.randn(64, 30, generator=gen, dtype=dtype)).requires_grad_()
+    y = torch.randint(0, 30, (64,), generator=gen)
+    w = torch.randn(64, generator=gen, dtype=dtype).clamp(max=1.0)
+    results = []
+    for probs in (None, torch.softmax(z.detach(), dim=1)):
+        loss = ws.noisy_nll_loss(
+            z, y, w, 0.4, generator=torch.Generator().manual_seed(9), huber=huber,
+            off_class_sigma=0.1, probs=probs,
+        )
+        results.append((loss.detach(), *torch.autograd.grad(loss, z)))
+    (loss, grad), (shared_loss, shared_grad) = results
+    assert torch.equal(loss, shared_loss) and torch.equal(grad, shared_grad)
     assert grad.abs().sum() > 0
 
 

@@ -114,7 +114,8 @@ def cross_entropy_score(probs, labels, floor=LOG_FLOOR):
     return -torch.log(torch.clamp(_true_class(probs, labels), min=floor))
 
 
-def vulnerability_scores(logits, labels, score="mentr", logit_cap=LOGIT_CAP):
+def vulnerability_scores(logits, labels, score="mentr", logit_cap=LOGIT_CAP,
+                         probs=None):
     """Per-record vulnerability score from a model's logits (step 1 of the algorithm).
 
     Logits are clipped from above at ``logit_cap``, turned into probabilities
@@ -127,6 +128,12 @@ def vulnerability_scores(logits, labels, score="mentr", logit_cap=LOGIT_CAP):
     score : {"mentr", "loss"}
         The signal (``"cross_entropy"`` is taken for ``"loss"``).
     logit_cap : float
+    probs : Tensor of shape (n, K), optional
+        ``torch.softmax(logits, dim=1)``, when the caller has it already (a
+        training step shares it with :func:`noisy_nll_loss`). On the CPU, when
+        no logit exceeds ``logit_cap`` (the clip then changes nothing), the
+        scores are taken from it instead of a second softmax: the same values
+        to the last bit.
 
     Returns
     -------
@@ -134,12 +141,25 @@ def vulnerability_scores(logits, labels, score="mentr", logit_cap=LOGIT_CAP):
     """
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}, got {score!r}")
-    score = signal_name(score)
     with torch.no_grad():
-        probs = torch.softmax(torch.clamp(logits, max=logit_cap), dim=1)
-        if score == "mentr":
+        probs = _capped_softmax(logits, logit_cap, probs)
+        if signal_name(score) == "mentr":
             return modified_entropy(probs, labels)
         return cross_entropy_score(probs, labels)
+
+
+def _capped_softmax(logits, logit_cap, probs=None):
+    """``softmax(clamp(logits, max=logit_cap))``, or ``probs`` (the softmax of
+    the unclipped logits) where the clip would change nothing."""
+    # reading the largest logit synchronises a GPU, so off the CPU the clipped
+    # softmax is always taken; NaN compares False and is NaN either way
+    if (
+        probs is not None
+        and logits.device.type == "cpu"
+        and (logits.numel() == 0 or not bool(logits.amax() > logit_cap))
+    ):
+        return probs
+    return torch.softmax(torch.clamp(logits, max=logit_cap), dim=1)
 
 
 def _class_counts(labels, n_classes, dtype):
@@ -277,11 +297,13 @@ def weights_from_statistics(scores, labels, statistics, weighting="zscore"):
     if weighting == "uniform":
         return torch.zeros_like(scores)
     centre, spread = statistics
-    weights = (scores - centre[labels]) / spread[labels]
+    # index_select: the values of centre[labels], without Python indexing
+    weights = torch.sub(scores, centre.index_select(0, labels))
+    weights.div_(spread.index_select(0, labels))
     if weighting == "zscore_clipped":
-        return weights.clamp(max=1.0)
+        return weights.clamp_(max=1.0)
     if weighting == "minmax":
-        return weights.clamp(0.0, 1.0)
+        return weights.clamp_(0.0, 1.0)
     return weights
 
 
@@ -415,7 +437,9 @@ def huberised_nll(q, threshold):
 def _noise_scale(probs, labels, weights, sigma, off_class_sigma):
     """The noise's per-record scale ``g * (1 - w)`` times its std: shape (n, 1)
     when every class has std ``sigma``, (n, K) when the others' differ."""
-    scale = _margin(probs) * (1.0 - weights.to(probs.dtype)).unsqueeze(1)
+    if weights.dtype != probs.dtype:
+        weights = weights.to(probs.dtype)
+    scale = _margin(probs) * (1.0 - weights).unsqueeze(1)
     if off_class_sigma is None or off_class_sigma == sigma:
         return scale * sigma
     std = torch.full_like(probs, off_class_sigma)
@@ -442,8 +466,9 @@ class _NoisyProjectedNLL(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, logits, labels, weights, noise, sigma, off_class_sigma, huber,
-                generator):
-        probs = torch.softmax(logits, dim=1)
+                generator, probs):
+        if probs is None:
+            probs = torch.softmax(logits, dim=1)
         if noise is None:
             noise = torch.randn(
                 probs.shape, dtype=probs.dtype, device=probs.device,
@@ -481,12 +506,12 @@ class _NoisyProjectedNLL(torch.autograd.Function):
         grad = values.sign().mul_(rate * -raw)
         grad.scatter_add_(1, labels, rate * signed_true.sign())
         dot = (grad * probs).sum(dim=1, keepdim=True)
-        return grad.sub_(dot).mul_(probs), None, None, None, None, None, None, None
+        return (grad.sub_(dot).mul_(probs),) + (None,) * 8
 
 
 def noisy_nll_loss(
     logits, labels, weights, sigma, noise=None, generator=None, huber=None,
-    off_class_sigma=None,
+    off_class_sigma=None, probs=None,
 ):
     """The weighted-smoothing training loss for one batch (section 2 of the algorithm).
 
@@ -522,6 +547,11 @@ def noisy_nll_loss(
     off_class_sigma : float, optional
         Standard deviation of the noise on the classes other than the true
         one (see :func:`class_noise_std`). None: ``sigma`` for every class.
+    probs : Tensor of shape (n, K), optional
+        ``torch.softmax(logits, dim=1)`` taken without gradient, when the
+        caller has it already (the live refresh scores the batch from it), to
+        save a second softmax. It must be exactly that softmax: the gradient
+        is computed from it.
 
     Returns
     -------
@@ -529,5 +559,6 @@ def noisy_nll_loss(
         ``mean_i -log q_i[y_i]``. Differentiable once (no second derivative).
     """
     return _NoisyProjectedNLL.apply(
-        logits, labels, weights, noise, sigma, off_class_sigma, huber, generator
+        logits, labels, weights, noise, sigma, off_class_sigma, huber, generator,
+        probs,
     )

@@ -198,8 +198,7 @@ class WeightedSmoothingClassifier(NetClassifier):
     }
 
     _member_attributes = MEMBER_ATTRIBUTES
-    _transient_attributes = (
-        "_dataset_train",
+    _transient_attributes = NetClassifier._transient_attributes + (
         "_noise_generator",
         "_class_statistics",
         "_recent_grad_norms",
@@ -406,26 +405,34 @@ class WeightedSmoothingClassifier(NetClassifier):
     def train_loss(self, logits, y, X, index):
         """The noisy loss after warm-up (:func:`wsmooth._smoothing.noisy_nll_loss`),
         the plain ``criterion`` before; with ``refresh="live"`` it also records
-        each record's vulnerability score from these logits.
+        each record's vulnerability score from these logits (in the noisy
+        epochs and the warm-up epoch before them), from the softmax that the
+        noisy loss takes.
 
         skorch still returns the clean logits as the step's ``y_pred``, so its
         epoch scores stay true.
         """
         if not self._noisy_epoch():
             loss = super().train_loss(logits, y, X, index)
-            if self.refresh == "live" and self.sigma_ > SIGMA_TOL:
-                # the first noisy epoch weighs records from these scores
+            # the first noisy epoch weighs records from the scores of the
+            # epoch before it; an earlier warm-up epoch's would be overwritten
+            # unread (a new fit call starts without any)
+            if self.refresh == "live" and self.noise_active(len(self.history)):
                 self._record_step_scores(logits, y, index)
             return loss
+        probs = None
         if self.refresh == "live":
+            # one softmax for the scores and the loss
+            detached = logits.detach()
+            probs = torch.softmax(detached, dim=1)
             weights = ws.weights_from_statistics(
-                self._record_step_scores(logits, y, index),
+                self._record_step_scores(detached, y, index, probs),
                 y,
                 self._class_statistics,
                 self.weighting,
             )
         else:
-            weights = self.ws_weights_[index.to(self.device)]
+            weights = self.ws_weights_.index_select(0, index.to(self.device))
         true_std, other_std = self.noise_std()
         return ws.noisy_nll_loss(
             logits,
@@ -435,6 +442,7 @@ class WeightedSmoothingClassifier(NetClassifier):
             off_class_sigma=other_std,
             generator=self._noise_generator,
             huber=self.noise_huber,
+            probs=probs,
         )
 
     def _clips_gradients(self):
@@ -455,7 +463,12 @@ class WeightedSmoothingClassifier(NetClassifier):
         self._recent_grad_norms.add(norm)
         return limit
 
-    def _record_step_scores(self, logits, yi, index):
-        scores = ws.vulnerability_scores(logits.detach(), yi, self.vulnerability)
+    def _record_step_scores(self, logits, yi, index, probs=None):
+        """Score the batch from its training logits (``probs``: their softmax,
+        when the step has it) and keep each record's score for the next
+        epoch's class statistics."""
+        scores = ws.vulnerability_scores(
+            logits.detach(), yi, self.vulnerability, probs=probs
+        )
         self.ws_step_scores_[index.to(logits.device)] = scores
         return scores
