@@ -1,6 +1,11 @@
 import pytest
 
-from wsmooth._noise_weight import SIGMA_CAP, SIGMA_GRID_10_CLASSES, auto_sigma, sigma_grid
+from wsmooth._noise_weight import (
+    SIGMA_CAP,
+    SIGMA_GRID_10_CLASSES,
+    auto_sigma,
+    sigma_grid,
+)
 
 
 def test_ten_classes_is_the_base_grid_and_auto_its_middle():

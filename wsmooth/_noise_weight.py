@@ -38,7 +38,9 @@ def sigma_grid(n_classes):
         A quarter, a half and all of the top, increasing.
     """
     if isinstance(n_classes, bool) or int(n_classes) != n_classes or n_classes < 2:
-        raise ValueError(f"n_classes must be an integer of at least 2, got {n_classes!r}")
+        raise ValueError(
+            f"n_classes must be an integer of at least 2, got {n_classes!r}"
+        )
     top = min(SIGMA_CAP, SIGMA_GRID_10_CLASSES[-1] * math.sqrt(10 / n_classes))
     return tuple(float(f"{top * share:.2g}") for share in (0.25, 0.5, 1.0))
 

@@ -8,8 +8,8 @@ import torch
 
 from . import _smoothing as ws
 from ._clipping import RecentMedian
-from ._noise_weight import auto_sigma
 from ._net import NetClassifier, TrainingDivergedError
+from ._noise_weight import auto_sigma
 from ._warmup import SIGMA_TOL, noise_active, noise_never_starts
 from .utils._sklearn_compat import Interval, StrOptions
 
