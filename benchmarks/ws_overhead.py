@@ -86,6 +86,11 @@ def _time_fits(makers, X, y, repeats):
     return wall, cpu
 
 
+def _sigma(text):
+    """``--sigma``: a float, or ``"auto"`` (the classifier's default)."""
+    return text if text == "auto" else float(text)
+
+
 def _parse_params(spec):
     """``"refresh=live,clip_grad_relative=3"`` as keyword arguments."""
     params = {}
@@ -107,7 +112,8 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--hidden", default="512,256")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--sigma", type=float, default=defaults["sigma"])
+    parser.add_argument("--sigma", type=_sigma, default=defaults["sigma"],
+                        help="a float or 'auto' (default: the classifier's)")
     parser.add_argument(
         "--warmup-epochs", type=int, default=defaults["warmup_epochs"]
     )
@@ -174,7 +180,7 @@ def main(argv=None):
 
     print(
         f"{args.n_samples} records x 600 features, {n_classes} classes, MLP {hidden}, "
-        f"{args.epochs} epochs ({args.warmup_epochs} clean), sigma {args.sigma:g}, "
+        f"{args.epochs} epochs ({args.warmup_epochs} clean), sigma {args.sigma}, "
         f"batch {args.batch_size}, "
         f"{torch.get_num_threads()} torch threads, median of {args.repeats}"
     )
