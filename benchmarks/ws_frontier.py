@@ -129,7 +129,8 @@ def settings(cells, leakage):
         s = by_key[key]
         s["acc"][c["seed"]] = c["test_accuracy"]
         a = s["attacks"].setdefault(c["attack"], {"tpr": {}, "auc": {}, "leak": {}})
-        s.setdefault("per_seed_tpr", {}).setdefault(c["seed"], {})[c["attack"]] = c["tpr@1%fpr"]
+        seed_tpr = s.setdefault("per_seed_tpr", {}).setdefault(c["seed"], {})
+        seed_tpr[c["attack"]] = c["tpr@1%fpr"]
         a["tpr"][c["seed"]] = c["tpr@1%fpr"]
         a["auc"][c["seed"]] = c["auc"]
         a["leak"][c["seed"]] = c[leakage]
@@ -173,7 +174,7 @@ def collapses(points):
     """``(configuration, setting, seed, accuracy, median of the others)``."""
     found = []
     for p in points:
-        for i, (seed, acc) in enumerate(zip(p["seeds"], p["per_seed"])):
+        for i, (seed, acc) in enumerate(zip(p["seeds"], p["per_seed"], strict=True)):
             others = p["per_seed"][:i] + p["per_seed"][i + 1:]
             if others and acc < 0.5 * statistics.median(others):
                 found.append((p["configuration"], p["setting"], seed, acc,
@@ -247,7 +248,8 @@ def _versus(points, config, curve_points, curve_name, leakage):
             best = (p, diff)
         lines.append(
             f"| {p['setting']} | {p['acc']:.4f} | {p['leak']:.4f} | "
-            + ("leaks less than every point |  | " if ref is None else f"{ref:.4f} | {diff:+.4f} | ")
+            + ("leaks less than every point |  | " if ref is None
+               else f"{ref:.4f} | {diff:+.4f} | ")
             + ("none leaks so little |  |" if step is None else
                f"{step['configuration']} {step['setting']} ({step['acc']:.4f} at "
                f"{step['leak']:.4f}) | {sdiff:+.4f} |")
