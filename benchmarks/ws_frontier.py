@@ -26,13 +26,18 @@ markdown:
 
 Leakage is the strongest attack's TPR at 1% FPR unless a folder is given as
 ``DIR:auc`` (or any other figure of the results), as for a loss-threshold
-run measured by AUC. Examples::
+run measured by AUC. ``NAME=PART,PART[:figure]`` tabulates the cells of
+several folders of the same data (or of runs read from a JSON file given
+before it) as one run named NAME, e.g. to add settings another grid
+trained; ``--show`` picks the runs to tabulate. Examples::
 
     python benchmarks/ws_frontier.py runs/p10 runs/digits runs/p100 \\
         runs/p50auc:auc
     python benchmarks/ws_frontier.py runs/p10 runs/p50auc:auc \\
+        p50_es_extra=runs/p50es13,runs/p50es8:auc \\
         --dump benchmarks/results/ws_frontier.json
-    python benchmarks/ws_frontier.py benchmarks/results/ws_frontier.json
+    python benchmarks/ws_frontier.py benchmarks/results/ws_frontier.json \\
+        p50auc+es=p50auc,p50_es_extra --show p50auc+es
 """
 
 import argparse
@@ -81,8 +86,10 @@ def read_folder(path):
 def read_runs(specs):
     """``{name: {"cells": [...], "leakage": figure}}`` in the order given.
 
-    ``specs`` are folders (``DIR`` or ``DIR:figure``) or a JSON file written
-    by :func:`dump`.
+    ``specs`` are folders (``DIR`` or ``DIR:figure``), JSON files written by
+    :func:`dump`, or ``NAME=PART,PART[:figure]``: the cells of several
+    folders, or of runs read earlier from a JSON file, as one run (a cell
+    found in more than one part is taken from the first).
     """
     runs = {}
     for spec in specs:
@@ -90,12 +97,24 @@ def read_runs(specs):
             with open(spec) as f:
                 runs.update(json.load(f))
             continue
-        path, _, figure = spec.partition(":")
-        figure = _ALIASES.get(figure, figure or "tpr@1%fpr")
+        name, _, rest = spec.rpartition("=")
+        parts, _, figure = rest.partition(":")
+        parts = parts.split(",")
+        if not figure:
+            figure = runs[parts[0]]["leakage"] if parts[0] in runs else "tpr@1%fpr"
+        figure = _ALIASES.get(figure, figure)
         if figure not in FIGURES[1:4]:
             raise ValueError(f"unknown leakage figure {figure!r} in {spec!r}")
-        name = os.path.basename(os.path.normpath(path))
-        runs[name] = {"leakage": figure, "cells": read_folder(path)}
+        name = name or os.path.basename(os.path.normpath(parts[0]))
+        cells, seen = [], set()
+        for part in parts:
+            found = runs[part]["cells"] if part in runs else read_folder(part)
+            for c in found:
+                key = (c["configuration"], c["setting"], c["seed"], c["attack"])
+                if key not in seen:
+                    seen.add(key)
+                    cells.append(c)
+        runs[name] = {"leakage": figure, "cells": cells}
     return runs
 
 
@@ -344,11 +363,17 @@ def main(argv=None):
                              "JSON file written by --dump")
     parser.add_argument("--dump", metavar="PATH",
                         help="also write the per-cell figures as compact JSON")
+    parser.add_argument("--show", nargs="+", metavar="NAME",
+                        help="tabulate these runs only (default: all)")
     args = parser.parse_args(argv)
     runs = read_runs(args.runs)
     if args.dump:
         dump(runs, args.dump)
-    print("\n\n".join(report(name, run) for name, run in runs.items()))
+    shown = args.show or list(runs)
+    missing = [n for n in shown if n not in runs]
+    if missing:
+        parser.error(f"no run named {missing}; runs: {list(runs)}")
+    print("\n\n".join(report(n, runs[n]) for n in shown))
 
 
 if __name__ == "__main__":
