@@ -23,11 +23,7 @@ __all__ = ["fit_jointly"]
 
 
 def _adam(torch, params, lr, weight_decay):
-    kw = {"lr": lr, "weight_decay": weight_decay}
-    try:
-        return torch.optim.Adam(params, fused=True, **kw)
-    except RuntimeError:  # torch < 2.4: no fused Adam on the CPU
-        return torch.optim.Adam(params, foreach=True, **kw)
+    return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
 
 
 def fit_jointly(regressor, X, y, train_mask):
