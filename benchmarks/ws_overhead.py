@@ -17,8 +17,11 @@ differences between the rows are what each part costs. ``--sigma`` and
 ``--warmup-epochs 0 --sigma 1`` is the worst case (every epoch noisy).
 Prints the median wall and CPU time of each and their ratios to plain
 skorch, the median, lowest and highest of the rounds' paired CPU-time ratios
-(each fit against the plain fit of its round) and every run's CPU time; on a
-machine shared with other work, read the CPU ratios.
+(each fit against the plain fit of its round), the median paired ratio to
+the undefended network WS trains at ``sigma=0`` (``NetClassifier clip 10``:
+what WS adds to wsmooth's own training, apart from what the shared base
+class saves or costs) and every run's CPU time; on a machine shared with
+other work, read the CPU ratios.
 
 The 100-class setting (the defaults) and the 10-class one::
 
@@ -208,11 +211,16 @@ def main(argv=None):
         paired = sorted(
             a / b for a, b in zip(cpu[name], cpu["plain skorch"], strict=True)
         )
+        undefended = statistics.median(
+            a / b
+            for a, b in zip(cpu[name], cpu["NetClassifier clip 10"], strict=True)
+        )
         print(
             f"{name:<{width}} wall {w:7.2f} s  ratio {w / base_wall:5.3f}   "
             f"cpu {c:7.2f} s  ratio {c / base_cpu:5.3f}   "
             f"paired {statistics.median(paired):5.3f} "
             f"[{paired[0]:.3f}, {paired[-1]:.3f}]   "
+            f"over undefended {undefended:5.3f}   "
             f"cpu runs {[round(v, 2) for v in cpu[name]]}"
         )
 

@@ -123,3 +123,69 @@ def test_clipping_follows_a_new_module():
     )
     assert not any(p is q for p, q in zip(listed, first, strict=True))
     assert "_parameter_list" not in clf.__getstate__()
+
+
+def _training_batches(clf, X, y, seed=0):
+    """The batches of one training epoch of ``clf``'s loader, seeded."""
+    dataset, _ = clf.get_split_datasets(X, clf.label_encoder_.transform(y))
+    torch.manual_seed(seed)
+    loader = clf.get_iterator(dataset, training=True)
+    return loader, list(loader)
+
+
+@pytest.mark.parametrize("batch_size", [32, 7, -1])
+def test_training_batches_are_the_record_by_record_ones(fitted, batch_size):
+    clf, X = fitted
+    y = clf.classes_[np.arange(len(X)) % len(clf.classes_)]
+    clf.batch_size = batch_size
+    try:
+        loader, fast = _training_batches(clf, X, y)
+        clf.iterator_train__collate_fn = torch.utils.data.default_collate
+        slow_loader, slow = _training_batches(clf, X, y)
+    finally:
+        clf.batch_size = 32
+        del clf.iterator_train__collate_fn
+    assert type(loader.dataset).__name__ == "_BatchFetch"
+    assert type(slow_loader.dataset).__name__ == "IndexedTrainingSet"
+    assert len(fast) == len(slow) > 0
+    for ((Xf, i_f), yf), ((Xs, i_s), ys) in zip(fast, slow, strict=True):
+        for a, b in ((Xf, Xs), (i_f, i_s), (yf, ys)):
+            assert a.dtype == b.dtype and a.shape == b.shape
+            assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("train_split", [None, 5])
+def test_batched_fetching_trains_the_same_model(train_split):
+    from skorch.dataset import ValidSplit
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 6))
+    y = np.array(["a", "b", "c", "d"])[rng.integers(0, 4, size=200)]
+    params = dict(
+        module__hidden_layer_sizes=(12,), max_epochs=3, batch_size=16,
+        random_state=3, train_split=train_split and ValidSplit(train_split),
+    )
+    fast = NetClassifier(**params).fit(X, y)
+    slow = NetClassifier(
+        iterator_train__collate_fn=torch.utils.data.default_collate, **params
+    ).fit(X, y)
+    for p, q in zip(fast.module_.parameters(), slow.module_.parameters(),
+                    strict=True):
+        assert torch.equal(p, q)
+
+
+def test_a_custom_dataset_keeps_skorchs_loader(fitted):
+    class Shifted(Dataset):
+        def transform(self, X, y):
+            return X + 1, y
+
+    clf, X = fitted
+    y = clf.classes_[np.arange(len(X)) % len(clf.classes_)]
+    clf.dataset = Shifted
+    try:
+        loader, batches = _training_batches(clf, X, y)
+    finally:
+        clf.dataset = Dataset
+    assert type(loader.dataset).__name__ == "IndexedTrainingSet"
+    (Xb, index), _ = batches[0]
+    np.testing.assert_allclose(Xb.numpy(), X[index.numpy()] + 1)

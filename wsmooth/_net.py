@@ -32,7 +32,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring
+from skorch.dataset import Dataset as SkorchDataset
 from skorch.utils import to_device as _to_device
+from torch.utils.data import DataLoader
 from torch.utils.data import Dataset as TorchDataset
 from torch.utils.data import Subset
 
@@ -141,6 +143,50 @@ class IndexedTrainingSet(TorchDataset):
     def __getitem__(self, i):
         Xi, yi = self.dataset[i]
         return (Xi, i), yi
+
+    def fetches_batches(self):
+        """Whether :meth:`batch` gives what collating records one by one would:
+        the records are a skorch ``Dataset`` (or a subset of one) of plain
+        arrays, which returns ``X[i]`` and ``y[i]`` unchanged."""
+        base = self.dataset.dataset if isinstance(self.dataset, Subset) else self.dataset
+        return (
+            type(base) is SkorchDataset
+            and isinstance(self.X, np.ndarray)
+            and isinstance(self.y, np.ndarray)
+            and self.X.dtype.kind == "f"
+            and self.y.dtype.kind in "iu"
+        )
+
+    def batch(self, indices):
+        """The records at ``indices`` as one collated batch: the tensors that
+        ``default_collate([self[i] for i in indices])`` gives, from one
+        indexing of each array (see :meth:`fetches_batches`)."""
+        positions = np.asarray(indices, dtype=np.int64)
+        Xb = torch.from_numpy(np.ascontiguousarray(self.X[positions]))
+        yb = torch.from_numpy(np.ascontiguousarray(self.y[positions]))
+        return (Xb, torch.from_numpy(positions)), yb
+
+
+class _BatchFetch(TorchDataset):
+    """An :class:`IndexedTrainingSet` that a ``DataLoader`` reads a batch at a
+    time (``__getitems__``), with :func:`_collated` as its ``collate_fn``."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, i):
+        return self.dataset[i]
+
+    def __getitems__(self, indices):
+        return self.dataset.batch(indices)
+
+
+def _collated(batch):
+    """``collate_fn`` of a batch :class:`_BatchFetch` has collated already."""
+    return batch
 
 
 class NetClassifier(NeuralNetClassifier):
@@ -446,6 +492,32 @@ class NetClassifier(NeuralNetClassifier):
         # state); validation and prediction batches are plain.
         dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
         return IndexedTrainingSet(dataset_train), dataset_valid
+
+    def get_iterator(self, dataset, training=False):
+        """skorch's iterator; for a training set of plain arrays, one whose
+        batches are fetched by one indexing instead of record by record.
+
+        skorch's ``DataLoader`` calls the dataset once per record and then
+        stacks the records, which on a small network costs about a tenth of
+        the training time. The loader here is the same ``DataLoader``, with
+        the same sampler and so the same random draws and the same batches,
+        tensor for tensor; only their fetching changes. A custom
+        ``dataset``, ``iterator_train`` or ``iterator_train__collate_fn``
+        keeps skorch's loader.
+        """
+        kwargs = self.get_params_for("iterator_train")
+        if not (
+            training
+            and isinstance(dataset, IndexedTrainingSet)
+            and self.iterator_train is DataLoader
+            and "collate_fn" not in kwargs
+            and dataset.fetches_batches()
+        ):
+            return super().get_iterator(dataset, training=training)
+        kwargs.setdefault("batch_size", self.batch_size)
+        if kwargs["batch_size"] == -1:
+            kwargs["batch_size"] = len(dataset)
+        return DataLoader(_BatchFetch(dataset), collate_fn=_collated, **kwargs)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)

@@ -91,15 +91,19 @@ class WeightedSmoothingOverheadSuite:
 
     Same network, data, epochs and batch size; WS at the classifier's
     defaults (``"defaults"``, noise weight included) and the paper's loop
-    (``"reference"``, :meth:`~wsmooth.WeightedSmoothingClassifier.reference`);
-    plain skorch is ``NeuralNetClassifier`` with cross-entropy. Fits are
+    (``"reference"``, :meth:`~wsmooth.WeightedSmoothingClassifier.reference`),
+    and the undefended network WS trains at ``sigma=0``
+    (``"undefended"``, :class:`~wsmooth.NetClassifier` with gradient
+    clipping at 10): what WS adds to wsmooth's own training is the ratio of
+    ``"defaults"`` to it. Plain skorch is ``NeuralNetClassifier`` with
+    cross-entropy. Fits are
     interleaved, each timed in process CPU time (a machine shared with other
     work stretches wall time), and the median of three rounds' ratios to the
     round's plain fit taken, as in ``benchmarks/ws_overhead.py``.
     """
 
     param_names = ["configuration"]
-    params = [["defaults", "reference"]]
+    params = [["undefended", "defaults", "reference"]]
     processes = 1
     number = 1
     repeat = 1
@@ -112,7 +116,7 @@ class WeightedSmoothingOverheadSuite:
         import torch
         from skorch import NeuralNetClassifier
 
-        from wsmooth import WeightedSmoothingClassifier
+        from wsmooth import NetClassifier, WeightedSmoothingClassifier
         from wsmooth.nets import MLP
 
         from ._common import size
@@ -141,6 +145,9 @@ class WeightedSmoothingOverheadSuite:
             )
 
         builders = {
+            "undefended": lambda **params: NetClassifier(
+                clip_grad_norm=10.0, **params
+            ),
             "defaults": WeightedSmoothingClassifier,
             "reference": WeightedSmoothingClassifier.reference,
         }
