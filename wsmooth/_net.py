@@ -34,9 +34,8 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring
 from skorch.dataset import Dataset as SkorchDataset
 from skorch.utils import to_device as _to_device
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 from torch.utils.data import Dataset as TorchDataset
-from torch.utils.data import Subset
 
 from .nets import MLP
 from .utils import reraise_interrupt
@@ -148,7 +147,9 @@ class IndexedTrainingSet(TorchDataset):
         """Whether :meth:`batch` gives what collating records one by one would:
         the records are a skorch ``Dataset`` (or a subset of one) of plain
         arrays, which returns ``X[i]`` and ``y[i]`` unchanged."""
-        base = self.dataset.dataset if isinstance(self.dataset, Subset) else self.dataset
+        base = self.dataset
+        if isinstance(base, Subset):
+            base = base.dataset
         return (
             type(base) is SkorchDataset
             and isinstance(self.X, np.ndarray)
