@@ -218,7 +218,7 @@ def seed_frontier(cells, seed, epochs):
     return frontier(points)
 
 
-def report(cells, configs, seeds, epochs):
+def report(cells, configs, seeds, epochs, es_min_acc=0.8):
     none = mean_curve(cells, "none", seeds)
     points = list(none)
     seed_fronts = {s: seed_frontier(cells, s, epochs) for s in seeds}
@@ -236,7 +236,9 @@ def report(cells, configs, seeds, epochs):
     print("\nFrontier (AUC, acc): "
           + ", ".join(f"({a:.4f}, {c:.4f})" for a, c in front) + "\n")
     print("### WS at full epochs (delta = mean acc - frontier acc at mean AUC; "
-          "best ES = best delta of the seed-mean point over epochs)\n")
+          "best ES = best delta of the seed-mean point over the epochs where its "
+          f"accuracy is at least {es_min_acc:g}; per-seed delta = mean and std over "
+          "seeds of each seed's point against that seed's own frontier)\n")
     print("| config | sigma | acc | AUC | delta (pts) | per-seed delta (pts) |"
           " best ES delta (epoch, acc, AUC) | diverged |\n"
           "|---|---|---|---|---|---|---|---|")
@@ -263,6 +265,10 @@ def report(cells, configs, seeds, epochs):
                 ea = np.mean([r["epochs"][e]["acc"] for r in ok])
                 eu = np.mean([r["epochs"][e]["auc"] for r in ok])
                 d = 100 * (ea - frontier_acc(front, eu))
+                # the frontier is steep over the first epochs: a point
+                # there is far from any useful model, left out
+                if ea < es_min_acc:
+                    continue
                 if np.isfinite(d) and (best is None or d > best[0]):
                     best = (d, e + 1, ea, eu)
             best_text = "-" if best is None else (
@@ -327,6 +333,9 @@ def main(argv=None):
     p.add_argument("--report-only", action="store_true")
     p.add_argument("--check", default=None, help="a command's results.json")
     p.add_argument("--check-seed", type=int, default=0)
+    p.add_argument("--es-min-acc", type=float, default=0.8,
+                   help="best early-stopped WS point among epochs at least this "
+                   "accurate (seed mean)")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     if a.extra_sigmas:
@@ -360,7 +369,7 @@ def main(argv=None):
             os.replace(tmp, a.out)
     if a.check:
         check(cells, a.check, a.check_seed, epochs)
-    report(cells, a.configs, a.seeds, epochs)
+    report(cells, a.configs, a.seeds, epochs, a.es_min_acc)
 
 
 if __name__ == "__main__":
