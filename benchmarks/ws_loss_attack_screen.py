@@ -30,8 +30,9 @@ Run (one core; ``--out`` collects every cell and a rerun skips those done)::
     OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/ws_loss_attack_screen.py \\
         --network small --seeds 0 1 2 --out screen-small.json --report-only
 
-``--network small`` is the 256-128 MLP trained 20 epochs, ``default`` the
-command's default network for the data. ``--configs`` picks the WS settings
+``--network small`` is the 256-128 MLP trained 20 epochs, ``big`` the
+classifier's default 1024-512-256-128 MLP trained 20 epochs, ``default`` the
+command's default network for the data (600-512, 12 epochs). ``--configs`` picks the WS settings
 screened (default: all of :data:`CONFIGS`); ``--check`` compares one cell
 with a ``results.json`` the command wrote.
 """
@@ -102,6 +103,7 @@ BASELINES = {
 NETWORKS = {
     "small": ["--hidden", "256,128", "--epochs", "20"],
     "default": [],
+    "big": ["--hidden", "1024,512,256,128", "--epochs", "20"],
 }
 
 
@@ -303,6 +305,8 @@ def check(cells, results_path, seed, epochs):
             rec = cells.get(key("baseline", "none", None, seed), {})["epochs"][epochs - 1]
         elif conf == "early_stopping":
             e = int(setting.split("=")[1])
+            if e > epochs:  # another network's training
+                continue
             rec = cells[key("baseline", "none", None, seed)]["epochs"][e - 1]
         elif conf == "weight_decay":
             wd = float(setting.split("=")[1])
