@@ -23,18 +23,34 @@ reported at the full epochs as its mean accuracy minus the frontier's
 accuracy at its mean AUC; its best earlier epoch (WS plus early stopping) is
 reported apart.
 
-Run (one core; ``--out`` collects every cell and a rerun skips those done)::
+Run (one core; ``--out`` collects every cell and a rerun skips those done;
+``--report-only`` prints the tables of the cells there)::
 
-    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/ws_loss_attack_screen.py \\
-        --network small --seeds 0 1 2 --out screen-small.json
-    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/ws_loss_attack_screen.py \\
-        --network small --seeds 0 1 2 --out screen-small.json --report-only
+    S="OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/ws_loss_attack_screen.py"
+    # one option at a time (the default --configs), 256-128 MLP, 20 epochs
+    $S --network small --out small.json --check runs/p50auc/results.json
+    # the second round: finer grids and pairs of options
+    $S --network small --out small.json --configs "warmup=0 fine" warmup=1 \
+        warmup=0+uniform warmup=0+minmax warmup=0+loss noise_huber=0.1 \
+        "minmax fine" "uniform fine" "refresh=full fine" ws+wd=1e-3 ws+wd=1e-2
+    # the best of both rounds on 5 seeds
+    $S --network small --seeds 0 1 2 3 4 --out small5.json --configs \
+        top:default top:warmup=0 top:warmup=1 top:warmup=0+minmax \
+        top:noise_huber=0.1 top:ws+wd=1e-3
+    # the other networks, on a sigma grid their accuracy stands
+    C="default warmup=0 weighting=uniform weighting=minmax vulnerability=loss \
+       refresh=full weighting=zscore clip_grad_relative=None warmup=8 \
+       noise_scale=split"
+    $S --network big --out big.json --configs $C \
+        --extra-sigmas 0.05 0.1 0.15 0.2 0.3 0.4 --check runs/p50big/results.json
+    $S --network default --out default.json --configs $C \
+        --extra-sigmas 0.05 0.1 0.15 0.2 0.3 0.4
 
 ``--network small`` is the 256-128 MLP trained 20 epochs, ``big`` the
-classifier's default 1024-512-256-128 MLP trained 20 epochs, ``default`` the
-command's default network for the data (600-512, 12 epochs). ``--configs`` picks the WS settings
-screened (default: all of :data:`CONFIGS`); ``--check`` compares one cell
-with a ``results.json`` the command wrote.
+classifier's default 1024-512-256-128 MLP trained 20 epochs, ``default``
+the command's default network for the data (600-512, 12 epochs).
+``--check`` compares the cells of one seed with a ``results.json`` that the
+command wrote for the same network.
 """
 
 import argparse
@@ -45,9 +61,9 @@ import time
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
+from skorch.callbacks import Callback
 
 from wsmooth import cli
 from wsmooth._signals import cross_entropy as loss_signal
@@ -90,9 +106,17 @@ CONFIGS = {
     "refresh=full fine": ({"refresh": "full"}, (0.35, 0.45, 0.5)),
     "ws+wd=1e-3": ({"optimizer__weight_decay": 1e-3}, (0.1, 0.2, 0.3, 0.4)),
     "ws+wd=1e-2": ({"optimizer__weight_decay": 1e-2}, (0.05, 0.1, 0.2)),
+    # the best of the small network's first two rounds, for seeds 3 and 4
+    "top:default": ({}, (0.2, 0.3)),
+    "top:warmup=0": ({"warmup_epochs": 0}, (0.1, 0.15)),
+    "top:warmup=1": ({"warmup_epochs": 1}, (0.2,)),
+    "top:warmup=0+minmax": ({"warmup_epochs": 0, "weighting": "minmax"}, (0.4,)),
+    "top:noise_huber=0.1": ({"noise_huber": 0.1}, (0.6,)),
+    "top:ws+wd=1e-3": ({"optimizer__weight_decay": 1e-3}, (0.2,)),
 }
 #: The first round, one option at a time (the default of ``--configs``).
-ROUND1 = [n for n in CONFIGS if " " not in n and "+" not in n and n not in (
+ROUND1 = [n for n in CONFIGS if " " not in n and "+" not in n and ":" not in n
+          and n not in (
     "warmup=1", "noise_huber=0.1")]
 BASELINES = {
     "none": ("none", {}),
@@ -304,7 +328,7 @@ def check(cells, results_path, seed, epochs):
         conf, setting = r["configuration"], r["setting"]
         rec = None
         if conf == "none":
-            rec = cells.get(key("baseline", "none", None, seed), {})["epochs"][epochs - 1]
+            rec = cells[key("baseline", "none", None, seed)]["epochs"][epochs - 1]
         elif conf == "early_stopping":
             e = int(setting.split("=")[1])
             if e > epochs:  # another network's training
