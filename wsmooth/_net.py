@@ -2,9 +2,10 @@
 
 It holds what is not specific to any one defence: data validation and label
 encoding, seeding from ``random_state``, the default network sized from the
-data, training batches fetched a batch at a time, gradient-norm clipping, the Ctrl-C guard, divergence checks, the record
-of the final model's outputs on its training records (left out of pickles),
-``warm_start`` and ``partial_fit`` rules, and prediction. On its own it is the
+data, training batches fetched a batch at a time, gradient-norm clipping, the
+Ctrl-C guard, divergence checks, the record of the final model's outputs on
+its training records (left out of pickles), ``warm_start`` and
+``partial_fit`` rules, and prediction. On its own it is the
 undefended network (the ``"none"`` defence and the cheap baselines of
 :mod:`wsmooth.defences`).
 

@@ -127,7 +127,8 @@ class WeightedSmoothingClassifier(NetClassifier):
         steadies training, but also takes away part of the defence at a given
         ``sigma``, on many classes nearly all of it (at 1 on 50 classes the
         loss attack's AUC stayed within 0.005 of the undefended network's
-        for every ``sigma`` from 0.1 to 0.8; see the tuning guide). ``None``: the reference.
+        for every ``sigma`` from 0.1 to 0.8; see the tuning guide).
+        ``None``: the reference.
     refresh : {"live", "full"}, default="live"
         ``"live"``: no extra pass; each record is scored from the (train-mode)
         logits of the very step that trains it, against its class's mean and
