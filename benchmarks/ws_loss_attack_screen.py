@@ -67,6 +67,7 @@ from skorch.callbacks import Callback
 
 from wsmooth import cli
 from wsmooth._signals import cross_entropy as loss_signal
+from wsmooth.classifier import TrainingDivergedError
 from wsmooth.experiments import TEST_SIZE, hold_out_test, member_mask
 
 K = 50
@@ -185,7 +186,7 @@ def run_cell(estimator, params, seed, data):
     diverged = None
     try:
         model.fit(X_pool[members], y_pool[members])
-    except Exception as exc:  # a diverged run is a result too
+    except TrainingDivergedError as exc:  # a diverged run is a result too
         diverged = f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - start
     return {"epochs": rec.records_, "seconds": seconds, "diverged": diverged}
@@ -379,12 +380,17 @@ def main(argv=None):
     cells = {}
     if os.path.exists(a.out):
         with open(a.out) as f:
-            cells = json.load(f)["cells"]
+            saved = json.load(f)
+        if saved.get("network") != a.network:
+            p.error(f"--out {a.out} holds cells of network "
+                    f"{saved.get('network')!r}, not {a.network!r}")
+        cells = saved["cells"]
     estimators, data, epochs = setting_up(a.network)
     if not a.report_only:
         for ident, base, params in cells_wanted(a.configs, a.seeds):
             k = key(*ident)
-            if k in cells:
+            # a cell saved under this name with other parameters is redone
+            if k in cells and cells[k].get("params") == params:
                 continue
             res = run_cell(estimators[base], params, ident[3], data)
             cells[k] = {"kind": ident[0], "name": ident[1], "sigma": ident[2],
